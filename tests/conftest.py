@@ -1,0 +1,30 @@
+"""Shared fixtures: small repositories written into a temporary folder."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from vulnhuntr.repo.index import RepoIndex, build_index
+
+
+def write_tree(root: Path, files: dict[str, str]) -> None:
+    """Write ``{relative path: source}`` under *root*, dedenting each source."""
+    for relpath, source in files.items():
+        path = root / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(source).lstrip("\n"), encoding="utf-8")
+
+
+@pytest.fixture
+def make_index(tmp_path: Path) -> Callable[[dict[str, str]], RepoIndex]:
+    """Build a :class:`RepoIndex` from inline sources."""
+
+    def build(files: dict[str, str]) -> RepoIndex:
+        write_tree(tmp_path, files)
+        return build_index(tmp_path, sorted(files))
+
+    return build

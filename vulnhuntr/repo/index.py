@@ -1,0 +1,437 @@
+"""One parse per file: what a module defines, imports and calls.
+
+Everything later (entry points, the resolver, context building) reads this
+index instead of re-reading files. A :class:`ModuleIndex` is plain data keyed by
+the SHA-256 of the file's bytes, so the cache can store it and skip the parse
+when the file has not changed.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Iterable, Literal
+
+from .parse import ParseFailure, parse_source
+from .skipped import SkippedFile
+
+MODULE_SCOPE = "<module>"
+DefinitionKind = Literal["function", "class", "method", "variable"]
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A named thing a module defines, with its span (decorators included in ``start_line``)."""
+
+    qualname: str  # "load", "NoteStore", "NoteStore.read", "create_app.index" for nested defs
+    kind: DefinitionKind
+    line: int  # the ``def``/``class`` line, or the assignment line
+    start_line: int
+    end_line: int
+    bases: tuple[str, ...] = ()  # classes: base expressions as written ("views.View")
+    decorators: tuple[str, ...] = ()  # as written, without "@"
+    value: str | None = None  # variables: the callee when assigned from a call ("Flask"), else None
+    is_async: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.qualname.rsplit(".", 1)[-1]
+
+
+@dataclass(frozen=True)
+class ImportRecord:
+    """One name bound by an import statement."""
+
+    module: str  # absolute dotted module; relative imports already resolved ("pkg.helpers")
+    name: str | None  # ``from m import name``: name ("*" for a star import); ``import m``: None
+    alias: str  # the local name bound ("helpers", "load", "np"; ``import a.b`` binds "a")
+    line: int
+    scope: str = MODULE_SCOPE  # qualname of the function that imports, or "<module>"
+    level: int = 0  # leading dots of a relative import, kept for display
+
+    @property
+    def target(self) -> str:
+        """Fully qualified name the alias stands for ("flask.Flask", "os.path")."""
+        if self.name is None:
+            return self.alias if self.alias == self.module.split(".", 1)[0] else self.module
+        return f"{self.module}.{self.name}" if self.module else self.name
+
+
+@dataclass(frozen=True)
+class CallSite:
+    """A call as written in the source ("helpers.load", "self.store.read", "get_db().execute")."""
+
+    callee: str
+    line: int
+    scope: str  # qualname of the enclosing function or class, or "<module>"
+
+
+@dataclass(frozen=True)
+class AttributeAssignment:
+    """``self.<attribute> = <value>`` inside a class: how the resolver types instance attributes."""
+
+    class_name: str
+    attribute: str
+    value: str  # constructor callee ("NoteStore") or parameter annotation ("storage.NoteStore")
+    line: int
+
+
+@dataclass
+class ModuleIndex:
+    """What one Python file defines, imports and calls. Plain data, cacheable by ``sha256``."""
+
+    path: str  # relative POSIX path from the scan root
+    module: str  # dotted module name derived from the path ("pkg.helpers", "pkg" for pkg/__init__.py)
+    sha256: str
+    line_count: int
+    parser: str  # "ast" or "tree-sitter"
+    definitions: tuple[Definition, ...] = ()
+    imports: tuple[ImportRecord, ...] = ()
+    calls: tuple[CallSite, ...] = ()
+    attributes: tuple[AttributeAssignment, ...] = ()
+    source: str = field(default="", repr=False, compare=False)
+
+    @property
+    def is_package(self) -> bool:
+        return self.path.endswith("__init__.py")
+
+    @cached_property
+    def tree(self) -> ast.Module:
+        """The syntax tree, parsed again on demand (it is not stored in the cache)."""
+        return parse_source(self.source, self.path).tree
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return self.source.splitlines()
+
+    @cached_property
+    def definitions_by_name(self) -> dict[str, Definition]:
+        return {d.qualname: d for d in self.definitions}
+
+    def snippet(self, start_line: int, end_line: int) -> str:
+        return "\n".join(self.lines[start_line - 1 : end_line])
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-friendly dict (source excluded: it is re-read from disk) for the cache."""
+        data = asdict(self)
+        data.pop("source")
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str) -> ModuleIndex:
+        return cls(
+            path=data["path"],
+            module=data["module"],
+            sha256=data["sha256"],
+            line_count=data["line_count"],
+            parser=data["parser"],
+            definitions=tuple(Definition(**_tuples(d)) for d in data["definitions"]),
+            imports=tuple(ImportRecord(**d) for d in data["imports"]),
+            calls=tuple(CallSite(**d) for d in data["calls"]),
+            attributes=tuple(AttributeAssignment(**d) for d in data["attributes"]),
+            source=source,
+        )
+
+
+def _tuples(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+
+
+def module_name(relpath: str) -> str:
+    """``pkg/helpers.py`` → ``pkg.helpers``; ``pkg/__init__.py`` → ``pkg``."""
+    parts = relpath[: -len(".py")].split("/") if relpath.endswith(".py") else relpath.split("/")
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def read_source(path: Path, max_bytes: int) -> tuple[bytes, str] | str:
+    """The file's bytes and text, or the reason it cannot be used."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            return f"file too large: {size:,} bytes (limit {max_bytes:,}; raise max_file_bytes to include it)"
+        data = path.read_bytes()
+    except OSError as exc:
+        return f"unreadable: {exc.strerror or exc}"
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8: invalid byte 0x{data[exc.start]:02x} at offset {exc.start}"
+    return data, text
+
+
+def index_file(root: Path, relpath: str, max_bytes: int = 2_000_000) -> ModuleIndex | SkippedFile:
+    """Parse one file once and record its definitions, imports and calls."""
+    loaded = read_source(root / relpath, max_bytes)
+    if isinstance(loaded, str):
+        return SkippedFile(relpath, loaded)
+    data, text = loaded
+    try:
+        parsed = parse_source(text, relpath)
+    except ParseFailure as exc:
+        return SkippedFile(relpath, str(exc))
+    except (RecursionError, MemoryError) as exc:
+        return SkippedFile(relpath, f"too deeply nested to parse: {type(exc).__name__}")
+    module = module_name(relpath)
+    collector = _Collector(module, is_package=relpath.endswith("__init__.py"))
+    try:
+        collector.visit(parsed.tree)
+    except RecursionError:
+        return SkippedFile(relpath, "too deeply nested to index")
+    index = ModuleIndex(
+        path=relpath,
+        module=module,
+        sha256=hashlib.sha256(data).hexdigest(),
+        line_count=text.count("\n") + (0 if text.endswith("\n") or not text else 1),
+        parser=parsed.parser,
+        definitions=tuple(collector.definitions),
+        imports=tuple(collector.imports),
+        calls=tuple(collector.calls),
+        attributes=tuple(collector.attributes),
+        source=text,
+    )
+    index.__dict__["tree"] = parsed.tree  # already parsed: prime the cached property
+    return index
+
+
+def dotted(node: ast.AST) -> str | None:
+    """``a.b.c`` for a chain of names and attributes, else None."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def expression_text(node: ast.AST, limit: int = 200) -> str:
+    """A short, readable rendering of an expression (dotted when possible)."""
+    name = dotted(node)
+    if name is not None:
+        return name
+    try:
+        text = ast.unparse(node)
+    except Exception:  # noqa: BLE001 - unparse of odd trees must never stop indexing
+        text = type(node).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str:
+    """The absolute module of ``from .{level dots}{target} import ...`` inside *module*."""
+    if level == 0:
+        return target or ""
+    package = module.split(".") if is_package else module.split(".")[:-1]
+    if level > 1:
+        package = package[: len(package) - (level - 1)] if level - 1 <= len(package) else []
+    base = ".".join(p for p in package if p)
+    if target:
+        return f"{base}.{target}" if base else target
+    return base
+
+
+class _Collector(ast.NodeVisitor):
+    """Walks a module once, tracking the enclosing scope by qualified name."""
+
+    def __init__(self, module: str, is_package: bool) -> None:
+        self.module = module
+        self.is_package = is_package
+        self.scope: list[tuple[str, str]] = []  # (name, "class"|"function")
+        self.definitions: list[Definition] = []
+        self.imports: list[ImportRecord] = []
+        self.calls: list[CallSite] = []
+        self.attributes: list[AttributeAssignment] = []
+        self._annotations: list[dict[str, str]] = []  # per function: parameter -> annotation
+
+    # scope helpers -------------------------------------------------------
+    def _qualname(self, name: str) -> str:
+        return ".".join([s for s, _ in self.scope] + [name])
+
+    def _current(self) -> str:
+        return ".".join(s for s, _ in self.scope) or MODULE_SCOPE
+
+    def _enclosing_class(self) -> str | None:
+        """The class whose method we are directly in (for ``self.x = ...``)."""
+        if len(self.scope) >= 2 and self.scope[-1][1] == "function" and self.scope[-2][1] == "class":
+            return ".".join(s for s, _ in self.scope[:-1])
+        return None
+
+    # definitions ---------------------------------------------------------
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        in_class = bool(self.scope) and self.scope[-1][1] == "class"
+        self.definitions.append(
+            Definition(
+                qualname=self._qualname(node.name),
+                kind="method" if in_class else "function",
+                line=node.lineno,
+                start_line=min([node.lineno] + [d.lineno for d in node.decorator_list]),
+                end_line=node.end_lineno or node.lineno,
+                decorators=tuple(expression_text(d) for d in node.decorator_list),
+                is_async=isinstance(node, ast.AsyncFunctionDef),
+            )
+        )
+        for decorator in node.decorator_list:
+            self.visit(decorator)
+        self._visit_arguments_defaults(node.args)
+        self.scope.append((node.name, "function"))
+        self._annotations.append(_parameter_annotations(node.args))
+        for statement in node.body:
+            self.visit(statement)
+        self._annotations.pop()
+        self.scope.pop()
+
+    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
+
+    def _visit_arguments_defaults(self, args: ast.arguments) -> None:
+        for default in [*args.defaults, *(d for d in args.kw_defaults if d is not None)]:
+            self.visit(default)
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self.definitions.append(
+            Definition(
+                qualname=self._qualname(node.name),
+                kind="class",
+                line=node.lineno,
+                start_line=min([node.lineno] + [d.lineno for d in node.decorator_list]),
+                end_line=node.end_lineno or node.lineno,
+                bases=tuple(expression_text(b) for b in node.bases),
+                decorators=tuple(expression_text(d) for d in node.decorator_list),
+            )
+        )
+        for expr in [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]:
+            self.visit(expr)
+        self.scope.append((node.name, "class"))
+        for statement in node.body:
+            self.visit(statement)
+        self.scope.pop()
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self._record_assignment(node.targets, node.value, node)
+        self.generic_visit(node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self._record_assignment([node.target], node.value, node)
+        elif isinstance(node.target, ast.Attribute):
+            self._record_self_attribute(node.target, annotation_type(node.annotation), node.lineno)
+        self.generic_visit(node)
+
+    def _record_assignment(self, targets: Iterable[ast.expr], value: ast.expr, node: ast.stmt) -> None:
+        at_definition_level = not self.scope or self.scope[-1][1] == "class"
+        callee = expression_text(value.func) if isinstance(value, ast.Call) else None
+        for target in targets:
+            for name_node in _assigned_names(target):
+                if at_definition_level:
+                    self.definitions.append(
+                        Definition(
+                            qualname=self._qualname(name_node.id),
+                            kind="variable",
+                            line=node.lineno,
+                            start_line=node.lineno,
+                            end_line=node.end_lineno or node.lineno,
+                            value=callee,
+                        )
+                    )
+            if isinstance(target, ast.Attribute):
+                type_text = callee or self._annotation_of(value)
+                if type_text:
+                    self._record_self_attribute(target, type_text, node.lineno)
+
+    def _annotation_of(self, value: ast.expr) -> str | None:
+        if isinstance(value, ast.Name) and self._annotations:
+            return self._annotations[-1].get(value.id)
+        return None
+
+    def _record_self_attribute(self, target: ast.Attribute, value: str, line: int) -> None:
+        owner = self._enclosing_class()
+        if owner and isinstance(target.value, ast.Name) and target.value.id in ("self", "cls"):
+            self.attributes.append(AttributeAssignment(owner, target.attr, value, line))
+
+    # imports and calls ---------------------------------------------------
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            bound = alias.asname or alias.name.split(".", 1)[0]
+            self.imports.append(ImportRecord(alias.name, None, bound, node.lineno, self._current()))
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = resolve_relative(self.module, self.is_package, node.level, node.module)
+        for alias in node.names:
+            self.imports.append(
+                ImportRecord(module, alias.name, alias.asname or alias.name, node.lineno, self._current(), node.level)
+            )
+
+    def visit_Call(self, node: ast.Call) -> None:
+        self.calls.append(CallSite(expression_text(node.func), node.lineno, self._current()))
+        self.generic_visit(node)
+
+
+def _assigned_names(target: ast.expr) -> list[ast.Name]:
+    if isinstance(target, ast.Name):
+        return [target]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [n for element in target.elts for n in _assigned_names(element)]
+    return []
+
+
+def _parameter_annotations(args: ast.arguments) -> dict[str, str]:
+    every = [*args.posonlyargs, *args.args, *args.kwonlyargs]
+    return {a.arg: annotation_type(a.annotation) for a in every if a.annotation is not None}
+
+
+def annotation_type(annotation: ast.expr) -> str:
+    """The class an annotation names: ``"Db"``, ``Optional[Db]`` and ``Db | None`` all give ``Db``."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            annotation = ast.parse(annotation.value, mode="eval").body
+        except SyntaxError:
+            return annotation.value
+    if isinstance(annotation, ast.Subscript) and dotted(annotation.value) in ("Optional", "typing.Optional"):
+        return annotation_type(annotation.slice)
+    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+        for side in (annotation.left, annotation.right):
+            if not (isinstance(side, ast.Constant) and side.value is None):
+                return annotation_type(side)
+    return expression_text(annotation)
+
+
+@dataclass
+class RepoIndex:
+    """Every indexed module of a scan, by path and by dotted module name."""
+
+    root: Path
+    modules: dict[str, ModuleIndex]  # by relative path
+    skipped: list[SkippedFile] = field(default_factory=list)
+
+    @cached_property
+    def by_module(self) -> dict[str, ModuleIndex]:
+        return {m.module: m for m in self.modules.values()}
+
+    def find_module(self, dotted_name: str) -> ModuleIndex | None:
+        """The repo module for an import, also when the repo root is above the import root.
+
+        ``from app.storage import x`` must find ``src/app/storage.py``: an exact match wins,
+        then the shortest module path ending in ``.app.storage``.
+        """
+        exact = self.by_module.get(dotted_name)
+        if exact is not None or not dotted_name:
+            return exact
+        suffix = "." + dotted_name
+        candidates = [m for name, m in self.by_module.items() if name.endswith(suffix)]
+        return min(candidates, key=lambda m: (m.module.count("."), m.path)) if candidates else None
+
+
+def build_index(root: Path, files: Iterable[str], max_bytes: int = 2_000_000) -> RepoIndex:
+    """Index every file once; problems become :class:`SkippedFile` entries, never exceptions."""
+    index = RepoIndex(root=root, modules={})
+    for relpath in files:
+        result = index_file(root, relpath, max_bytes)
+        if isinstance(result, SkippedFile):
+            index.skipped.append(result)
+        else:
+            index.modules[relpath] = result
+    return index
