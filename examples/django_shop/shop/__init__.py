@@ -1,0 +1,1 @@
+"""Storefront app: catalogue, search, reviews, promotions and orders."""

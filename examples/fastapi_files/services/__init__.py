@@ -1,0 +1,1 @@
+"""Helpers used by the HTTP layer: fetching, unpacking and converting files."""

@@ -1,0 +1,1 @@
+"""Flask Notes: a small personal note-taking service."""
