@@ -55,6 +55,7 @@ PATH_KEYS: tuple[tuple[str, ...], ...] = (
     ("analyze",),
     ("performance", "cache", "directory"),
     ("performance", "incremental", "state_file"),
+    ("log_file",),
 )
 """Path-valued settings: relative values are resolved against a layer's base directory."""
 
@@ -126,6 +127,26 @@ class ProvidersSettings(BaseModel):
     ollama: ProviderSettings = ProviderSettings()
 
 
+class AnalysisSettings(BaseModel):
+    """How hard the analysis loop works on each entry point, and how long it waits."""
+
+    model_config = _STRICT
+    max_rounds: int = Field(default=7, ge=1)  # context rounds per vulnerability type
+    reasks: int = Field(default=2, ge=0)  # re-asks after an answer that does not validate
+    retries: int = Field(default=3, ge=0)  # retries of a call after 429, 5xx or a timeout
+    timeout_seconds: float = Field(default=180, gt=0)  # per LLM call
+    max_output_tokens: int = Field(default=4096, gt=0)
+
+
+class ModelPrice(BaseModel):
+    """US dollars per million tokens; cached input defaults to a tenth of input."""
+
+    model_config = _STRICT
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cached_input: float | None = Field(default=None, ge=0)
+
+
 LlmName = Literal["claude", "gpt", "ollama", "openai", "none"]
 
 
@@ -143,6 +164,10 @@ class Settings(BaseModel):
     config_file: Path | None = None
     providers: ProvidersSettings = ProvidersSettings()
     performance: PerformanceSettings = PerformanceSettings()
+    analysis: AnalysisSettings = AnalysisSettings()
+    min_confidence: int = Field(default=7, ge=0, le=10)  # findings below are not reported
+    pricing: dict[str, ModelPrice] = {}  # per model name, overrides the built-in price table
+    log_file: Path | None = None  # JSON-lines log; default in the user state directory
 
     @field_validator("root")
     @classmethod

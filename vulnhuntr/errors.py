@@ -18,3 +18,33 @@ class UsageError(VulnhuntrError):
 
 class ConfigError(VulnhuntrError):
     """A configuration file, environment variable or option is invalid (exit 2)."""
+
+
+class ProviderError(VulnhuntrError):
+    """An LLM call failed; ``retryable`` says whether asking again may help."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ProviderConfigError(ProviderError, ConfigError):
+    """The provider cannot be used at all: missing key, bad credentials, unreachable server (exit 2)."""
+
+
+class RateLimitedError(ProviderError):
+    """HTTP 429 or an overloaded server: wait (``retry_after`` when the server said) and retry."""
+
+    retryable = True
+
+
+class TransientProviderError(ProviderError):
+    """A 5xx, a dropped connection or a timeout: worth a bounded number of retries."""
+
+    retryable = True
+
+
+class AnswerError(VulnhuntrError):
+    """The model's answer could not be turned into the expected structure."""

@@ -1,0 +1,5 @@
+"""``python -m vulnhuntr`` runs the command-line tool."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,261 @@
+"""The analysis loop: an initial pass per entry-point file, then rounds per vulnerability type.
+
+Each round shows the model the entry-point file plus every definition it asked
+for so far; the names it requests next are resolved through the repository
+index (once per run, shared across rounds, types and files). A chain stops when
+the model asks for nothing new, asks for the same thing twice, or reaches the
+round limit; its last answer is kept either way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ..errors import AnswerError, ProviderConfigError, ProviderError
+from ..findings import ContextItem, ErrorEntry, Finding, Usage, VulnType
+from ..llm.base import LLMRequest, Message, Provider
+from ..repo.entrypoints import EntryPoint
+from ..repo.index import RepoIndex
+from ..repo.resolve import Resolver, Symbol
+from . import prompts
+from .cwe import cwe_for
+from .locate import Place, Region, locate
+from .response import AnalysisAnswer, ContextCode, answer_schema, parse_answer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LoopLimits:
+    max_rounds: int = 7
+    reasks: int = 2
+    max_output_tokens: int = 4096
+    workers: int = 8  # LLM calls in flight at once
+
+
+@dataclass
+class FileResult:
+    """Everything concluded about one entry-point file (findings at every confidence)."""
+
+    file: str
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[ErrorEntry] = field(default_factory=list)
+
+
+@dataclass
+class _Chain:
+    """The state of one (file, vulnerability type) chain of rounds."""
+
+    vuln_type: VulnType
+    context: dict[tuple[str, str], Symbol] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    requests_seen: set[frozenset[str]] = field(default_factory=set)
+
+
+class Analyst:
+    """Runs the loop for entry-point files with one provider and one repository index."""
+
+    def __init__(
+        self, provider: Provider, index: RepoIndex, resolver: Resolver, *, readme_summary: str | None, limits: LoopLimits
+    ) -> None:
+        self.provider = provider
+        self.index = index
+        self.resolver = resolver
+        self.limits = limits
+        self.system = prompts.system_prompt(readme_summary)
+        self.schema = answer_schema()
+        self.usage = Usage()
+        self._slots = asyncio.Semaphore(max(1, limits.workers))
+
+    # one call, with re-asks --------------------------------------------------------
+    async def ask(self, user_text: str) -> AnalysisAnswer:
+        """One answer that validates, re-asking with the error a bounded number of times."""
+        messages = [Message("user", user_text)]
+        reason = ""
+        for _attempt in range(self.limits.reasks + 1):
+            async with self._slots:
+                response = await self.provider.complete(
+                    LLMRequest(self.system, tuple(messages), self.schema, max_tokens=self.limits.max_output_tokens)
+                )
+            self.usage.add(response.usage)
+            try:
+                answer, warnings = parse_answer(response.text)
+            except AnswerError as exc:
+                reason = str(exc) + (" (the answer was cut off at the output token limit)" if response.truncated else "")
+                log.warning("unusable answer: %s", reason)
+                messages += [Message("assistant", response.text or "(empty answer)"), Message("user", prompts.reask_request(reason))]
+                continue
+            for warning in warnings:
+                log.warning("answer repaired: %s", warning)
+            return answer
+        raise AnswerError(f"no usable answer after {self.limits.reasks + 1} attempts: {reason}")
+
+    # a file ------------------------------------------------------------------------
+    async def analyse_file(self, file: str, entry_points: Sequence[EntryPoint]) -> FileResult:
+        """Initial pass, then one chain per vulnerability type; an unexpected failure stays in this file."""
+        try:
+            return await self._analyse_file(file, entry_points)
+        except (ProviderConfigError, asyncio.CancelledError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - one file's failure must not end the scan
+            log.exception("analysis of %s failed", file)
+            return FileResult(file, errors=[ErrorEntry(file, "analysis", f"internal error: {type(exc).__name__}: {exc}")])
+
+    async def _analyse_file(self, file: str, entry_points: Sequence[EntryPoint]) -> FileResult:
+        result = FileResult(file)
+        module = self.index.modules[file]
+        names = [e.function for e in entry_points]
+        try:
+            initial = await self.ask(prompts.initial_request(file, module.source, names))
+        except ProviderConfigError:
+            raise
+        except (ProviderError, AnswerError) as exc:
+            result.errors.append(ErrorEntry(file, "llm", f"initial analysis failed: {exc}"))
+            return result
+        suspected = initial.vulnerability_types if initial.confidence_score > 0 else []
+        chains = [self._run_chain(file, vuln_type, initial, entry_points) for vuln_type in suspected]
+        for findings, errors in await asyncio.gather(*chains):
+            result.findings.extend(findings)
+            result.errors.extend(errors)
+        return result
+
+    async def _run_chain(
+        self, file: str, vuln_type: VulnType, initial: AnalysisAnswer, entry_points: Sequence[EntryPoint]
+    ) -> tuple[list[Finding], list[ErrorEntry]]:
+        chain = _Chain(vuln_type)
+        self._add_context(chain, file, initial.context_code)
+        previous = initial.analysis
+        answer: AnalysisAnswer | None = None
+        for round_number in range(1, self.limits.max_rounds + 1):
+            request = prompts.type_request(
+                vuln_type, file, self.index.modules[file].source, list(chain.context.values()), previous, chain.notes
+            )
+            try:
+                answer = await self.ask(request)
+            except ProviderConfigError:
+                raise
+            except (ProviderError, AnswerError) as exc:
+                error = ErrorEntry(file, "llm", f"{vuln_type.value} round {round_number} failed: {exc}", vuln_type=vuln_type.value)
+                return (self._findings(file, vuln_type, answer, chain, entry_points) if answer else []), [error]
+            previous = answer.analysis
+            if not self._wants_more(chain, file, answer.context_code):
+                break
+        return (self._findings(file, vuln_type, answer, chain, entry_points) if answer else []), []
+
+    # context -----------------------------------------------------------------------
+    def _wants_more(self, chain: _Chain, file: str, requested: Sequence[ContextCode]) -> bool:
+        """Fetch what the model asked for; False when it asked for nothing new or repeated itself."""
+        names = frozenset(item.name for item in requested)
+        if not names or names in chain.requests_seen:
+            return False
+        chain.requests_seen.add(names)
+        return self._add_context(chain, file, requested) > 0
+
+    def _add_context(self, chain: _Chain, file: str, requested: Sequence[ContextCode]) -> int:
+        added = 0
+        regions = self._regions(file, chain)
+        for item in requested:
+            place = locate(item.code_line, regions) if item.code_line else None
+            resolution = self.resolver.resolve(item.name, place.file if place else file, place.line if place else None)
+            symbol = resolution.symbol
+            if symbol is None:
+                note = f"{item.name}: {resolution.reason}"
+                if note not in chain.notes:
+                    chain.notes.append(note)
+                continue
+            key = (symbol.file, symbol.qualname)
+            if symbol.file == file and symbol.kind != "module" or key in chain.context:
+                continue  # already visible in the file being analysed, or already fetched
+            chain.context[key] = symbol
+            added += 1
+        return added
+
+    def _regions(self, file: str, chain: _Chain) -> list[Region]:
+        module = self.index.modules[file]
+        regions = [Region(module, 1, module.line_count)]
+        for symbol in chain.context.values():
+            other = self.index.modules.get(symbol.file)
+            if other is not None:
+                regions.append(Region(other, symbol.start_line, symbol.end_line))
+        return regions
+
+    # findings ----------------------------------------------------------------------
+    def _findings(
+        self, file: str, vuln_type: VulnType, answer: AnalysisAnswer, chain: _Chain, entry_points: Sequence[EntryPoint]
+    ) -> list[Finding]:
+        if vuln_type not in answer.vulnerability_types or answer.confidence_score <= 0:
+            return []
+        regions = self._regions(file, chain)
+        context = tuple(
+            ContextItem(s.qualname or s.module, s.file, s.start_line, s.end_line) for s in chain.context.values()
+        )
+        sinks = answer.sinks or []
+        findings: dict[tuple[str, int, str], Finding] = {}
+        for sink in sinks:
+            place = locate(sink.code_line, regions)
+            entry = _entry_for(sink.entry_point, place, file, entry_points, answer.analysis)
+            finding = self._finding(vuln_type, answer, place, entry, file, sink.code_line, context, sink.cwe)
+            findings.setdefault((finding.file, finding.start_line, finding.entry_function), finding)
+        if not findings:
+            entry = _entry_for("", None, file, entry_points, answer.analysis)
+            finding = self._finding(vuln_type, answer, None, entry, file, None, context)
+            findings[(finding.file, finding.start_line, finding.entry_function)] = finding
+        return list(findings.values())
+
+    def _finding(
+        self,
+        vuln_type: VulnType,
+        answer: AnalysisAnswer,
+        place: Place | None,
+        entry: EntryPoint | None,
+        file: str,
+        sink_code: str | None,
+        context: tuple[ContextItem, ...],
+        stated_cwe: int | None = None,
+    ) -> Finding:
+        if place is not None:
+            sink_file, start, end = place.file, place.line, place.line
+        elif entry is not None:  # the model did not quote the sink: point at the handler
+            definition = self.index.modules[file].definitions_by_name.get(entry.function)
+            sink_file, start = file, entry.line
+            end = definition.end_line if definition else entry.line
+        else:
+            sink_file, start, end = file, 1, 1
+        return Finding(
+            type=vuln_type,
+            cwe=cwe_for(vuln_type, sink_code, stated_cwe),
+            file=sink_file,
+            start_line=start,
+            end_line=end,
+            entry_file=entry.file if entry else file,
+            entry_function=entry.function if entry else "",
+            entry_line=entry.line if entry else 0,
+            route=entry.route if entry else None,
+            confidence=answer.confidence_score,
+            analysis=answer.analysis,
+            poc=answer.poc,
+            context=context,
+        )
+
+
+def _entry_for(
+    named: str, place: Place | None, file: str, entry_points: Sequence[EntryPoint], analysis: str
+) -> EntryPoint | None:
+    """The handler a finding belongs to: as named by the model, else the one containing the sink, else a guess."""
+    if not entry_points:
+        return None
+    if named:
+        named = named.split("(", 1)[0].strip()
+        exact = [e for e in entry_points if e.function == named]
+        last = [e for e in entry_points if e.function.rsplit(".", 1)[-1] == named.rsplit(".", 1)[-1]]
+        if exact or len(last) == 1:
+            return (exact or last)[0]
+    if place is not None and place.file == file:
+        containing = [e for e in entry_points if e.line <= place.line]
+        if containing:
+            return max(containing, key=lambda e: e.line)
+    mentioned = [e for e in entry_points if e.function.rsplit(".", 1)[-1] in analysis]
+    return (mentioned or list(entry_points))[0]

@@ -1,0 +1,181 @@
+"""The structure every analysis answer must have, and the repairs that get real answers into it.
+
+Field names are the original tool's (scratchpad, analysis, poc,
+confidence_score, vulnerability_types, context_code) so its users' tooling
+keeps working; ``sinks`` is an optional addition that lets the model point at
+the exact line where tainted data does harm.
+
+Models wrap JSON in markdown fences, think aloud before it, invent
+vulnerability types or score 12 out of 10. :func:`parse_answer` repairs what is
+safe to repair and reports the rest as an :class:`AnswerError` whose message can
+be sent back to the model.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from ..errors import AnswerError
+from ..findings import VulnType
+
+_THINK = re.compile(r"<think(?:ing)?>.*?</think(?:ing)?>", re.DOTALL | re.IGNORECASE)
+_FENCE = re.compile(r"```(?:json|JSON)?\s*\n(.*?)```", re.DOTALL)
+_ALIASES = {
+    "SQL": "SQLI",
+    "SQL_INJECTION": "SQLI",
+    "SQLINJECTION": "SQLI",
+    "PATH_TRAVERSAL": "LFI",
+    "COMMAND_INJECTION": "RCE",
+    "CODE_INJECTION": "RCE",
+    "SSTI": "RCE",
+    "CROSS_SITE_SCRIPTING": "XSS",
+    "ARBITRARY_FILE_OVERWRITE": "AFO",
+    "ARBITRARY_FILE_WRITE": "AFO",
+}
+
+
+class ContextCode(BaseModel):
+    """A definition the model wants to see next."""
+
+    name: str = Field(description="Function, method or class name as written in the code, e.g. storage.read_note")
+    reason: str = Field(default="", description="Why this code is needed to follow the data")
+    code_line: str = Field(default="", description="The line of code where the name is used")
+
+
+class Sink(BaseModel):
+    """Where tainted data does harm (optional: lets the report point at the exact line)."""
+
+    code_line: str = Field(description="The exact line of code of the dangerous call, copied from the code shown")
+    entry_point: str = Field(default="", description="Name of the handler function the data comes from")
+    cwe: int | None = Field(default=None, description="CWE number of this sink, e.g. 78 for a shell command")
+
+
+class AnalysisAnswer(BaseModel):
+    scratchpad: str = Field(default="", description="Step-by-step working: sources, transformations, sinks")
+    analysis: str = Field(default="", description="Final explanation of what was found and why")
+    poc: str = Field(default="", description="A proof-of-concept request or payload, empty when nothing was found")
+    confidence_score: int = Field(default=0, ge=0, le=10, description="0 (nothing) to 10 (certain and exploitable)")
+    vulnerability_types: list[VulnType] = Field(default_factory=list)
+    context_code: list[ContextCode] = Field(default_factory=list)
+    sinks: list[Sink] = Field(default_factory=list)
+
+    @field_validator("vulnerability_types")
+    @classmethod
+    def _unique(cls, value: list[VulnType]) -> list[VulnType]:
+        return list(dict.fromkeys(value))
+
+
+def answer_schema() -> dict[str, Any]:
+    """The JSON schema sent to providers for structured output (deterministic: cache keys depend on it)."""
+    return AnalysisAnswer.model_json_schema()
+
+
+def parse_answer(text: str) -> tuple[AnalysisAnswer, list[str]]:
+    """Turn raw model text into an answer, returning the warnings of every repair made."""
+    warnings: list[str] = []
+    data = _extract_object(text)
+    data = _repair(data, warnings)
+    try:
+        return AnalysisAnswer.model_validate(data), warnings
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise AnswerError(f"the answer does not match the schema: {problems}") from exc
+
+
+def _extract_object(text: str) -> dict[str, Any]:
+    """The first JSON object in *text*, after ``<think>`` blocks, inside fences or amid prose."""
+    cleaned = _THINK.sub("", text).strip()
+    if "<think" in cleaned.lower():  # an unclosed think block: keep what follows the last '>'
+        cleaned = cleaned[cleaned.lower().rfind("</think") + 1 :]
+    candidates = [m.group(1) for m in _FENCE.finditer(cleaned)] + [cleaned]
+    decoder = json.JSONDecoder()
+    for candidate in candidates:
+        for start in [i for i, ch in enumerate(candidate) if ch == "{"][:50]:
+            try:
+                value, _ = decoder.raw_decode(candidate, start)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(value, dict):
+                return value
+    if not cleaned:
+        raise AnswerError("the answer was empty")
+    raise AnswerError("the answer contains no JSON object (it may have been cut off)")
+
+
+def _repair(data: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+    data = dict(data)
+    data["vulnerability_types"] = _known_types(data.get("vulnerability_types", []), warnings)
+    if "confidence_score" in data:
+        data["confidence_score"] = _clamped_confidence(data["confidence_score"], warnings)
+    data["context_code"] = _context_items(data.get("context_code", []))
+    data["sinks"] = _sinks(data.get("sinks", []))
+    for key in ("scratchpad", "analysis", "poc"):
+        if key in data and not isinstance(data[key], str):
+            data[key] = json.dumps(data[key]) if data[key] is not None else ""
+    return data
+
+
+def _known_types(values: Any, warnings: list[str]) -> list[str]:
+    if isinstance(values, str):
+        values = [v for v in re.split(r"[,\s]+", values) if v]
+    if not isinstance(values, list):
+        warnings.append(f"vulnerability_types was {type(values).__name__}, not a list: ignored")
+        return []
+    known: list[str] = []
+    for value in values:
+        name = str(value).strip().upper().replace(" ", "_").replace("-", "_")
+        name = _ALIASES.get(name, name)
+        if name in VulnType.__members__:
+            known.append(name)
+        else:
+            warnings.append(f"unknown vulnerability type {value!r} dropped")
+    return known
+
+
+def _clamped_confidence(value: Any, warnings: list[str]) -> Any:
+    try:
+        number = float(str(value).split("/")[0])
+    except ValueError:
+        return value  # let validation say what is wrong
+    clamped = int(round(min(10.0, max(0.0, number))))
+    if clamped != number:
+        warnings.append(f"confidence_score {value!r} adjusted to {clamped}")
+    return clamped
+
+
+def _context_items(values: Any) -> list[Any]:
+    if not isinstance(values, list):
+        return []
+    items: list[Any] = []
+    for value in values:
+        if isinstance(value, str):
+            items.append({"name": value})
+        elif isinstance(value, dict) and value.get("name"):
+            items.append({k: ("" if v is None else v) for k, v in value.items() if k in ("name", "reason", "code_line")})
+    return items
+
+
+def _cwe_number(value: Any) -> int | None:
+    """``"CWE-78"``, ``78`` and ``"78"`` all mean 78; anything else is dropped, not an error."""
+    match = re.search(r"\d+", str(value)) if value is not None else None
+    return int(match.group()) if match else None
+
+
+def _sinks(values: Any) -> list[Any]:
+    if isinstance(values, (str, dict)):
+        values = [values]
+    if not isinstance(values, list):
+        return []
+    sinks: list[Any] = []
+    for value in values:
+        if isinstance(value, str) and value.strip():
+            sinks.append({"code_line": value})
+        elif isinstance(value, dict) and value.get("code_line"):
+            sink = {k: str(v or "") for k, v in value.items() if k in ("code_line", "entry_point")}
+            sink["cwe"] = _cwe_number(value.get("cwe"))
+            sinks.append(sink)
+    return sinks

@@ -1,0 +1,202 @@
+"""Command line: arguments → Settings → ``scan()`` → output → exit code.
+
+Exit codes follow bandit: 0 clean, 1 findings, 2 usage or configuration error.
+Scanned code is untrusted, so nothing it contains is ever rendered as rich markup.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn, Sequence
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from . import __version__
+from .config import Settings, load_settings
+from .errors import VulnhuntrError
+from .logs import configure_logging
+from .report import write_reports
+from .report.console import print_report
+from .repo.map import RepositoryMap, map_repository
+from .scan import ScanResult, scan
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+DESCRIPTION = """\
+Find remotely exploitable vulnerabilities (LFI, RCE, SSRF, AFO, SQLI, XSS, IDOR) in a
+Python web application: start at its entry points (routes, views, handlers), follow
+the calls across files and ask an LLM whether untrusted input reaches a dangerous sink.
+"""
+
+EPILOG = """\
+examples:
+  vulnhuntr -r path/to/repo --list-entrypoints            the attack surface, no LLM needed
+  vulnhuntr -r path/to/repo -l claude                      analyse with Claude (needs ANTHROPIC_API_KEY)
+  vulnhuntr -r path/to/repo -a app/views.py -l gpt         one file, with OpenAI (OPENAI_API_KEY)
+  OPENAI_BASE_URL=http://localhost:8000/v1 vulnhuntr -r path/to/repo -l openai   a local server
+  vulnhuntr -r path/to/repo -l ollama                      a local Ollama model (OLLAMA_MODEL)
+  vulnhuntr -r path/to/repo --format sarif -o results.sarif
+
+configuration: defaults < .vulnhuntr.yaml at the root (or --config FILE, or
+[tool.vulnhuntr] in pyproject.toml) < environment (ANTHROPIC_MODEL, ANTHROPIC_BASE_URL,
+OPENAI_MODEL, OPENAI_BASE_URL, OLLAMA_MODEL, OLLAMA_BASE_URL) < command line.
+
+exit codes: 0 nothing found, 1 findings reported, 2 usage, configuration or authentication
+error, 130 interrupted.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors in one line and exits 2."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"vulnhuntr: error: {message} (see vulnhuntr --help)\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="vulnhuntr",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-r", "--root", required=True, help="root folder of the project to scan")
+    parser.add_argument("-a", "--analyze", metavar="PATH", help="only analyse this file or folder inside the root")
+    parser.add_argument(
+        "-l",
+        "--llm",
+        choices=["claude", "gpt", "ollama", "openai", "none"],
+        help="LLM provider: claude (default), gpt/openai (OpenAI or any OpenAI-compatible server), "
+        "ollama, or none (no LLM)",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more detail on stderr (-vv for debug)")
+    parser.add_argument("--config", metavar="FILE", help="configuration file (default: ROOT/.vulnhuntr.yaml)")
+    parser.add_argument(
+        "--include", action="append", metavar="GLOB", help="also scan files matching GLOB (gitignore syntax), repeatable"
+    )
+    parser.add_argument(
+        "--exclude", action="append", metavar="GLOB", help="skip files matching GLOB (gitignore syntax), repeatable"
+    )
+    parser.add_argument("--max-file-bytes", type=int, metavar="N", help="skip files larger than N bytes")
+    parser.add_argument(
+        "--list-entrypoints", action="store_true", help="print the entry points found and exit (no LLM involved)"
+    )
+    parser.add_argument(
+        "--min-confidence", type=int, metavar="N", help="report findings with confidence >= N (0-10, default 7)"
+    )
+    parser.add_argument("--max-rounds", type=int, metavar="N", help="context rounds per vulnerability type (default 7)")
+    parser.add_argument(
+        "--workers", type=int, metavar="N", help="LLM calls in flight at once (default 8; 1 = one at a time)"
+    )
+    parser.add_argument("--parallel", action="store_true", help="accepted for compatibility: analysis is parallel by default")
+    parser.add_argument(
+        "--format",
+        action="append",
+        choices=["json", "sarif", "markdown"],
+        help="report format, repeatable (default: console only); with --list-entrypoints, json prints JSON",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        help="write the report here: a file for one format, a folder for several (default: stdout)",
+    )
+    parser.add_argument("--log-file", metavar="FILE", help="JSON-lines log (default: in the user state directory)")
+    parser.add_argument("--version", action="version", version=f"vulnhuntr {__version__}")
+    return parser
+
+
+def cli_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Only the options the user actually gave, shaped like Settings."""
+    given: dict[str, Any] = {
+        "root": args.root,
+        "analyze": args.analyze,
+        "llm": args.llm,
+        "config": args.config,
+        "include": args.include,
+        "exclude": args.exclude,
+        "max_file_bytes": args.max_file_bytes,
+        "verbosity": args.verbose or None,
+        "min_confidence": args.min_confidence,
+        "log_file": args.log_file,
+        "analysis": {"max_rounds": args.max_rounds} if args.max_rounds is not None else None,
+        "performance": {"parallel": {"workers": args.workers}} if args.workers is not None else None,
+    }
+    return {key: value for key, value in given.items() if value is not None}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.format and len(set(args.format)) > 1 and not args.output and not args.list_entrypoints:
+        parser.error("several --format values need --output (a folder or a base file name)")
+    err = Console(stderr=True, highlight=False)
+    try:
+        settings = load_settings(cli_overrides(args))
+        configure_logging(settings.verbosity, settings.log_file)
+        if args.list_entrypoints:
+            return list_entry_points(settings, json_output=bool(args.format and "json" in args.format), err=err)
+        if settings.llm == "none":
+            err.print(Text(NO_LLM_NOTICE))
+        result = scan(settings)
+        return finish(result, args.format or [], Path(args.output) if args.output else None, err)
+    except VulnhuntrError as exc:
+        err.print(Text(f"vulnhuntr: error: {exc}"))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        err.print(Text("vulnhuntr: interrupted"))
+        return EXIT_INTERRUPTED
+
+
+NO_LLM_NOTICE = (
+    "LLM analysis is off (-l none): only the attack surface is reported. To analyse it, set "
+    "ANTHROPIC_API_KEY and use -l claude, OPENAI_API_KEY (or OPENAI_BASE_URL) with -l gpt, or run Ollama with -l ollama."
+)
+
+
+def list_entry_points(settings: Settings, *, json_output: bool, err: Console) -> int:
+    repository = map_repository(settings)
+    if json_output:
+        sys.stdout.write(json.dumps(repository.to_dict(), indent=2) + "\n")
+    else:
+        print_entry_points(repository, Console(highlight=False))
+        print_skipped(repository, err)
+    return EXIT_OK
+
+
+def finish(result: ScanResult, formats: list[str], output: Path | None, err: Console) -> int:
+    """Print the console report, write the requested formats, choose the exit code."""
+    report = result.report
+    console = err if formats and output is None else Console(highlight=False)
+    print_report(report, console)
+    if formats:
+        for path in write_reports(report, formats, output):
+            err.print(Text(f"report written to {path}"))
+    return EXIT_FINDINGS if report.findings else EXIT_OK
+
+
+def print_entry_points(result: RepositoryMap, console: Console) -> None:
+    """A table of the attack surface; every cell is plain text, never markup."""
+    table = Table(title=f"{len(result.entry_points)} entry points in {escape(str(result.root))}")
+    for column in ("file", "line", "function", "framework", "route", "methods"):
+        table.add_column(column, overflow="fold")
+    for entry in (e for e in result.entry_points if result.in_scope(e.file)):
+        cells = (entry.file, str(entry.line), entry.function, entry.framework, entry.route or "", ",".join(entry.methods))
+        table.add_row(*(Text(cell) for cell in cells))
+    console.print(table)
+    console.print(Text(f"{len(result.files)} Python files scanned, {len(result.skipped)} skipped"))
+
+
+def print_skipped(result: RepositoryMap, console: Console) -> None:
+    for skipped in result.skipped:
+        console.print(Text(f"skipped {skipped.path}: {skipped.reason}"))

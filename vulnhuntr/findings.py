@@ -1,0 +1,190 @@
+"""What a scan reports: findings, errors and usage, as plain value objects.
+
+Every report format (console, JSON, SARIF, Markdown) is rendered from a
+:class:`Report`; nothing else is passed to the formatters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class VulnType(str, Enum):
+    """The vulnerability classes vulnhuntr looks for (the original tool's names)."""
+
+    LFI = "LFI"
+    RCE = "RCE"
+    SSRF = "SSRF"
+    AFO = "AFO"
+    SQLI = "SQLI"
+    XSS = "XSS"
+    IDOR = "IDOR"
+
+    @property
+    def title(self) -> str:
+        return TITLES[self]
+
+
+TITLES = {
+    VulnType.LFI: "Local file inclusion",
+    VulnType.RCE: "Remote code execution",
+    VulnType.SSRF: "Server-side request forgery",
+    VulnType.AFO: "Arbitrary file overwrite",
+    VulnType.SQLI: "SQL injection",
+    VulnType.XSS: "Cross-site scripting",
+    VulnType.IDOR: "Insecure direct object reference",
+}
+
+DEFAULT_CWE = {
+    VulnType.LFI: 22,
+    VulnType.AFO: 22,
+    VulnType.RCE: 78,
+    VulnType.SSRF: 918,
+    VulnType.SQLI: 89,
+    VulnType.XSS: 79,
+    VulnType.IDOR: 639,
+}
+"""The CWE of a type's most common sink; the sink kind refines it (see DESIGN: Findings and CWEs)."""
+
+CWE_NAMES = {
+    22: "Improper Limitation of a Pathname to a Restricted Directory ('Path Traversal')",
+    73: "External Control of File Name or Path",
+    78: "Improper Neutralization of Special Elements used in an OS Command ('OS Command Injection')",
+    79: "Improper Neutralization of Input During Web Page Generation ('Cross-site Scripting')",
+    89: "Improper Neutralization of Special Elements used in an SQL Command ('SQL Injection')",
+    94: "Improper Control of Generation of Code ('Code Injection')",
+    502: "Deserialization of Untrusted Data",
+    639: "Authorization Bypass Through User-Controlled Key",
+    918: "Server-Side Request Forgery (SSRF)",
+    1336: "Improper Neutralization of Special Elements Used in a Template Engine",
+}
+
+
+@dataclass(frozen=True)
+class ContextItem:
+    """A piece of code the model was shown while analysing (for reviewers to follow the path)."""
+
+    name: str
+    file: str | None
+    start_line: int | None
+    end_line: int | None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One vulnerability: where the tainted data does harm, and how it got there."""
+
+    type: VulnType
+    cwe: int
+    file: str  # the sink's file, relative to the scan root
+    start_line: int  # the sink's line range
+    end_line: int
+    entry_file: str
+    entry_function: str
+    entry_line: int
+    confidence: int  # 0-10
+    analysis: str
+    poc: str
+    route: str | None = None
+    kind: str = "llm"  # "llm": confirmed by a model; "static": found by the static pass only
+    context: tuple[ContextItem, ...] = ()
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable across runs and line shifts elsewhere: type, sink file, entry point."""
+        key = f"{self.type.value}|{self.file}|{self.entry_file}|{self.entry_function}"
+        return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+    @property
+    def sort_key(self) -> tuple[Any, ...]:
+        return (self.entry_file, self.entry_function, self.type.value, self.file, self.start_line)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["type"] = self.type.value
+        data["fingerprint"] = self.fingerprint
+        data["context"] = [asdict(c) for c in self.context]
+        return data
+
+
+@dataclass(frozen=True)
+class ErrorEntry:
+    """Something that failed (a file, a symbol, an LLM answer): the scan went on without it."""
+
+    file: str | None
+    stage: str  # "discover", "index", "readme", "llm", "analysis", ...
+    reason: str
+    entry_function: str | None = None
+    vuln_type: str | None = None
+
+
+@dataclass
+class Usage:
+    """LLM calls and tokens, summed over a run."""
+
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_input_tokens: int = 0
+
+    def add(self, other: Usage) -> None:
+        self.calls += other.calls
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.cached_input_tokens += other.cached_input_tokens
+
+
+@dataclass
+class Report:
+    """Everything a scan concluded; the single input of every report format."""
+
+    root: str
+    provider: str
+    model: str | None
+    min_confidence: int
+    entry_points_total: int
+    entry_points_analysed: int
+    findings: list[Finding] = field(default_factory=list)  # at or above min_confidence, sorted
+    below_threshold: int = 0  # findings dropped by --min-confidence
+    errors: list[ErrorEntry] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)  # files left out: {"path", "reason"}
+    usage: Usage = field(default_factory=Usage)
+    cost_usd: float | None = None  # None when the model has no known price
+    complete: bool = True  # False when interrupted or stopped by a budget
+    tool_version: str = ""
+
+    def findings_by_type(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for finding in self.findings:
+            counts[finding.type.value] = counts.get(finding.type.value, 0) + 1
+        return dict(sorted(counts.items()))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tool": {"name": "vulnhuntr", "version": self.tool_version},
+            "root": self.root,
+            "provider": self.provider,
+            "model": self.model,
+            "complete": self.complete,
+            "min_confidence": self.min_confidence,
+            "summary": {
+                "entry_points_total": self.entry_points_total,
+                "entry_points_analysed": self.entry_points_analysed,
+                "findings": len(self.findings),
+                "findings_by_type": self.findings_by_type(),
+                "below_threshold": self.below_threshold,
+                "errors": len(self.errors),
+                "skipped_files": len(self.skipped),
+                "llm_calls": self.usage.calls,
+                "input_tokens": self.usage.input_tokens,
+                "output_tokens": self.usage.output_tokens,
+                "cached_input_tokens": self.usage.cached_input_tokens,
+                "estimated_cost_usd": self.cost_usd,
+            },
+            "findings": [f.to_dict() for f in self.findings],
+            "errors": [asdict(e) for e in self.errors],
+            "skipped": self.skipped,
+        }

@@ -1,0 +1,54 @@
+"""The one small interface every LLM provider implements.
+
+A provider turns an :class:`LLMRequest` (system prompt, messages, an optional
+JSON schema for structured output) into an :class:`LLMResponse` (the answer's
+text plus token usage). Everything above this layer (retries, caching, the
+analysis loop) depends only on this interface, so providers stay small and a
+fake or caching provider can stand in for a real one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from ..findings import Usage
+
+Role = Literal["user", "assistant"]
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True)
+class LLMRequest:
+    """Everything that determines an answer; stable parts first so provider prompt caches hit."""
+
+    system: str
+    messages: tuple[Message, ...]
+    schema: dict[str, Any] | None = None  # JSON schema of the expected answer, or None for free text
+    schema_name: str = "analysis"
+    max_tokens: int = 4096
+    temperature: float = 0.0
+
+
+@dataclass(frozen=True)
+class LLMResponse:
+    text: str  # the answer; for structured requests, JSON text of the object
+    usage: Usage = field(default_factory=Usage)
+    truncated: bool = False  # the model hit max_tokens: the text is incomplete
+    model: str = ""
+
+
+class Provider(Protocol):
+    """An LLM behind one async call."""
+
+    name: str  # "claude", "openai", "ollama"
+    model: str
+
+    async def complete(self, request: LLMRequest) -> LLMResponse: ...
+
+    async def aclose(self) -> None: ...

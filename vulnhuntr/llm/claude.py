@@ -1,0 +1,108 @@
+"""Anthropic (Claude) through the official SDK; structured output by forced tool use."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import anthropic
+
+from ..errors import ProviderConfigError, ProviderError, TransientProviderError
+from ..findings import Usage
+from .base import LLMRequest, LLMResponse
+from .status import error_for_status
+
+DEFAULT_MODEL = "claude-sonnet-5"
+KEY_VARIABLE = "ANTHROPIC_API_KEY"
+
+
+class ClaudeProvider:
+    """Claude via the Messages API.
+
+    The system prompt is sent as one text block marked ``cache_control`` so the
+    stable instructions are cached by Anthropic across calls; structured answers
+    come back as the input of a tool the model is forced to call. Current models
+    take no sampling parameters (the SDK has no ``temperature``), so none is sent.
+    """
+
+    name = "claude"
+
+    def __init__(self, model: str | None, base_url: str | None, *, timeout: float, environ: dict[str, str] | None = None):
+        env = os.environ if environ is None else environ
+        api_key = env.get(KEY_VARIABLE)
+        if not api_key:
+            raise ProviderConfigError(
+                f"{KEY_VARIABLE} is not set: export it (https://console.anthropic.com/settings/keys) "
+                "or choose another provider with -l"
+            )
+        self.model = model or DEFAULT_MODEL
+        self.where = base_url or "https://api.anthropic.com"
+        self._client = anthropic.AsyncAnthropic(api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout)
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        arguments: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": request.max_tokens,
+            "system": [{"type": "text", "text": request.system, "cache_control": {"type": "ephemeral"}}],
+            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+        }
+        if request.schema is not None:
+            arguments["tools"] = [
+                {
+                    "name": request.schema_name,
+                    "description": "Submit your answer in this exact structure.",
+                    "input_schema": request.schema,
+                }
+            ]
+            arguments["tool_choice"] = {"type": "tool", "name": request.schema_name}
+        try:
+            message = await self._client.messages.create(**arguments)
+        except anthropic.APIStatusError as exc:
+            raise error_for_status(
+                exc.status_code, _detail(exc), exc.response.headers, provider="Claude", where=self.where,
+                key_variable=KEY_VARIABLE,
+            ) from exc
+        except anthropic.APITimeoutError as exc:
+            raise TransientProviderError(f"Claude call timed out ({self.where})") from exc
+        except anthropic.APIConnectionError as exc:
+            raise ProviderConfigError(f"cannot reach Claude at {self.where}: {exc}") from exc
+        except anthropic.AnthropicError as exc:
+            raise ProviderError(f"Claude call failed: {exc}") from exc
+        return LLMResponse(
+            text=_answer_text(message.content),
+            usage=_usage(message.usage),
+            truncated=message.stop_reason == "max_tokens",
+            model=message.model,
+        )
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+
+def _answer_text(blocks: list[Any]) -> str:
+    """The tool input as JSON when the model called the tool, else its text."""
+    for block in blocks:
+        if getattr(block, "type", None) == "tool_use":
+            return json.dumps(block.input)
+    return "".join(getattr(block, "text", "") for block in blocks)
+
+
+def _usage(usage: Any) -> Usage:
+    cached = (getattr(usage, "cache_read_input_tokens", 0) or 0)
+    created = (getattr(usage, "cache_creation_input_tokens", 0) or 0)
+    return Usage(
+        calls=1,
+        input_tokens=(usage.input_tokens or 0) + cached + created,
+        output_tokens=usage.output_tokens or 0,
+        cached_input_tokens=cached,
+    )
+
+
+def _detail(exc: anthropic.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict) and error.get("message"):
+            return str(error["message"])
+    return str(exc.message)

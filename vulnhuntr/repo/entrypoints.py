@@ -1,0 +1,78 @@
+"""Where untrusted input enters a web application: route handlers, views, serverless handlers.
+
+Each framework family has its detector in :mod:`vulnhuntr.repo.frameworks`; they
+all identify framework objects by import origin through the resolver, never by
+variable names or text patterns. The same handler is often found twice (a Django
+class view by its base class and again through ``urls.py``): the findings are
+merged per ``(file, function)``, keeping the one that knows the route.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+from .frameworks import (
+    aiohttp,
+    classviews,
+    decorators,
+    django,
+    drf,
+    falcon,
+    flask,
+    gradio,
+    graphql,
+    pyramid,
+    sanic,
+    serverless,
+    starlette,
+    tornado,
+)
+from .frameworks.context import Context
+from .frameworks.entry import EntryPoint
+from .index import RepoIndex
+from .resolve import Resolver
+
+__all__ = ["EntryPoint", "find_entry_points", "DETECTORS"]
+
+Detector = Callable[[Context], Iterable[EntryPoint]]
+
+DETECTORS: tuple[Detector, ...] = (
+    decorators.detect,
+    flask.detect,
+    starlette.detect,
+    django.detect,
+    drf.detect,
+    aiohttp.detect,
+    tornado.detect,
+    pyramid.detect,
+    sanic.detect,
+    falcon.detect,
+    gradio.detect,
+    graphql.detect,
+    serverless.detect,
+    classviews.detect,
+)
+
+
+def find_entry_points(index: RepoIndex, resolver: Resolver) -> list[EntryPoint]:
+    """Every entry point of the repository, one per handler function, sorted."""
+    ctx = Context(index, resolver)
+    found = [entry for detect in DETECTORS for entry in detect(ctx)]
+    return merge(found)
+
+
+def merge(found: Iterable[EntryPoint]) -> list[EntryPoint]:
+    """One entry per ``(file, function)``: the first that knows a route, its methods joined with the same route's."""
+    groups: dict[tuple[str, str], list[EntryPoint]] = {}
+    for entry in found:
+        groups.setdefault((entry.file, entry.function), []).append(entry)
+    return sorted(_best(group) for group in groups.values())
+
+
+def _best(group: list[EntryPoint]) -> EntryPoint:
+    best = next((e for e in group if e.route is not None), group[0])
+    methods: list[str] = []
+    for entry in group:
+        if entry.route == best.route and entry.framework == best.framework:
+            methods += [m for m in entry.methods if m not in methods]
+    return EntryPoint(best.file, best.function, best.line, best.framework, best.route, tuple(methods))

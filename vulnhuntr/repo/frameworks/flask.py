@@ -1,0 +1,67 @@
+"""Flask and Quart routes registered by call: ``add_url_rule(rule, endpoint, view_func)``.
+
+Decorator routes are in :mod:`.decorators` and ``MethodView`` classes in
+:mod:`.classviews`; this adds the routes registered imperatively, including
+``SomeView.as_view("name")`` views and ``def init(app): app.add_url_rule(...)``
+where the app's type cannot be known.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+from ..index import ModuleIndex
+from .classviews import class_entry_points
+from .context import Context
+from .entry import EntryPoint
+from .objects import router_framework
+from .prefixes import prefix_of
+from .syntax import Scope, call_arg, calls, join_path, looks_like_path, method_names, string_value
+
+_FRAMEWORKS = ("flask", "quart")
+
+
+def detect(ctx: Context) -> Iterator[EntryPoint]:
+    for module in ctx.modules():
+        for call, scope in calls(module.tree):
+            func = call.func
+            if isinstance(func, ast.Attribute) and func.attr == "add_url_rule":
+                framework = _framework(ctx, module, func.value, scope, call)
+                if framework is not None:
+                    yield from _url_rule(ctx, module, call, scope, framework)
+
+
+def _framework(ctx: Context, module: ModuleIndex, receiver: ast.expr, scope: Scope, call: ast.Call) -> str | None:
+    known = router_framework(ctx.object_type(module, receiver, scope))
+    if known is not None:
+        return known if known in _FRAMEWORKS else None
+    if not ctx.is_unknown(module, receiver, scope):
+        return None
+    if ctx.imports(module, "quart"):
+        return "quart"
+    if ctx.imports(module, "flask") or looks_like_path(call_arg(call, 0, "rule")):
+        return "flask"
+    return None
+
+
+def _url_rule(ctx: Context, module: ModuleIndex, call: ast.Call, scope: Scope, framework: str) -> Iterator[EntryPoint]:
+    assert isinstance(call.func, ast.Attribute)
+    target = ctx.resolve(module, call_arg(call, 2, "view_func"), scope)
+    if target is None:
+        return
+    rule = string_value(call_arg(call, 0, "rule"))
+    route = join_path(prefix_of(ctx, module, call.func.value, scope), rule) if rule is not None else None
+    methods = method_names(call_arg(call, None, "methods"))
+    if target.is_class:
+        for entry in class_entry_points(ctx, target, route=route, framework=framework):
+            yield _with_methods(entry, methods)
+        return
+    yield EntryPoint(target.module.path, target.qualname, target.line, framework, route, methods or ("GET",))
+
+
+def _with_methods(entry: EntryPoint, methods: tuple[str, ...]) -> EntryPoint:
+    """``dispatch_request`` serves whatever ``methods=`` the rule allows."""
+    if entry.methods or not methods:
+        return entry
+    return EntryPoint(entry.file, entry.function, entry.line, entry.framework, entry.route, methods)

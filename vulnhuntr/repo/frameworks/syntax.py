@@ -1,0 +1,135 @@
+"""Resolver-free questions about syntax trees: scopes, call arguments and literals."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Iterator, Union
+
+FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+DefinitionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef]
+HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a node sits: the enclosing def/class names and the enclosing function nodes."""
+
+    names: tuple[str, ...] = ()
+    functions: tuple[FunctionNode, ...] = ()  # innermost last
+
+    def qualname(self, name: str) -> str:
+        """The qualname of a definition called *name* made in this scope (as the index spells it)."""
+        return ".".join((*self.names, name))
+
+    @property
+    def at_module_level(self) -> bool:
+        return not self.names
+
+    def enter(self, node: DefinitionNode) -> Scope:
+        functions = self.functions if isinstance(node, ast.ClassDef) else (*self.functions, node)
+        return Scope((*self.names, node.name), functions)
+
+
+def walk(tree: ast.AST) -> Iterator[tuple[ast.AST, Scope]]:
+    """Every node in source order with its scope; decorators, bases and defaults belong to the outer scope."""
+    stack: list[tuple[ast.AST, Scope]] = [(tree, Scope())]
+    while stack:
+        node, scope = stack.pop()
+        yield node, scope
+        stack.extend(reversed(children(node, scope)))
+
+
+def children(node: ast.AST, scope: Scope) -> list[tuple[ast.AST, Scope]]:
+    """The direct children of *node* with their scopes (one step of :func:`walk`), for walks that carry state."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        inner = scope.enter(node)
+        body = {id(statement) for statement in node.body}
+        return [(c, inner if id(c) in body else scope) for c in ast.iter_child_nodes(node)]
+    return [(c, scope) for c in ast.iter_child_nodes(node)]
+
+
+def definitions(tree: ast.AST) -> Iterator[tuple[DefinitionNode, Scope]]:
+    """Every function and class with the scope it is defined in."""
+    for node, scope in walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            yield node, scope
+
+
+def calls(tree: ast.AST) -> Iterator[tuple[ast.Call, Scope]]:
+    for node, scope in walk(tree):
+        if isinstance(node, ast.Call):
+            yield node, scope
+
+
+def call_arg(call: ast.Call, position: int | None, *keywords: str) -> ast.expr | None:
+    """The argument passed at *position* or by one of *keywords* (``*args`` ends positional lookup)."""
+    for keyword in call.keywords:
+        if keyword.arg in keywords:
+            return keyword.value
+    if position is None:
+        return None
+    for index, arg in enumerate(call.args):
+        if isinstance(arg, ast.Starred):
+            return None
+        if index == position:
+            return arg
+    return None
+
+
+def string_value(node: ast.AST | None) -> str | None:
+    """A string literal, also when written as ``"a" + "b"`` or ``r"..."``."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = string_value(node.left), string_value(node.right)
+        return left + right if left is not None and right is not None else None
+    return None
+
+
+def looks_like_path(node: ast.AST | None) -> bool:
+    """A URL path literal: ``"/x"``, ``""``, or an f-string/concatenation starting with ``/``."""
+    text = string_value(node)
+    if text is not None:
+        return text == "" or text.startswith("/")
+    if isinstance(node, ast.JoinedStr) and node.values:
+        first = node.values[0]
+        return isinstance(first, ast.Constant) and str(first.value).startswith("/")
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return looks_like_path(node.right) or looks_like_path(node.left)
+    return False
+
+
+def method_names(node: ast.AST | None) -> tuple[str, ...]:
+    """HTTP methods from ``"POST"``, ``["GET", "POST"]`` or ``[func.HttpMethod.GET]``, upper-cased."""
+    if node is None:
+        return ()
+    items = node.elts if isinstance(node, (ast.List, ast.Tuple, ast.Set)) else [node]
+    found: list[str] = []
+    for item in items:
+        text = string_value(item)
+        if text is None and isinstance(item, ast.Attribute):
+            text = item.attr
+        if text and text.upper() not in found:
+            found.append(text.upper())
+    return tuple(found)
+
+
+def function_methods(node: ast.ClassDef) -> list[FunctionNode]:
+    """The methods a class body defines directly."""
+    return [s for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+def positional_names(node: FunctionNode) -> list[str]:
+    return [a.arg for a in (*node.args.posonlyargs, *node.args.args)]
+
+
+def join_path(prefix: str, path: str) -> str:
+    """``"/files" + "/{name}"`` without doubled or missing slashes between the two parts."""
+    if not prefix:
+        return path
+    if not path:
+        return prefix
+    if prefix.endswith("/") and path.startswith("/"):
+        return prefix + path[1:]
+    return prefix + path

@@ -1,0 +1,95 @@
+"""The repository model in one value: files, index, entry points and what was skipped.
+
+Building it needs no LLM, so ``--list-entrypoints`` and the analysis share it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config import Settings
+from .discover import discover
+from .entrypoints import EntryPoint, find_entry_points
+from .index import RepoIndex, build_index
+from .resolve import Resolver
+from .skipped import SkippedFile
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RepositoryMap:
+    """What the repository holds, before any LLM is asked anything."""
+
+    root: Path
+    files: tuple[str, ...]
+    entry_points: list[EntryPoint]
+    skipped: list[SkippedFile]
+    readme: str | None
+    index: RepoIndex = field(repr=False)
+    scope: str | None = None  # ``--analyze`` as a relative path; None = the whole root
+    forced_files: tuple[str, ...] = ()  # a file named by ``--analyze``: analysed even without entry points
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+    def in_scope(self, relpath: str) -> bool:
+        return self.scope is None or relpath == self.scope or relpath.startswith(self.scope + "/")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "root": str(self.root),
+            "files": len(self.files),
+            "readme": self.readme,
+            "entry_points": [e.to_dict() for e in self.entry_points if self.in_scope(e.file)],
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+        }
+
+
+def map_repository(settings: Settings) -> RepositoryMap:
+    """Discover, index and find entry points under ``settings.root``.
+
+    The whole root is indexed even with ``--analyze``, so calls from the analysed
+    files can still be resolved into the rest of the project.
+    """
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    found = discover(settings.root, include=settings.include, exclude=settings.exclude)
+    scope, forced = _scope(settings)
+    files = found.files
+    if forced and forced[0] not in files:
+        files = tuple(sorted({*files, *forced}))
+    timings["discover"] = time.perf_counter() - started
+    log.info("discovered %d Python files under %s", len(files), found.root)
+
+    started = time.perf_counter()
+    index = build_index(found.root, files, settings.max_file_bytes)
+    timings["index"] = time.perf_counter() - started
+    log.info("indexed %d files, skipped %d", len(index.modules), len(index.skipped))
+
+    started = time.perf_counter()
+    entry_points = find_entry_points(index, Resolver(index))
+    timings["entry_points"] = time.perf_counter() - started
+    log.info("found %d entry points", len(entry_points))
+    return RepositoryMap(
+        root=found.root,
+        files=files,
+        entry_points=entry_points,
+        skipped=sorted([*found.skipped, *index.skipped]),
+        readme=found.readme,
+        index=index,
+        scope=scope,
+        forced_files=forced,
+        timings=timings,
+    )
+
+
+def _scope(settings: Settings) -> tuple[str | None, tuple[str, ...]]:
+    if settings.analyze is None:
+        return None, ()
+    relative = settings.analyze.resolve().relative_to(settings.root).as_posix()
+    if relative == ".":
+        return None, ()
+    return relative, ((relative,) if settings.analyze.is_file() else ())

@@ -1,0 +1,165 @@
+"""The console report: findings as panels, then a run summary, with rich.
+
+Scanned text (analysis, PoC, paths, names) is untrusted. It only ever reaches
+the console inside :class:`rich.text.Text` objects, which rich never parses for
+markup or emoji codes, so ``[bold]x[/bold]`` or ``[/etc/passwd]`` print as
+written. Control characters are made visible first, so a file cannot send
+escape sequences to the terminal either.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ..findings import CWE_NAMES, Finding, Report
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""C0/C1 controls (ESC sequences) and bidi overrides ("Trojan source"); tab and newline stay."""
+_LEVEL_STYLE = {"high": "bold red", "medium": "yellow"}
+
+
+def print_report(report: Report, console: Console) -> None:
+    """Print every finding, the errors and skipped files, then the run summary."""
+    if report.findings:
+        for number, finding in enumerate(report.findings, 1):
+            console.print(_finding_panel(number, finding))
+    else:
+        console.print(Text(f"No findings at or above confidence {report.min_confidence}.", style="green"))
+    if report.errors:
+        console.print(_errors_table(report))
+    if report.skipped:
+        console.print(_skipped_table(report))
+    console.print(_summary_table(report))
+
+
+def clean(text: str) -> str:
+    """Show control characters as ``\\xNN`` instead of letting the terminal act on them."""
+    return _CONTROL.sub(_visible, text.replace("\r\n", "\n"))
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def _t(text: str, style: str = "") -> Text:
+    """Untrusted text as a Text object: never parsed as markup."""
+    return Text(clean(text), style=style)
+
+
+def _confidence_style(confidence: int) -> str:
+    return _LEVEL_STYLE["high"] if confidence >= 8 else _LEVEL_STYLE["medium"]
+
+
+# -- findings ---------------------------------------------------------------
+
+
+def _finding_panel(number: int, finding: Finding) -> Panel:
+    style = _confidence_style(finding.confidence)
+    title = Text.assemble((f"#{number} ", "bold"), (f"{finding.type.value} ", style), finding.type.title)
+    return Panel(Group(*_finding_body(finding)), title=title, title_align="left", border_style=style)
+
+
+def _finding_body(finding: Finding) -> list[Text]:
+    cwe_name = CWE_NAMES.get(finding.cwe, "")
+    entry = Text.assemble(
+        _t(finding.entry_function, "bold"),
+        " in ",
+        _t(f"{finding.entry_file}:{finding.entry_line}", "cyan"),
+    )
+    if finding.route:
+        entry.append_text(Text.assemble(" (route ", _t(finding.route), ")"))
+    confidence = Text(f"{finding.confidence}/10", style=_confidence_style(finding.confidence))
+    if finding.kind == "static":
+        confidence.append(" (static analysis only)", style="dim")
+    body = [
+        _field("CWE", Text(f"CWE-{finding.cwe}" + (f" {cwe_name}" if cwe_name else ""))),
+        _field("Location", _t(finding.file + _line_span(finding.start_line, finding.end_line), "cyan")),
+        _field("Entry point", entry),
+        _field("Confidence", confidence),
+        Text(""),
+        Text("Analysis", style="bold underline"),
+        _t(finding.analysis.strip() or "(none given)"),
+        Text(""),
+        Text("Proof of concept", style="bold underline"),
+        _t(finding.poc.strip() or "(none given)", "green"),
+    ]
+    if finding.context:
+        body += [Text(""), Text("Context used", style="bold underline")]
+        body += [_context_line(c.name, c.file, c.start_line, c.end_line) for c in finding.context]
+    return body
+
+
+def _line_span(start: int | None, end: int | None) -> str:
+    if start is None:
+        return ""
+    return f":{start}" if end is None or end == start else f":{start}-{end}"
+
+
+def _field(label: str, value: Text) -> Text:
+    return Text.assemble((f"{label}: ", "bold"), value)
+
+
+def _context_line(name: str, file: str | None, start: int | None, end: int | None) -> Text:
+    line = Text.assemble("- ", _t(name))
+    if file:
+        line.append_text(Text.assemble(" in ", _t(file + _line_span(start, end), "cyan")))
+    return line
+
+
+# -- errors, skipped, summary -------------------------------------------------
+
+
+def _errors_table(report: Report) -> Table:
+    table = Table(title=Text(f"Errors ({len(report.errors)})", style="bold red"), title_justify="left")
+    for column in ("File", "Stage", "Entry point", "Reason"):
+        table.add_column(Text(column))
+    for e in report.errors:
+        entry = " ".join(p for p in (e.vuln_type, e.entry_function) if p)
+        table.add_row(_t(e.file or "-"), _t(e.stage), _t(entry or "-"), _t(e.reason))
+    return table
+
+
+def _skipped_table(report: Report) -> Table:
+    table = Table(title=Text(f"Skipped files ({len(report.skipped)})", style="bold yellow"), title_justify="left")
+    table.add_column(Text("File"))
+    table.add_column(Text("Reason"))
+    for s in report.skipped:
+        table.add_row(_t(s.get("path", "")), _t(s.get("reason", "")))
+    return table
+
+
+def _summary_table(report: Report) -> Table:
+    usage = report.usage
+    by_type = ", ".join(f"{t} {n}" for t, n in report.findings_by_type().items()) or "none"
+    cost = "unknown price" if report.cost_usd is None else f"${report.cost_usd:.4f}"
+    status = Text("complete", style="green") if report.complete else Text("INCOMPLETE", style="bold red")
+    title = Text.assemble("Summary ", ("(", "dim"), status, (")", "dim"))
+    table = Table(title=title, title_justify="left", show_header=False)
+    table.add_column(Text("Item"), style="bold")
+    table.add_column(Text("Value"))
+    rows = [
+        ("Entry points analysed", Text(f"{report.entry_points_analysed} of {report.entry_points_total}")),
+        ("Findings", Text(f"{len(report.findings)} ({by_type})")),
+        ("Below minimum confidence", Text(str(report.below_threshold))),
+        ("Errors", Text(str(len(report.errors)), style="red" if report.errors else "")),
+        ("Skipped files", Text(str(len(report.skipped)))),
+        ("LLM calls", Text(str(usage.calls))),
+        (
+            "Tokens",
+            Text(
+                f"{usage.input_tokens:,} input, {usage.output_tokens:,} output, "
+                f"{usage.cached_input_tokens:,} cached input"
+            ),
+        ),
+        ("Estimated cost", Text(cost)),
+        ("Status", status),
+    ]
+    for label, value in rows:
+        table.add_row(Text(label), value)
+    return table

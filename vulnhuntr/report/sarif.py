@@ -1,0 +1,332 @@
+"""The SARIF 2.1.0 report, shaped for GitHub code scanning.
+
+Design choices:
+
+* Every run declares all seven rules, in :class:`VulnType` order, whether or not
+  they fired: rule ids *and* ``ruleIndex`` values then never change between runs,
+  and GitHub keeps one stable rule per vulnerability class.
+* A rule's CWE tags are its type's default CWE plus every CWE its results carry
+  in this run (the sink kind refines the CWE, e.g. RCE through ``pickle`` is 502).
+* Scanned text only ever goes through ``json.dumps``; nothing is concatenated
+  into JSON by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import ntpath
+import os
+import posixpath
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+from urllib.parse import quote
+
+from ..findings import CWE_NAMES, DEFAULT_CWE, ContextItem, ErrorEntry, Finding, Report, VulnType
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://github.com/vulnhuntr/vulnhuntr"
+SRCROOT = "%SRCROOT%"
+FINGERPRINT_KEY = "vulnhuntr/v1"
+ERROR_CONFIDENCE = 8
+"""Results at or above this confidence are SARIF ``error``; the rest ``warning``."""
+
+SECURITY_SEVERITY = {
+    VulnType.RCE: "9.8",
+    VulnType.SQLI: "9.1",
+    VulnType.AFO: "9.1",
+    VulnType.LFI: "7.5",
+    VulnType.SSRF: "7.5",
+    VulnType.IDOR: "6.5",
+    VulnType.XSS: "6.1",
+}
+"""CVSS-like base scores; GitHub maps them to critical/high/medium/low."""
+
+RULE_NAMES = {
+    VulnType.LFI: "LocalFileInclusion",
+    VulnType.RCE: "RemoteCodeExecution",
+    VulnType.SSRF: "ServerSideRequestForgery",
+    VulnType.AFO: "ArbitraryFileOverwrite",
+    VulnType.SQLI: "SqlInjection",
+    VulnType.XSS: "CrossSiteScripting",
+    VulnType.IDOR: "InsecureDirectObjectReference",
+}
+
+DESCRIPTIONS = {
+    VulnType.LFI: "Untrusted input chooses a file that the application reads and returns, "
+    "so an attacker can read files outside the intended directory.",
+    VulnType.RCE: "Untrusted input reaches a command, code evaluation, deserialisation or "
+    "template sink, so an attacker can run code on the server.",
+    VulnType.SSRF: "Untrusted input chooses the destination of a request the server makes, "
+    "so an attacker can reach internal services or cloud metadata.",
+    VulnType.AFO: "Untrusted input chooses the path of a file the application writes, "
+    "so an attacker can overwrite files outside the intended directory.",
+    VulnType.SQLI: "Untrusted input is built into an SQL statement instead of being passed "
+    "as a bound parameter, so an attacker can read or change the database.",
+    VulnType.XSS: "Untrusted input is written into an HTML response without escaping, "
+    "so an attacker can run script in other users' browsers.",
+    VulnType.IDOR: "An object is fetched or changed by a user-supplied key without checking "
+    "that the caller may access it, so an attacker can reach other users' data.",
+}
+
+REMEDIATIONS = {
+    VulnType.LFI: "Resolve the path and check it stays under an allowed base directory, or map "
+    "user input to a fixed set of files.",
+    VulnType.RCE: "Never pass user input to a shell, `eval`/`exec`, `pickle` or a template "
+    "source; use argument lists and safe loaders.",
+    VulnType.SSRF: "Allow-list destination hosts and schemes, and block private and link-local "
+    "addresses after DNS resolution.",
+    VulnType.AFO: "Generate file names on the server (or sanitise them with `secure_filename`) "
+    "and check the resolved path stays under the upload directory.",
+    VulnType.SQLI: "Use parameterised queries or the ORM's query builder; never format user "
+    "input into SQL text.",
+    VulnType.XSS: "Let the template engine autoescape, and never mark user input as safe.",
+    VulnType.IDOR: "Check ownership or permissions of the object for the current user before "
+    "returning or changing it.",
+}
+
+
+def render_sarif(report: Report) -> str:
+    """Render *report* as a SARIF 2.1.0 log (one run), ending with a newline."""
+    return json.dumps(sarif_log(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def sarif_log(report: Report) -> dict[str, Any]:
+    """The SARIF log as a dict: handy for tests and for callers that post-process it."""
+    rules = list(VulnType)
+    run: dict[str, Any] = {
+        "tool": {"driver": _driver(report, rules)},
+        "invocations": [_invocation(report)],
+        "originalUriBaseIds": {SRCROOT: {"uri": root_uri(report.root)}},
+        "results": [_result(f, rules.index(f.type)) for f in report.findings],
+        "properties": _run_properties(report),
+    }
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+# -- tool and rules ---------------------------------------------------------
+
+
+def _driver(report: Report, rules: list[VulnType]) -> dict[str, Any]:
+    driver: dict[str, Any] = {"name": "vulnhuntr", "informationUri": INFORMATION_URI}
+    if report.tool_version:
+        driver["version"] = report.tool_version
+    driver["rules"] = [_rule(t, _cwes_of(report, t)) for t in rules]
+    return driver
+
+
+def rule_id(vuln_type: VulnType) -> str:
+    """Stable rule id, e.g. ``VH-LFI``: GitHub tracks alerts by it."""
+    return f"VH-{vuln_type.value}"
+
+
+def _cwes_of(report: Report, vuln_type: VulnType) -> list[int]:
+    """The type's default CWE first, then the other CWEs its findings use here."""
+    cwes = [DEFAULT_CWE[vuln_type]]
+    for cwe in sorted({f.cwe for f in report.findings if f.type is vuln_type}):
+        if cwe not in cwes:
+            cwes.append(cwe)
+    return cwes
+
+
+def _rule(vuln_type: VulnType, cwes: list[int]) -> dict[str, Any]:
+    return {
+        "id": rule_id(vuln_type),
+        "name": RULE_NAMES[vuln_type],
+        "shortDescription": {"text": vuln_type.title},
+        "fullDescription": {"text": DESCRIPTIONS[vuln_type]},
+        "help": _rule_help(vuln_type, cwes),
+        "helpUri": _cwe_url(DEFAULT_CWE[vuln_type]),
+        "properties": {
+            "tags": ["security", *(f"external/cwe/cwe-{c}" for c in cwes)],
+            "security-severity": SECURITY_SEVERITY[vuln_type],
+            # Findings are LLM judgements: each result carries its own confidence.
+            "precision": "medium",
+        },
+    }
+
+
+def _rule_help(vuln_type: VulnType, cwes: list[int]) -> dict[str, str]:
+    """Help from trusted text only (descriptions and CWE names), as text and Markdown."""
+    cwe_lines = [f"CWE-{c}: {CWE_NAMES.get(c, 'see ' + _cwe_url(c))}" for c in cwes]
+    text = "\n".join([DESCRIPTIONS[vuln_type], "", "Fix: " + REMEDIATIONS[vuln_type], "", *cwe_lines])
+    cwe_md = [f"- [CWE-{c}]({_cwe_url(c)})" + (f": {CWE_NAMES[c]}" if c in CWE_NAMES else "") for c in cwes]
+    markdown = "\n".join(
+        [
+            f"# {vuln_type.title}",
+            "",
+            DESCRIPTIONS[vuln_type],
+            "",
+            "## Fix",
+            "",
+            REMEDIATIONS[vuln_type],
+            "",
+            "## References",
+            "",
+            *cwe_md,
+        ]
+    )
+    return {"text": text, "markdown": markdown}
+
+
+def _cwe_url(cwe: int) -> str:
+    return f"https://cwe.mitre.org/data/definitions/{cwe}.html"
+
+
+# -- results ----------------------------------------------------------------
+
+
+def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
+    related = [_location(finding.entry_file, finding.entry_line, finding.entry_line, _entry_label(finding), 0)]
+    for item in finding.context:
+        if item.file and item.start_line:
+            related.append(_context_location(item, len(related)))
+    return {
+        "ruleId": rule_id(finding.type),
+        "ruleIndex": rule_index,
+        "level": "error" if finding.confidence >= ERROR_CONFIDENCE else "warning",
+        "message": {"text": _message(finding)},
+        "locations": [_location(finding.file, finding.start_line, finding.end_line)],
+        "relatedLocations": related,
+        "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
+        "properties": {
+            "confidence": finding.confidence,
+            "cwe": finding.cwe,
+            "kind": finding.kind,
+            "entryPoint": {
+                "file": finding.entry_file,
+                "function": finding.entry_function,
+                "line": finding.entry_line,
+                "route": finding.route,
+            },
+        },
+    }
+
+
+def _entry_label(finding: Finding) -> str:
+    route = f" (route {finding.route})" if finding.route else ""
+    return f"Entry point: {finding.entry_function}{route}"
+
+
+def _message(finding: Finding) -> str:
+    """Plain text: GitHub shows it as the alert body, so it must stand on its own."""
+    parts = [
+        f"{finding.type.title} (CWE-{finding.cwe}) reachable from "
+        f"{finding.entry_function} in {finding.entry_file}:{finding.entry_line}"
+        + (f" (route {finding.route})" if finding.route else "")
+        + f". Confidence {finding.confidence}/10 ({finding.kind}).",
+    ]
+    if finding.analysis.strip():
+        parts += ["", "Analysis:", finding.analysis.strip()]
+    if finding.poc.strip():
+        parts += ["", "Proof of concept:", finding.poc.strip()]
+    return "\n".join(parts)
+
+
+def _context_location(item: ContextItem, location_id: int) -> dict[str, Any]:
+    assert item.file is not None and item.start_line is not None
+    return _location(item.file, item.start_line, item.end_line, f"Context: {item.name}", location_id)
+
+
+def _location(
+    path: str,
+    start: int,
+    end: int | None,
+    label: str | None = None,
+    location_id: int | None = None,
+) -> dict[str, Any]:
+    """A physical location; SARIF lines are 1-based and ``endLine >= startLine``."""
+    start_line = max(1, start)
+    end_line = max(start_line, end or start_line)
+    location: dict[str, Any] = {
+        "physicalLocation": {
+            "artifactLocation": artifact_location(path),
+            "region": {"startLine": start_line, "endLine": end_line},
+        }
+    }
+    if location_id is not None:
+        location["id"] = location_id
+    if label is not None:
+        location["message"] = {"text": label}
+    return location
+
+
+def artifact_location(path: str) -> dict[str, str]:
+    """A URI for *path*: relative to ``%SRCROOT%`` normally, absolute if the path is."""
+    if os.sep != "/":
+        path = path.replace(os.sep, "/")
+    if ntpath.splitdrive(path)[0]:
+        return {"uri": PureWindowsPath(path).as_uri()}
+    if posixpath.isabs(path):
+        return {"uri": PurePosixPath(path).as_uri()}
+    while path.startswith("./"):
+        path = path[2:]
+    return {"uri": quote(path, safe="/", errors="surrogateescape"), "uriBaseId": SRCROOT}
+
+
+def root_uri(root: str) -> str:
+    """The scan root as a percent-encoded ``file://`` URI with the trailing slash SARIF needs."""
+    uri = Path(os.path.abspath(root)).as_uri()
+    return uri if uri.endswith("/") else uri + "/"
+
+
+# -- invocation -------------------------------------------------------------
+
+
+def _invocation(report: Report) -> dict[str, Any]:
+    notifications = [_error_notification(e) for e in report.errors]
+    notifications += [_skipped_notification(s) for s in report.skipped]
+    invocation: dict[str, Any] = {"executionSuccessful": report.complete}
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
+    return invocation
+
+
+def _error_notification(error: ErrorEntry) -> dict[str, Any]:
+    where = " ".join(p for p in (error.vuln_type, error.entry_function) if p)
+    text = f"{error.stage} failed" + (f" for {where}" if where else "") + f": {error.reason}"
+    notification: dict[str, Any] = {
+        "level": "error",
+        "message": {"text": text},
+        "properties": {
+            "stage": error.stage,
+            "entryFunction": error.entry_function,
+            "vulnType": error.vuln_type,
+        },
+    }
+    if error.file:
+        notification["locations"] = [_file_location(error.file)]
+    return notification
+
+
+def _skipped_notification(skipped: dict[str, str]) -> dict[str, Any]:
+    path = skipped.get("path", "")
+    reason = skipped.get("reason", "")
+    notification: dict[str, Any] = {
+        "level": "warning",
+        "message": {"text": f"Skipped {path}: {reason}" if path else f"Skipped: {reason}"},
+    }
+    if path:
+        notification["locations"] = [_file_location(path)]
+    return notification
+
+
+def _file_location(path: str) -> dict[str, Any]:
+    return {"physicalLocation": {"artifactLocation": artifact_location(path)}}
+
+
+def _run_properties(report: Report) -> dict[str, Any]:
+    """What GitHub ignores but a reader of the raw file wants: model, usage, coverage."""
+    return {
+        "provider": report.provider,
+        "model": report.model,
+        "minConfidence": report.min_confidence,
+        "complete": report.complete,
+        "entryPointsTotal": report.entry_points_total,
+        "entryPointsAnalysed": report.entry_points_analysed,
+        "belowThreshold": report.below_threshold,
+        "llmCalls": report.usage.calls,
+        "inputTokens": report.usage.input_tokens,
+        "outputTokens": report.usage.output_tokens,
+        "cachedInputTokens": report.usage.cached_input_tokens,
+        "estimatedCostUsd": report.cost_usd,
+    }

@@ -1,0 +1,142 @@
+"""A scripted "model" that knows the answers of the example apps.
+
+It reads each app's ``expected.yaml`` and answers vulnhuntr's prompts the way a
+good model would: the initial pass names the types expected in the file; a
+type round asks for the definition holding the sink until that code is in the
+prompt, then confirms the vulnerability and quotes the sink line. It exercises
+every part of the loop (context requests, resolution, sink location) with
+answers that are known to be right, so reports can be checked exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..repo.index import ModuleIndex, index_file
+from .fake_llm import FakeRequest, Reply
+
+_FILE = re.compile(r'<file path="([^"]+)">')
+_FOCUS = re.compile(r"Focus: ([A-Z]+) only\.")
+_DEFINITION = re.compile(r'<definition name="[^"]*" file="([^"]+)" lines="(\d+)-(\d+)">')
+
+
+@dataclass(frozen=True)
+class ExpectedVulnerability:
+    app: str
+    id: str
+    type: str
+    cwe: int
+    entry_file: str
+    entry_function: str
+    sink_file: str
+    sink_line: int
+    sink_code: str
+    sink_definition: str | None  # module-qualified name of the definition holding the sink
+
+
+class ScriptedModel:
+    """A FakeLLM responder answering from ``expected.yaml`` files (one app or several)."""
+
+    def __init__(self, app_dirs: Iterable[Path]) -> None:
+        self.expected: dict[str, list[ExpectedVulnerability]] = defaultdict(list)  # by entry file
+        for app in app_dirs:
+            for vulnerability in load_expected(app):
+                self.expected[vulnerability.entry_file].append(vulnerability)
+
+    def __call__(self, request: FakeRequest) -> Reply:
+        if "<readme>" in request.prompt:
+            return Reply("<summary>A small web application used to exercise vulnhuntr.</summary>")
+        file_match = _FILE.search(request.prompt)
+        if file_match is None:
+            return Reply({"analysis": "no file in the prompt", "confidence_score": 0})
+        file = file_match.group(1)
+        focus = _FOCUS.search(request.prompt)
+        if focus is None:
+            return Reply(self._initial(file))
+        return Reply(self._round(file, focus.group(1), request.prompt))
+
+    def _initial(self, file: str) -> dict[str, Any]:
+        types = sorted({v.type for v in self.expected.get(file, [])})
+        return {
+            "scratchpad": "Reading the handlers of the file.",
+            "analysis": f"Handlers in {file} pass request data to helpers." if types else "Nothing reaches a sink.",
+            "poc": "",
+            "confidence_score": 6 if types else 0,
+            "vulnerability_types": types,
+            "context_code": [],
+        }
+
+    def _round(self, file: str, vuln_type: str, prompt: str) -> dict[str, Any]:
+        wanted = [v for v in self.expected.get(file, []) if v.type == vuln_type]
+        shown = [(m.group(1), int(m.group(2)), int(m.group(3))) for m in _DEFINITION.finditer(prompt)]
+        missing = [v for v in wanted if not _visible(v, file, shown)]
+        if missing:
+            return {
+                "scratchpad": "The data leaves this file; I need the helper.",
+                "analysis": "Following the request data into project code not shown yet.",
+                "poc": "",
+                "confidence_score": 5,
+                "vulnerability_types": [vuln_type],
+                "context_code": [
+                    {"name": v.sink_definition or "", "reason": "the data flows into it", "code_line": ""}
+                    for v in missing
+                    if v.sink_definition
+                ],
+            }
+        if not wanted:
+            return {"analysis": f"No {vuln_type} path.", "confidence_score": 0, "vulnerability_types": []}
+        return {
+            "scratchpad": "Source to sink traced.",
+            "analysis": "; ".join(f"{v.id}: request data reaches {v.sink_code.strip()}" for v in wanted),
+            "poc": f"curl 'http://localhost/{wanted[0].entry_function}?x=../../etc/passwd'",
+            "confidence_score": 9,
+            "vulnerability_types": [vuln_type],
+            "context_code": [],
+            "sinks": [{"code_line": v.sink_code, "entry_point": v.entry_function, "cwe": v.cwe} for v in wanted],
+        }
+
+
+def _visible(vulnerability: ExpectedVulnerability, file: str, shown: list[tuple[str, int, int]]) -> bool:
+    if vulnerability.sink_file == file:
+        return True
+    return any(f == vulnerability.sink_file and a <= vulnerability.sink_line <= b for f, a, b in shown)
+
+
+def load_expected(app: Path) -> list[ExpectedVulnerability]:
+    """The vulnerabilities of one example app, with each sink's line of code and definition."""
+    data = yaml.safe_load((app / "expected.yaml").read_text(encoding="utf-8"))
+    found: list[ExpectedVulnerability] = []
+    for item in data.get("vulnerabilities", []):
+        sink = item["sink"]
+        module = index_file(app, sink["file"])
+        assert isinstance(module, ModuleIndex), f"{app / sink['file']} does not index"
+        found.append(
+            ExpectedVulnerability(
+                app=data["app"],
+                id=item["id"],
+                type=item["type"],
+                cwe=item["cwe"],
+                entry_file=item["entry_point"]["file"],
+                entry_function=item["entry_point"]["function"],
+                sink_file=sink["file"],
+                sink_line=sink["line"],
+                sink_code=module.lines[sink["line"] - 1].strip(),
+                sink_definition=_innermost(module, sink["line"]),
+            )
+        )
+    return found
+
+
+def _innermost(module: ModuleIndex, line: int) -> str | None:
+    """``render.share_banner``: module-qualified, as a model names code in another file."""
+    spans = [d for d in module.definitions if d.kind != "variable" and d.start_line <= line <= d.end_line]
+    if not spans:
+        return None
+    return f"{module.module}.{max(spans, key=lambda d: d.start_line).qualname}"
