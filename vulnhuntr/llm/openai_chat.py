@@ -49,7 +49,9 @@ class OpenAIProvider:
                 completion = await self._client.chat.completions.create(**self._arguments(request, mode))
             except openai.BadRequestError as exc:
                 if mode != "plain" and _rejects_format(exc):
-                    self._mode += 1  # this server does not support the mode: fall back and remember
+                    # this server does not support the mode: fall back and remember (concurrent
+                    # calls may fail on the same mode; each moves on to the next one only)
+                    self._mode = max(self._mode, _MODES.index(mode) + 1)
                     continue
                 raise self._status_error(exc) from exc
             except openai.APIStatusError as exc:

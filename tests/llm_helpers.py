@@ -1,0 +1,36 @@
+"""Helpers shared by the tests that drive the real provider SDKs against the fake server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vulnhuntr.cli import main
+from vulnhuntr.testing import FakeLLM
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+APPS = ("flask_notes", "fastapi_files", "django_shop")
+PROVIDERS = ("claude", "gpt", "ollama")
+
+
+def point_providers_at(fake: FakeLLM, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every provider talks to *fake*; keys are set so no real credentials are ever needed."""
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-key-0000000000")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-key-0000000000")
+    monkeypatch.setenv("OPENAI_BASE_URL", fake.openai_base_url)
+    monkeypatch.setenv("OLLAMA_BASE_URL", fake.base_url)
+    for name in ("ANTHROPIC_MODEL", "OPENAI_MODEL", "OLLAMA_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def run_scan(root: Path, provider: str, tmp_path: Path, *extra: str) -> tuple[int, dict[str, Any]]:
+    """Run the CLI with a JSON report and return the exit code and the report."""
+    output = tmp_path / f"report-{provider}.json"
+    code = main(
+        ["-r", str(root), "-l", provider, "--format", "json", "-o", str(output), "--log-file", str(tmp_path / "log.jsonl"), *extra]
+    )
+    return code, json.loads(output.read_text()) if output.exists() else {}
