@@ -178,6 +178,8 @@ def finish(result: ScanResult, formats: list[str], output: Path | None, err: Con
     """Print the console report, write the requested formats, choose the exit code."""
     report = result.report
     console = err if formats and output is None else Console(highlight=False)
+    if report.provider == "none":
+        print_entry_points(result.repository, console)
     print_report(report, console)
     if formats:
         for path in write_reports(report, formats, output):
@@ -190,7 +192,7 @@ def print_entry_points(result: RepositoryMap, console: Console) -> None:
     table = Table(title=f"{len(result.entry_points)} entry points in {escape(str(result.root))}")
     for column in ("file", "line", "function", "framework", "route", "methods"):
         table.add_column(column, overflow="fold")
-    for entry in (e for e in result.entry_points if result.in_scope(e.file)):
+    for entry in sorted((e for e in result.entry_points if result.in_scope(e.file)), key=lambda e: (e.file, e.line)):
         cells = (entry.file, str(entry.line), entry.function, entry.framework, entry.route or "", ",".join(entry.methods))
         table.add_row(*(Text(cell) for cell in cells))
     console.print(table)

@@ -34,6 +34,7 @@ async def analyse(repository: RepositoryMap, settings: Settings, provider: Provi
         tool_version=__version__,
     )
     if provider is None or not targets:
+        report.cost_usd = 0.0
         return report
     usage = Usage()
     summary, problem = await summarise_readme(provider, repository.root, repository.readme, usage)

@@ -16,7 +16,7 @@ from .context import Context
 from .entry import EntryPoint
 from .objects import split
 from .prefixes import prefix_of
-from .syntax import HTTP_VERBS, Scope, call_arg, calls, join_path, method_names, string_value
+from .syntax import HTTP_VERBS, Scope, call_arg, join_path, method_names, string_value
 
 # name → (method position, path position, handler position); method None: fixed by the name
 _LAYOUTS: dict[str, tuple[int | None, int, int]] = {**{v: (None, 0, 1) for v in HTTP_VERBS}, "view": (None, 0, 1), "route": (0, 1, 2)}
@@ -26,7 +26,7 @@ def detect(ctx: Context) -> Iterator[EntryPoint]:
     for module in ctx.modules():
         if not ctx.imports(module, "aiohttp"):
             continue
-        for call, scope in calls(module.tree):
+        for call, scope in ctx.calls(module):
             yield from _route_def(ctx, module, call, scope)
             yield from _router_call(ctx, module, call, scope)
 

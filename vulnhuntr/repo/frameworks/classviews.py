@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 from .context import Context, Target
 from .entry import EntryPoint
 from .objects import split
-from .syntax import HTTP_VERBS, call_arg, definitions, function_methods, method_names
+from .syntax import HTTP_VERBS, call_arg, function_methods, method_names
 
 Methods = tuple[str, ...]
 Handler = Callable[[Context, Target], "Methods | None"]  # a method's HTTP methods, None if not a handler
@@ -194,8 +194,8 @@ def class_entry_points(
 def detect(ctx: Context) -> Iterator[EntryPoint]:
     """Every class deriving from a known view/handler base, routed or not."""
     for module in ctx.modules():
-        for node, scope in definitions(module.tree):
-            if isinstance(node, ast.ClassDef):
+        for node, scope in ctx.definitions(module):
+            if isinstance(node, ast.ClassDef) and node.bases:
                 target = ctx.target(module, scope.qualname(node.name))
                 if target is not None:
                     yield from class_entry_points(ctx, target)

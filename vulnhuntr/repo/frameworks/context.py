@@ -17,7 +17,7 @@ from typing import Any, Callable, TypeVar
 from ..index import ModuleIndex, RepoIndex, annotation_type, dotted
 from ..resolve import Resolver
 from .objects import router_framework
-from .syntax import DefinitionNode, FunctionNode, Scope, definitions, walk
+from .syntax import DefinitionNode, FunctionNode, Scope, walk
 
 _MAX_DEPTH = 6  # factories returning factories, aliases of aliases
 T = TypeVar("T")
@@ -62,6 +62,7 @@ class Context:
         self._locals: dict[int, dict[str, Binding]] = {}
         self._bases: dict[tuple[str, str], list[str]] = {}
         self._memo: dict[str, Any] = {}
+        self._walks: dict[str, tuple[list[tuple[DefinitionNode, Scope]], list[tuple[ast.Call, Scope]]]] = {}
 
     def memo(self, key: str, build: Callable[[], T]) -> T:
         """A repository-wide table a detector builds once per run (route names, URL prefixes)."""
@@ -84,11 +85,30 @@ class Context:
     def is_repo_name(self, qualified: str) -> bool:
         return qualified.split(".", 1)[0] in self._repo_roots
 
-    # definitions ------------------------------------------------------------------
+    # syntax, walked once per module ----------------------------------------------------
+    def definitions(self, module: ModuleIndex) -> list[tuple[DefinitionNode, Scope]]:
+        """Every function and class of *module* with the scope it is defined in."""
+        return self._walked(module)[0]
+
+    def calls(self, module: ModuleIndex) -> list[tuple[ast.Call, Scope]]:
+        """Every call of *module* with its scope."""
+        return self._walked(module)[1]
+
+    def _walked(self, module: ModuleIndex) -> tuple[list[tuple[DefinitionNode, Scope]], list[tuple[ast.Call, Scope]]]:
+        if module.path not in self._walks:
+            found: tuple[list[tuple[DefinitionNode, Scope]], list[tuple[ast.Call, Scope]]] = ([], [])
+            for node, scope in walk(module.tree):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    found[0].append((node, scope))
+                elif isinstance(node, ast.Call):
+                    found[1].append((node, scope))
+            self._walks[module.path] = found
+        return self._walks[module.path]
+
     def nodes(self, module: ModuleIndex) -> dict[str, DefinitionNode]:
         """Every function and class of *module* by qualname."""
         if module.path not in self._nodes:
-            self._nodes[module.path] = {scope.qualname(node.name): node for node, scope in definitions(module.tree)}
+            self._nodes[module.path] = {scope.qualname(node.name): node for node, scope in self.definitions(module)}
         return self._nodes[module.path]
 
     def target(self, module: ModuleIndex, qualname: str) -> Target | None:

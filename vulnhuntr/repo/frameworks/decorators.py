@@ -19,7 +19,7 @@ from .context import Context
 from .entry import EntryPoint
 from .objects import IMPORT_ROOTS, router_framework
 from .prefixes import prefix_of
-from .syntax import HTTP_VERBS, DefinitionNode, Scope, call_arg, definitions, join_path, looks_like_path, method_names, string_value
+from .syntax import HTTP_VERBS, DefinitionNode, Scope, call_arg, join_path, looks_like_path, method_names, string_value
 
 Methods = tuple[str, ...]
 FROM_KEYWORD = None  # the methods come from a ``methods=`` keyword (default GET)
@@ -43,7 +43,7 @@ _BOTTLE_FUNCTIONS = {f"bottle.{name}": name for name in DECORATORS["bottle"]}
 
 def detect(ctx: Context) -> Iterator[EntryPoint]:
     for module in ctx.modules():
-        for node, scope in definitions(module.tree):
+        for node, scope in ctx.definitions(module):
             for decorator in node.decorator_list:
                 if isinstance(decorator, ast.Call):
                     yield from _decorated(ctx, module, node, scope, decorator)

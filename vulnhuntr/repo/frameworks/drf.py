@@ -16,7 +16,7 @@ from .classviews import DRF_DETAIL_ACTIONS, action_decorator, handlers, rule_for
 from .context import Context, Target
 from .entry import EntryPoint
 from .objects import split
-from .syntax import Scope, call_arg, calls, definitions, method_names, string_value
+from .syntax import Scope, call_arg, method_names, string_value
 from .urlconf import as_url, include_prefix, join_route
 
 Methods = tuple[str, ...]
@@ -41,7 +41,7 @@ def detect(ctx: Context) -> Iterator[EntryPoint]:
 
 
 def _api_views(ctx: Context, module: ModuleIndex) -> Iterator[EntryPoint]:
-    for node, scope in definitions(module.tree):
+    for node, scope in ctx.definitions(module):
         if isinstance(node, ast.ClassDef) or not node.decorator_list:
             continue
         target = ctx.target(module, scope.qualname(node.name))
@@ -51,7 +51,7 @@ def _api_views(ctx: Context, module: ModuleIndex) -> Iterator[EntryPoint]:
 
 
 def _registrations(ctx: Context, module: ModuleIndex) -> Iterator[EntryPoint]:
-    for call, scope in calls(module.tree):
+    for call, scope in ctx.calls(module):
         func = call.func
         if not (isinstance(func, ast.Attribute) and func.attr == "register" and _is_router(ctx, module, func.value, scope)):
             continue

@@ -15,7 +15,7 @@ from .classviews import FALCON, handlers
 from .context import Context
 from .entry import EntryPoint
 from .objects import router_framework
-from .syntax import Scope, call_arg, calls, definitions, looks_like_path, string_value
+from .syntax import Scope, call_arg, looks_like_path, string_value
 from .testcode import is_test_module
 
 
@@ -23,7 +23,7 @@ def detect(ctx: Context) -> Iterator[EntryPoint]:
     for module in ctx.modules():
         if not ctx.imports(module, "falcon"):
             continue
-        for call, scope in calls(module.tree):
+        for call, scope in ctx.calls(module):
             if _is_add_route(ctx, module, call, scope):
                 yield from _routed(ctx, module, call, scope)
         if not is_test_module(module):
@@ -58,7 +58,7 @@ def _suffix_of(name: str) -> str | None:
 
 
 def _resources(ctx: Context, module: ModuleIndex) -> Iterator[EntryPoint]:
-    for node, scope in definitions(module.tree):
+    for node, scope in ctx.definitions(module):
         target = ctx.target(module, scope.qualname(node.name)) if isinstance(node, ast.ClassDef) else None
         if target is None:
             continue

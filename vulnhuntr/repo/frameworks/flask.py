@@ -17,14 +17,14 @@ from .context import Context
 from .entry import EntryPoint
 from .objects import router_framework
 from .prefixes import prefix_of
-from .syntax import Scope, call_arg, calls, join_path, looks_like_path, method_names, string_value
+from .syntax import Scope, call_arg, join_path, looks_like_path, method_names, string_value
 
 _FRAMEWORKS = ("flask", "quart")
 
 
 def detect(ctx: Context) -> Iterator[EntryPoint]:
     for module in ctx.modules():
-        for call, scope in calls(module.tree):
+        for call, scope in ctx.calls(module):
             func = call.func
             if isinstance(func, ast.Attribute) and func.attr == "add_url_rule":
                 framework = _framework(ctx, module, func.value, scope, call)

@@ -14,7 +14,7 @@ from ..index import ModuleIndex
 from .context import Context
 from .entry import EntryPoint
 from .objects import split
-from .syntax import Scope, call_arg, calls
+from .syntax import Scope, call_arg
 
 _INTERFACES = frozenset({"Interface", "ChatInterface"})
 _EVENTS = frozenset(
@@ -30,7 +30,7 @@ def detect(ctx: Context) -> Iterator[EntryPoint]:
     for module in ctx.modules():
         if not ctx.imports(module, "gradio"):
             continue
-        for call, scope in calls(module.tree):
+        for call, scope in ctx.calls(module):
             fn = _wired_function(ctx, module, call, scope)
             target = ctx.resolve(module, fn, scope) if fn is not None else None
             if target is not None and not target.is_class:

@@ -15,7 +15,7 @@ from ..index import ModuleIndex
 from .context import Context
 from .entry import EntryPoint
 from .objects import split
-from .syntax import call_arg, calls, definitions
+from .syntax import call_arg
 
 _STRAWBERRY_FIELDS = frozenset({"field", "mutation", "subscription"})
 
@@ -29,7 +29,7 @@ def detect(ctx: Context) -> Iterator[EntryPoint]:
 
 
 def _strawberry_decorated(ctx: Context, module: ModuleIndex) -> Iterator[EntryPoint]:
-    for node, scope in definitions(module.tree):
+    for node, scope in ctx.definitions(module):
         if isinstance(node, ast.ClassDef):
             continue
         for decorator in node.decorator_list:
@@ -42,7 +42,7 @@ def _strawberry_decorated(ctx: Context, module: ModuleIndex) -> Iterator[EntryPo
 
 def _resolver_arguments(ctx: Context, module: ModuleIndex) -> Iterator[EntryPoint]:
     """``strawberry.field(resolver=fn)``, ``graphene.String(resolver=fn)``, ``graphene.Field(T, resolver=fn)``."""
-    for call, scope in calls(module.tree):
+    for call, scope in ctx.calls(module):
         resolver = call_arg(call, None, "resolver")
         if resolver is None:
             continue

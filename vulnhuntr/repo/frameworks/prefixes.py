@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..index import ModuleIndex, dotted
 from .context import Context
-from .syntax import Scope, call_arg, calls, join_path, string_value
+from .syntax import Scope, call_arg, join_path, string_value
 
 _OWN_KEYWORDS = ("prefix", "url_prefix")
 
@@ -80,7 +80,7 @@ def _collect_mounts(ctx: Context) -> dict[str, _Mount]:
     mounts: dict[str, _Mount] = {}
     owns: dict[str, str] = ctx.memo("prefixes.owns", dict)
     for module in ctx.modules():
-        for call, scope in calls(module.tree):
+        for call, scope in ctx.calls(module):
             func = call.func
             if not isinstance(func, ast.Attribute) or func.attr not in _MOUNT_CALLS:
                 continue

@@ -13,7 +13,7 @@ from ..index import ModuleIndex
 from .context import Context, Target
 from .entry import EntryPoint
 from .objects import router_framework, split
-from .syntax import DefinitionNode, Scope, call_arg, calls, definitions, function_methods, method_names, string_value
+from .syntax import DefinitionNode, Scope, call_arg, function_methods, method_names, string_value
 
 
 def detect(ctx: Context) -> Iterator[EntryPoint]:
@@ -21,7 +21,7 @@ def detect(ctx: Context) -> Iterator[EntryPoint]:
         if not ctx.imports(module, "pyramid"):
             continue
         yield from _decorated(ctx, module)
-        for call, scope in calls(module.tree):
+        for call, scope in ctx.calls(module):
             if _config_call(ctx, module, call, scope, "add_view"):
                 yield from _added_view(ctx, module, call, scope)
 
@@ -41,7 +41,7 @@ def _routes(ctx: Context) -> dict[str, str]:
     for module in ctx.modules():
         if not ctx.imports(module, "pyramid"):
             continue
-        for call, scope in calls(module.tree):
+        for call, scope in ctx.calls(module):
             if _config_call(ctx, module, call, scope, "add_route"):
                 name, pattern = string_value(call_arg(call, 0, "name")), string_value(call_arg(call, 1, "pattern"))
                 if name is not None and pattern is not None:
@@ -61,7 +61,7 @@ def _view_config(ctx: Context, module: ModuleIndex, node: DefinitionNode, name: 
 
 
 def _decorated(ctx: Context, module: ModuleIndex) -> Iterator[EntryPoint]:
-    for node, scope in definitions(module.tree):
+    for node, scope in ctx.definitions(module):
         config = _view_config(ctx, module, node, "view_config")
         if config is None or isinstance(node, ast.ClassDef):
             continue

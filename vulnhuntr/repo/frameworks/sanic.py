@@ -14,14 +14,14 @@ from .context import Context
 from .entry import EntryPoint
 from .objects import router_framework
 from .prefixes import prefix_of
-from .syntax import call_arg, calls, join_path, method_names, string_value
+from .syntax import call_arg, join_path, method_names, string_value
 
 
 def detect(ctx: Context) -> Iterator[EntryPoint]:
     for module in ctx.modules():
         if not ctx.imports(module, "sanic"):
             continue
-        for call, scope in calls(module.tree):
+        for call, scope in ctx.calls(module):
             func = call.func
             if not (isinstance(func, ast.Attribute) and func.attr in ("add_route", "add_websocket_route")):
                 continue

@@ -15,7 +15,7 @@ from ..index import ModuleIndex, annotation_type
 from .context import Context
 from .entry import EntryPoint
 from .objects import split
-from .syntax import FunctionNode, definitions, positional_names
+from .syntax import FunctionNode, positional_names
 from .testcode import is_test_module
 
 _EVENT_NAMES = frozenset({"event", "_event", "evt"})
@@ -27,7 +27,7 @@ def detect(ctx: Context) -> Iterator[EntryPoint]:
     for module in ctx.modules():
         if is_test_module(module):
             continue
-        for node, scope in definitions(module.tree):
+        for node, scope in ctx.definitions(module):
             if isinstance(node, ast.ClassDef) or not scope.at_module_level:
                 continue
             framework = _framework(ctx, module, node)

@@ -17,7 +17,7 @@ from .context import Context
 from .entry import EntryPoint
 from .objects import router_framework, split
 from .prefixes import prefix_of
-from .syntax import Scope, call_arg, calls, children, join_path, looks_like_path, method_names, string_value
+from .syntax import Scope, call_arg, children, join_path, looks_like_path, method_names, string_value
 
 _ROUTE_CLASSES = {"Route": False, "WebSocketRoute": True, "APIRoute": False, "APIWebSocketRoute": True}
 _ADD_CALLS = {"add_route": False, "add_api_route": False, "add_websocket_route": True, "add_api_websocket_route": True}
@@ -48,7 +48,7 @@ def _route_objects(ctx: Context, module: ModuleIndex) -> Iterator[EntryPoint]:
 def _named_mounts(ctx: Context, module: ModuleIndex) -> dict[str, str]:
     """``Mount("/api", routes=api_routes)``: the prefix each named route list gets."""
     named: dict[str, str] = {}
-    for call, _scope in calls(module.tree):
+    for call, _scope in ctx.calls(module):
         routes = call_arg(call, None, "routes")
         if isinstance(routes, ast.Name) and _kind(ctx, module, call) == "Mount":
             named.setdefault(routes.id, string_value(call_arg(call, 0, "path")) or "")
@@ -94,7 +94,7 @@ def _endpoint(
 
 
 def _add_calls(ctx: Context, module: ModuleIndex) -> Iterator[EntryPoint]:
-    for call, scope in calls(module.tree):
+    for call, scope in ctx.calls(module):
         func = call.func
         if not isinstance(func, ast.Attribute) or func.attr not in _ADD_CALLS:
             continue
