@@ -29,7 +29,9 @@ def line(source: str, text: str) -> int:
     return next(i for i, content in enumerate(lines, 1) if text in content)
 
 
-def ep(files: Files, file: str, function: str, framework: str, route: str | None = None, methods: tuple[str, ...] = ()) -> EntryPoint:
+def ep(
+    files: Files, file: str, function: str, framework: str, route: str | None = None, methods: tuple[str, ...] = ()
+) -> EntryPoint:
     """The expected entry point, its line found from ``def <last part of function>(``."""
     name = function.rsplit(".", 1)[-1]
     return EntryPoint(file, function, line(files[file], f"def {name}("), framework, route, methods)
@@ -41,7 +43,7 @@ def keys(entries: list[EntryPoint]) -> set[tuple[str, str]]:
 
 # Flask and Quart ---------------------------------------------------------------------------------
 FLASK = {
-    "app.py": '''
+    "app.py": """
         from flask import Flask as F, request
         from flask.views import MethodView
         import requests
@@ -72,8 +74,8 @@ FLASK = {
         d = {"x": 1}
         d.get("x")
         requests.get("http://example.com/")
-        ''',
-    "views.py": '''
+        """,
+    "views.py": """
         from flask import Blueprint
         from app import web
 
@@ -86,15 +88,15 @@ FLASK = {
         @web.delete("/notes/<name>")
         def delete_note(name):
             return name
-        ''',
-    "plain.py": '''
+        """,
+    "plain.py": """
         class Cache:
             def get(self, key):
                 return key
 
         def get(url):
             return url
-        ''',
+        """,
 }
 
 
@@ -115,27 +117,27 @@ def test_flask_decorators_aliases_blueprints_and_method_views(scan) -> None:
 def test_flask_register_blueprint_prefix_overrides_the_blueprints_own(scan) -> None:
     files = {
         "pkg/__init__.py": "",
-        "pkg/routes.py": '''
+        "pkg/routes.py": """
             from flask import Blueprint
             api = Blueprint("api", __name__, url_prefix="/ignored")
 
             @api.route("/items")
             def items():
                 return "[]"
-            ''',
-        "pkg/main.py": '''
+            """,
+        "pkg/main.py": """
             from flask import Flask
             from .routes import api as api_bp
             app = Flask(__name__)
             app.register_blueprint(api_bp, url_prefix="/v1")
-            ''',
+            """,
     }
     assert scan(files) == [ep(files, "pkg/routes.py", "items", "flask", "/v1/items", ("GET",))]
 
 
 def test_flask_app_factory_and_init_app_with_untyped_parameter(scan) -> None:
     files = {
-        "factory.py": '''
+        "factory.py": """
             from flask import Flask
             from handlers import show
 
@@ -151,15 +153,15 @@ def test_flask_app_factory_and_init_app_with_untyped_parameter(scan) -> None:
 
                 app.add_url_rule("/about", "about", about)
                 return app
-            ''',
-        "routes.py": '''
+            """,
+        "routes.py": """
             from handlers import show, Upload
 
             def init(app):
                 app.add_url_rule("/show/<id>", view_func=show, methods=["GET"])
                 app.add_url_rule("/upload", view_func=Upload.as_view("upload"), methods=["POST"])
-            ''',
-        "handlers.py": '''
+            """,
+        "handlers.py": """
             from flask.views import View
 
             def show(id):
@@ -168,15 +170,15 @@ def test_flask_app_factory_and_init_app_with_untyped_parameter(scan) -> None:
             class Upload(View):
                 def dispatch_request(self):
                     return "ok"
-            ''',
-        "wsgi.py": '''
+            """,
+        "wsgi.py": """
             from factory import create_app
             application = create_app()
 
             @application.get("/late")
             def late():
                 return "late"
-            ''',
+            """,
     }
     assert scan(files) == sorted(
         [
@@ -191,15 +193,15 @@ def test_flask_app_factory_and_init_app_with_untyped_parameter(scan) -> None:
 
 def test_untyped_receiver_falls_back_only_with_a_path_and_a_framework_import(scan) -> None:
     files = {
-        "views.py": '''
+        "views.py": """
             from flask import jsonify
             from somewhere import current
 
             @current.route("/guess")
             def guessed():
                 return jsonify([])
-            ''',
-        "other.py": '''
+            """,
+        "other.py": """
             import functools
             import requests
 
@@ -219,7 +221,7 @@ def test_untyped_receiver_falls_back_only_with_a_path_and_a_framework_import(sca
                 @app.get(timeout=3)
                 def not_a_path():
                     pass
-            ''',
+            """,
     }
     # ``current`` is an outside object that is not a framework type; ``requests`` is a module.
     # ``register(app)`` takes an untyped app: its module imports no framework, the repository imports flask.
@@ -232,7 +234,7 @@ def test_untyped_receiver_falls_back_only_with_a_path_and_a_framework_import(sca
 
 def test_quart_app_and_websocket(scan) -> None:
     files = {
-        "app.py": '''
+        "app.py": """
             from quart import Quart
             app = Quart(__name__)
 
@@ -243,7 +245,7 @@ def test_quart_app_and_websocket(scan) -> None:
             @app.websocket("/ws")
             async def ws():
                 return None
-            ''',
+            """,
     }
     assert scan(files) == [
         ep(files, "app.py", "echo", "quart", "/echo", ("POST",)),
@@ -254,7 +256,7 @@ def test_quart_app_and_websocket(scan) -> None:
 # FastAPI and Starlette -------------------------------------------------------------------------
 def test_fastapi_routers_of_any_name_with_prefixes(scan) -> None:
     files = {
-        "main.py": '''
+        "main.py": """
             from fastapi import FastAPI
             import endpoints
             from endpoints import weird_name as r
@@ -274,8 +276,8 @@ def test_fastapi_routers_of_any_name_with_prefixes(scan) -> None:
                 return x
 
             api.add_api_route("/plain", plain, methods=["PATCH"])
-            ''',
-        "endpoints.py": '''
+            """,
+        "endpoints.py": """
             from fastapi import APIRouter
             weird_name = APIRouter(prefix="/v1")
 
@@ -286,7 +288,7 @@ def test_fastapi_routers_of_any_name_with_prefixes(scan) -> None:
             @weird_name.head("/{name}")
             def head(name: str):
                 return name
-            ''',
+            """,
     }
     assert scan(files) == sorted(
         [
@@ -301,7 +303,7 @@ def test_fastapi_routers_of_any_name_with_prefixes(scan) -> None:
 
 def test_starlette_routes_mounts_endpoints_and_add_route(scan) -> None:
     files = {
-        "app.py": '''
+        "app.py": """
             from starlette.applications import Starlette
             from starlette.endpoints import HTTPEndpoint
             from starlette.routing import Mount, Route, WebSocketRoute
@@ -338,7 +340,7 @@ def test_starlette_routes_mounts_endpoints_and_add_route(scan) -> None:
             ]
             app = Starlette(routes=routes)
             app.add_route("/extra", extra, methods=["DELETE"])
-            ''',
+            """,
     }
     assert scan(files) == sorted(
         [
@@ -356,7 +358,7 @@ def test_starlette_routes_mounts_endpoints_and_add_route(scan) -> None:
 # aiohttp, Tornado, Sanic, Bottle ------------------------------------------------------------------
 def test_aiohttp_router_calls_route_table_and_views(scan) -> None:
     files = {
-        "server.py": '''
+        "server.py": """
             from aiohttp import web
 
             routes = web.RouteTableDef()
@@ -390,7 +392,7 @@ def test_aiohttp_router_calls_route_table_and_views(scan) -> None:
                 app.add_routes([web.post("/e", e), web.view("/f", F)])
                 app.add_routes(routes)
                 return app
-            ''',
+            """,
     }
     assert scan(files) == sorted(
         [
@@ -406,7 +408,7 @@ def test_aiohttp_router_calls_route_table_and_views(scan) -> None:
 
 def test_tornado_handlers_with_and_without_routes(scan) -> None:
     files = {
-        "handlers.py": '''
+        "handlers.py": """
             import tornado.web
             from tornado.websocket import WebSocketHandler
 
@@ -428,14 +430,14 @@ def test_tornado_handlers_with_and_without_routes(scan) -> None:
             class Unrouted(tornado.web.RequestHandler):
                 async def delete(self, item):
                     pass
-            ''',
-        "app.py": '''
+            """,
+        "app.py": """
             import tornado.web
             from handlers import MainHandler, Echo
 
             def make_app():
                 return tornado.web.Application([(r"/", MainHandler), tornado.web.url(r"/ws", Echo)])
-            ''',
+            """,
     }
     assert scan(files) == sorted(
         [
@@ -449,7 +451,7 @@ def test_tornado_handlers_with_and_without_routes(scan) -> None:
 
 def test_sanic_decorators_blueprints_add_route_and_method_views(scan) -> None:
     files = {
-        "app.py": '''
+        "app.py": """
             from sanic import Blueprint, Sanic
             from sanic.views import HTTPMethodView
 
@@ -474,7 +476,7 @@ def test_sanic_decorators_blueprints_add_route_and_method_views(scan) -> None:
             app.add_route(z, "/z", methods=["PUT"])
             app.add_route(V.as_view(), "/v")
             app.blueprint(bp)
-            ''',
+            """,
     }
     assert scan(files) == sorted(
         [
@@ -488,7 +490,7 @@ def test_sanic_decorators_blueprints_add_route_and_method_views(scan) -> None:
 
 def test_bottle_module_decorators_and_app_routes(scan) -> None:
     files = {
-        "app.py": '''
+        "app.py": """
             import bottle
             from bottle import Bottle, post, route
 
@@ -509,7 +511,7 @@ def test_bottle_module_decorators_and_app_routes(scan) -> None:
             @app.route("/put", method=["PUT", "PATCH"])
             def put():
                 return ""
-            ''',
+            """,
     }
     assert scan(files) == sorted(
         [
@@ -524,7 +526,7 @@ def test_bottle_module_decorators_and_app_routes(scan) -> None:
 # Pyramid, Falcon ----------------------------------------------------------------------------------
 def test_pyramid_view_config_and_add_view_with_route_patterns(scan) -> None:
     files = {
-        "views.py": '''
+        "views.py": """
             from pyramid.view import view_config, view_defaults
 
             @view_config(route_name="home", renderer="json")
@@ -542,8 +544,8 @@ def test_pyramid_view_config_and_add_view_with_route_patterns(scan) -> None:
 
             def search(request):
                 return {}
-            ''',
-        "app.py": '''
+            """,
+        "app.py": """
             from pyramid.config import Configurator
             from views import search
 
@@ -554,7 +556,7 @@ def test_pyramid_view_config_and_add_view_with_route_patterns(scan) -> None:
                     config.add_route("search", "/search/{term}")
                     config.add_view(search, route_name="search", request_method="GET")
                     return config.make_wsgi_app()
-            ''',
+            """,
     }
     assert scan(files) == sorted(
         [
@@ -567,7 +569,7 @@ def test_pyramid_view_config_and_add_view_with_route_patterns(scan) -> None:
 
 def test_falcon_resources_by_registration_and_by_responder_names(scan) -> None:
     files = {
-        "app.py": '''
+        "app.py": """
             import falcon
             from resources import ItemResource
 
@@ -575,8 +577,8 @@ def test_falcon_resources_by_registration_and_by_responder_names(scan) -> None:
             items = ItemResource()
             app.add_route("/items", items)
             app.add_route("/items/{id}", items, suffix="item")
-            ''',
-        "resources.py": '''
+            """,
+        "resources.py": """
             import falcon
 
             class ItemResource:
@@ -592,7 +594,7 @@ def test_falcon_resources_by_registration_and_by_responder_names(scan) -> None:
             class Unregistered:
                 async def on_post(self, req, resp):
                     pass
-            ''',
+            """,
     }
     assert scan(files) == sorted(
         [
@@ -606,7 +608,7 @@ def test_falcon_resources_by_registration_and_by_responder_names(scan) -> None:
 # Gradio, GraphQL ----------------------------------------------------------------------------------
 def test_gradio_interfaces_and_block_events(scan) -> None:
     files = {
-        "ui.py": '''
+        "ui.py": """
             import gradio as gr
             from logic import summarize
 
@@ -629,11 +631,11 @@ def test_gradio_interfaces_and_block_events(scan) -> None:
                     btn.click(run, inputs=box, outputs=box).then(after, box, box)
                     box.submit(fn=lambda v: v, inputs=box)
                 return blocks
-            ''',
-        "logic.py": '''
+            """,
+        "logic.py": """
             def summarize(text):
                 return text[:10]
-            ''',
+            """,
     }
     assert scan(files) == sorted(
         [
@@ -647,7 +649,7 @@ def test_gradio_interfaces_and_block_events(scan) -> None:
 
 def test_graphene_and_strawberry_resolvers(scan) -> None:
     files = {
-        "gql.py": '''
+        "gql.py": """
             import graphene
             import strawberry
 
@@ -689,7 +691,7 @@ def test_graphene_and_strawberry_resolvers(scan) -> None:
                 @strawberry.mutation
                 def add_book(self, title: str) -> str:
                     return title
-            ''',
+            """,
     }
     assert scan(files) == sorted(
         [
@@ -706,7 +708,7 @@ def test_graphene_and_strawberry_resolvers(scan) -> None:
 # Serverless, http.server -----------------------------------------------------------------------------
 def test_serverless_handlers(scan) -> None:
     files = {
-        "lambda_fn.py": '''
+        "lambda_fn.py": """
             def lambda_handler(event, context):
                 return event["body"]
 
@@ -721,12 +723,12 @@ def test_serverless_handlers(scan) -> None:
                 def handler(event, context):
                     return event
                 return handler
-            ''',
-        "tests/test_lambda.py": '''
+            """,
+        "tests/test_lambda.py": """
             def handler(event, context):
                 return {}
-            ''',
-        "func_v2.py": '''
+            """,
+        "func_v2.py": """
             import azure.functions as func
 
             app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
@@ -739,14 +741,14 @@ def test_serverless_handlers(scan) -> None:
             @app.route()
             def bare(req):
                 return None
-            ''',
-        "HttpTrigger/__init__.py": '''
+            """,
+        "HttpTrigger/__init__.py": """
             import azure.functions as func
 
             def main(req: func.HttpRequest) -> func.HttpResponse:
                 return func.HttpResponse("ok")
-            ''',
-        "gcp/main.py": '''
+            """,
+        "gcp/main.py": """
             import functions_framework
             from flask import escape
 
@@ -759,8 +761,8 @@ def test_serverless_handlers(scan) -> None:
 
             def two(request, other):
                 return "y"
-            ''',
-        "powertools.py": '''
+            """,
+        "powertools.py": """
             from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
             app = APIGatewayRestResolver()
@@ -768,7 +770,7 @@ def test_serverless_handlers(scan) -> None:
             @app.get("/todos/<todo_id>")
             def get_todo(todo_id: str):
                 return {}
-            ''',
+            """,
     }
     assert scan(files) == sorted(
         [
@@ -785,7 +787,7 @@ def test_serverless_handlers(scan) -> None:
 
 def test_http_server_handlers(scan) -> None:
     files = {
-        "server.py": '''
+        "server.py": """
             from http.server import BaseHTTPRequestHandler, HTTPServer
             import http.server
 
@@ -802,7 +804,7 @@ def test_http_server_handlers(scan) -> None:
             class Files(http.server.SimpleHTTPRequestHandler):
                 def do_PUT(self):
                     pass
-            ''',
+            """,
     }
     assert scan(files) == sorted(
         [
@@ -816,7 +818,7 @@ def test_http_server_handlers(scan) -> None:
 # Negatives and merging --------------------------------------------------------------------------------
 def test_lookalikes_are_not_entry_points(scan) -> None:
     files = {
-        "client.py": '''
+        "client.py": """
             import requests
             from flask import Flask
 
@@ -841,7 +843,7 @@ def test_lookalikes_are_not_entry_points(scan) -> None:
 
             def dispatch(router):
                 router.add_route("GET", "/x")
-            ''',
+            """,
     }
     assert scan(files) == []
 
@@ -859,4 +861,92 @@ def test_merge_prefers_the_routed_finding_and_joins_methods() -> None:
 
 def test_to_dict() -> None:
     entry = EntryPoint("a.py", "f", 2, "flask", "/", ("GET",))
-    assert entry.to_dict() == {"file": "a.py", "function": "f", "line": 2, "framework": "flask", "route": "/", "methods": ["GET"]}
+    assert entry.to_dict() == {
+        "file": "a.py",
+        "function": "f",
+        "line": 2,
+        "framework": "flask",
+        "route": "/",
+        "methods": ["GET"],
+    }
+
+
+def test_flask_restful_resources_chalice_and_django_ninja(scan) -> None:
+    files = {
+        "rest.py": """
+            from flask import Flask
+            from flask_restful import Api, Resource
+
+            app = Flask(__name__)
+            api = Api(app)
+
+            class Todo(Resource):
+                def get(self, todo_id):
+                    return {}
+
+                def put(self, todo_id):
+                    return {}
+
+            api.add_resource(Todo, "/todos/<todo_id>")
+            """,
+        "chalice_app.py": """
+            from chalice import Chalice
+
+            app = Chalice(app_name="svc")
+
+            @app.route("/users/{name}", methods=["PUT"])
+            def update_user(name):
+                return {}
+            """,
+        "ninja_api.py": """
+            from ninja import NinjaAPI
+
+            api = NinjaAPI()
+
+            @api.post("/items")
+            def create_item(request):
+                return {}
+            """,
+    }
+    assert scan(files) == sorted(
+        [
+            ep(files, "rest.py", "Todo.get", "flask", "/todos/<todo_id>", ("GET",)),
+            ep(files, "rest.py", "Todo.put", "flask", "/todos/<todo_id>", ("PUT",)),
+            ep(files, "chalice_app.py", "update_user", "aws-lambda", "/users/{name}", ("PUT",)),
+            ep(files, "ninja_api.py", "create_item", "django", "/items", ("POST",)),
+        ]
+    )
+
+
+def test_app_subclass_and_app_reexported_from_a_package(scan) -> None:
+    files = {
+        "pkg/__init__.py": """
+            from flask import Flask
+
+            class App(Flask):
+                pass
+
+            app = App(__name__)
+            """,
+        "pkg/views.py": """
+            from pkg import app
+
+            @app.route("/sub")
+            def sub():
+                return ""
+            """,
+    }
+    assert scan(files) == [ep(files, "pkg/views.py", "sub", "flask", "/sub", ("GET",))]
+
+
+def test_a_failing_detector_costs_only_its_own_findings(scan, monkeypatch, caplog) -> None:
+    from vulnhuntr.repo import entrypoints
+
+    def broken(ctx):
+        yield from ()
+        raise AttributeError("boom")
+
+    monkeypatch.setattr(entrypoints, "DETECTORS", (broken, *entrypoints.DETECTORS))
+    files = {"app.py": 'from flask import Flask\napp = Flask(__name__)\n\n@app.get("/")\ndef index():\n    return ""\n'}
+    assert keys(scan(files)) == {("app.py", "index")}
+    assert "failed" in caplog.text

@@ -23,7 +23,9 @@ def scan(make_index: Callable[[Files], RepoIndex]) -> Callable[[Files], list[Ent
     return run
 
 
-def ep(files: Files, file: str, function: str, framework: str, route: str | None = None, methods: tuple[str, ...] = ()) -> EntryPoint:
+def ep(
+    files: Files, file: str, function: str, framework: str, route: str | None = None, methods: tuple[str, ...] = ()
+) -> EntryPoint:
     name = function.rsplit(".", 1)[-1]
     lines = textwrap.dedent(files[file]).lstrip("\n").splitlines()
     line = next(i for i, text in enumerate(lines, 1) if f"def {name}(" in text)
@@ -32,16 +34,16 @@ def ep(files: Files, file: str, function: str, framework: str, route: str | None
 
 SITE = {
     "site/__init__.py": "",
-    "site/urls.py": '''
+    "site/urls.py": """
         from django.urls import include, path
 
         urlpatterns = [
             path("shop/", include("shop.urls")),
             path("legacy/", include([path("old/", include("legacy.urls"))])),
         ]
-        ''',
+        """,
     "shop/__init__.py": "",
-    "shop/urls.py": '''
+    "shop/urls.py": """
         from django.urls import include, path, re_path
         from django.views.generic import TemplateView
         from rest_framework.routers import DefaultRouter
@@ -62,8 +64,8 @@ SITE = {
             path("api/stats/", api.stats),
             path("api/", include(router.urls)),
         ]
-        ''',
-    "shop/views.py": '''
+        """,
+    "shop/views.py": """
         from django.http import HttpResponse
         from django.views import View
         from django.views.decorators.http import require_http_methods, require_POST
@@ -115,8 +117,8 @@ SITE = {
         class Custom(View):
             def dispatch(self, request, *args, **kwargs):
                 return HttpResponse("any")
-        ''',
-    "shop/api.py": '''
+        """,
+    "shop/api.py": """
         from rest_framework import viewsets
         from rest_framework.decorators import action, api_view
         from rest_framework.response import Response
@@ -155,18 +157,18 @@ SITE = {
         @api_view()
         def unrouted_api(request):
             return Response({})
-        ''',
+        """,
     "legacy/__init__.py": "",
-    "legacy/urls.py": '''
+    "legacy/urls.py": """
         from django.conf.urls import url
         from legacy.handlers import old_view
 
         urlpatterns = [url(r"^page/$", old_view)]
-        ''',
-    "legacy/handlers.py": '''
+        """,
+    "legacy/handlers.py": """
         def old_view(request):
             return None
-        ''',
+        """,
 }
 
 
@@ -209,13 +211,13 @@ def test_drf_viewsets_api_views_and_api_view_functions(scan) -> None:
 def test_class_based_views_found_by_base_class_without_urls(scan) -> None:
     files = {
         "app/__init__.py": "",
-        "app/base.py": '''
+        "app/base.py": """
             from django.views import generic
 
             class BaseView(generic.View):
                 pass
-            ''',
-        "app/views.py": '''
+            """,
+        "app/views.py": """
             from .base import BaseView
 
             class Child(BaseView):
@@ -225,6 +227,47 @@ def test_class_based_views_found_by_base_class_without_urls(scan) -> None:
             class NotAView:
                 def get(self, request):
                     return None
-            ''',
+            """,
     }
     assert scan(files) == [ep(files, "app/views.py", "Child.put", "django", None, ("PUT",))]
+
+
+def test_router_from_another_module_appended_to_urlpatterns_and_drf_hooks(scan) -> None:
+    files = {
+        "proj/__init__.py": "",
+        "proj/urls.py": """
+            from django.urls import include, path
+
+            urlpatterns = [path("v2/", include("api.urls"))]
+            """,
+        "api/__init__.py": "",
+        "api/routers.py": """
+            from rest_framework import routers
+
+            router = routers.SimpleRouter()
+            """,
+        "api/urls.py": """
+            from .routers import router
+            from .views import Things, Search
+
+            router.register("things", Things)
+            urlpatterns = []
+            urlpatterns += router.urls
+            """,
+        "api/views.py": """
+            from rest_framework import generics, viewsets
+
+            class Things(viewsets.ReadOnlyModelViewSet):
+                def get_queryset(self):
+                    return []
+
+            class Search(generics.ListAPIView):
+                def get_queryset(self):
+                    return []
+            """,
+    }
+    # hooks stand in for the generic handlers when a class overrides none of them
+    assert scan(files) == [
+        EntryPoint("api/views.py", "Search.get_queryset", 8, "drf", None, ()),
+        EntryPoint("api/views.py", "Things.get_queryset", 4, "drf", "/v2/things/", ()),
+    ]

@@ -9,6 +9,7 @@ merged per ``(file, function)``, keeping the one that knows the route.
 
 from __future__ import annotations
 
+import logging
 from typing import Callable, Iterable
 
 from .frameworks import (
@@ -33,6 +34,7 @@ from .index import RepoIndex
 from .resolve import Resolver
 
 __all__ = ["EntryPoint", "find_entry_points", "DETECTORS"]
+log = logging.getLogger(__name__)
 
 Detector = Callable[[Context], Iterable[EntryPoint]]
 
@@ -57,8 +59,21 @@ DETECTORS: tuple[Detector, ...] = (
 def find_entry_points(index: RepoIndex, resolver: Resolver) -> list[EntryPoint]:
     """Every entry point of the repository, one per handler function, sorted."""
     ctx = Context(index, resolver)
-    found = [entry for detect in DETECTORS for entry in detect(ctx)]
+    found: list[EntryPoint] = []
+    for detect in DETECTORS:
+        found += _run(detect, ctx)
     return merge(found)
+
+
+def _run(detect: Detector, ctx: Context) -> list[EntryPoint]:
+    """One detector's findings; an unexpected failure costs that framework, never the whole scan."""
+    found: list[EntryPoint] = []
+    try:
+        for entry in detect(ctx):
+            found.append(entry)
+    except (RecursionError, ValueError, TypeError, AttributeError, KeyError, IndexError):
+        log.warning("entry-point detector %s failed; its findings may be incomplete", detect.__module__, exc_info=True)
+    return found
 
 
 def merge(found: Iterable[EntryPoint]) -> list[EntryPoint]:

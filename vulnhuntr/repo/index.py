@@ -411,18 +411,26 @@ class RepoIndex:
     def by_module(self) -> dict[str, ModuleIndex]:
         return {m.module: m for m in self.modules.values()}
 
+    @cached_property
+    def _by_suffix(self) -> dict[str, ModuleIndex]:
+        """Every dotted suffix of every module name → its best module (fewest parts, then path)."""
+        best: dict[str, ModuleIndex] = {}
+        for module in sorted(self.modules.values(), key=lambda m: (m.module.count("."), m.path), reverse=True):
+            parts = module.module.split(".")
+            for start in range(1, len(parts)):
+                best[".".join(parts[start:])] = module  # later (better) modules overwrite
+        return best
+
     def find_module(self, dotted_name: str) -> ModuleIndex | None:
         """The repo module for an import, also when the repo root is above the import root.
 
         ``from app.storage import x`` must find ``src/app/storage.py``: an exact match wins,
-        then the shortest module path ending in ``.app.storage``.
+        then the shortest module path ending in ``.app.storage``. Both are dictionary
+        lookups: detectors and the resolver ask this for every imported name.
         """
-        exact = self.by_module.get(dotted_name)
-        if exact is not None or not dotted_name:
-            return exact
-        suffix = "." + dotted_name
-        candidates = [m for name, m in self.by_module.items() if name.endswith(suffix)]
-        return min(candidates, key=lambda m: (m.module.count("."), m.path)) if candidates else None
+        if not dotted_name:
+            return None
+        return self.by_module.get(dotted_name) or self._by_suffix.get(dotted_name)
 
 
 def build_index(root: Path, files: Iterable[str], max_bytes: int = 2_000_000) -> RepoIndex:

@@ -19,7 +19,11 @@ from .prefixes import prefix_of
 from .syntax import HTTP_VERBS, Scope, call_arg, join_path, method_names, string_value
 
 # name → (method position, path position, handler position); method None: fixed by the name
-_LAYOUTS: dict[str, tuple[int | None, int, int]] = {**{v: (None, 0, 1) for v in HTTP_VERBS}, "view": (None, 0, 1), "route": (0, 1, 2)}
+_LAYOUTS: dict[str, tuple[int | None, int, int]] = {
+    **{v: (None, 0, 1) for v in HTTP_VERBS},
+    "view": (None, 0, 1),
+    "route": (0, 1, 2),
+}
 
 
 def detect(ctx: Context) -> Iterator[EntryPoint]:
@@ -52,7 +56,9 @@ def _router_call(ctx: Context, module: ModuleIndex, call: ast.Call, scope: Scope
     yield from _handler(ctx, module, call, scope, func.attr[4:], prefix)
 
 
-def _handler(ctx: Context, module: ModuleIndex, call: ast.Call, scope: Scope, name: str, prefix: str) -> Iterator[EntryPoint]:
+def _handler(
+    ctx: Context, module: ModuleIndex, call: ast.Call, scope: Scope, name: str, prefix: str
+) -> Iterator[EntryPoint]:
     method_at, path_at, handler_at = _LAYOUTS[name]
     target = ctx.resolve(module, call_arg(call, handler_at, "handler"), scope)
     if target is None:
@@ -63,4 +69,6 @@ def _handler(ctx: Context, module: ModuleIndex, call: ast.Call, scope: Scope, na
         yield from class_entry_points(ctx, target, route=route, framework="aiohttp")
         return
     methods = method_names(call_arg(call, method_at, "method")) if method_at is not None else (name.upper(),)
-    yield EntryPoint(target.module.path, target.qualname, target.line, "aiohttp", route, tuple(m for m in methods if m != "*"))
+    yield EntryPoint(
+        target.module.path, target.qualname, target.line, "aiohttp", route, tuple(m for m in methods if m != "*")
+    )

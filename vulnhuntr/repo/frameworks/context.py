@@ -62,6 +62,7 @@ class Context:
         self._locals: dict[int, dict[str, Binding]] = {}
         self._bases: dict[tuple[str, str], list[str]] = {}
         self._memo: dict[str, Any] = {}
+        self._imports: dict[tuple[str, str], bool] = {}
         self._walks: dict[str, tuple[list[tuple[DefinitionNode, Scope]], list[tuple[ast.Call, Scope]]]] = {}
 
     def memo(self, key: str, build: Callable[[], T]) -> T:
@@ -76,7 +77,14 @@ class Context:
 
     def imports(self, module: ModuleIndex, root: str) -> bool:
         """Does *module* import *root* (``"flask"``, ``"azure.functions"``) or anything under it?"""
-        return any(_under(record.module, root) or _under(record.target, root) for record in module.imports)
+        key = (module.path, root)
+        if key not in self._imports:
+            self._imports[key] = any(_under(r.module, root) or _under(r.target, root) for r in module.imports)
+        return self._imports[key]
+
+    def repo_imports(self, root: str) -> bool:
+        """Does any module of the repository import *root*?"""
+        return self.memo(f"imports:{root}", lambda: any(self.imports(m, root) for m in self.modules()))
 
     @cached_property
     def _repo_roots(self) -> frozenset[str]:
@@ -325,4 +333,3 @@ def _bound_by(node: ast.AST) -> list[tuple[str, Binding]]:
     if isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name):
         return [(node.target.id, Binding())]
     return []
-

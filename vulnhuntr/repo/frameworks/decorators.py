@@ -1,11 +1,13 @@
 """Route decorators on app and router objects: ``@app.route``, ``@router.get``, ``@bp.post``...
 
-Covers Flask, Quart, FastAPI, Starlette, Sanic, Bottle, aiohttp ``RouteTableDef``,
-Azure ``FunctionApp`` and AWS Lambda Powertools resolvers. The receiver is
-identified by import origin (``app = Flask(__name__)`` anywhere in the repo, an
-annotated parameter, an app factory's return value). When nothing tells what the
-receiver is (``def register(app)``, a factory we cannot follow), the decorator is
-accepted only with a URL-path literal and a framework imported by the module.
+Covers Flask (and flask-restx namespaces), Quart, FastAPI, Starlette, Sanic,
+Bottle, aiohttp ``RouteTableDef``, Azure ``FunctionApp``, django-ninja, AWS
+Chalice and Lambda Powertools. The receiver is identified by import origin
+(``app = Flask(__name__)`` anywhere in the repo, an annotated parameter, an app
+factory's return value). When nothing tells what the receiver is (``def
+register(app)``, a factory we cannot follow), the decorator is accepted only
+with a URL-path literal and a framework imported by the module (or, for an
+app-like name, by the repository).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from ..index import ModuleIndex, dotted
 from .classviews import class_entry_points
 from .context import Context
 from .entry import EntryPoint
-from .objects import IMPORT_ROOTS, router_framework
+from .objects import IMPORT_ROOTS, ROUTER_PACKAGES, router_framework
 from .prefixes import prefix_of
 from .syntax import HTTP_VERBS, DefinitionNode, Scope, call_arg, join_path, looks_like_path, method_names, string_value
 
@@ -34,7 +36,8 @@ DECORATORS: dict[str, dict[str, Methods | None]] = {
     "sanic": {"route": FROM_KEYWORD, **_ALL_VERBS, "websocket": (), "websocket_route": ()},
     "bottle": {"route": FROM_KEYWORD, **_VERBS},
     "aiohttp": {"route": FROM_KEYWORD, "view": (), **_ALL_VERBS},
-    "aws-lambda": {"route": FROM_KEYWORD, **_ALL_VERBS},
+    "aws-lambda": {"route": FROM_KEYWORD, **_ALL_VERBS, "lambda_function": ()},
+    "django": dict(_VERBS),  # django-ninja
     "azure-functions": {"route": FROM_KEYWORD, "function_name": ()},
 }
 _PATH_KEYWORDS = ("rule", "path", "uri", "route")
@@ -42,6 +45,8 @@ _BOTTLE_FUNCTIONS = {f"bottle.{name}": name for name in DECORATORS["bottle"]}
 
 
 def detect(ctx: Context) -> Iterator[EntryPoint]:
+    if not any(ctx.repo_imports(package) for package in ROUTER_PACKAGES):
+        return
     for module in ctx.modules():
         for node, scope in ctx.definitions(module):
             for decorator in node.decorator_list:
@@ -49,7 +54,9 @@ def detect(ctx: Context) -> Iterator[EntryPoint]:
                     yield from _decorated(ctx, module, node, scope, decorator)
 
 
-def _decorated(ctx: Context, module: ModuleIndex, node: DefinitionNode, scope: Scope, call: ast.Call) -> Iterator[EntryPoint]:
+def _decorated(
+    ctx: Context, module: ModuleIndex, node: DefinitionNode, scope: Scope, call: ast.Call
+) -> Iterator[EntryPoint]:
     func = call.func
     bottle = _BOTTLE_FUNCTIONS.get(ctx.qualify(module, func) or "")
     if bottle is not None:
@@ -69,7 +76,9 @@ def _registers(framework: str, attr: str) -> bool:
     return attr in DECORATORS.get(framework, {})
 
 
-def _framework(ctx: Context, module: ModuleIndex, receiver: ast.expr, scope: Scope, attr: str, call: ast.Call) -> str | None:
+def _framework(
+    ctx: Context, module: ModuleIndex, receiver: ast.expr, scope: Scope, attr: str, call: ast.Call
+) -> str | None:
     """The framework of the decorator's receiver, by type or, when the type is unknown, by a careful guess."""
     known = router_framework(ctx.object_type(module, receiver, scope))
     if known is not None:
@@ -78,7 +87,7 @@ def _framework(ctx: Context, module: ModuleIndex, receiver: ast.expr, scope: Sco
         return None
     candidates = [fw for root, fw in IMPORT_ROOTS.items() if ctx.imports(module, root)]
     if not candidates and _app_like(receiver):
-        candidates = [fw for root, fw in IMPORT_ROOTS.items() if any(ctx.imports(m, root) for m in ctx.modules())]
+        candidates = [fw for root, fw in IMPORT_ROOTS.items() if ctx.repo_imports(root)]
     return next((fw for fw in candidates if attr in DECORATORS.get(fw, {})), None)
 
 
@@ -88,7 +97,14 @@ def _app_like(receiver: ast.expr) -> bool:
 
 
 def _entries(
-    ctx: Context, module: ModuleIndex, node: DefinitionNode, scope: Scope, call: ast.Call, framework: str, attr: str, prefix: str
+    ctx: Context,
+    module: ModuleIndex,
+    node: DefinitionNode,
+    scope: Scope,
+    call: ast.Call,
+    framework: str,
+    attr: str,
+    prefix: str,
 ) -> Iterator[EntryPoint]:
     target = ctx.target(module, scope.qualname(node.name))
     if target is None:
@@ -114,4 +130,3 @@ def _route_and_methods(call: ast.Call, framework: str, attr: str, name: str) -> 
     if methods is FROM_KEYWORD:
         methods = method_names(call_arg(call, None, "methods", "method")) or ("GET",)
     return route, methods
-

@@ -13,7 +13,8 @@ import ast
 from typing import Iterator
 
 from ..index import ModuleIndex
-from .classviews import RULES, class_entry_points, rule_for
+from .classrules import RULES
+from .classviews import class_entry_points, rule_for
 from .context import Context, Target
 from .drf import api_view_methods
 from .entry import EntryPoint

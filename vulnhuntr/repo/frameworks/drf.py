@@ -12,7 +12,8 @@ import ast
 from typing import Iterator
 
 from ..index import ModuleIndex
-from .classviews import DRF_DETAIL_ACTIONS, action_decorator, handlers, rule_for
+from .classrules import DRF_DETAIL_ACTIONS, action_decorator
+from .classviews import handlers, rule_for
 from .context import Context, Target
 from .entry import EntryPoint
 from .objects import split
@@ -33,11 +34,12 @@ def api_view_methods(ctx: Context, target: Target) -> Methods | None:
 
 
 def detect(ctx: Context) -> Iterator[EntryPoint]:
+    if not ctx.repo_imports("rest_framework"):
+        return
     for module in ctx.modules():
-        if not ctx.imports(module, "rest_framework"):
-            continue
-        yield from _api_views(ctx, module)
-        yield from _registrations(ctx, module)
+        if ctx.imports(module, "rest_framework"):
+            yield from _api_views(ctx, module)
+        yield from _registrations(ctx, module)  # the router may be imported from another module
 
 
 def _api_views(ctx: Context, module: ModuleIndex) -> Iterator[EntryPoint]:
@@ -53,17 +55,26 @@ def _api_views(ctx: Context, module: ModuleIndex) -> Iterator[EntryPoint]:
 def _registrations(ctx: Context, module: ModuleIndex) -> Iterator[EntryPoint]:
     for call, scope in ctx.calls(module):
         func = call.func
-        if not (isinstance(func, ast.Attribute) and func.attr == "register" and _is_router(ctx, module, func.value, scope)):
+        if not (
+            isinstance(func, ast.Attribute) and func.attr == "register" and _is_router(ctx, module, func.value, scope)
+        ):
             continue
         target = ctx.resolve(module, call_arg(call, 1, "viewset"), scope)
         rule = rule_for(ctx, target) if target is not None else None
         if target is None or rule is None or rule.framework != "drf":
             continue
         router = ctx.qualify(module, func.value)
-        base = include_prefix(ctx, f"router:{router}") if router else ""
+        base = include_prefix(ctx, f"router:{router}", fallback=module.path)  # else ``urlpatterns += router.urls``
         prefix = join_route(base, (string_value(call_arg(call, 0, "prefix")) or "").strip("/"))
         for method, http in handlers(ctx, target, rule):
-            yield EntryPoint(method.module.path, method.qualname, method.line, "drf", as_url(_action_route(ctx, method, prefix)), http)
+            yield EntryPoint(
+                method.module.path,
+                method.qualname,
+                method.line,
+                "drf",
+                as_url(_action_route(ctx, method, prefix)),
+                http,
+            )
 
 
 def _is_router(ctx: Context, module: ModuleIndex, receiver: ast.expr, scope: Scope) -> bool:

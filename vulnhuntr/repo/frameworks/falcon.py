@@ -11,7 +11,8 @@ import ast
 from typing import Iterator
 
 from ..index import ModuleIndex
-from .classviews import FALCON, handlers
+from .classrules import FALCON
+from .classviews import handlers
 from .context import Context
 from .entry import EntryPoint
 from .objects import router_framework

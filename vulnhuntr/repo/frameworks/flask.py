@@ -1,4 +1,5 @@
-"""Flask and Quart routes registered by call: ``add_url_rule(rule, endpoint, view_func)``.
+"""Flask and Quart routes registered by call: ``add_url_rule(rule, endpoint, view_func)``
+and flask-restful's ``api.add_resource(Resource, "/url")``.
 
 Decorator routes are in :mod:`.decorators` and ``MethodView`` classes in
 :mod:`.classviews`; this adds the routes registered imperatively, including
@@ -23,6 +24,8 @@ _FRAMEWORKS = ("flask", "quart")
 
 
 def detect(ctx: Context) -> Iterator[EntryPoint]:
+    if not any(ctx.repo_imports(package) for package in ("flask", "quart", "flask_restful", "flask_restx")):
+        return
     for module in ctx.modules():
         for call, scope in ctx.calls(module):
             func = call.func
@@ -30,6 +33,8 @@ def detect(ctx: Context) -> Iterator[EntryPoint]:
                 framework = _framework(ctx, module, func.value, scope, call)
                 if framework is not None:
                     yield from _url_rule(ctx, module, call, scope, framework)
+            elif isinstance(func, ast.Attribute) and func.attr == "add_resource":
+                yield from _resource(ctx, module, call, scope)
 
 
 def _framework(ctx: Context, module: ModuleIndex, receiver: ast.expr, scope: Scope, call: ast.Call) -> str | None:
@@ -65,3 +70,15 @@ def _with_methods(entry: EntryPoint, methods: tuple[str, ...]) -> EntryPoint:
     if entry.methods or not methods:
         return entry
     return EntryPoint(entry.file, entry.function, entry.line, entry.framework, entry.route, methods)
+
+
+def _resource(ctx: Context, module: ModuleIndex, call: ast.Call, scope: Scope) -> Iterator[EntryPoint]:
+    """flask-restful/flask-restx ``api.add_resource(Resource, "/url", ...)``."""
+    assert isinstance(call.func, ast.Attribute)
+    if not (ctx.imports(module, "flask_restful") or ctx.imports(module, "flask_restx")):
+        return
+    if router_framework(ctx.object_type(module, call.func.value, scope)) not in ("flask", None):
+        return
+    target = ctx.resolve(module, call_arg(call, 0, "resource"), scope)
+    if target is not None and target.is_class:
+        yield from class_entry_points(ctx, target, route=string_value(call_arg(call, 1, "urls")), framework="flask")

@@ -17,12 +17,9 @@ from .objects import split
 from .syntax import Scope, call_arg
 
 _INTERFACES = frozenset({"Interface", "ChatInterface"})
-_EVENTS = frozenset(
-    {
-        "click", "double_click", "submit", "change", "input", "upload", "select", "release", "blur", "focus",
-        "clear", "stream", "play", "pause", "stop", "end", "like", "edit", "retry", "undo", "key_up",
-        "apply", "delete", "tick", "copy", "expand", "collapse", "load", "then", "success",
-    }
+_EVENTS = frozenset(  # event listeners of gradio components and Blocks
+    "click double_click submit change input upload select release blur focus clear stream play pause stop end "
+    "like edit retry undo key_up apply delete tick copy expand collapse load then success".split()
 )
 
 
@@ -47,9 +44,5 @@ def _wired_function(ctx: Context, module: ModuleIndex, call: ast.Call, scope: Sc
     func = call.func
     if not (isinstance(func, ast.Attribute) and func.attr in _EVENTS):
         return None
-    typed = ctx.object_type(module, func.value, scope)
-    if typed is not None and split(typed)[0] != "gradio":
-        return None
-    if typed is None and not ctx.is_unknown(module, func.value, scope) and not isinstance(func.value, ast.Call):
-        return None
-    return call_arg(call, 0, "fn")
+    typed = ctx.object_type(module, func.value, scope)  # None: a component we cannot type (built in a loop...)
+    return call_arg(call, 0, "fn") if typed is None or split(typed)[0] == "gradio" else None

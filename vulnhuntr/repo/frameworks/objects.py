@@ -9,6 +9,9 @@ from __future__ import annotations
 _ROUTERS: dict[tuple[str, str], str] = {
     ("flask", "Flask"): "flask",
     ("flask", "Blueprint"): "flask",
+    ("flask_restful", "Api"): "flask",
+    ("flask_restx", "Api"): "flask",
+    ("flask_restx", "Namespace"): "flask",
     ("quart", "Quart"): "quart",
     ("quart", "Blueprint"): "quart",
     ("fastapi", "FastAPI"): "fastapi",
@@ -25,11 +28,17 @@ _ROUTERS: dict[tuple[str, str], str] = {
     ("falcon", "App"): "falcon",
     ("falcon", "API"): "falcon",
     ("pyramid", "Configurator"): "pyramid",
+    ("chalice", "Chalice"): "aws-lambda",
+    ("chalice", "Blueprint"): "aws-lambda",
+    ("ninja", "NinjaAPI"): "django",
+    ("ninja", "Router"): "django",
 }
 
 # Import roots whose presence in a module makes an untyped ``@x.route("/...")`` plausible, by preference.
 IMPORT_ROOTS: dict[str, str] = {
     "flask": "flask",
+    "flask_restful": "flask",
+    "flask_restx": "flask",
     "quart": "quart",
     "fastapi": "fastapi",
     "starlette": "starlette",
@@ -40,6 +49,11 @@ IMPORT_ROOTS: dict[str, str] = {
     "pyramid": "pyramid",
     "azure.functions": "azure-functions",
 }
+
+
+ROUTER_PACKAGES: frozenset[str] = frozenset(
+    {top for top, _ in _ROUTERS} | {"aws_lambda_powertools", "bottle", "azure.functions"}
+)
 
 
 def split(qualified: str) -> tuple[str, str]:

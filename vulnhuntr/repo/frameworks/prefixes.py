@@ -60,7 +60,9 @@ def _reference(ctx: Context, module: ModuleIndex, expr: ast.AST, scope: Scope) -
     function = ctx.local_owner(scope, head)
     if function is not None:
         binding = ctx.local(scope, head)
-        value = binding.value if binding is not None and isinstance(binding.value, ast.Call) and "." not in name else None
+        value = (
+            binding.value if binding is not None and isinstance(binding.value, ast.Call) and "." not in name else None
+        )
         return _Ref(f"{module.path}:{function.lineno}:{name}", value)
     key = ctx.qualify(module, expr)
     if key is None:

@@ -41,7 +41,7 @@ def _framework(ctx: Context, module: ModuleIndex, node: FunctionNode) -> str | N
     params = positional_names(node)
     if len(params) == 2 and params[0] in _EVENT_NAMES and params[1] in _CONTEXT_NAMES:
         return "aws-lambda"
-    if _azure_request(ctx, module, node):
+    if ctx.imports(module, "azure.functions") and _azure_request(ctx, module, node):
         return "azure-functions"
     if _gcp_main(ctx, module, node, params):
         return "gcp-functions"

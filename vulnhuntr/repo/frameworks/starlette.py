@@ -25,6 +25,8 @@ _FRAMEWORKS = ("starlette", "fastapi")
 
 
 def detect(ctx: Context) -> Iterator[EntryPoint]:
+    if not (ctx.repo_imports("starlette") or ctx.repo_imports("fastapi")):
+        return
     for module in ctx.modules():
         if ctx.imports(module, "starlette") or ctx.imports(module, "fastapi"):
             yield from _route_objects(ctx, module)
@@ -55,7 +57,9 @@ def _named_mounts(ctx: Context, module: ModuleIndex) -> dict[str, str]:
     return named
 
 
-def _visit(ctx: Context, module: ModuleIndex, node: ast.AST, scope: Scope, prefix: str, named: dict[str, str]) -> Iterator[EntryPoint]:
+def _visit(
+    ctx: Context, module: ModuleIndex, node: ast.AST, scope: Scope, prefix: str, named: dict[str, str]
+) -> Iterator[EntryPoint]:
     """Walk *node*, carrying the prefix of the ``Mount`` lists we are inside."""
     for child, inner in children(node, scope):
         kind = _kind(ctx, module, child) if isinstance(child, ast.Call) else None
@@ -67,12 +71,16 @@ def _visit(ctx: Context, module: ModuleIndex, node: ast.AST, scope: Scope, prefi
             assert isinstance(child, ast.Call)
             yield from _route(ctx, module, child, inner, prefix, kind)
         elif isinstance(child, ast.Assign) and len(child.targets) == 1 and dotted(child.targets[0]) in named:
-            yield from _visit(ctx, module, child, inner, join_path(prefix, named[dotted(child.targets[0]) or ""]), named)
+            yield from _visit(
+                ctx, module, child, inner, join_path(prefix, named[dotted(child.targets[0]) or ""]), named
+            )
         else:
             yield from _visit(ctx, module, child, inner, prefix, named)
 
 
-def _route(ctx: Context, module: ModuleIndex, call: ast.Call, scope: Scope, prefix: str, kind: str) -> Iterator[EntryPoint]:
+def _route(
+    ctx: Context, module: ModuleIndex, call: ast.Call, scope: Scope, prefix: str, kind: str
+) -> Iterator[EntryPoint]:
     framework = "fastapi" if kind.startswith("API") else "starlette"
     path = string_value(call_arg(call, 0, "path"))
     route = join_path(prefix, path) if path is not None else None
@@ -81,7 +89,14 @@ def _route(ctx: Context, module: ModuleIndex, call: ast.Call, scope: Scope, pref
 
 
 def _endpoint(
-    ctx: Context, module: ModuleIndex, expr: ast.expr | None, scope: Scope, framework: str, route: str | None, call: ast.Call, websocket: bool
+    ctx: Context,
+    module: ModuleIndex,
+    expr: ast.expr | None,
+    scope: Scope,
+    framework: str,
+    route: str | None,
+    call: ast.Call,
+    websocket: bool,
 ) -> Iterator[EntryPoint]:
     target = ctx.resolve(module, expr, scope)
     if target is None:
@@ -105,7 +120,9 @@ def _add_calls(ctx: Context, module: ModuleIndex) -> Iterator[EntryPoint]:
             continue
         path = string_value(call_arg(call, 0, "path"))
         route = join_path(prefix_of(ctx, module, func.value, scope), path) if path is not None else None
-        yield from _endpoint(ctx, module, call_arg(call, 1, "endpoint", "route"), scope, framework, route, call, _ADD_CALLS[func.attr])
+        yield from _endpoint(
+            ctx, module, call_arg(call, 1, "endpoint", "route"), scope, framework, route, call, _ADD_CALLS[func.attr]
+        )
 
 
 def _guessable(ctx: Context, module: ModuleIndex, receiver: ast.expr, scope: Scope, call: ast.Call) -> bool:

@@ -32,7 +32,10 @@ def _route_pair(ctx: Context, module: ModuleIndex, node: ast.AST) -> tuple[str, 
     if isinstance(node, (ast.Tuple, ast.List)) and len(node.elts) >= 2:
         pattern = string_value(node.elts[0])
         return (pattern, node.elts[1]) if pattern is not None else None
-    if isinstance(node, ast.Call) and split(ctx.qualify(module, node.func) or ".") in (("tornado", "url"), ("tornado", "URLSpec")):
+    if isinstance(node, ast.Call) and split(ctx.qualify(module, node.func) or ".") in (
+        ("tornado", "url"),
+        ("tornado", "URLSpec"),
+    ):
         pattern = string_value(call_arg(node, 0, "pattern"))
         handler = call_arg(node, 1, "handler")
         return (pattern, handler) if pattern is not None and handler is not None else None

@@ -47,9 +47,14 @@ def as_url(pattern: str) -> str:
     return "/" + pattern.removeprefix("^").removesuffix("$").lstrip("/")
 
 
-def include_prefix(ctx: Context, key: str) -> str:
-    """The URL prefix of a URLconf module (by path) or a DRF router (``"router:<qualified>"``)."""
+def include_prefix(ctx: Context, key: str, fallback: str | None = None) -> str:
+    """The URL prefix of a URLconf module (by path) or a DRF router (``"router:<qualified>"``).
+
+    When nothing includes *key*, the prefix of *fallback* is used if given.
+    """
     edges = ctx.memo("django.includes", lambda: _include_edges(ctx))
+    if key not in edges and fallback is not None:
+        key = fallback
     prefix, seen = "", set()
     while key in edges and key not in seen:
         seen.add(key)
@@ -60,6 +65,8 @@ def include_prefix(ctx: Context, key: str) -> str:
 
 def patterns(ctx: Context, module: ModuleIndex) -> Iterator[Pattern]:
     """Every ``path()``/``re_path()``/``url()`` of *module* with the inline ``include([...])`` prefix above it."""
+    if not any(call.callee.rsplit(".", 1)[-1] in PATH_FUNCTIONS for call in module.calls):
+        return  # the index already knows: no URL pattern here, skip the walk
     yield from _patterns(ctx, module, module.tree, Scope(), "")
 
 
@@ -70,7 +77,11 @@ def _patterns(ctx: Context, module: ModuleIndex, node: ast.AST, scope: Scope, pr
             continue
         route = join_route(prefix, string_value(call_arg(child, 0, "route", "regex")) or "")
         view = call_arg(child, 1, "view")
-        included = call_arg(view, 0, "arg") if isinstance(view, ast.Call) and is_call_to(ctx, module, view, "include") else None
+        included = (
+            call_arg(view, 0, "arg")
+            if isinstance(view, ast.Call) and is_call_to(ctx, module, view, "include")
+            else None
+        )
         if isinstance(included, (ast.List, ast.Tuple)) and not _is_module_tuple(included):
             yield from _patterns(ctx, module, included, inner, route)
         else:
