@@ -104,22 +104,21 @@ class Resolver:
 
     def qualify(self, name: str, file: str, line: int | None = None) -> str | None:
         """The fully qualified name *name* stands for in *file* ("flask.Flask", "pkg.views.app")."""
-        module = self.index.modules.get(file)
-        if module is None:
-            return None
-        scope = scope_at(module, line) if line is not None else MODULE_SCOPE
-        target = self._chain(_clean(name).split("."), module, scope, line)
+        target = self._target(name, file, line)
         return _qualified(target) if target is not None else None
 
     def instance_type(self, name: str, file: str, line: int | None = None) -> str | None:
         """For a variable assigned from a call (``app = Flask(...)``), the qualified callee."""
+        target = self._target(name, file, line)
+        instance = self._as_instance(target, 0) if target is not None else None
+        return _qualified(instance.cls) if instance is not None else None
+
+    def _target(self, name: str, file: str, line: int | None) -> _Target | None:
         module = self.index.modules.get(file)
         if module is None:
             return None
         scope = scope_at(module, line) if line is not None else MODULE_SCOPE
-        target = self._chain(_clean(name).split("."), module, scope, line)
-        instance = self._as_instance(target, 0) if target is not None else None
-        return _qualified(instance.cls) if instance is not None else None
+        return self._chain(_clean(name).split("."), module, scope, line)
 
     def class_bases(self, module: ModuleIndex, definition: Definition, depth: int = 0) -> list[str]:
         """Qualified names of every base class, transitively (repo and outside)."""

@@ -633,8 +633,10 @@ class FakeLLM:
         latency: float = 0.0,
         default: Reply | None = None,
         models: Sequence[str] = ("fake-model",),
+        port: int = 0,
     ) -> None:
         self.responder = responder
+        self._requested_port = port  # 0: any free port (tests); fixed for manual runs
         self.reject_json_schema = reject_json_schema
         self.latency = latency
         self.default = default if default is not None else default_reply()
@@ -778,7 +780,7 @@ class FakeLLM:
         if self._server is not None:
             return self
         self._stopping.clear()
-        server = _Server(("127.0.0.1", 0), _Handler)
+        server = _Server(("127.0.0.1", self._requested_port), _Handler)
         server.fake = self
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
