@@ -20,6 +20,7 @@ import openai
 import pytest
 
 from vulnhuntr.testing import FakeLLM, Reply
+from vulnhuntr.testing.fake_llm import simulated_seconds
 
 FINDING = {"vulnerable": True, "kind": "SQLI", "lines": [3, 4]}
 SCHEMA = {
@@ -306,3 +307,103 @@ def test_stop_drops_in_flight_calls_quietly_and_leaves_no_thread(capfd: pytest.C
     run(go())
     assert set(threading.enumerate()) - before == set()
     assert capfd.readouterr().err == ""
+
+
+# --------------------------------------------------------------------------- latency model and concurrency limit
+
+
+def test_latency_model_charges_base_input_and_output_tokens() -> None:
+    with FakeLLM(latency=0.01, latency_per_input_token=1e-5, latency_per_output_token=1e-4) as fake:
+        fake.on(times=1).reply(Reply(content=FINDING, delay=0.02))
+        fake.on().reply_json(FINDING)
+        client = gpt(fake)
+        completions = [run(ask_gpt(client)), run(ask_gpt(client))]
+        delayed, plain = fake.requests
+    for request, completion in zip((delayed, plain), completions):
+        assert request.input_tokens == completion.usage.prompt_tokens > 0
+        assert request.output_tokens == completion.usage.completion_tokens > 0
+    expected = 0.01 + plain.input_tokens * 1e-5 + plain.output_tokens * 1e-4
+    assert simulated_seconds(plain) == pytest.approx(expected)
+    assert simulated_seconds(delayed) == pytest.approx(expected + 0.02)  # a scripted delay adds up
+    assert fake.total_simulated_seconds() == pytest.approx(2 * expected + 0.02)
+
+
+def test_latency_model_is_off_by_default(fake: FakeLLM) -> None:
+    fake.on().reply_json(FINDING)
+    run(ask_claude(claude(fake)))
+    (request,) = fake.requests
+    assert simulated_seconds(request) == 0.0 and request.input_tokens > 0
+    assert fake.rejected_429 == 0
+
+
+def test_error_and_truncated_replies_are_charged_for_what_they_output(fake: FakeLLM) -> None:
+    fake.latency_per_output_token = 1.0e-6
+    fake.on(times=1).reply_error(500)
+    fake.on().reply(Reply(content="x" * 40, truncated=True))
+    client = gpt(fake)
+    with pytest.raises(openai.InternalServerError):
+        run(ask_gpt(client))
+    run(ask_gpt(client))
+    failed, cut = fake.requests
+    assert failed.output_tokens == 0
+    assert cut.output_tokens == 5  # 20 characters survive the cut
+
+
+async def _call(protocol: str, fake: FakeLLM) -> Any:
+    if protocol == "anthropic":
+        return await ask_claude(claude(fake))
+    if protocol == "openai":
+        return await ask_gpt(gpt(fake))
+    return await ollama.AsyncClient(host=fake.base_url).chat(model="m", messages=ollama_messages(), stream=False)
+
+
+def _status_and_headers(error: BaseException) -> tuple[int, Any]:
+    if isinstance(error, ollama.ResponseError):
+        return error.status_code, None  # the ollama client drops the response headers
+    assert isinstance(error, (anthropic.APIStatusError, openai.APIStatusError)), error
+    return error.status_code, error.response.headers
+
+
+@pytest.mark.parametrize("protocol", ["anthropic", "openai", "ollama"])
+def test_calls_beyond_the_concurrency_limit_get_an_immediate_429(protocol: str) -> None:
+    release = threading.Event()
+
+    def held(request: Any) -> Reply:
+        release.wait(10)  # keeps the admitted calls in flight until the rejections are in
+        return Reply(content=FINDING)
+
+    async def five_at_once(fake: FakeLLM) -> list[Any]:
+        calls = [asyncio.ensure_future(_call(protocol, fake)) for _ in range(5)]
+        while fake.rejected_429 < 3:
+            await asyncio.sleep(0.01)
+        release.set()
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    with FakeLLM(held, concurrency_limit=2) as fake:
+        try:
+            outcomes = run(five_at_once(fake))
+        finally:
+            release.set()
+        errors = [o for o in outcomes if isinstance(o, BaseException)]
+        assert len(errors) == 3 and fake.rejected_429 == 3
+        assert len(fake.requests) == 2 and fake.max_concurrency == 2
+        for error in errors:
+            status, headers = _status_and_headers(error)
+            assert status == 429 and (headers is None or headers["retry-after"] == "0.5")
+        run(_call(protocol, fake))  # places free up again once calls end
+        assert len(fake.requests) == 3 and fake.rejected_429 == 3
+
+
+def test_429_body_follows_the_protocol_and_retry_after_is_configurable() -> None:
+    with FakeLLM(concurrency_limit=0, retry_after="2") as fake:
+        with pytest.raises(anthropic.RateLimitError) as claude_error:
+            run(ask_claude(claude(fake)))
+        with pytest.raises(openai.RateLimitError) as gpt_error:
+            run(ask_gpt(gpt(fake)))
+        assert fake.rejected_429 == 2 and fake.requests == [] and fake.max_concurrency == 0
+    assert claude_error.value.body["error"]["type"] == "rate_limit_error"
+    assert claude_error.value.response.headers["retry-after"] == "2"
+    assert gpt_error.value.type == "rate_limit_exceeded"
+    assert gpt_error.value.response.headers["retry-after"] == "2"
+    fake.clear()
+    assert fake.rejected_429 == 0

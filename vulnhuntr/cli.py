@@ -20,6 +20,10 @@ from rich.text import Text
 from . import __version__
 from .config import Settings, load_settings
 from .errors import VulnhuntrError
+from .analysis.plan import make_plan
+from .analysis.progress import progress_for
+from .llm.pricing import price_for
+from .llm.registry import model_name, provider_family
 from .logs import configure_logging
 from .report import write_reports
 from .report.console import print_report
@@ -112,6 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the report here: a file for one format, a folder for several (default: stdout)",
     )
     parser.add_argument("--log-file", metavar="FILE", help="JSON-lines log (default: in the user state directory)")
+    parser.add_argument(
+        "--budget", type=float, metavar="USD",
+        help="stop sending LLM calls once the estimated spend would pass USD; what was skipped is reported",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true",
+        help="print the plan (files, estimated calls, tokens and cost range) and call no LLM",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     parser.add_argument("--version", action="version", version=f"vulnhuntr {__version__}")
     return parser
 
@@ -146,9 +159,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(settings.verbosity, settings.log_file)
         if args.list_entrypoints:
             return list_entry_points(settings, json_output=bool(args.format and "json" in args.format), err=err)
+        if args.dry_run:
+            return dry_run(settings, Console(highlight=False))
         if settings.llm == "none":
             err.print(Text(NO_LLM_NOTICE))
-        result = scan(settings)
+        result = scan(settings, progress=progress_for(err, args.quiet), budget_usd=args.budget)
         return finish(result, args.format or [], Path(args.output) if args.output else None, err)
     except VulnhuntrError as exc:
         err.print(Text(f"vulnhuntr: error: {exc}"))
@@ -184,7 +199,30 @@ def finish(result: ScanResult, formats: list[str], output: Path | None, err: Con
     if formats:
         for path in write_reports(report, formats, output):
             err.print(Text(f"report written to {path}"))
+    if report.stop_reason == "interrupted":
+        return EXIT_INTERRUPTED
     return EXIT_FINDINGS if report.findings else EXIT_OK
+
+
+def dry_run(settings: Settings, console: Console) -> int:
+    """The plan of a scan and its cost range; no provider is created, so no key is needed."""
+    repository = map_repository(settings)
+    model = model_name(settings)
+    price = price_for(provider_family(settings.llm), model, settings.pricing) if model else None
+    plan = make_plan(repository, settings, price)
+    table = Table(title=f"Plan: {len(plan.files)} entry-point files, model {model or '(none)'}")
+    for column in ("file", "entry points", "code tokens"):
+        table.add_column(column)
+    for file, entries, tokens in plan.files:
+        table.add_row(Text(file), str(entries), f"{tokens:,}")
+    console.print(table)
+    for label, estimate in (("least", plan.low), ("typical", plan.typical), ("most", plan.high)):
+        dollars = f"${estimate.cost_usd:.2f}" if estimate.cost_usd is not None else "unknown price"
+        console.print(
+            Text(f"{label:>8}: {estimate.calls:,} calls, {estimate.input_tokens:,} input + "
+                 f"{estimate.output_tokens:,} output tokens, {dollars}")
+        )
+    return EXIT_OK
 
 
 def print_entry_points(result: RepositoryMap, console: Console) -> None:

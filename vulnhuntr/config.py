@@ -138,6 +138,26 @@ class AnalysisSettings(BaseModel):
     max_output_tokens: int = Field(default=4096, gt=0)
 
 
+class RateLimit(BaseModel):
+    """Client-side pacing for one provider; None = no limit (the server's 429s still slow us down)."""
+
+    model_config = _STRICT
+    requests_per_minute: float | None = Field(default=None, gt=0)
+    tokens_per_minute: float | None = Field(default=None, gt=0)
+
+
+class RateLimitsSettings(BaseModel):
+    """Defaults suit entry-level tiers of the hosted APIs; raise them to your account's limits.
+
+    A local or compatible server (OPENAI_BASE_URL other than api.openai.com, Ollama) is not paced.
+    """
+
+    model_config = _STRICT
+    claude: RateLimit = RateLimit(requests_per_minute=50, tokens_per_minute=100_000)
+    openai: RateLimit = RateLimit(requests_per_minute=500, tokens_per_minute=200_000)
+    ollama: RateLimit = RateLimit()
+
+
 class ModelPrice(BaseModel):
     """US dollars per million tokens; cached input defaults to a tenth of input."""
 
@@ -167,6 +187,7 @@ class Settings(BaseModel):
     analysis: AnalysisSettings = AnalysisSettings()
     min_confidence: int = Field(default=7, ge=0, le=10)  # findings below are not reported
     pricing: dict[str, ModelPrice] = {}  # per model name, overrides the built-in price table
+    rate_limits: RateLimitsSettings = RateLimitsSettings()
     log_file: Path | None = None  # JSON-lines log; default in the user state directory
 
     @field_validator("root")

@@ -154,6 +154,7 @@ class Report:
     usage: Usage = field(default_factory=Usage)
     cost_usd: float | None = None  # None when the model has no known price
     complete: bool = True  # False when interrupted or stopped by a budget
+    stop_reason: str | None = None  # "interrupted" or "budget" when not complete
     tool_version: str = ""
 
     def findings_by_type(self) -> dict[str, int]:
@@ -169,6 +170,7 @@ class Report:
             "provider": self.provider,
             "model": self.model,
             "complete": self.complete,
+            "stop_reason": self.stop_reason,
             "min_confidence": self.min_confidence,
             "summary": {
                 "entry_points_total": self.entry_points_total,

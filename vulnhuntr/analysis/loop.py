@@ -15,13 +15,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..errors import AnswerError, ProviderConfigError, ProviderError
-from ..findings import ContextItem, ErrorEntry, Finding, Usage, VulnType
+from ..findings import ContextItem, ErrorEntry, Finding, VulnType
 from ..llm.base import LLMRequest, Message, Provider
 from ..repo.entrypoints import EntryPoint
 from ..repo.index import RepoIndex
 from ..repo.resolve import Resolver, Symbol
 from . import prompts
 from .cwe import cwe_for
+from .engine import BudgetExhausted
 from .locate import Place, Region, locate
 from .response import AnalysisAnswer, ContextCode, answer_schema, parse_answer
 
@@ -33,7 +34,6 @@ class LoopLimits:
     max_rounds: int = 7
     reasks: int = 2
     max_output_tokens: int = 4096
-    workers: int = 8  # LLM calls in flight at once
 
 
 @dataclass
@@ -56,7 +56,11 @@ class _Chain:
 
 
 class Analyst:
-    """Runs the loop for entry-point files with one provider and one repository index."""
+    """Runs the loop for entry-point files with one provider and one repository index.
+
+    *provider* is anything with the provider interface; the engine passes its
+    call gate (bounded concurrency, budget, progress) so the loop need not know.
+    """
 
     def __init__(
         self, provider: Provider, index: RepoIndex, resolver: Resolver, *, readme_summary: str | None, limits: LoopLimits
@@ -67,8 +71,6 @@ class Analyst:
         self.limits = limits
         self.system = prompts.system_prompt(readme_summary)
         self.schema = answer_schema()
-        self.usage = Usage()
-        self._slots = asyncio.Semaphore(max(1, limits.workers))
 
     # one call, with re-asks --------------------------------------------------------
     async def ask(self, user_text: str) -> AnalysisAnswer:
@@ -76,11 +78,9 @@ class Analyst:
         messages = [Message("user", user_text)]
         reason = ""
         for _attempt in range(self.limits.reasks + 1):
-            async with self._slots:
-                response = await self.provider.complete(
-                    LLMRequest(self.system, tuple(messages), self.schema, max_tokens=self.limits.max_output_tokens)
-                )
-            self.usage.add(response.usage)
+            response = await self.provider.complete(
+                LLMRequest(self.system, tuple(messages), self.schema, max_tokens=self.limits.max_output_tokens)
+            )
             try:
                 answer, warnings = parse_answer(response.text)
             except AnswerError as exc:
@@ -112,6 +112,9 @@ class Analyst:
             initial = await self.ask(prompts.initial_request(file, module.source, names))
         except ProviderConfigError:
             raise
+        except BudgetExhausted as exc:
+            result.errors.append(ErrorEntry(file, "budget", f"not analysed: {exc}"))
+            return result
         except (ProviderError, AnswerError) as exc:
             result.errors.append(ErrorEntry(file, "llm", f"initial analysis failed: {exc}"))
             return result
@@ -137,6 +140,10 @@ class Analyst:
                 answer = await self.ask(request)
             except ProviderConfigError:
                 raise
+            except BudgetExhausted as exc:
+                reason = f"{vuln_type.value} chain stopped before round {round_number}: {exc}"
+                error = ErrorEntry(file, "budget", reason, vuln_type=vuln_type.value)
+                return (self._findings(file, vuln_type, answer, chain, entry_points) if answer else []), [error]
             except (ProviderError, AnswerError) as exc:
                 error = ErrorEntry(file, "llm", f"{vuln_type.value} round {round_number} failed: {exc}", vuln_type=vuln_type.value)
                 return (self._findings(file, vuln_type, answer, chain, entry_points) if answer else []), [error]

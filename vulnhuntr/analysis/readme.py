@@ -7,9 +7,10 @@ import re
 from pathlib import Path
 
 from ..errors import ProviderConfigError, ProviderError
-from ..findings import ErrorEntry, Usage
+from ..findings import ErrorEntry
 from ..llm.base import LLMRequest, Message, Provider
 from . import prompts
+from .engine import BudgetExhausted
 
 log = logging.getLogger(__name__)
 
@@ -17,9 +18,7 @@ MAX_README_CHARS = 20_000
 _SUMMARY = re.compile(r"<summary>(.*?)</summary>", re.DOTALL | re.IGNORECASE)
 
 
-async def summarise_readme(
-    provider: Provider, root: Path, readme: str | None, usage: Usage
-) -> tuple[str | None, ErrorEntry | None]:
+async def summarise_readme(provider: Provider, root: Path, readme: str | None) -> tuple[str | None, ErrorEntry | None]:
     """The summary, or None with the reason when there is no README or no usable answer."""
     if readme is None:
         return None, None
@@ -34,9 +33,8 @@ async def summarise_readme(
         response = await provider.complete(request)
     except ProviderConfigError:
         raise
-    except ProviderError as exc:
+    except (ProviderError, BudgetExhausted) as exc:
         return None, ErrorEntry(readme, "readme", f"README summary failed, analysis goes on without it: {exc}")
-    usage.add(response.usage)
     match = _SUMMARY.search(response.text)
     if match is None or not match.group(1).strip():
         log.warning("README summary answer had no <summary> tags; continuing without it")

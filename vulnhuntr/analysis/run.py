@@ -8,52 +8,79 @@ from collections import defaultdict
 
 from .. import __version__
 from ..config import Settings
-from ..findings import ErrorEntry, Finding, Report, Usage
+from ..findings import ErrorEntry, Finding, Report
 from ..llm.base import Provider
 from ..llm.pricing import cost, price_for
 from ..repo.entrypoints import EntryPoint
 from ..repo.map import RepositoryMap
 from ..repo.resolve import Resolver
+from .engine import Budget, CallGate
 from .loop import Analyst, FileResult, LoopLimits
+from .progress import NullProgress, Progress
 from .readme import summarise_readme
 
 log = logging.getLogger(__name__)
 
 
-async def analyse(repository: RepositoryMap, settings: Settings, provider: Provider | None) -> Report:
-    """Analyse every entry-point file; a failure of one file is an error entry, never a crash."""
+async def analyse(
+    repository: RepositoryMap,
+    settings: Settings,
+    provider: Provider | None,
+    *,
+    progress: Progress | None = None,
+    budget_usd: float | None = None,
+) -> Report:
+    """Analyse every entry-point file concurrently; a failure of one file is an error entry, never a crash.
+
+    Cancelled (Ctrl-C), it returns what finished, marked incomplete; over the
+    budget, it stops sending calls and lists what was skipped.
+    """
     targets = targets_by_file(repository)
-    report = Report(
-        root=str(repository.root),
-        provider=settings.llm,
-        model=provider.model if provider else None,
-        min_confidence=settings.min_confidence,
-        entry_points_total=len(repository.entry_points),
-        entry_points_analysed=0,
-        skipped=[{"path": s.path, "reason": s.reason} for s in repository.skipped],
-        tool_version=__version__,
-    )
+    report = _empty_report(repository, settings, provider)
     if provider is None or not targets:
         report.cost_usd = 0.0
         return report
-    usage = Usage()
-    summary, problem = await summarise_readme(provider, repository.root, repository.readme, usage)
-    if problem is not None:
-        report.errors.append(problem)
-    limits = LoopLimits(
-        max_rounds=settings.analysis.max_rounds,
-        reasks=settings.analysis.reasks,
-        max_output_tokens=settings.analysis.max_output_tokens,
-        workers=settings.performance.parallel.workers if settings.performance.parallel.enabled else 1,
-    )
-    analyst = Analyst(provider, repository.index, Resolver(repository.index), readme_summary=summary, limits=limits)
-    results = await asyncio.gather(*(analyst.analyse_file(file, entries) for file, entries in sorted(targets.items())))
-    usage.add(analyst.usage)
-    _fill(report, results, settings.min_confidence)
-    report.entry_points_analysed = sum(len(entries) for entries in targets.values())
-    report.usage = usage
-    report.cost_usd = cost(usage, price_for(provider.name, provider.model, settings.pricing))
+    progress = progress or NullProgress()
+    price = price_for(provider.name, provider.model, settings.pricing)
+    gate = CallGate(provider, _workers(settings), Budget(budget_usd, price), progress)
+    results: dict[str, FileResult] = {}
+    try:
+        summary, problem = await summarise_readme(gate, repository.root, repository.readme)
+        if problem is not None:
+            report.errors.append(problem)
+        analyst = Analyst(gate, repository.index, Resolver(repository.index), readme_summary=summary, limits=_limits(settings))
+        progress.start(len(targets))
+        await _run_files(analyst, targets, results, progress)
+    except asyncio.CancelledError:
+        report.complete, report.stop_reason = False, "interrupted"
+        report.errors += [ErrorEntry(f, "interrupted", "not finished: the scan was interrupted") for f in targets if f not in results]
+    finally:
+        progress.finish()
+    if gate.budget.refused:
+        report.complete, report.stop_reason = False, report.stop_reason or "budget"
+    _fill(report, list(results.values()), settings.min_confidence)
+    report.entry_points_analysed = sum(len(targets[f]) for f in results)
+    report.usage = gate.usage
+    report.cost_usd = cost(gate.usage, price)
     return report
+
+
+async def _run_files(
+    analyst: Analyst, targets: dict[str, list[EntryPoint]], results: dict[str, FileResult], progress: Progress
+) -> None:
+    """All files at once (the gate bounds the calls); on cancellation, wait until every task has stopped."""
+
+    async def one(file: str, entries: list[EntryPoint]) -> None:
+        results[file] = await analyst.analyse_file(file, entries)
+        progress.file_done()
+
+    tasks = [asyncio.create_task(one(file, entries)) for file, entries in sorted(targets.items())]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def targets_by_file(repository: RepositoryMap) -> dict[str, list[EntryPoint]]:
@@ -68,14 +95,38 @@ def targets_by_file(repository: RepositoryMap) -> dict[str, list[EntryPoint]]:
     return dict(grouped)
 
 
+def _empty_report(repository: RepositoryMap, settings: Settings, provider: Provider | None) -> Report:
+    return Report(
+        root=str(repository.root),
+        provider=settings.llm,
+        model=provider.model if provider else None,
+        min_confidence=settings.min_confidence,
+        entry_points_total=len(repository.entry_points),
+        entry_points_analysed=0,
+        skipped=[{"path": s.path, "reason": s.reason} for s in repository.skipped],
+        tool_version=__version__,
+    )
+
+
+def _workers(settings: Settings) -> int:
+    parallel = settings.performance.parallel
+    return parallel.workers if parallel.enabled else 1
+
+
+def _limits(settings: Settings) -> LoopLimits:
+    return LoopLimits(
+        max_rounds=settings.analysis.max_rounds,
+        reasks=settings.analysis.reasks,
+        max_output_tokens=settings.analysis.max_output_tokens,
+    )
+
+
 def _fill(report: Report, results: list[FileResult], min_confidence: int) -> None:
     findings: list[Finding] = []
-    errors: list[ErrorEntry] = []
+    errors: list[ErrorEntry] = list(report.errors)
     for result in results:
         findings.extend(result.findings)
         errors.extend(result.errors)
     report.findings = sorted((f for f in findings if f.confidence >= min_confidence), key=lambda f: f.sort_key)
     report.below_threshold = sum(1 for f in findings if f.confidence < min_confidence)
-    report.errors.extend(sorted(errors, key=lambda e: (e.file or "", e.stage, e.reason)))
-
-
+    report.errors = sorted(errors, key=lambda e: (e.file or "", e.stage, e.vuln_type or "", e.reason))

@@ -138,7 +138,11 @@ def _summary_table(report: Report) -> Table:
     usage = report.usage
     by_type = ", ".join(f"{t} {n}" for t, n in report.findings_by_type().items()) or "none"
     cost = "unknown price" if report.cost_usd is None else f"${report.cost_usd:.4f}"
-    status = Text("complete", style="green") if report.complete else Text("INCOMPLETE", style="bold red")
+    status = (
+        Text("complete", style="green")
+        if report.complete
+        else Text(f"INCOMPLETE ({report.stop_reason or 'stopped'})", style="bold red")
+    )
     title = Text.assemble("Summary ", ("(", "dim"), status, (")", "dim"))
     table = Table(title=title, title_justify="left", show_header=False)
     table.add_column(Text("Item"), style="bold")

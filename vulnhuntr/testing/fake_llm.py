@@ -17,6 +17,13 @@ the unmodified clients to work:
 Answers are scripted with rules (``fake.on(contains="eval(").reply_json({...})``)
 or a responder callable; every call is recorded as a :class:`FakeRequest`.
 Token counts are approximations (characters / 4), never real tokenisation.
+
+For benchmarks the server can model a real endpoint's timing: a reply waits
+``latency + input_tokens * latency_per_input_token + output_tokens *
+latency_per_output_token`` seconds, and with ``concurrency_limit`` a call beyond
+the limit is refused at once with a 429 and a ``retry-after`` header. Each
+served call keeps its modelled duration (:func:`simulated_seconds`), so a
+benchmark can add up "LLM seconds" and critical paths without timing noise.
 """
 
 from __future__ import annotations
@@ -53,6 +60,9 @@ class FakeRequest:
     headers: dict[str, str]
     started: float = 0.0  # time.monotonic() when the body had been read
     ended: float | None = None  # time.monotonic() after the answer was written
+    input_tokens: int = 0  # approximate, as the latency model counts them
+    output_tokens: int = 0
+    simulated: float = 0.0  # modelled duration in seconds (see simulated_seconds)
 
     def overlaps(self, other: FakeRequest) -> bool:
         """True when both calls were in flight at the same moment."""
@@ -86,6 +96,15 @@ def default_reply() -> Reply:
 def approx_tokens(text: str) -> int:
     """Roughly one token per four characters; good enough for usage accounting."""
     return (len(text) + 3) // 4
+
+
+def simulated_seconds(request: FakeRequest) -> float:
+    """The modelled duration of one served call: its latency, independent of machine load.
+
+    Wall-clock ``ended - started`` also holds scheduling noise; this is the
+    figure the latency model chose, so sums and critical paths are reproducible.
+    """
+    return request.simulated
 
 
 # --------------------------------------------------------------------------- rules
@@ -202,6 +221,14 @@ def _as_object(content: dict[str, Any] | str) -> dict[str, Any] | None:
     except ValueError:
         return None
     return parsed if isinstance(parsed, dict) else None
+
+
+def _output_text(reply: Reply) -> str:
+    """What the model "generates" for a reply: nothing for an error, half when truncated."""
+    if reply.status >= 400:
+        return ""
+    text = _answer_text(reply.content)
+    return _cut(text) if reply.truncated else text
 
 
 def _cut(text: str) -> str:
@@ -567,10 +594,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve_call(self, request: FakeRequest) -> None:
         """Record, script, wait, answer — counting the call as in flight throughout."""
         fake = self.server.fake
-        fake._begin(request)
+        if not fake._admit(request):
+            self._send(*fake._too_busy(request.protocol))
+            return
         try:
-            reply = fake._reply_for(request)
-            fake._wait(fake.latency + reply.delay)
+            reply = fake._effective(request, fake._reply_for(request))
+            fake._wait(fake._model_delay(request, reply))
             status, body, extra = fake._render(request, reply)
             self._send(status, body, extra)
         finally:
@@ -631,6 +660,10 @@ class FakeLLM:
         *,
         reject_json_schema: bool = False,
         latency: float = 0.0,
+        latency_per_input_token: float = 0.0,
+        latency_per_output_token: float = 0.0,
+        concurrency_limit: int | None = None,
+        retry_after: str = "0.5",
         default: Reply | None = None,
         models: Sequence[str] = ("fake-model",),
         port: int = 0,
@@ -639,6 +672,11 @@ class FakeLLM:
         self._requested_port = port  # 0: any free port (tests); fixed for manual runs
         self.reject_json_schema = reject_json_schema
         self.latency = latency
+        self.latency_per_input_token = latency_per_input_token
+        self.latency_per_output_token = latency_per_output_token
+        self.concurrency_limit = concurrency_limit  # None: no limit; else 429 beyond it
+        self.retry_after = retry_after  # the retry-after header sent with those 429s
+        self._rejected_429 = 0
         self.default = default if default is not None else default_reply()
         self.models = list(models)
         self._rules: list[Rule] = []
@@ -706,19 +744,42 @@ class FakeLLM:
         with self._lock:
             return self._in_flight
 
+    @property
+    def rejected_429(self) -> int:
+        """Calls refused because ``concurrency_limit`` calls were already in flight.
+
+        They are not in :attr:`requests` (the model never saw them) and never
+        count towards :attr:`max_concurrency`.
+        """
+        with self._lock:
+            return self._rejected_429
+
+    def total_simulated_seconds(self) -> float:
+        """Modelled LLM time of every served call, summed (what one-at-a-time would take)."""
+        return sum(simulated_seconds(request) for request in self.requests)
+
     def clear(self) -> None:
-        """Forget history, concurrency peak and cache; keep rules."""
+        """Forget history, concurrency peak, 429 count and cache; keep rules."""
         with self._lock:
             self._history.clear()
             self._max_in_flight = self._in_flight
+            self._rejected_429 = 0
             self._cache.clear()
 
-    def _begin(self, request: FakeRequest) -> None:
+    def _admit(self, request: FakeRequest) -> bool:
+        """Count the call in flight and record it, or refuse it when the limit is reached.
+
+        Checked and counted under one lock, so racing calls cannot both take the last place.
+        """
         with self._lock:
+            if self.concurrency_limit is not None and self._in_flight >= self.concurrency_limit:
+                self._rejected_429 += 1
+                return False
             request.started = time.monotonic()
             self._history.append(request)
             self._in_flight += 1
             self._max_in_flight = max(self._max_in_flight, self._in_flight)
+            return True
 
     def _end(self, request: FakeRequest) -> None:
         with self._lock:
@@ -727,6 +788,24 @@ class FakeLLM:
 
     # ---- answering
 
+    def _model_delay(self, request: FakeRequest, reply: Reply) -> float:
+        """Seconds this call takes under the latency model; recorded on the request."""
+        request.input_tokens = approx_tokens(request.system) + approx_tokens(request.prompt)
+        request.output_tokens = approx_tokens(_output_text(reply))
+        request.simulated = (
+            self.latency
+            + reply.delay
+            + request.input_tokens * self.latency_per_input_token
+            + request.output_tokens * self.latency_per_output_token
+        )
+        return request.simulated
+
+    def _too_busy(self, protocol: ProtocolName) -> tuple[int, bytes, dict[str, str]]:
+        """The immediate 429 for a call beyond ``concurrency_limit``, in the caller's protocol."""
+        reply = Reply(content=f"fake LLM concurrency limit of {self.concurrency_limit} calls reached", status=429)
+        headers = {"content-type": "application/json", "retry-after": self.retry_after}
+        return 429, json.dumps(error_body(protocol, reply)).encode(), headers
+
     def _wait(self, seconds: float) -> None:
         """Sleep, but wake up at once (and drop the call) when the server stops."""
         if seconds > 0 and self._stopping.wait(seconds):
@@ -734,12 +813,16 @@ class FakeLLM:
         if self._stopping.is_set():
             raise _Dropped
 
+    def _effective(self, request: FakeRequest, reply: Reply) -> Reply:
+        """The scripted reply, unless the server refuses the request's response_format."""
+        if request.protocol == "openai" and self.reject_json_schema and uses_json_schema(request):
+            return Reply(content="response_format type json_schema is not supported by this server",
+                         status=400, headers=reply.headers, delay=reply.delay)
+        return reply
+
     def _render(self, request: FakeRequest, reply: Reply) -> tuple[int, bytes, dict[str, str]]:
         """Status, body bytes and headers for a reply in the request's protocol."""
         headers = {"content-type": "application/json", **reply.headers}
-        if request.protocol == "openai" and self.reject_json_schema and uses_json_schema(request):
-            reply = Reply(content="response_format type json_schema is not supported by this server",
-                          status=400, headers=reply.headers)
         if reply.status >= 400:
             return reply.status, json.dumps(error_body(request.protocol, reply)).encode(), headers
         return reply.status, self._success_body(request, reply, headers), headers
@@ -807,4 +890,6 @@ class FakeLLM:
         self.stop()
 
 
-__all__ = ["FakeLLM", "FakeRequest", "Reply", "Rule", "RuleBuilder", "approx_tokens", "default_reply"]
+__all__ = [
+    "FakeLLM", "FakeRequest", "Reply", "Rule", "RuleBuilder", "approx_tokens", "default_reply", "simulated_seconds",
+]

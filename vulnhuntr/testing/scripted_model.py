@@ -6,6 +6,11 @@ type round asks for the definition holding the sink until that code is in the
 prompt, then confirms the vulnerability and quotes the sink line. It exercises
 every part of the loop (context requests, resolution, sink location) with
 answers that are known to be right, so reports can be checked exactly.
+
+With ``root`` the apps may sit below the scanned folder (``examples/`` holding
+all three apps, or a generated repository of ``app_NNNN_<name>/`` copies): file
+names are then relative to ``root`` and definitions are asked for by their
+fully qualified module name, the only name that tells one copy from another.
 """
 
 from __future__ import annotations
@@ -42,12 +47,25 @@ class ExpectedVulnerability:
 
 
 class ScriptedModel:
-    """A FakeLLM responder answering from ``expected.yaml`` files (one app or several)."""
+    """A FakeLLM responder answering from ``expected.yaml`` files (one app or several).
 
-    def __init__(self, app_dirs: Iterable[Path]) -> None:
+    Without ``root`` each app folder is the scan root. With ``root``, every app
+    folder must lie below it and ``expected.yaml`` is read from ``expected_from``
+    (by the folder's name) when the folder itself has none, as for generated copies.
+    """
+
+    def __init__(
+        self,
+        app_dirs: Iterable[Path],
+        *,
+        root: Path | None = None,
+        expected_from: Iterable[Path] = (),
+    ) -> None:
         self.expected: dict[str, list[ExpectedVulnerability]] = defaultdict(list)  # by entry file
+        originals = {original.name: original for original in expected_from}
         for app in app_dirs:
-            for vulnerability in load_expected(app):
+            source = _expected_source(app, originals)
+            for vulnerability in load_expected(source, root=root, copy=app if root is not None else None):
                 self.expected[vulnerability.entry_file].append(vulnerability)
 
     def __call__(self, request: FakeRequest) -> Reply:
@@ -109,23 +127,41 @@ def _visible(vulnerability: ExpectedVulnerability, file: str, shown: list[tuple[
     return any(f == vulnerability.sink_file and a <= vulnerability.sink_line <= b for f, a, b in shown)
 
 
-def load_expected(app: Path) -> list[ExpectedVulnerability]:
-    """The vulnerabilities of one example app, with each sink's line of code and definition."""
+def _expected_source(app: Path, originals: dict[str, Path]) -> Path:
+    """The folder holding the app's expected.yaml: itself, or the original it was copied from."""
+    if (app / "expected.yaml").exists():
+        return app
+    matching = [name for name in originals if app.name == name or app.name.endswith(f"_{name}")]
+    if matching:
+        return originals[max(matching, key=len)]  # "flask_notes" beats a shorter "notes"
+    raise FileNotFoundError(f"no expected.yaml for {app} (pass the originals as expected_from)")
+
+
+def load_expected(app: Path, *, root: Path | None = None, copy: Path | None = None) -> list[ExpectedVulnerability]:
+    """The vulnerabilities of one example app, with each sink's line of code and definition.
+
+    Paths in ``expected.yaml`` are relative to *app*. With *root*, they are
+    rewritten relative to *root* for the app's files at *copy* (default: *app*),
+    and definitions are named by the module path seen from *root*.
+    """
     data = yaml.safe_load((app / "expected.yaml").read_text(encoding="utf-8"))
+    base = root if root is not None else app
+    prefix = _prefix(copy or app, root)
     found: list[ExpectedVulnerability] = []
     for item in data.get("vulnerabilities", []):
         sink = item["sink"]
-        module = index_file(app, sink["file"])
-        assert isinstance(module, ModuleIndex), f"{app / sink['file']} does not index"
+        sink_file = prefix + sink["file"]
+        module = index_file(base, sink_file)
+        assert isinstance(module, ModuleIndex), f"{base / sink_file} does not index"
         found.append(
             ExpectedVulnerability(
                 app=data["app"],
                 id=item["id"],
                 type=item["type"],
                 cwe=item["cwe"],
-                entry_file=item["entry_point"]["file"],
+                entry_file=prefix + item["entry_point"]["file"],
                 entry_function=item["entry_point"]["function"],
-                sink_file=sink["file"],
+                sink_file=sink_file,
                 sink_line=sink["line"],
                 sink_code=module.lines[sink["line"] - 1].strip(),
                 sink_definition=_innermost(module, sink["line"]),
@@ -134,8 +170,20 @@ def load_expected(app: Path) -> list[ExpectedVulnerability]:
     return found
 
 
+def _prefix(app: Path, root: Path | None) -> str:
+    """``app_0003_flask_notes/`` for an app below *root*; empty when the app is the root."""
+    if root is None:
+        return ""
+    relative = app.resolve().relative_to(root.resolve()).as_posix()
+    return "" if relative == "." else relative + "/"
+
+
 def _innermost(module: ModuleIndex, line: int) -> str | None:
-    """``render.share_banner``: module-qualified, as a model names code in another file."""
+    """``render.share_banner``: module-qualified, as a model names code in another file.
+
+    The module name follows the index root: below a scan root it is
+    ``app_0003_flask_notes.render``, which the resolver cannot confuse with a sibling copy.
+    """
     spans = [d for d in module.definitions if d.kind != "variable" and d.start_line <= line <= d.end_line]
     if not spans:
         return None

@@ -1,0 +1,99 @@
+"""The engine: concurrency bounded by --workers, the budget, progress, dry run, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from vulnhuntr.cli import main
+from vulnhuntr.testing import FakeLLM
+from vulnhuntr.testing.scripted_model import ScriptedModel
+
+from llm_helpers import EXAMPLES, point_providers_at, run_scan
+
+FASTAPI = EXAMPLES / "fastapi_files"
+
+
+def finding_keys(report) -> list[tuple]:
+    return [(f["type"], f["file"], f["start_line"], f["entry_function"], f["cwe"]) for f in report["findings"]]
+
+
+def test_workers_overlap_calls_and_one_worker_never_does(tmp_path, monkeypatch) -> None:
+    reports, concurrency = {}, {}
+    for workers in (8, 1):
+        with FakeLLM(ScriptedModel([FASTAPI]), latency=0.15) as fake:
+            point_providers_at(fake, monkeypatch)
+            code, reports[workers] = run_scan(FASTAPI, "gpt", tmp_path, "--workers", str(workers))
+            concurrency[workers] = fake.max_concurrency
+            calls = fake.requests
+        assert code == 1
+        if workers == 1:
+            assert not any(a.overlaps(b) for i, a in enumerate(calls) for b in calls[i + 1 :])
+    assert concurrency[8] > 1 and concurrency[1] == 1
+    assert finding_keys(reports[8]) == finding_keys(reports[1])
+    assert reports[8]["findings"] == reports[1]["findings"]
+
+
+def test_budget_stops_new_calls_and_reports_what_was_skipped(tmp_path, monkeypatch) -> None:
+    with FakeLLM(ScriptedModel([FASTAPI])) as fake:
+        point_providers_at(fake, monkeypatch)
+        _, report = run_scan(FASTAPI, "gpt", tmp_path, "--budget", "0.05", "--workers", "1")
+        calls = len(fake.requests)
+    assert report["complete"] is False and report["stop_reason"] == "budget"
+    assert 0 < calls < 11  # a full run of this app takes 11 calls
+    assert report["summary"]["estimated_cost_usd"] <= 0.05
+    skipped = [e for e in report["errors"] if e["stage"] == "budget"]
+    assert skipped and all("budget of $0.05 reached" in e["reason"] for e in skipped)
+
+
+def test_dry_run_calls_nothing_and_needs_no_key(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    assert main(["-r", str(FASTAPI), "--dry-run", "--log-file", str(tmp_path / "log")]) == 0
+    out = capsys.readouterr().out
+    assert "main.py" in out and "api.py" in out and "claude-sonnet-5" in out
+    assert "typical:" in out and "$" in out
+
+
+def test_progress_lines_when_not_a_terminal_and_quiet(tmp_path, monkeypatch, capsys) -> None:
+    with FakeLLM(ScriptedModel([FASTAPI])) as fake:
+        point_providers_at(fake, monkeypatch)
+        run_scan(FASTAPI, "gpt", tmp_path)
+        assert "analysing 2 entry-point files" in capsys.readouterr().err
+        run_scan(FASTAPI, "gpt", tmp_path, "--quiet")
+        assert "analysing" not in capsys.readouterr().err
+
+
+def test_ctrl_c_writes_the_partial_report_and_exits_130(tmp_path) -> None:
+    output = tmp_path / "report.json"
+    with FakeLLM(ScriptedModel([FASTAPI]), latency=0.3) as fake:
+        env = {
+            **os.environ,
+            "OPENAI_API_KEY": "k",
+            "OPENAI_BASE_URL": fake.openai_base_url,
+            "PYTHONUNBUFFERED": "1",
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "vulnhuntr", "-r", str(FASTAPI), "-l", "gpt", "--quiet", "--workers", "1",
+             "--format", "json", "-o", str(output), "--log-file", str(tmp_path / "log")],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        deadline = time.monotonic() + 30
+        while len(fake.requests) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+        calls = len(fake.requests)
+        in_flight = fake.in_flight
+    assert process.returncode == 130, err
+    report = json.loads(output.read_text())  # complete JSON: written atomically
+    assert report["complete"] is False and report["stop_reason"] == "interrupted"
+    assert any(e["stage"] == "interrupted" for e in report["errors"])
+    assert calls < 11 and in_flight == 0
+    assert not list(tmp_path.glob("*.tmp*"))  # no partial write left behind

@@ -1,0 +1,65 @@
+"""``--dry-run``: what a scan would do and cost, without calling any LLM.
+
+The number of calls depends on what the model suspects, so the plan gives a
+range: the least (one initial pass per file), a typical run (two suspected
+types per file, three rounds each) and the most (every type up to the round
+limit). Input tokens follow from the prompts' real sizes: the system prompt
+and the file's code are sent on every call, plus fetched context that grows
+with each round.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..config import ModelPrice, Settings
+from ..findings import Usage, VulnType
+from ..llm.pricing import cost
+from ..repo.map import RepositoryMap
+from . import prompts
+from .engine import TYPICAL_OUTPUT_TOKENS
+from .run import targets_by_file
+
+CONTEXT_TOKENS_PER_ROUND = 400  # a typical fetched definition
+TYPICAL_TYPES, TYPICAL_ROUNDS = 2, 3
+
+
+@dataclass(frozen=True)
+class Estimate:
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    files: list[tuple[str, int, int]]  # (file, entry points, tokens of its code)
+    low: Estimate
+    typical: Estimate
+    high: Estimate
+
+
+def make_plan(repository: RepositoryMap, settings: Settings, price: ModelPrice | None) -> Plan:
+    targets = targets_by_file(repository)
+    system = len(prompts.system_prompt("x" * 600)) // 4
+    files = [(f, len(e), repository.index.modules[f].source.__len__() // 4) for f, e in sorted(targets.items())]
+    rounds = settings.analysis.max_rounds
+    return Plan(
+        files=files,
+        low=_estimate(files, system, types=0, rounds=0, price=price),
+        typical=_estimate(files, system, types=TYPICAL_TYPES, rounds=min(TYPICAL_ROUNDS, rounds), price=price),
+        high=_estimate(files, system, types=len(VulnType), rounds=rounds, price=price),
+    )
+
+
+def _estimate(files: list[tuple[str, int, int]], system: int, *, types: int, rounds: int, price: ModelPrice | None) -> Estimate:
+    calls = 1 if files else 0  # the README summary
+    input_tokens = 1000 if files else 0
+    for _file, _entries, code in files:
+        calls += 1 + types * rounds
+        input_tokens += system + code
+        for round_number in range(1, rounds + 1):
+            input_tokens += types * (system + code + CONTEXT_TOKENS_PER_ROUND * round_number)
+    output_tokens = calls * TYPICAL_OUTPUT_TOKENS
+    return Estimate(calls, input_tokens, output_tokens, cost(Usage(calls, input_tokens, output_tokens), price))
