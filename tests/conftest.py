@@ -28,3 +28,11 @@ def make_index(tmp_path: Path) -> Callable[[dict[str, str]], RepoIndex]:
         return build_index(tmp_path, sorted(files))
 
     return build
+
+
+@pytest.fixture(autouse=True)
+def isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test gets its own cache and state folders: the user's own store and log are never touched."""
+    base = tmp_path_factory.mktemp("user-dirs")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(base / "cache"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(base / "state"))

@@ -217,7 +217,8 @@ SECRET = "sk-canary-0123456789abcdef-never-stored"
 def test_a_rerun_through_the_real_provider_makes_no_server_calls(tmp_path: Path) -> None:
     async def scan_once(fake: FakeLLM) -> tuple[LLMResponse, CachingProvider]:
         store = Store.open(tmp_path / "cache")
-        inner = OpenAIProvider("fake-model", base_url=fake.openai_base_url, timeout=5, environ={"OPENAI_API_KEY": SECRET})
+        environ = {"OPENAI_API_KEY": SECRET}
+        inner = OpenAIProvider("fake-model", base_url=fake.openai_base_url, timeout=5, environ=environ)
         provider = CachingProvider(RetryingProvider(inner, attempts=1), store)
         try:
             return await provider.complete(REQUEST), provider

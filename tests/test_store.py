@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import logging
 import multiprocessing
@@ -83,7 +84,8 @@ def test_answers_round_trip_and_overwrite(store: Store) -> None:
     store.put_answer("k", CachedAnswer("claude", "m", "first", True, Usage(1, 10, 5, 2)))
     got = store.get_answer("k")
     assert got is not None
-    assert (got.provider, got.model, got.text, got.truncated, got.usage) == ("claude", "m", "first", True, Usage(1, 10, 5, 2))
+    assert dataclasses.replace(got, stored_at=0.0) == CachedAnswer("claude", "m", "first", True, Usage(1, 10, 5, 2))
+    assert got.stored_at > 0
     store.put_answer("k", answer("second"))
     assert store.get_answer("k").text == "second"
     assert store.stats().entries["answers"] == 1

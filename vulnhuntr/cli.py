@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__
+from . import __version__, cache_cli
 from .config import Settings, load_settings
 from .errors import VulnhuntrError
 from .analysis.plan import make_plan
@@ -29,6 +29,7 @@ from .report import write_reports
 from .report.console import print_report
 from .repo.map import RepositoryMap, map_repository
 from .scan import ScanResult, scan
+from .store import Store
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -49,6 +50,8 @@ examples:
   OPENAI_BASE_URL=http://localhost:8000/v1 vulnhuntr -r path/to/repo -l openai   a local server
   vulnhuntr -r path/to/repo -l ollama                      a local Ollama model (OLLAMA_MODEL)
   vulnhuntr -r path/to/repo --format sarif -o results.sarif
+  vulnhuntr cache stats                                    what the answer cache holds and saved
+  vulnhuntr cache clear --older-than 30
 
 configuration: defaults < .vulnhuntr.yaml at the root (or --config FILE, or
 [tool.vulnhuntr] in pyproject.toml) < environment (ANTHROPIC_MODEL, ANTHROPIC_BASE_URL,
@@ -125,6 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the plan (files, estimated calls, tokens and cost range) and call no LLM",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the answer cache")
+    parser.add_argument("--refresh", action="store_true", help="ask the LLM again and overwrite cached answers")
+    parser.add_argument("--cache-dir", metavar="DIR", help="the persistent store's folder (default: user cache dir)")
+    parser.add_argument("--clear-cache", action="store_true", help="empty the store before scanning")
     parser.add_argument("--version", action="version", version=f"vulnhuntr {__version__}")
     return parser
 
@@ -143,12 +150,29 @@ def cli_overrides(args: argparse.Namespace) -> dict[str, Any]:
         "min_confidence": args.min_confidence,
         "log_file": args.log_file,
         "analysis": {"max_rounds": args.max_rounds} if args.max_rounds is not None else None,
-        "performance": {"parallel": {"workers": args.workers}} if args.workers is not None else None,
+        "performance": _performance_overrides(args) or None,
     }
     return {key: value for key, value in given.items() if value is not None}
 
 
+def _performance_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    performance: dict[str, Any] = {}
+    if args.workers is not None:
+        performance["parallel"] = {"workers": args.workers}
+    cache: dict[str, Any] = {}
+    if args.no_cache:
+        cache["enabled"] = False
+    if args.cache_dir:
+        cache["directory"] = args.cache_dir
+    if cache:
+        performance["cache"] = cache
+    return performance
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["cache"]:
+        return cache_cli.main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.format and len(set(args.format)) > 1 and not args.output and not args.list_entrypoints:
@@ -163,7 +187,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return dry_run(settings, Console(highlight=False))
         if settings.llm == "none":
             err.print(Text(NO_LLM_NOTICE))
-        result = scan(settings, progress=progress_for(err, args.quiet), budget_usd=args.budget)
+        if args.clear_cache:
+            clear_cache(settings, err)
+        result = scan(settings, progress=progress_for(err, args.quiet), budget_usd=args.budget, refresh=args.refresh)
         return finish(result, args.format or [], Path(args.output) if args.output else None, err)
     except VulnhuntrError as exc:
         err.print(Text(f"vulnhuntr: error: {exc}"))
@@ -202,6 +228,14 @@ def finish(result: ScanResult, formats: list[str], output: Path | None, err: Con
     if report.stop_reason == "interrupted":
         return EXIT_INTERRUPTED
     return EXIT_FINDINGS if report.findings else EXIT_OK
+
+
+def clear_cache(settings: Settings, err: Console) -> None:
+    store = Store.open(settings.performance.cache.directory)
+    try:
+        err.print(Text(f"cache cleared: {store.clear()} entries removed from {store.path}"))
+    finally:
+        store.close()
 
 
 def dry_run(settings: Settings, console: Console) -> int:

@@ -138,6 +138,17 @@ class Usage:
 
 
 @dataclass
+class CacheSummary:
+    """What the answer cache saved this run (hits cost nothing and are not counted as calls)."""
+
+    hits: int = 0
+    misses: int = 0
+    saved_input_tokens: int = 0
+    saved_output_tokens: int = 0
+    saved_usd: float | None = None
+
+
+@dataclass
 class Report:
     """Everything a scan concluded; the single input of every report format."""
 
@@ -155,6 +166,7 @@ class Report:
     cost_usd: float | None = None  # None when the model has no known price
     complete: bool = True  # False when interrupted or stopped by a budget
     stop_reason: str | None = None  # "interrupted" or "budget" when not complete
+    cache: CacheSummary | None = None  # None when the cache was off
     tool_version: str = ""
 
     def findings_by_type(self) -> dict[str, int]:
@@ -185,6 +197,7 @@ class Report:
                 "output_tokens": self.usage.output_tokens,
                 "cached_input_tokens": self.usage.cached_input_tokens,
                 "estimated_cost_usd": self.cost_usd,
+                "cache": asdict(self.cache) if self.cache is not None else None,
             },
             "findings": [f.to_dict() for f in self.findings],
             "errors": [asdict(e) for e in self.errors],

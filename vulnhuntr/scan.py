@@ -9,15 +9,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .analysis.progress import Progress
 from .analysis.run import analyse
 from .config import Settings
-from .findings import Report
+from .findings import CacheSummary, Report
 from .llm.base import Provider
-from .llm.registry import create_provider
+from .llm.pricing import price_for
+from .llm.registry import create_provider, with_cache
+from .store import Store
 from .repo.map import RepositoryMap, map_repository
 
 
@@ -35,18 +38,36 @@ def scan(
     *,
     progress: Progress | None = None,
     budget_usd: float | None = None,
+    refresh: bool = False,
 ) -> ScanResult:
     """Map the repository and analyse its entry points with the configured LLM.
 
     *provider* overrides the one ``settings.llm`` names (tests pass a fake one).
     With ``llm: none`` and no provider, the report lists the attack surface only.
-    Ctrl-C during the analysis returns the partial report with
-    ``report.stop_reason == "interrupted"`` instead of raising.
+    LLM answers come from the persistent store when the same request was answered
+    before (``refresh`` asks again and overwrites). Ctrl-C during the analysis
+    returns the partial report with ``report.stop_reason == "interrupted"``;
+    every answer already received is in the store for the next run.
     """
     repository = map_repository(settings)
     if provider is None and settings.llm != "none":
         provider = create_provider(settings)
-    report = asyncio.run(_analyse(repository, settings, provider, progress, budget_usd))
+    if provider is None:
+        return ScanResult(repository, asyncio.run(_analyse(repository, settings, None, progress, budget_usd)))
+    store = Store.open(settings.performance.cache.directory) if settings.performance.cache.enabled else None
+    caching = with_cache(provider, settings, store, refresh=refresh)
+    started = time.time()
+    try:
+        report = asyncio.run(_analyse(repository, settings, caching, progress, budget_usd))
+        if caching.enabled and store is not None:
+            stats = caching.run_stats(started, price_for(provider.name, provider.model, settings.pricing))
+            store.record_run(stats)
+            report.cache = CacheSummary(
+                stats.hits, stats.misses, stats.saved.input_tokens, stats.saved.output_tokens, stats.saved_usd
+            )
+    finally:
+        if store is not None:
+            store.close()
     return ScanResult(repository, report)
 
 

@@ -212,12 +212,13 @@ def _is_corrupt(exc: BaseException) -> bool:
 class Store:
     """The persistent cache; see the module docstring for the failure policy."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection | None, disabled_reason: str | None = None):
+    def __init__(self, path: Path, conn: sqlite3.Connection | None):
+        """Use :meth:`open`; this only wires an already prepared connection."""
         self.path = path
         self._conn = conn
         self._lock = threading.Lock()
         self._corrupt = False
-        self.disabled_reason = disabled_reason
+        self.disabled_reason: str | None = None
 
     @classmethod
     def open(cls, directory: Path | None = None, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> Store:
@@ -280,7 +281,8 @@ class Store:
         """Store (or overwrite) the answer under *key*, stamped now."""
         values = (key, answer.provider, answer.model, answer.text, int(answer.truncated), answer.usage.input_tokens,
                   answer.usage.output_tokens, answer.usage.cached_input_tokens, _now())
-        self._run(lambda c: c.execute("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", values), None)
+        sql = "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        self._run(lambda c: c.execute(sql, values), None)
 
     # ---- JSON caches: symbol resolutions, per-file indexes, run state
 
@@ -314,7 +316,7 @@ class Store:
 
     def stats(self) -> StoreStats:
         """Entries per table, size on disk and the last run's savings."""
-        entries = self._run(lambda c: {t: c.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in _TIME_COLUMNS}, {})
+        entries = self._run(_count_rows, {})
         row = self._run(lambda c: c.execute(
             "SELECT started_at, hits, misses, saved_calls, saved_input_tokens, saved_output_tokens,"
             " saved_cached_input_tokens, saved_usd FROM runs ORDER BY id DESC LIMIT 1").fetchone(), None)
@@ -362,15 +364,20 @@ class Store:
                 pass
 
 
+def _count_rows(conn: sqlite3.Connection) -> dict[str, int]:
+    return {table: conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in _TIME_COLUMNS}
+
+
 def _delete_all(conn: sqlite3.Connection) -> int:
     return _in_transaction(conn, lambda: sum(conn.execute(f"DELETE FROM {t}").rowcount for t in _TIME_COLUMNS))
 
 
 def _delete_older(conn: sqlite3.Connection, cutoff: float) -> int:
-    return _in_transaction(
-        conn,
-        lambda: sum(conn.execute(f"DELETE FROM {t} WHERE {col} < ?", (cutoff,)).rowcount for t, col in _TIME_COLUMNS.items()),
-    )
+    def work() -> int:
+        deletes = (f"DELETE FROM {table} WHERE {column} < ?" for table, column in _TIME_COLUMNS.items())
+        return sum(conn.execute(sql, (cutoff,)).rowcount for sql in deletes)
+
+    return _in_transaction(conn, work)
 
 
 def _compact(conn: sqlite3.Connection) -> None:

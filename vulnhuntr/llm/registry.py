@@ -11,6 +11,8 @@ from . import claude, ollama_chat, openai_chat
 from .claude import ClaudeProvider
 from .ollama_chat import OllamaProvider
 from .openai_chat import OpenAIProvider
+from ..store import Store
+from .cache import CachingProvider
 from .ratelimit import RateLimitedProvider
 from .retry import RetryingProvider
 
@@ -61,3 +63,9 @@ def create_provider(settings: Settings, environ: Mapping[str, str] | None = None
             provider, requests_per_minute=limit.requests_per_minute, tokens_per_minute=limit.tokens_per_minute
         )
     return RetryingProvider(provider, attempts=analysis.retries + 1)
+
+
+def with_cache(provider: Provider, settings: Settings, store: Store | None, *, refresh: bool) -> CachingProvider:
+    """The cache goes outermost: a hit skips pacing and retries, and costs nothing."""
+    cache = settings.performance.cache
+    return CachingProvider(provider, store, ttl_days=cache.ttl_days, refresh=refresh, enabled=cache.enabled and store is not None)

@@ -134,6 +134,16 @@ def _skipped_table(report: Report) -> Table:
     return table
 
 
+def _cache_line(report: Report) -> str:
+    cache = report.cache
+    assert cache is not None
+    saved = "" if cache.saved_usd is None else f", ${cache.saved_usd:.4f}"
+    return (
+        f"{cache.hits} hits, {cache.misses} misses; saved {cache.saved_input_tokens:,} input + "
+        f"{cache.saved_output_tokens:,} output tokens{saved}"
+    )
+
+
 def _summary_table(report: Report) -> Table:
     usage = report.usage
     by_type = ", ".join(f"{t} {n}" for t, n in report.findings_by_type().items()) or "none"
@@ -162,8 +172,10 @@ def _summary_table(report: Report) -> Table:
             ),
         ),
         ("Estimated cost", Text(cost)),
-        ("Status", status),
     ]
+    if report.cache is not None:
+        rows.append(("Answer cache", Text(_cache_line(report))))
+    rows.append(("Status", status))
     for label, value in rows:
         table.add_row(Text(label), value)
     return table
