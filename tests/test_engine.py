@@ -97,3 +97,15 @@ def test_ctrl_c_writes_the_partial_report_and_exits_130(tmp_path) -> None:
     assert any(e["stage"] == "interrupted" for e in report["errors"])
     assert calls < 11 and in_flight == 0
     assert not list(tmp_path.glob("*.tmp*"))  # no partial write left behind
+
+
+def test_a_429_storm_slows_down_instead_of_losing_work(tmp_path, monkeypatch) -> None:
+    """More workers than the server allows: 429s arrive, concurrency adapts, nothing is lost."""
+    django = EXAMPLES / "django_shop"
+    with FakeLLM(ScriptedModel([django]), latency=0.1, concurrency_limit=2, retry_after="0.05") as fake:
+        point_providers_at(fake, monkeypatch)
+        code, report = run_scan(django, "gpt", tmp_path, "--workers", "8")
+        rejected, in_flight = fake.rejected_429, fake.in_flight
+    assert rejected > 0 and in_flight == 0
+    assert code == 1 and report["errors"] == [] and report["complete"] is True
+    assert len(report["findings"]) == 5

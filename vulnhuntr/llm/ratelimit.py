@@ -94,3 +94,44 @@ class RateLimitedProvider:
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+class AdaptiveConcurrency:
+    """Calls in flight to the server, cut in half on every 429 and grown back by one per round of successes.
+
+    ``--workers`` is what the user allows; the server may allow less (a local
+    server with a few slots, a shared key). Without this, a call waiting out its
+    ``retry-after`` loses its place to calls that have not started yet and fails
+    after its retries; with it, the client settles just under the server's limit.
+    """
+
+    def __init__(self, inner: Provider, *, limit: int) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.model = inner.model
+        self.where = getattr(inner, "where", "")
+        self.max_limit = float(max(1, limit))
+        self.limit = self.max_limit
+        self.active = 0
+        self.lowest = self.max_limit
+        self._changed = asyncio.Condition()
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.active < max(1, int(self.limit)))
+            self.active += 1
+        try:
+            response = await self.inner.complete(request)
+        except RateLimitedError:
+            self.limit = max(1.0, min(self.limit, float(self.active)) / 2)  # multiplicative decrease
+            self.lowest = min(self.lowest, self.limit)
+            raise
+        finally:
+            async with self._changed:
+                self.active -= 1
+                self._changed.notify_all()
+        self.limit = min(self.max_limit, self.limit + 1.0 / self.limit)  # additive increase
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

@@ -13,7 +13,7 @@ from .ollama_chat import OllamaProvider
 from .openai_chat import OpenAIProvider
 from ..store import Store
 from .cache import CachingProvider
-from .ratelimit import RateLimitedProvider
+from .ratelimit import AdaptiveConcurrency, RateLimitedProvider
 from .retry import RetryingProvider
 
 ProviderFactory = Callable[..., Provider]
@@ -62,7 +62,8 @@ def create_provider(settings: Settings, environ: Mapping[str, str] | None = None
         provider = RateLimitedProvider(
             provider, requests_per_minute=limit.requests_per_minute, tokens_per_minute=limit.tokens_per_minute
         )
-    return RetryingProvider(provider, attempts=analysis.retries + 1)
+    workers = settings.performance.parallel.workers if settings.performance.parallel.enabled else 1
+    return RetryingProvider(AdaptiveConcurrency(provider, limit=workers), attempts=analysis.retries + 1)
 
 
 def with_cache(provider: Provider, settings: Settings, store: Store | None, *, refresh: bool) -> CachingProvider:
