@@ -149,7 +149,7 @@ def scan_once(root: Path, model: ScriptedModel, workers: int, latency: Latency, 
 def cli_args(root: Path, workers: int, report: Path, log: Path) -> list[str]:
     """The vulnhuntr command line of one run."""
     return ["-r", str(root), "-l", "gpt", "--workers", str(workers), "--format", "json", "-o", str(report),
-            "--log-file", str(log), "--quiet"]
+            "--log-file", str(log), "--quiet", "--no-cache"]
 
 
 # ----------------------------------------------------------------------------- output
