@@ -43,6 +43,7 @@ class FileResult:
     file: str
     findings: list[Finding] = field(default_factory=list)
     errors: list[ErrorEntry] = field(default_factory=list)
+    context_files: set[str] = field(default_factory=set)  # every file whose code the model was shown
 
 
 @dataclass
@@ -120,15 +121,24 @@ class Analyst:
             return result
         suspected = initial.vulnerability_types if initial.confidence_score > 0 else []
         chains = [self._run_chain(file, vuln_type, initial, entry_points) for vuln_type in suspected]
-        for findings, errors in await asyncio.gather(*chains):
+        result.context_files.add(file)
+        for findings, errors, shown in await asyncio.gather(*chains):
             result.findings.extend(findings)
             result.errors.extend(errors)
+            result.context_files |= shown
         return result
 
     async def _run_chain(
         self, file: str, vuln_type: VulnType, initial: AnalysisAnswer, entry_points: Sequence[EntryPoint]
-    ) -> tuple[list[Finding], list[ErrorEntry]]:
+    ) -> tuple[list[Finding], list[ErrorEntry], set[str]]:
         chain = _Chain(vuln_type)
+        findings, errors = await self._rounds(chain, file, initial, entry_points)
+        return findings, errors, {symbol.file for symbol in chain.context.values()}
+
+    async def _rounds(
+        self, chain: _Chain, file: str, initial: AnalysisAnswer, entry_points: Sequence[EntryPoint]
+    ) -> tuple[list[Finding], list[ErrorEntry]]:
+        vuln_type = chain.vuln_type
         self._add_context(chain, file, initial.context_code)
         previous = initial.analysis
         answer: AnalysisAnswer | None = None
