@@ -129,6 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the answer cache")
+    parser.add_argument(
+        "--no-prune", action="store_true",
+        help="send whole entry-point files and let the model ask for every helper (more tokens and rounds)",
+    )
     parser.add_argument("--refresh", action="store_true", help="ask the LLM again and overwrite cached answers")
     parser.add_argument("--cache-dir", metavar="DIR", help="the persistent store's folder (default: user cache dir)")
     parser.add_argument("--clear-cache", action="store_true", help="empty the store before scanning")
@@ -166,6 +170,8 @@ def _performance_overrides(args: argparse.Namespace) -> dict[str, Any]:
         cache["directory"] = args.cache_dir
     if cache:
         performance["cache"] = cache
+    if args.no_prune:
+        performance["pruning"] = {"enabled": False}
     return performance
 
 

@@ -88,8 +88,9 @@ class PruningSettings(BaseModel):
 
     model_config = _STRICT
     enabled: bool = True
-    max_context_size: int = Field(default=60000, gt=0)
-    entry_point_context_lines: int = Field(default=20, ge=0)
+    max_context_size: int = Field(default=60000, gt=0)  # tokens per prompt (also capped by the model's window)
+    entry_point_context_lines: int = Field(default=20, ge=0)  # definitions shorter than this are never pruned
+    callee_depth: int = Field(default=2, ge=0)  # call distance of callees resolved into the first type prompt
 
 
 class IncrementalSettings(BaseModel):

@@ -7,7 +7,7 @@ Every report format (console, JSON, SARIF, Markdown) is rendered from a
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 from typing import Any
 
@@ -109,6 +109,15 @@ class Finding:
         data["context"] = [asdict(c) for c in self.context]
         return data
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        """The inverse of :meth:`to_dict` (derived keys such as ``fingerprint`` are ignored)."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["type"] = VulnType(values["type"])
+        values["context"] = tuple(ContextItem(**c) for c in values.get("context", ()))
+        return cls(**values)
+
 
 @dataclass(frozen=True)
 class ErrorEntry:
@@ -148,6 +157,28 @@ class CacheSummary:
     saved_usd: float | None = None
 
 
+@dataclass(frozen=True)
+class FileNote:
+    """An entry-point file and why an incremental run treated it the way it did."""
+
+    file: str
+    reason: str  # "changed", "helper services.py changed", "new", "deleted", "unchanged"...
+
+
+@dataclass
+class IncrementalSummary:
+    """What an incremental (``--incremental`` / ``--since``) run re-used and re-analysed, and why."""
+
+    mode: str  # "incremental" or "since"
+    baseline: str  # the previous run compared against, in words ("no previous run" without one)
+    since: str | None = None  # the git ref of ``--since``
+    reused: list[FileNote] = field(default_factory=list)  # findings taken from the previous run
+    reanalysed: list[FileNote] = field(default_factory=list)
+    not_analysed: list[FileNote] = field(default_factory=list)  # --since without previous results
+    removed: list[FileNote] = field(default_factory=list)  # entry-point files gone: their findings too
+    notes: list[str] = field(default_factory=list)  # e.g. a two-dot diff on a shallow clone
+
+
 @dataclass
 class Report:
     """Everything a scan concluded; the single input of every report format."""
@@ -168,6 +199,7 @@ class Report:
     stop_reason: str | None = None  # "interrupted" or "budget" when not complete
     cache: CacheSummary | None = None  # None when the cache was off
     tool_version: str = ""
+    incremental: IncrementalSummary | None = None  # None unless --incremental or --since
 
     def findings_by_type(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -202,4 +234,5 @@ class Report:
             "findings": [f.to_dict() for f in self.findings],
             "errors": [asdict(e) for e in self.errors],
             "skipped": self.skipped,
+            "incremental": asdict(self.incremental) if self.incremental is not None else None,
         }

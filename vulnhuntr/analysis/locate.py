@@ -34,15 +34,24 @@ def normalise(code: str) -> str:
 
 def locate(code_line: str, regions: Iterable[Region]) -> Place | None:
     """The first place in *regions* whose line contains *code_line* (whitespace-insensitive)."""
+    places = locate_all(code_line, regions)
+    return places[0] if places else None
+
+
+def locate_all(code_line: str, regions: Iterable[Region]) -> list[Place]:
+    """Every place matching *code_line*, exact matches first, in region order, without repeats."""
     wanted = normalise(code_line)
     if len(wanted) < 4:  # too short to be evidence of anything
-        return None
+        return []
     regions = list(regions)
+    found: list[Place] = []
     for exact in (True, False):
         for region in regions:
             lines = region.module.lines
             for number in range(region.start_line, min(region.end_line, len(lines)) + 1):
                 have = normalise(lines[number - 1])
                 if have and (have == wanted if exact else wanted in have or (len(have) >= 8 and have in wanted)):
-                    return Place(region.module.path, number)
-    return None
+                    place = Place(region.module.path, number)
+                    if place not in found:
+                        found.append(place)
+    return found

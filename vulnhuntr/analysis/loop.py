@@ -21,9 +21,11 @@ from ..repo.entrypoints import EntryPoint
 from ..repo.index import RepoIndex
 from ..repo.resolve import Resolver, Symbol
 from . import prompts
+from ..config import PruningSettings
+from .context import ContextBuilder, FileView, count_tokens
 from .cwe import cwe_for
 from .engine import BudgetExhausted
-from .locate import Place, Region, locate
+from .locate import Place, Region, locate, locate_all
 from .response import AnalysisAnswer, ContextCode, answer_schema, parse_answer
 
 log = logging.getLogger(__name__)
@@ -64,7 +66,14 @@ class Analyst:
     """
 
     def __init__(
-        self, provider: Provider, index: RepoIndex, resolver: Resolver, *, readme_summary: str | None, limits: LoopLimits
+        self,
+        provider: Provider,
+        index: RepoIndex,
+        resolver: Resolver,
+        *,
+        readme_summary: str | None,
+        limits: LoopLimits,
+        context: ContextBuilder | None = None,
     ) -> None:
         self.provider = provider
         self.index = index
@@ -72,11 +81,14 @@ class Analyst:
         self.limits = limits
         self.system = prompts.system_prompt(readme_summary)
         self.schema = answer_schema()
+        self.context = context or ContextBuilder(index, resolver, PruningSettings(enabled=False), depth=0)
+        # what every prompt carries besides code: system, guidance, schema, instructions, the answer
+        self._fixed_tokens = count_tokens(self.system) + 600 + count_tokens(str(self.schema)) + limits.max_output_tokens
 
     # one call, with re-asks --------------------------------------------------------
-    async def ask(self, user_text: str) -> AnalysisAnswer:
+    async def ask(self, user_text: str, stable_prefix: int = 0) -> AnalysisAnswer:
         """One answer that validates, re-asking with the error a bounded number of times."""
-        messages = [Message("user", user_text)]
+        messages = [Message("user", user_text, stable_prefix)]
         reason = ""
         for _attempt in range(self.limits.reasks + 1):
             response = await self.provider.complete(
@@ -107,72 +119,87 @@ class Analyst:
 
     async def _analyse_file(self, file: str, entry_points: Sequence[EntryPoint]) -> FileResult:
         result = FileResult(file)
-        module = self.index.modules[file]
-        names = [e.function for e in entry_points]
+        result.context_files.add(file)
+        for view in self.context.views(file, entry_points, self._fixed_tokens):
+            await self._analyse_view(view, result)
+        return result
+
+    async def _analyse_view(self, view: FileView, result: FileResult) -> None:
+        """Initial pass over one view of the file, then one chain per suspected type, concurrently."""
+        names = [e.function for e in view.entry_points]
         try:
-            initial = await self.ask(prompts.initial_request(file, module.source, names))
+            initial = await self.ask(prompts.initial_request(view.file, view.code, names))
         except ProviderConfigError:
             raise
         except BudgetExhausted as exc:
-            result.errors.append(ErrorEntry(file, "budget", f"not analysed: {exc}"))
-            return result
+            result.errors.append(ErrorEntry(view.file, "budget", f"not analysed: {exc}"))
+            return
         except (ProviderError, AnswerError) as exc:
-            result.errors.append(ErrorEntry(file, "llm", f"initial analysis failed: {exc}"))
-            return result
+            result.errors.append(ErrorEntry(view.file, "llm", f"initial analysis failed: {exc}"))
+            return
         suspected = initial.vulnerability_types if initial.confidence_score > 0 else []
-        chains = [self._run_chain(file, vuln_type, initial, entry_points) for vuln_type in suspected]
-        result.context_files.add(file)
+        chains = [self._run_chain(view, vuln_type, initial) for vuln_type in suspected]
         for findings, errors, shown in await asyncio.gather(*chains):
             result.findings.extend(findings)
             result.errors.extend(errors)
             result.context_files |= shown
-        return result
 
     async def _run_chain(
-        self, file: str, vuln_type: VulnType, initial: AnalysisAnswer, entry_points: Sequence[EntryPoint]
+        self, view: FileView, vuln_type: VulnType, initial: AnalysisAnswer
     ) -> tuple[list[Finding], list[ErrorEntry], set[str]]:
         chain = _Chain(vuln_type)
-        findings, errors = await self._rounds(chain, file, initial, entry_points)
+        for symbol in self.context.callees(view):  # pre-resolved: the likely path, nearest first
+            chain.context.setdefault((symbol.file, symbol.qualname), symbol)
+        findings, errors = await self._rounds(chain, view, initial)
         return findings, errors, {symbol.file for symbol in chain.context.values()}
 
     async def _rounds(
-        self, chain: _Chain, file: str, initial: AnalysisAnswer, entry_points: Sequence[EntryPoint]
+        self, chain: _Chain, view: FileView, initial: AnalysisAnswer
     ) -> tuple[list[Finding], list[ErrorEntry]]:
-        vuln_type = chain.vuln_type
-        self._add_context(chain, file, initial.context_code)
+        vuln_type, file = chain.vuln_type, view.file
+        self._add_context(chain, view, initial.context_code)
         previous = initial.analysis
         answer: AnalysisAnswer | None = None
         for round_number in range(1, self.limits.max_rounds + 1):
-            request = prompts.type_request(
-                vuln_type, file, self.index.modules[file].source, list(chain.context.values()), previous, chain.notes
-            )
+            text, stable = self._type_request(chain, view, previous)
             try:
-                answer = await self.ask(request)
+                answer = await self.ask(text, stable)
             except ProviderConfigError:
                 raise
             except BudgetExhausted as exc:
                 reason = f"{vuln_type.value} chain stopped before round {round_number}: {exc}"
                 error = ErrorEntry(file, "budget", reason, vuln_type=vuln_type.value)
-                return (self._findings(file, vuln_type, answer, chain, entry_points) if answer else []), [error]
+                return (self._findings(view, vuln_type, answer, chain) if answer else []), [error]
             except (ProviderError, AnswerError) as exc:
                 error = ErrorEntry(file, "llm", f"{vuln_type.value} round {round_number} failed: {exc}", vuln_type=vuln_type.value)
-                return (self._findings(file, vuln_type, answer, chain, entry_points) if answer else []), [error]
+                return (self._findings(view, vuln_type, answer, chain) if answer else []), [error]
             previous = answer.analysis
-            if not self._wants_more(chain, file, answer.context_code):
+            if not self._wants_more(chain, view, answer.context_code):
                 break
-        return (self._findings(file, vuln_type, answer, chain, entry_points) if answer else []), []
+        return (self._findings(view, vuln_type, answer, chain) if answer else []), []
+
+    def _type_request(self, chain: _Chain, view: FileView, previous: str) -> tuple[str, int]:
+        """The round's prompt with as much context as the budget allows, farthest definitions dropped first."""
+        used = self._fixed_tokens + count_tokens(view.code) + count_tokens(previous)
+        kept, dropped = self.context.fit(list(chain.context.values()), used)
+        notes = list(chain.notes)
+        if dropped:
+            names = ", ".join(f"{s.qualname} ({s.file})" for s in dropped)
+            notes.append(f"left out to stay within the prompt budget (ask again if needed): {names}")
+        return prompts.type_request(chain.vuln_type, view.file, view.code, kept, previous, notes)
 
     # context -----------------------------------------------------------------------
-    def _wants_more(self, chain: _Chain, file: str, requested: Sequence[ContextCode]) -> bool:
+    def _wants_more(self, chain: _Chain, view: FileView, requested: Sequence[ContextCode]) -> bool:
         """Fetch what the model asked for; False when it asked for nothing new or repeated itself."""
         names = frozenset(item.name for item in requested)
         if not names or names in chain.requests_seen:
             return False
         chain.requests_seen.add(names)
-        return self._add_context(chain, file, requested) > 0
+        return self._add_context(chain, view, requested) > 0
 
-    def _add_context(self, chain: _Chain, file: str, requested: Sequence[ContextCode]) -> int:
+    def _add_context(self, chain: _Chain, view: FileView, requested: Sequence[ContextCode]) -> int:
         added = 0
+        file = view.file
         regions = self._regions(file, chain)
         for item in requested:
             place = locate(item.code_line, regions) if item.code_line else None
@@ -184,7 +211,7 @@ class Analyst:
                     chain.notes.append(note)
                 continue
             key = (symbol.file, symbol.qualname)
-            if symbol.file == file and symbol.kind != "module" or key in chain.context:
+            if view.shows(symbol) or key in chain.context:
                 continue  # already visible in the file being analysed, or already fetched
             chain.context[key] = symbol
             added += 1
@@ -200,9 +227,8 @@ class Analyst:
         return regions
 
     # findings ----------------------------------------------------------------------
-    def _findings(
-        self, file: str, vuln_type: VulnType, answer: AnalysisAnswer, chain: _Chain, entry_points: Sequence[EntryPoint]
-    ) -> list[Finding]:
+    def _findings(self, view: FileView, vuln_type: VulnType, answer: AnalysisAnswer, chain: _Chain) -> list[Finding]:
+        file, entry_points = view.file, view.entry_points
         if vuln_type not in answer.vulnerability_types or answer.confidence_score <= 0:
             return []
         regions = self._regions(file, chain)
@@ -212,7 +238,9 @@ class Analyst:
         sinks = answer.sinks or []
         findings: dict[tuple[str, int, str], Finding] = {}
         for sink in sinks:
-            place = locate(sink.code_line, regions)
+            places = locate_all(sink.code_line, regions)
+            named = _entry_for(sink.entry_point, None, file, entry_points, answer.analysis) if sink.entry_point else None
+            place = self._nearest(places, file, named)
             entry = _entry_for(sink.entry_point, place, file, entry_points, answer.analysis)
             finding = self._finding(vuln_type, answer, place, entry, file, sink.code_line, context, sink.cwe)
             findings.setdefault((finding.file, finding.start_line, finding.entry_function), finding)
@@ -221,6 +249,19 @@ class Analyst:
             finding = self._finding(vuln_type, answer, None, entry, file, None, context)
             findings[(finding.file, finding.start_line, finding.entry_function)] = finding
         return list(findings.values())
+
+    def _nearest(self, places: list[Place], file: str, entry: EntryPoint | None) -> Place | None:
+        """Of several lines matching the quoted sink, the one in code the entry point reaches."""
+        if len(places) <= 1 or entry is None:
+            return places[0] if places else None
+        spans = [(s.file, s.start_line, s.end_line) for s in self.context.reachable(file, entry)]
+        definition = self.index.modules[file].definitions_by_name.get(entry.function)
+        if definition is not None:
+            spans.append((file, definition.start_line, definition.end_line))
+        for place in places:
+            if any(f == place.file and a <= place.line <= b for f, a, b in spans):
+                return place
+        return places[0]
 
     def _finding(
         self,

@@ -152,9 +152,14 @@ def type_request(
     context: Sequence[Symbol],
     previous_analysis: str,
     notes: Sequence[str] = (),
-) -> str:
-    """A round of the per-type analysis: guidance first, then code, then the task."""
-    parts = [f"Focus: {vuln_type.value} only.\n{GUIDANCE[vuln_type]}", _file_block(file, code)]
+) -> tuple[str, int]:
+    """A round of the per-type analysis, and the length of its stable start.
+
+    The type's guidance comes first and is identical on every call for that type,
+    so it is cached with the system prompt; the code and the analysis so far follow.
+    """
+    guidance = type_guidance(vuln_type)
+    parts = [_file_block(file, code)]
     if context:
         parts.append("Project code fetched for you so far:\n" + "\n".join(_symbol_block(s) for s in context))
     if notes:
@@ -167,7 +172,12 @@ def type_request(
         f"name it in `context_code`; otherwise leave `context_code` empty and give your final "
         f"answer. Report `{vuln_type.value}` in `vulnerability_types` only if it is exploitable."
     )
-    return "\n\n".join(parts)
+    return guidance + "\n\n".join(parts), len(guidance)
+
+
+def type_guidance(vuln_type: VulnType) -> str:
+    """The stable first part of every prompt of one vulnerability type."""
+    return f"Focus: {vuln_type.value} only.\n{GUIDANCE[vuln_type]}\n\n"
 
 
 def reask_request(error: str) -> str:

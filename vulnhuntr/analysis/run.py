@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Collection, Sequence
 
 from .. import __version__
 from ..config import Settings
@@ -14,6 +15,8 @@ from ..llm.pricing import cost, price_for
 from ..repo.entrypoints import EntryPoint
 from ..repo.map import RepositoryMap
 from ..repo.resolve import Resolver
+from ..llm.windows import prompt_budget
+from .context import ContextBuilder
 from .engine import Budget, CallGate
 from .loop import Analyst, FileResult, LoopLimits
 from .progress import NullProgress, Progress
@@ -29,26 +32,44 @@ async def analyse(
     *,
     progress: Progress | None = None,
     budget_usd: float | None = None,
+    only: Collection[str] | None = None,
+    reused: Sequence[FileResult] = (),
+    results: dict[str, FileResult] | None = None,
 ) -> Report:
     """Analyse every entry-point file concurrently; a failure of one file is an error entry, never a crash.
 
     Cancelled (Ctrl-C), it returns what finished, marked incomplete; over the
     budget, it stops sending calls and lists what was skipped.
+
+    Incremental runs pass ``only`` (the files to analyse), ``reused`` (earlier
+    results reported as they are) and ``results`` (filled with this run's
+    per-file results, so they can be recorded for the next run).
     """
-    targets = targets_by_file(repository)
+    every_target = targets_by_file(repository)
+    targets = every_target if only is None else {f: e for f, e in every_target.items() if f in only}
     report = _empty_report(repository, settings, provider)
+    results = {} if results is None else results
     if provider is None or not targets:
         report.cost_usd = 0.0
+        _fill(report, list(reused), settings.min_confidence)
+        report.entry_points_analysed = sum(len(every_target.get(r.file, ())) for r in reused)
         return report
     progress = progress or NullProgress()
     price = price_for(provider.name, provider.model, settings.pricing)
     gate = CallGate(provider, _workers(settings), Budget(budget_usd, price), progress)
-    results: dict[str, FileResult] = {}
     try:
         summary, problem = await summarise_readme(gate, repository.root, repository.readme)
         if problem is not None:
             report.errors.append(problem)
-        analyst = Analyst(gate, repository.index, Resolver(repository.index), readme_summary=summary, limits=_limits(settings))
+        resolver = Resolver(repository.index)
+        analyst = Analyst(
+            gate,
+            repository.index,
+            resolver,
+            readme_summary=summary,
+            limits=_limits(settings),
+            context=_context_builder(repository, resolver, settings, provider.model),
+        )
         progress.start(len(targets))
         await _run_files(analyst, targets, results, progress)
     except asyncio.CancelledError:
@@ -58,8 +79,8 @@ async def analyse(
         progress.finish()
     if gate.budget.refused:
         report.complete, report.stop_reason = False, report.stop_reason or "budget"
-    _fill(report, list(results.values()), settings.min_confidence)
-    report.entry_points_analysed = sum(len(targets[f]) for f in results)
+    _fill(report, [*results.values(), *reused], settings.min_confidence)
+    report.entry_points_analysed = sum(len(every_target.get(f, ())) for f in [*results, *(r.file for r in reused)])
     report.usage = gate.usage
     report.cost_usd = cost(gate.usage, price)
     return report
@@ -111,6 +132,17 @@ def _empty_report(repository: RepositoryMap, settings: Settings, provider: Provi
 def _workers(settings: Settings) -> int:
     parallel = settings.performance.parallel
     return parallel.workers if parallel.enabled else 1
+
+
+def _context_builder(repository: RepositoryMap, resolver: Resolver, settings: Settings, model: str) -> ContextBuilder:
+    pruning = settings.performance.pruning
+    return ContextBuilder(
+        repository.index,
+        resolver,
+        pruning,
+        depth=pruning.callee_depth if pruning.enabled else 0,
+        prompt_budget=prompt_budget(model, pruning.max_context_size),
+    )
 
 
 def _limits(settings: Settings) -> LoopLimits:

@@ -21,6 +21,7 @@ Role = Literal["user", "assistant"]
 class Message:
     role: Role
     content: str
+    stable_prefix: int = 0  # length of the start of ``content`` that is the same across calls (cacheable)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import anthropic
 
 from ..errors import ProviderConfigError, ProviderError, TransientProviderError
 from ..findings import Usage
-from .base import LLMRequest, LLMResponse
+from .base import LLMRequest, LLMResponse, Message
 from .status import error_for_status
 
 DEFAULT_MODEL = "claude-sonnet-5"
@@ -45,7 +45,7 @@ class ClaudeProvider:
             "model": self.model,
             "max_tokens": request.max_tokens,
             "system": [{"type": "text", "text": request.system, "cache_control": {"type": "ephemeral"}}],
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "messages": [_message(m) for m in request.messages],
         }
         if request.schema is not None:
             arguments["tools"] = [
@@ -78,6 +78,19 @@ class ClaudeProvider:
 
     async def aclose(self) -> None:
         await self._client.close()
+
+
+def _message(message: Message) -> dict[str, Any]:
+    """A message whose start is stable gets a cache breakpoint there (system + guidance cached together)."""
+    if not 0 < message.stable_prefix < len(message.content):
+        return {"role": message.role, "content": message.content}
+    return {
+        "role": message.role,
+        "content": [
+            {"type": "text", "text": message.content[: message.stable_prefix], "cache_control": {"type": "ephemeral"}},
+            {"type": "text", "text": message.content[message.stable_prefix :]},
+        ],
+    }
 
 
 def _answer_text(blocks: list[Any]) -> str:

@@ -33,7 +33,11 @@ class OllamaProvider:
                 model=self.model,
                 messages=messages,
                 format=request.schema if request.schema is not None else None,
-                options={"temperature": request.temperature, "num_predict": request.max_tokens},
+                options={
+                    "temperature": request.temperature,
+                    "num_predict": request.max_tokens,
+                    "num_ctx": context_size(request),
+                },
                 stream=False,
             )
         except ollama.ResponseError as exc:
@@ -59,6 +63,20 @@ class OllamaProvider:
         client: Any = getattr(self._client, "_client", None)
         if client is not None:
             await client.aclose()
+
+
+def context_size(request: LLMRequest) -> int:
+    """Ollama silently cuts prompts longer than ``num_ctx`` (default 2-4k): ask for what the prompt needs.
+
+    A power of two at least 8,192 tokens, covering the prompt (chars/3, generous
+    for code) plus the answer, so the model's memory use stays predictable.
+    """
+    chars = len(request.system) + sum(len(m.content) for m in request.messages)
+    needed = chars // 3 + request.max_tokens
+    size = 8192
+    while size < needed:
+        size *= 2
+    return size
 
 
 def _response(reply: Any) -> LLMResponse:

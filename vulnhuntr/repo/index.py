@@ -412,25 +412,44 @@ class RepoIndex:
         return {m.module: m for m in self.modules.values()}
 
     @cached_property
-    def _by_suffix(self) -> dict[str, ModuleIndex]:
-        """Every dotted suffix of every module name → its best module (fewest parts, then path)."""
-        best: dict[str, ModuleIndex] = {}
-        for module in sorted(self.modules.values(), key=lambda m: (m.module.count("."), m.path), reverse=True):
+    def _by_suffix(self) -> dict[str, list[ModuleIndex]]:
+        """Every dotted suffix of every module name → its modules, best first (fewest parts, then path)."""
+        table: dict[str, list[ModuleIndex]] = {}
+        for module in sorted(self.modules.values(), key=lambda m: (m.module.count("."), m.path)):
             parts = module.module.split(".")
             for start in range(1, len(parts)):
-                best[".".join(parts[start:])] = module  # later (better) modules overwrite
-        return best
+                table.setdefault(".".join(parts[start:]), []).append(module)
+        return table
 
-    def find_module(self, dotted_name: str) -> ModuleIndex | None:
+    def find_module(self, dotted_name: str, near: str | None = None) -> ModuleIndex | None:
         """The repo module for an import, also when the repo root is above the import root.
 
         ``from app.storage import x`` must find ``src/app/storage.py``: an exact match wins,
-        then the shortest module path ending in ``.app.storage``. Both are dictionary
+        then a module whose name ends in ``.app.storage`` — the one sharing the longest
+        package prefix with the importing module *near* (two copies of an app in one
+        repository each import their own ``services``), else the shortest. Dictionary
         lookups: detectors and the resolver ask this for every imported name.
         """
         if not dotted_name:
             return None
-        return self.by_module.get(dotted_name) or self._by_suffix.get(dotted_name)
+        exact = self.by_module.get(dotted_name)
+        if exact is not None:
+            return exact
+        candidates = self._by_suffix.get(dotted_name)
+        if not candidates:
+            return None
+        if near is None or len(candidates) == 1:
+            return candidates[0]
+        return max(candidates, key=lambda m: _shared_prefix(m.module, near))
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    count = 0
+    for x, y in zip(a.split("."), b.split(".")):
+        if x != y:
+            break
+        count += 1
+    return count
 
 
 def build_index(root: Path, files: Iterable[str], max_bytes: int = 2_000_000) -> RepoIndex:

@@ -140,7 +140,7 @@ class Resolver:
             target = self._chain(parts, module, scope, line)
             if target is not None:
                 return self._answer(name, target)
-        target = self._from_module_path(parts)
+        target = self._from_module_path(parts, module.module if module is not None else None)
         if target is not None:
             return self._answer(name, target)
         return self._search(name)
@@ -159,10 +159,10 @@ class Resolver:
             target = self._member(target, attribute, depth + 1)
         return target
 
-    def _from_module_path(self, parts: list[str]) -> _Target | None:
-        """``pkg.helpers.load`` or ``helpers.load`` named without a file: find the module by name."""
+    def _from_module_path(self, parts: list[str], near: str | None = None) -> _Target | None:
+        """``pkg.helpers.load`` or ``helpers.load`` named without an import: find the module by name."""
         for split in range(len(parts) - 1, 0, -1):
-            module = self.index.find_module(".".join(parts[:split]))
+            module = self.index.find_module(".".join(parts[:split]), near)
             if module is None:
                 continue
             target: _Target | None = _Module(module)
@@ -220,10 +220,10 @@ class Resolver:
                 return _Def(module, definition)
             for record in module.imports:
                 if record.scope == enclosing and record.alias == name and record.name != "*":
-                    return self._import_target(record, depth + 1)
+                    return self._import_target(record, depth + 1, module.module)
         for record in module.imports:
             if record.name == "*" and record.scope == MODULE_SCOPE:
-                source = self.index.find_module(record.module)
+                source = self.index.find_module(record.module, module.module)
                 found = self._lookup(source, name, MODULE_SCOPE, depth + 1) if source is not None else None
                 if found is not None:
                     return found
@@ -231,12 +231,12 @@ class Resolver:
             return _External(f"builtins.{name}")
         return None
 
-    def _import_target(self, record: ImportRecord, depth: int) -> _Target:
+    def _import_target(self, record: ImportRecord, depth: int, importer: str | None = None) -> _Target:
         if record.name is None:
-            module = self.index.find_module(record.target)
+            module = self.index.find_module(record.target, importer)
             return _Module(module) if module is not None else _External(record.target)
-        submodule = self.index.find_module(f"{record.module}.{record.name}" if record.module else record.name)
-        source = self.index.find_module(record.module)
+        submodule = self.index.find_module(f"{record.module}.{record.name}" if record.module else record.name, importer)
+        source = self.index.find_module(record.module, importer)
         if source is not None:
             member = self._member(_Module(source), record.name, depth)
             if member is not None:
@@ -265,7 +265,7 @@ class Resolver:
         submodule = self.index.by_module.get(f"{module.module}.{attribute}" if module.module else attribute)
         for record in module.imports:
             if record.scope == MODULE_SCOPE and record.alias == attribute and record.name != "*":
-                return self._import_target(record, depth + 1)
+                return self._import_target(record, depth + 1, module.module)
         if submodule is not None:
             return _Module(submodule)
         return self._lookup(module, attribute, MODULE_SCOPE, depth + 1) if _has_star(module) else None

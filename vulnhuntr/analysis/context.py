@@ -1,0 +1,226 @@
+"""Which code the model sees: the entry-point file pruned to what matters, and its callees.
+
+Sending whole files and letting the model ask for every helper wastes tokens
+twice: on code no route reaches, and on a round trip per helper the resolver
+could have fetched. This module
+
+* prunes an entry-point file to its entry points, the module-level code they
+  depend on and class headers, leaving one-line markers that name what was left
+  out (the model can still ask for it by name);
+* pre-resolves the in-repo callees of the entry points, ordered by call
+  distance, so the first type-specific prompt already holds the likely path;
+* fits definitions into a token budget, dropping the farthest first and saying
+  so in the prompt.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from ..config import PruningSettings
+from ..repo.entrypoints import EntryPoint
+from ..repo.index import ModuleIndex, RepoIndex
+from ..repo.resolve import Resolver, Symbol
+
+CHARS_PER_TOKEN = 4
+
+
+def count_tokens(text: str) -> int:
+    """chars/4: the providers' tokenisers are not available offline, and this errs on the safe side for code."""
+    return (len(text) + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
+
+
+@dataclass(frozen=True)
+class FileView:
+    """The code of an entry-point file as the model is shown it."""
+
+    file: str
+    code: str
+    entry_points: tuple[EntryPoint, ...]
+    kept_lines: frozenset[int]  # line numbers of the original file present in ``code``
+    omitted: tuple[str, ...] = ()  # names of definitions replaced by markers
+
+    def shows(self, symbol: Symbol) -> bool:
+        """Whether *symbol*'s whole body is already in the view."""
+        if symbol.file != self.file:
+            return False
+        return all(line in self.kept_lines for line in range(symbol.start_line, symbol.end_line + 1))
+
+
+@dataclass
+class ContextBuilder:
+    """Builds file views and callee context for one repository, memoising per file."""
+
+    index: RepoIndex
+    resolver: Resolver
+    pruning: PruningSettings
+    depth: int = 2  # call distance of pre-resolved callees
+    prompt_budget: int = 60_000  # tokens per prompt, already capped by the model's context window
+    _callees: dict[tuple[str, tuple[str, ...]], list[tuple[int, Symbol]]] = field(default_factory=dict)
+
+    # the entry-point file -------------------------------------------------------------
+    def views(self, file: str, entry_points: Sequence[EntryPoint], reserved_tokens: int) -> list[FileView]:
+        """One view of the file, or one per entry point when even the pruned file is too big."""
+        module = self.index.modules[file]
+        if not self.pruning.enabled:
+            whole = FileView(file, module.source, tuple(entry_points), frozenset(range(1, module.line_count + 1)))
+            if count_tokens(whole.code) + reserved_tokens <= self.prompt_budget or len(entry_points) <= 1:
+                return [whole]
+        view = prune(module, entry_points, self.pruning.entry_point_context_lines)
+        if count_tokens(view.code) + reserved_tokens <= self.prompt_budget or len(entry_points) <= 1:
+            return [view]
+        return [prune(module, [entry], self.pruning.entry_point_context_lines) for entry in entry_points]
+
+    # callees --------------------------------------------------------------------------
+    def callees(self, view: FileView) -> list[Symbol]:
+        """In-repo definitions the view's entry points call, nearest first, not already shown."""
+        key = (view.file, tuple(e.function for e in view.entry_points))
+        if key not in self._callees:
+            self._callees[key] = self._walk_callees(view)
+        return [symbol for _distance, symbol in self._callees[key] if not view.shows(symbol)]
+
+    def reachable(self, file: str, entry: EntryPoint) -> list[Symbol]:
+        """Definitions one entry point calls, to the configured depth (at least 2): where its sinks can be."""
+        view = FileView(file, "", (entry,), frozenset())
+        key = (file, (entry.function, "*reachable"))
+        if key not in self._callees:
+            depth, self.depth = self.depth, max(self.depth, 2)
+            try:
+                self._callees[key] = self._walk_callees(view)
+            finally:
+                self.depth = depth
+        return [symbol for _distance, symbol in self._callees[key]]
+
+    def _walk_callees(self, view: FileView) -> list[tuple[int, Symbol]]:
+        found: dict[tuple[str, str], tuple[int, Symbol]] = {}
+        frontier = [(view.file, e.function) for e in view.entry_points]
+        for distance in range(1, self.depth + 1):
+            next_frontier: list[tuple[str, str]] = []
+            for file, scope in frontier:
+                for symbol in self._called_from(file, scope):
+                    key = (symbol.file, symbol.qualname)
+                    if key in found or (symbol.file, symbol.qualname) in frontier:
+                        continue
+                    found[key] = (distance, symbol)
+                    next_frontier.append(key)
+            frontier = next_frontier
+        return list(found.values())
+
+    def _called_from(self, file: str, scope: str) -> Iterable[Symbol]:
+        """Definitions called inside *scope* of *file* (nested scopes included), in source order."""
+        module = self.index.modules.get(file)
+        if module is None:
+            return []
+        symbols = []
+        for call in module.calls:
+            if call.scope != scope and not call.scope.startswith(scope + "."):
+                continue
+            symbol = self.resolver.resolve(call.callee, file, call.line).symbol
+            if symbol is None or symbol.kind == "module":
+                continue
+            symbols.append(self._constructor(symbol) if symbol.kind == "class" else symbol)
+        return [s for s in symbols if s is not None]
+
+    def _constructor(self, cls: Symbol) -> Symbol | None:
+        """A call of a class runs its ``__init__``: show that, not the whole class."""
+        resolution = self.resolver.resolve(f"{cls.qualname}.__init__", cls.file, None)
+        return resolution.symbol if resolution.symbol and resolution.symbol.file == cls.file else None
+
+    # the budget -----------------------------------------------------------------------
+    def fit(self, symbols: Sequence[Symbol], used_tokens: int) -> tuple[list[Symbol], list[Symbol]]:
+        """Keep symbols in order while the prompt stays within budget; return (kept, dropped)."""
+        kept: list[Symbol] = []
+        dropped: list[Symbol] = []
+        total = used_tokens
+        for symbol in symbols:
+            cost = count_tokens(symbol.source) + 30  # the definition tag
+            if total + cost <= self.prompt_budget:
+                kept.append(symbol)
+                total += cost
+            else:
+                dropped.append(symbol)
+        return kept, dropped
+
+
+# pruning ------------------------------------------------------------------------------
+def prune(module: ModuleIndex, entry_points: Sequence[EntryPoint], keep_small: int) -> FileView:
+    """Entry points whole, module-level code kept, other definitions replaced by markers.
+
+    A definition of fewer than *keep_small* lines stays as it is: its marker would
+    save next to nothing and the model would likely ask for it.
+    """
+    keep = {e.function for e in entry_points}
+    lines = module.source.splitlines()
+    plan = _Plan(keep, keep_small)
+    plan.statements(module.tree.body, scope="")
+    output: list[str] = []
+    kept: set[int] = set()
+    line = 1
+    for start, end, names, indent in sorted(plan.omissions):
+        for number in range(line, start):
+            output.append(lines[number - 1])
+            kept.add(number)
+        count = end - start + 1
+        output.append(f"{indent}# ... {count} line{'s' if count > 1 else ''} omitted: {', '.join(names)}")
+        line = end + 1
+    for number in range(line, len(lines) + 1):
+        output.append(lines[number - 1])
+        kept.add(number)
+    omitted = tuple(name for _s, _e, names, _i in sorted(plan.omissions) for name in names)
+    return FileView(module.path, "\n".join(output), tuple(entry_points), frozenset(kept), omitted)
+
+
+@dataclass
+class _Plan:
+    """Decides, statement by statement, which definitions become markers."""
+
+    keep: set[str]
+    keep_small: int
+    omissions: list[tuple[int, int, list[str], str]] = field(default_factory=list)
+
+    def statements(self, body: list[ast.stmt], scope: str) -> None:
+        pending: list[tuple[int, int, str, str]] = []  # consecutive omitted definitions merge into one marker
+        for statement in body:
+            decision = self._decide(statement, scope)
+            if decision is None:
+                self._flush(pending)
+                pending = []
+            else:
+                pending.append(decision)
+        self._flush(pending)
+
+    def _decide(self, statement: ast.stmt, scope: str) -> tuple[int, int, str, str] | None:
+        """(start, end, label, indent) when *statement* is omitted; None when kept (or partly kept)."""
+        if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return None
+        qualname = f"{scope}.{statement.name}" if scope else statement.name
+        if qualname in self.keep:
+            return None
+        if any(k.startswith(qualname + ".") for k in self.keep):
+            if isinstance(statement, ast.ClassDef):
+                self.statements(statement.body, qualname)  # keep the header and the entry methods
+            return None  # a factory holding routes stays whole
+        start = min([statement.lineno] + [d.lineno for d in statement.decorator_list])
+        end = statement.end_lineno or statement.lineno
+        if end - start + 1 < self.keep_small:
+            return None
+        if isinstance(statement, ast.ClassDef):
+            return self._class_header(statement, qualname, start, end)
+        label = f"{'async def' if isinstance(statement, ast.AsyncFunctionDef) else 'def'} {qualname}"
+        return (start, end, label, " " * statement.col_offset)
+
+    def _class_header(self, cls: ast.ClassDef, qualname: str, start: int, end: int) -> None:
+        """Keep ``class X(Base):`` and its decorators; its body becomes one marker."""
+        body_start = cls.body[0].lineno if cls.body else end
+        names = [f"def {qualname}.{s.name}" for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        label = ", ".join(names) or f"body of class {qualname}"
+        indent = " " * (cls.body[0].col_offset if cls.body else cls.col_offset + 4)
+        if body_start <= end:
+            self.omissions.append((body_start, end, [label], indent))
+        return None
+
+    def _flush(self, pending: list[tuple[int, int, str, str]]) -> None:
+        if pending:
+            self.omissions.append((pending[0][0], pending[-1][1], [p[2] for p in pending], pending[0][3]))
