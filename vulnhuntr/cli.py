@@ -52,6 +52,8 @@ examples:
   vulnhuntr -r path/to/repo --format sarif -o results.sarif
   vulnhuntr cache stats                                    what the answer cache holds and saved
   vulnhuntr cache clear --older-than 30
+  vulnhuntr -r . --incremental                             re-analyse only what changed since the last run
+  vulnhuntr -r . --since origin/main --format sarif -o pr.sarif   a pull request's changes only
 
 configuration: defaults < .vulnhuntr.yaml at the root (or --config FILE, or
 [tool.vulnhuntr] in pyproject.toml) < environment (ANTHROPIC_MODEL, ANTHROPIC_BASE_URL,
@@ -136,6 +138,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--refresh", action="store_true", help="ask the LLM again and overwrite cached answers")
     parser.add_argument("--cache-dir", metavar="DIR", help="the persistent store's folder (default: user cache dir)")
     parser.add_argument("--clear-cache", action="store_true", help="empty the store before scanning")
+    parser.add_argument(
+        "--incremental", action="store_true",
+        help="analyse only entry-point files whose code or call chain changed since the last run; reuse the rest",
+    )
+    parser.add_argument(
+        "--since", metavar="REF",
+        help="pull-request mode: analyse only entry-point files a git diff REF...HEAD (plus uncommitted changes) touches",
+    )
     parser.add_argument("--version", action="version", version=f"vulnhuntr {__version__}")
     return parser
 
@@ -172,6 +182,8 @@ def _performance_overrides(args: argparse.Namespace) -> dict[str, Any]:
         performance["cache"] = cache
     if args.no_prune:
         performance["pruning"] = {"enabled": False}
+    if args.incremental:
+        performance["incremental"] = {"enabled": True}
     return performance
 
 
@@ -195,7 +207,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             err.print(Text(NO_LLM_NOTICE))
         if args.clear_cache:
             clear_cache(settings, err)
-        result = scan(settings, progress=progress_for(err, args.quiet), budget_usd=args.budget, refresh=args.refresh)
+        result = scan(
+            settings, progress=progress_for(err, args.quiet), budget_usd=args.budget, refresh=args.refresh, since=args.since
+        )
         return finish(result, args.format or [], Path(args.output) if args.output else None, err)
     except VulnhuntrError as exc:
         err.print(Text(f"vulnhuntr: error: {exc}"))

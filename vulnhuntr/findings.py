@@ -74,6 +74,15 @@ class ContextItem:
 
 
 @dataclass(frozen=True)
+class PathStep:
+    """One hop of a taint path (source, each call, sink), so reviewers can follow the data."""
+
+    file: str
+    line: int
+    description: str
+
+
+@dataclass(frozen=True)
 class Finding:
     """One vulnerability: where the tainted data does harm, and how it got there."""
 
@@ -91,6 +100,7 @@ class Finding:
     route: str | None = None
     kind: str = "llm"  # "llm": confirmed by a model; "static": found by the static pass only
     context: tuple[ContextItem, ...] = ()
+    path: tuple[PathStep, ...] = ()  # source → calls → sink, where known (the static pass fills it)
 
     @property
     def fingerprint(self) -> str:
@@ -107,6 +117,7 @@ class Finding:
         data["type"] = self.type.value
         data["fingerprint"] = self.fingerprint
         data["context"] = [asdict(c) for c in self.context]
+        data["path"] = [asdict(p) for p in self.path]
         return data
 
     @classmethod
@@ -116,6 +127,7 @@ class Finding:
         values = {k: v for k, v in data.items() if k in known}
         values["type"] = VulnType(values["type"])
         values["context"] = tuple(ContextItem(**c) for c in values.get("context", ()))
+        values["path"] = tuple(PathStep(**p) for p in values.get("path", ()))
         return cls(**values)
 
 

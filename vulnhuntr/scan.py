@@ -17,6 +17,7 @@ from .analysis.progress import Progress
 from .analysis.run import analyse
 from .config import Settings
 from .findings import CacheSummary, Report
+from .incremental import IncrementalRun
 from .llm.base import Provider
 from .llm.pricing import price_for
 from .llm.registry import create_provider, with_cache
@@ -39,6 +40,7 @@ def scan(
     progress: Progress | None = None,
     budget_usd: float | None = None,
     refresh: bool = False,
+    since: str | None = None,
 ) -> ScanResult:
     """Map the repository and analyse its entry points with the configured LLM.
 
@@ -48,17 +50,25 @@ def scan(
     before (``refresh`` asks again and overwrites). Ctrl-C during the analysis
     returns the partial report with ``report.stop_reason == "interrupted"``;
     every answer already received is in the store for the next run.
+
+    With ``performance.incremental.enabled``, or *since* (a git ref: pull-request
+    mode), only the entry-point files whose code or call chain changed are
+    analysed; the others keep their previous findings (see :mod:`vulnhuntr.incremental`).
     """
     repository = map_repository(settings)
     if provider is None and settings.llm != "none":
         provider = create_provider(settings)
     if provider is None:
         return ScanResult(repository, asyncio.run(_analyse(repository, settings, None, progress, budget_usd)))
-    store = Store.open(settings.performance.cache.directory) if settings.performance.cache.enabled else None
+    incremental = settings.performance.incremental.enabled or since is not None
+    store = Store.open(settings.performance.cache.directory) if settings.performance.cache.enabled or incremental else None
     caching = with_cache(provider, settings, store, refresh=refresh)
     started = time.time()
     try:
-        report = asyncio.run(_analyse(repository, settings, caching, progress, budget_usd))
+        run = IncrementalRun.begin(repository, settings, store, model=provider.model, since=since) if incremental else None
+        report = asyncio.run(_analyse(repository, settings, caching, progress, budget_usd, run))
+        if run is not None:
+            run.finish(report, store)
         if caching.enabled and store is not None:
             stats = caching.run_stats(started, price_for(provider.name, provider.model, settings.pricing))
             store.record_run(stats)
@@ -77,10 +87,12 @@ async def _analyse(
     provider: Provider | None,
     progress: Progress | None,
     budget_usd: float | None,
+    run: IncrementalRun | None = None,
 ) -> Report:
+    narrowed = {} if run is None else {"only": run.plan.to_analyse, "reused": run.plan.reused, "results": run.results}
     try:
         with _cancel_on_sigint():
-            return await analyse(repository, settings, provider, progress=progress, budget_usd=budget_usd)
+            return await analyse(repository, settings, provider, progress=progress, budget_usd=budget_usd, **narrowed)
     finally:
         if provider is not None:
             await provider.aclose()

@@ -144,6 +144,21 @@ def _cache_line(report: Report) -> str:
     )
 
 
+def _incremental_cell(report: Report, shown: int = 10) -> Text:
+    """Counts, then why each file was re-analysed, skipped or dropped (paths are untrusted text)."""
+    summary = report.incremental
+    assert summary is not None
+    counts = [f"{len(summary.reused)} reused", f"{len(summary.reanalysed)} re-analysed"]
+    counts += [f"{len(summary.not_analysed)} not analysed"] if summary.not_analysed else []
+    counts += [f"{len(summary.removed)} removed"] if summary.removed else []
+    lines = [", ".join(counts) + f" entry-point files; baseline: {summary.baseline}"]
+    notes = summary.reanalysed + summary.not_analysed + summary.removed
+    lines += [f"{n.file}: {n.reason}" for n in notes[:shown]]
+    lines += [f"... and {len(notes) - shown} more (see the JSON report)"] if len(notes) > shown else []
+    lines += summary.notes
+    return _t("\n".join(lines))
+
+
 def _summary_table(report: Report) -> Table:
     usage = report.usage
     by_type = ", ".join(f"{t} {n}" for t, n in report.findings_by_type().items()) or "none"
@@ -175,6 +190,8 @@ def _summary_table(report: Report) -> Table:
     ]
     if report.cache is not None:
         rows.append(("Answer cache", Text(_cache_line(report))))
+    if report.incremental is not None:
+        rows.append(("Incremental", _incremental_cell(report)))
     rows.append(("Status", status))
     for label, value in rows:
         table.add_row(Text(label), value)

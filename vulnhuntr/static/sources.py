@@ -1,0 +1,198 @@
+"""Where request data enters, per framework: tables, and how a handler's parameters start out.
+
+A request object is recognised by where it comes from, never by its name: a
+module-level proxy imported from flask/quart/bottle (through the resolver), the
+parameter position the framework passes it in, a parameter annotated with the
+framework's request class, or ``self.request`` in a class-based handler. Only
+the attributes listed here are request data (``request.user`` is not).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from ..findings import VulnType
+from ..repo.index import annotation_type, dotted
+from .taint import ALL_KINDS, ID_ONLY
+
+_FLASK = frozenset(
+    "args form values json get_json files cookies headers data get_data view_args stream query_string".split()
+)
+_DJANGO = frozenset("GET POST body FILES COOKIES META headers read readline readlines".split())
+_STARLETTE = frozenset("query_params path_params json form body headers cookies stream".split())
+
+REQUEST_ATTRIBUTES: dict[str, frozenset[str]] = {
+    "flask": _FLASK,
+    "quart": _FLASK,
+    "django": _DJANGO | {"data", "query_params"},
+    "drf": _DJANGO | {"data", "query_params", "stream"},
+    "fastapi": _STARLETTE,
+    "starlette": _STARLETTE,
+    "aiohttp": frozenset("query match_info post json read text headers cookies rel_url multipart content".split()),
+    "tornado": frozenset("body arguments query_arguments body_arguments files headers cookies query".split()),
+    "sanic": frozenset("args json form files body query_args cookies headers get_args match_info".split()),
+    "bottle": frozenset("query forms params json files body GET POST cookies headers get_cookie get_header".split()),
+    "pyramid": frozenset("params matchdict json_body GET POST body json headers cookies text".split()),
+    "falcon": frozenset(
+        "get_param get_param_as_list get_param_as_int media get_media params stream bounded_stream "
+        "get_header headers cookies get_cookie_values query_string".split()
+    ),
+}
+"""Attributes (or methods) of the request object that hold client-controlled data."""
+
+ANY_REQUEST = frozenset().union(*REQUEST_ATTRIBUTES.values())
+"""A request object whose framework is unknown (passed into a helper) may be any of them."""
+
+GLOBAL_REQUESTS = {
+    "flask.request": "flask",
+    "flask.globals.request": "flask",
+    "quart.request": "quart",
+    "quart.globals.request": "quart",
+    "bottle.request": "bottle",
+}
+"""Module-level request proxies, by qualified name."""
+
+SELF_SOURCES: dict[str, frozenset[str]] = {
+    "tornado": frozenset(
+        "get_argument get_arguments get_query_argument get_query_arguments get_body_argument "
+        "get_body_arguments get_cookie path_args path_kwargs".split()
+    ),
+    "django": frozenset({"kwargs", "args"}),
+    "drf": frozenset({"kwargs", "args"}),
+}
+"""Attributes of ``self`` that hold request data in class-based handlers."""
+
+SELF_REQUEST = frozenset({"django", "drf", "aiohttp", "tornado", "pyramid"})
+"""Frameworks whose class-based handlers find the request in ``self.request``."""
+
+REQUEST_CLASSES = frozenset(
+    {
+        "starlette.requests.Request",
+        "starlette.requests.HTTPConnection",
+        "starlette.websockets.WebSocket",
+        "fastapi.Request",
+        "fastapi.WebSocket",
+        "fastapi.requests.Request",
+        "django.http.HttpRequest",
+        "django.http.request.HttpRequest",
+        "rest_framework.request.Request",
+        "aiohttp.web.Request",
+        "aiohttp.web.BaseRequest",
+        "aiohttp.web_request.Request",
+        "sanic.Request",
+        "sanic.request.Request",
+        "pyramid.request.Request",
+        "falcon.Request",
+        "falcon.request.Request",
+    }
+)
+"""A parameter annotated with one of these is the request object, whatever its position."""
+
+INJECTED = frozenset(
+    {
+        "fastapi.Depends",
+        "fastapi.Security",
+        "fastapi.params.Depends",
+        "fastapi.params.Security",
+    }
+)
+"""Defaults that make FastAPI inject a server-side value instead of reading the request."""
+
+SERVER_TYPES = re.compile(r"(^|\.)(BackgroundTasks|Response|Session|AsyncSession|Connection|Settings)$")
+"""Annotations of parameters the framework fills from the server side."""
+
+ID_TYPES = frozenset({"int", "float", "bool", "uuid.UUID", "UUID", "datetime.date", "datetime.datetime", "Decimal"})
+"""Typed parameters are validated by the framework: what is left is an object id, not text."""
+
+REQUEST_FIRST = frozenset({"django", "drf", "starlette", "aiohttp", "sanic", "pyramid", "falcon"})
+"""Frameworks that pass the request as the handler's first parameter."""
+
+_ROUTE_CONVERTER = re.compile(r"<(int|float|uuid|path|string|slug)?:?(\w+)>")
+
+
+@dataclass(frozen=True)
+class Param:
+    """How one handler parameter starts: the request object, request data, or server-side."""
+
+    name: str
+    role: str  # "request", "data", "clean"
+    kinds: frozenset[VulnType] = ALL_KINDS
+
+
+Qualify = Callable[[str], "str | None"]
+
+
+def handler_params(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, framework: str, route: str | None, qualify: Qualify
+) -> list[Param]:
+    """The role of each parameter of an entry-point handler (``self``/``cls`` excluded)."""
+    args = [*node.args.posonlyargs, *node.args.args]
+    if args and args[0].arg in ("self", "cls"):
+        args = args[1:]
+    defaults = _defaults(node)
+    converters = _route_converters(route)
+    params: list[Param] = []
+    for position, arg in enumerate([*args, *node.args.kwonlyargs]):
+        params.append(_param(arg, position, framework, defaults.get(arg.arg), converters, qualify))
+    for extra in (node.args.vararg, node.args.kwarg):
+        if extra is not None:
+            params.append(Param(extra.arg, "data"))
+    return params
+
+
+def _param(
+    arg: ast.arg,
+    position: int,
+    framework: str,
+    default: ast.expr | None,
+    converters: dict[str, str],
+    qualify: Qualify,
+) -> Param:
+    annotation = annotation_type(arg.annotation) if arg.annotation is not None else None
+    qualified = (qualify(annotation) or annotation) if annotation else None
+    if qualified in REQUEST_CLASSES or (position == 0 and framework in REQUEST_FIRST):
+        return Param(arg.arg, "request")
+    if framework == "falcon" and position == 1:
+        return Param(arg.arg, "clean")  # the response object
+    if _injected(default, qualify) or (qualified and SERVER_TYPES.search(qualified)):
+        return Param(arg.arg, "clean")
+    if (annotation and annotation in ID_TYPES) or (qualified and qualified in ID_TYPES):
+        return Param(arg.arg, "data", ID_ONLY)
+    if converters.get(arg.arg) in ("int", "float", "uuid"):
+        return Param(arg.arg, "data", ID_ONLY)
+    return Param(arg.arg, "data")
+
+
+def _defaults(node: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, ast.expr]:
+    positional = [*node.args.posonlyargs, *node.args.args]
+    found = dict(zip([a.arg for a in positional[len(positional) - len(node.args.defaults) :]], node.args.defaults))
+    for arg, default in zip(node.args.kwonlyargs, node.args.kw_defaults):
+        if default is not None:
+            found[arg.arg] = default
+    return found
+
+
+def _injected(default: ast.expr | None, qualify: Qualify) -> bool:
+    if not isinstance(default, ast.Call):
+        return False
+    name = dotted(default.func)
+    return name is not None and (qualify(name) or name) in INJECTED
+
+
+def _route_converters(route: str | None) -> dict[str, str]:
+    """``/notes/<int:note_id>`` → ``{"note_id": "int"}`` (Flask, Django path converters)."""
+    if not route:
+        return {}
+    return {m.group(2): m.group(1) or "string" for m in _ROUTE_CONVERTER.finditer(route)}
+
+
+def request_attributes(framework: str | None) -> frozenset[str]:
+    return REQUEST_ATTRIBUTES.get(framework or "", ANY_REQUEST)
+
+
+def global_request(qualified: str | None) -> str | None:
+    """The framework of a module-level request proxy, if *qualified* names one."""
+    return GLOBAL_REQUESTS.get(qualified or "")

@@ -1,0 +1,140 @@
+"""Taint values: what the static pass knows about one expression.
+
+A value is a small frozenset of :class:`Taint` records. Each record remembers
+which vulnerability types the data can still cause (sanitizers remove kinds),
+the path it took, and whether it is the *whole* value or was appended to a fixed
+prefix (``os.path.join(BASE, name)`` is CWE-22, a fully chosen path CWE-73).
+Inside a function summary, taint that came in through a parameter is symbolic
+(``param`` is its name); the caller substitutes its own taint for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Iterable
+
+from ..findings import PathStep, VulnType
+
+ALL_KINDS: frozenset[VulnType] = frozenset(VulnType)
+ID_ONLY: frozenset[VulnType] = frozenset({VulnType.IDOR})
+"""What survives a numeric cast or a typed ``int`` parameter: it is still an object id."""
+
+MAX_TAINTS = 6  # per value: enough to keep distinct sources apart, small enough to stay fast
+MAX_STEPS = 16  # longer paths are cut (the head and the sink end are what reviewers need)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where request data entered: the handler reads it here."""
+
+    file: str
+    line: int
+    description: str  # "request.args", "route parameter 'name'"
+    key: str | None = None  # the request parameter to tamper with, when known
+
+
+@dataclass(frozen=True)
+class Taint:
+    """One way an expression carries request data."""
+
+    kinds: frozenset[VulnType]
+    steps: tuple[PathStep, ...] = ()
+    source: Source | None = None  # None while symbolic (``param`` set)
+    param: str | None = None  # the summarised function's parameter this came from
+    prefix: str = ""  # fixed text known to precede the tainted part ("" = the whole value)
+
+    @property
+    def whole(self) -> bool:
+        return self.prefix == ""
+
+
+Value = frozenset[Taint]
+CLEAN: Value = frozenset()
+
+
+def value(taints: Iterable[Taint]) -> Value:
+    """A value with at most :data:`MAX_TAINTS` records, chosen deterministically (shortest paths first)."""
+    unique = {t for t in taints if t.kinds}
+    if len(unique) <= MAX_TAINTS:
+        return frozenset(unique)
+    ranked = sorted(unique, key=_rank)
+    return frozenset(ranked[:MAX_TAINTS])
+
+
+def _rank(taint: Taint) -> tuple[object, ...]:
+    src = taint.source
+    return (taint.param is None, len(taint.steps), taint.param or "", src.line if src else 0, taint.prefix)
+
+
+def union(*values: Value) -> Value:
+    if len(values) == 1:
+        return values[0]
+    return value(t for v in values for t in v)
+
+
+def without(v: Value, kinds: frozenset[VulnType]) -> Value:
+    """The value after a sanitizer that neutralises *kinds*."""
+    return value(replace(t, kinds=t.kinds - kinds) for t in v) if v and kinds else v
+
+
+def only(v: Value, kinds: frozenset[VulnType]) -> Value:
+    return value(replace(t, kinds=t.kinds & kinds) for t in v) if v else v
+
+
+def prefixed(v: Value, prefix: str) -> Value:
+    """The value appended to fixed text (*prefix*): no longer the whole string."""
+    if not prefix or not v:
+        return v
+    return value(replace(t, prefix=prefix + t.prefix) for t in v)
+
+
+def with_step(v: Value, step: PathStep) -> Value:
+    return value(replace(t, steps=_capped(t.steps + (step,))) for t in v) if v else v
+
+
+def with_key(v: Value, key: str, line: int) -> Value:
+    """Name the request parameter (``request.args.get("name")``) on taint read at *line*."""
+    out = []
+    for t in v:
+        src = t.source
+        if src is not None and src.key is None and src.line == line:
+            t = replace(t, source=replace(src, key=key))
+        out.append(t)
+    return value(out)
+
+
+def from_source(source: Source, kinds: frozenset[VulnType] = ALL_KINDS, text: str | None = None) -> Value:
+    step = PathStep(source.file, source.line, f"request data enters: {text or source.description}")
+    return frozenset({Taint(kinds, (step,), source)})
+
+
+def symbolic(param: str, kinds: frozenset[VulnType] = ALL_KINDS) -> Value:
+    return frozenset({Taint(kinds, (), None, param)})
+
+
+def compose(actual: Taint, flow: Taint, call_step: PathStep | None) -> Taint | None:
+    """A callee's *flow* for one parameter, seen from a caller whose argument carries *actual*."""
+    kinds = actual.kinds & flow.kinds
+    if not kinds:
+        return None
+    middle = (call_step,) if call_step is not None else ()
+    return Taint(
+        kinds=kinds,
+        steps=_capped(actual.steps + middle + flow.steps),
+        source=actual.source,
+        param=actual.param,
+        prefix=flow.prefix + actual.prefix,  # the callee's fixed text comes before the argument
+    )
+
+
+def relocated(flow: Taint, call_step: PathStep | None) -> Taint:
+    """A callee's flow from its own request source, seen from the caller (the call comes first)."""
+    if call_step is None:
+        return flow
+    return replace(flow, steps=_capped((call_step,) + flow.steps))
+
+
+def _capped(steps: tuple[PathStep, ...]) -> tuple[PathStep, ...]:
+    if len(steps) <= MAX_STEPS:
+        return steps
+    return steps[:2] + steps[-(MAX_STEPS - 2) :]
