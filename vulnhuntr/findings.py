@@ -73,6 +73,10 @@ class ContextItem:
     end_line: int | None
 
 
+STATIC_NOTE = "static analysis, not confirmed by an LLM"
+"""How every report format labels a finding of kind "static"."""
+
+
 @dataclass(frozen=True)
 class PathStep:
     """One hop of a taint path (source, each call, sink), so reviewers can follow the data."""
@@ -118,6 +122,8 @@ class Finding:
         data["fingerprint"] = self.fingerprint
         data["context"] = [asdict(c) for c in self.context]
         data["path"] = [asdict(p) for p in self.path]
+        if self.kind == "static":
+            data["note"] = STATIC_NOTE
         return data
 
     @classmethod

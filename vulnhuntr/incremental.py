@@ -34,7 +34,7 @@ from .llm.registry import provider_family
 from .repo.entrypoints import EntryPoint
 from .repo.index import RepoIndex
 from .repo.map import RepositoryMap
-from .repo.resolve import Resolver, Symbol
+from .repo.resolve import Resolver
 from .store import Store, digest
 
 log = logging.getLogger(__name__)
@@ -54,8 +54,9 @@ def call_chain_files(index: RepoIndex, resolver: Resolver, file: str, depth: int
 
     From the entry file every call counts; from a callee only the calls inside
     that definition, so one shared helper module does not pull in everything
-    it could call. Guesses of the resolver (repo-wide name searches) are left
-    out: they would make unrelated files look like dependencies.
+    it could call. Only names that follow from imports count: the resolver's
+    repo-wide name search would make unrelated files look like dependencies
+    (and would cost a scan of every definition per unknown name).
     """
     files = {file}
     seen: set[tuple[str, str]] = {(file, "")}
@@ -63,37 +64,48 @@ def call_chain_files(index: RepoIndex, resolver: Resolver, file: str, depth: int
     for _ in range(depth):
         reached: list[tuple[str, str]] = []
         for path, scope in frontier:
-            for symbol in _callees(index, resolver, path, scope):
-                key = (symbol.file, symbol.qualname)
+            for key in _callees(index, resolver, path, scope):
                 if key not in seen:
                     seen.add(key)
                     reached.append(key)
-                    files.add(symbol.file)
+                    files.add(key[0])
         frontier = reached
     return files
 
 
-def _callees(index: RepoIndex, resolver: Resolver, path: str, scope: str) -> Iterator[Symbol]:
+def _callees(index: RepoIndex, resolver: Resolver, path: str, scope: str) -> Iterator[tuple[str, str]]:
     module = index.modules.get(path)
     if module is None:
         return
     for call in module.calls:
         if scope and call.scope != scope and not call.scope.startswith(scope + "."):
             continue
-        symbol = _resolve_prefix(resolver, call.callee, path, call.line)
-        if symbol is not None:
-            yield symbol
+        found = _callee(index, resolver, call.callee, path, call.line)
+        if found is not None:
+            yield found
 
 
-def _resolve_prefix(resolver: Resolver, callee: str, path: str, line: int) -> Symbol | None:
-    """The repo definition behind ``a.b.c``, or behind ``a.b`` / ``a`` when the tail is dynamic (``Note.query.get``)."""
+def _callee(index: RepoIndex, resolver: Resolver, callee: str, path: str, line: int) -> tuple[str, str] | None:
+    """(file, qualname) behind ``a.b.c``, or behind ``a.b`` / ``a`` when the tail is dynamic (``Note.query.get``)."""
     parts = callee.split(".")
     for length in range(len(parts), 0, -1):
-        resolution = resolver.resolve(".".join(parts[:length]), path, line)
-        if resolution.external is not None:
-            return None
-        if resolution.symbol is not None and not resolution.approximate:
-            return resolution.symbol
+        qualified = resolver.qualify(".".join(parts[:length]), path, line)
+        if qualified is not None:
+            return _definition(index, qualified)  # None outside the repo ("flask.request.args")
+    return None
+
+
+def _definition(index: RepoIndex, qualified: str) -> tuple[str, str] | None:
+    """The repo file and innermost known definition of a fully qualified name."""
+    parts = qualified.split(".")
+    for split in range(len(parts), 0, -1):
+        module = index.by_module.get(".".join(parts[:split]))
+        if module is None:
+            continue
+        rest = parts[split:]
+        while rest and ".".join(rest) not in module.definitions_by_name:
+            rest = rest[:-1]
+        return module.path, ".".join(rest)
     return None
 
 
@@ -420,20 +432,20 @@ class IncrementalRun:
         identity: Identity,
         previous: RunState | None,
         fingerprint_now: dict[str, Any],
-        diff: vcs.Diff | None,
-        since: str | None,
-        notes: list[str],
+        *,
+        diff: vcs.Diff | None = None,
+        since: str | None = None,
+        notes: list[str] | None = None,
     ) -> None:
+        """Plan against *previous* (already checked against *fingerprint_now*); use :meth:`begin`."""
         self.repository = repository
         self.settings = settings
         self.identity = identity
         self.previous = previous
         self.fingerprint = fingerprint_now
         self.since = since
-        self.notes = notes
-        usable = previous if previous is not None and previous.fingerprint == fingerprint_now else None
-        self.plan = make_plan(repository, usable, diff, since)
-        self.usable = usable
+        self.notes = notes or []
+        self.plan = make_plan(repository, previous, diff, since)
         self.results: dict[str, FileResult] = {}  # filled by the analysis
 
     @classmethod
@@ -450,15 +462,18 @@ class IncrementalRun:
         if previous is not None and previous.fingerprint != now:
             changed = sorted(k for k in now if previous.fingerprint.get(k) != now[k])
             notes.append(f"previous results ignored: {', '.join(changed) or 'settings'} changed since that run")
-        return cls(repository, settings, identity, previous, now, diff, since, notes)
+            previous = None
+        return cls(repository, settings, identity, previous, now, diff=diff, since=since, notes=notes)
 
     @property
     def baseline(self) -> str:
-        state = self.usable
+        state = self.previous
         if state is None:
             return "no previous run"
+        if state.completed_at is None:
+            return f"partial results of an unfinished run of {self.identity.label}"
         commit = f" at {state.commit[:12]}" if state.commit else ""
-        when = time.strftime(" (%Y-%m-%d %H:%M UTC)", time.gmtime(state.completed_at)) if state.completed_at else ""
+        when = time.strftime(" (%Y-%m-%d %H:%M UTC)", time.gmtime(state.completed_at))
         return f"previous run of {self.identity.label}{commit}{when}"
 
     def summary(self) -> IncrementalSummary:
@@ -493,7 +508,7 @@ class IncrementalRun:
         save_state(state, store, self.identity, self.settings.performance.incremental.state_file)
 
     def _next_state(self, complete: bool) -> RunState:
-        base = self.usable
+        base = self.previous
         files = dict(base.files) if base is not None else {}
         for file in self.plan.removed:
             files.pop(file, None)

@@ -160,17 +160,20 @@ def _commit(checkout: Checkout, ref: str) -> str:
     if sha:
         return sha.strip()
     raise GitError(
-        f"--since {ref}: no such git ref in {checkout.toplevel}. Fetch it first, e.g. `{fetch_hint(ref)}`; "
-        "in GitHub Actions, check out with `actions/checkout` and `fetch-depth: 0` (or fetch the base branch)"
+        f"--since {ref}: no such git ref in {checkout.toplevel}. Fetch it first: {fetch_hint(ref)}. "
+        "In GitHub Actions, check out with `actions/checkout` and `fetch-depth: 0`"
     )
 
 
 def fetch_hint(ref: str) -> str:
-    """The command that makes *ref* available: ``origin/main`` → ``git fetch origin main --depth=1``."""
+    """How to make *ref* available; a single-branch (shallow) clone needs the explicit refspec."""
     remote, _, name = ref.partition("/")
-    if name and remote and not ref.startswith("refs/"):
-        return f"git fetch {remote} {name} --depth=1"
-    return f"git fetch origin {ref} --depth=1"
+    if not name or ref.startswith("refs/"):
+        remote, name = "origin", ref
+    return (
+        f"`git fetch {remote} {name} --depth=1`, or in a shallow or single-branch clone "
+        f"`git fetch --depth=1 {remote} +refs/heads/{name}:refs/remotes/{remote}/{name}`"
+    )
 
 
 def _name_status(checkout: Checkout, *revisions: str) -> list[tuple[str, str, str | None]]:

@@ -16,7 +16,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..findings import CWE_NAMES, Finding, Report
+from ..findings import CWE_NAMES, STATIC_NOTE, Finding, PathStep, Report
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 """C0/C1 controls (ESC sequences) and bidi overrides ("Trojan source"); tab and newline stay."""
@@ -76,7 +76,7 @@ def _finding_body(finding: Finding) -> list[Text]:
         entry.append_text(Text.assemble(" (route ", _t(finding.route), ")"))
     confidence = Text(f"{finding.confidence}/10", style=_confidence_style(finding.confidence))
     if finding.kind == "static":
-        confidence.append(" (static analysis only)", style="dim")
+        confidence.append(f" ({STATIC_NOTE})", style="dim")
     body = [
         _field("CWE", Text(f"CWE-{finding.cwe}" + (f" {cwe_name}" if cwe_name else ""))),
         _field("Location", _t(finding.file + _line_span(finding.start_line, finding.end_line), "cyan")),
@@ -89,10 +89,17 @@ def _finding_body(finding: Finding) -> list[Text]:
         Text("Proof of concept", style="bold underline"),
         _t(finding.poc.strip() or "(none given)", "green"),
     ]
+    if finding.path:
+        body += [Text(""), Text("Path", style="bold underline")]
+        body += [_path_line(n, step) for n, step in enumerate(finding.path, 1)]
     if finding.context:
         body += [Text(""), Text("Context used", style="bold underline")]
         body += [_context_line(c.name, c.file, c.start_line, c.end_line) for c in finding.context]
     return body
+
+
+def _path_line(number: int, step: PathStep) -> Text:
+    return Text.assemble(f"{number}. ", _t(f"{step.file}:{step.line}", "cyan"), " ", _t(step.description))
 
 
 def _line_span(start: int | None, end: int | None) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 
-from ..findings import CWE_NAMES, ContextItem, ErrorEntry, Finding, Report
+from ..findings import CWE_NAMES, STATIC_NOTE, ContextItem, ErrorEntry, Finding, PathStep, Report
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|])")
 _BACKTICK_RUN = re.compile(r"`+")
@@ -124,7 +124,7 @@ def _finding(number: int, finding: Finding) -> str:
         f"- Location: {inline_code(_span(finding.file, finding.start_line, finding.end_line))}",
         f"- Entry point: {inline_code(finding.entry_function)} in "
         f"{inline_code(f'{finding.entry_file}:{finding.entry_line}')}{route}",
-        f"- Confidence: {finding.confidence}/10" + (" (static analysis only)" if finding.kind == "static" else ""),
+        f"- Confidence: {finding.confidence}/10" + (f" ({STATIC_NOTE})" if finding.kind == "static" else ""),
         f"- Fingerprint: {inline_code(finding.fingerprint)}",
         "",
         "#### Analysis",
@@ -135,6 +135,8 @@ def _finding(number: int, finding: Finding) -> str:
         "",
         code_block(finding.poc.strip(), "text") if finding.poc.strip() else "_No proof of concept given._",
     ]
+    if finding.path:
+        lines += ["", "#### Path", "", *(_path_line(n, step) for n, step in enumerate(finding.path, 1))]
     if finding.context:
         lines += ["", "#### Context used", "", *(_context_line(c) for c in finding.context)]
     return "\n".join(lines)
@@ -150,6 +152,10 @@ def _span(path: str, start: int | None, end: int | None) -> str:
     if start is None:
         return path
     return f"{path}:{start}" if end is None or end == start else f"{path}:{start}-{end}"
+
+
+def _path_line(number: int, step: PathStep) -> str:
+    return f"{number}. {inline_code(f'{step.file}:{step.line}')} {escape_text(' '.join(step.description.split()))}"
 
 
 def _context_line(item: ContextItem) -> str:

@@ -21,7 +21,17 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
 
-from ..findings import CWE_NAMES, DEFAULT_CWE, ContextItem, ErrorEntry, Finding, Report, VulnType
+from ..findings import (
+    CWE_NAMES,
+    DEFAULT_CWE,
+    STATIC_NOTE,
+    ContextItem,
+    ErrorEntry,
+    Finding,
+    PathStep,
+    Report,
+    VulnType,
+)
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/vulnhuntr/vulnhuntr"
@@ -180,7 +190,7 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
     for item in finding.context:
         if item.file and item.start_line:
             related.append(_context_location(item, len(related)))
-    return {
+    result: dict[str, Any] = {
         "ruleId": rule_id(finding.type),
         "ruleIndex": rule_index,
         "level": "error" if finding.confidence >= ERROR_CONFIDENCE else "warning",
@@ -200,6 +210,15 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
             },
         },
     }
+    if finding.path:
+        result["codeFlows"] = [_code_flow(finding.path)]
+    return result
+
+
+def _code_flow(path: tuple[PathStep, ...]) -> dict[str, Any]:
+    """The taint path as one thread flow: source, each call, sink (GitHub shows it as "Show paths")."""
+    steps = [{"location": _location(s.file, s.line, s.line, s.description)} for s in path]
+    return {"message": {"text": "Data flow from the request to the sink"}, "threadFlows": [{"locations": steps}]}
 
 
 def _entry_label(finding: Finding) -> str:
@@ -215,6 +234,8 @@ def _message(finding: Finding) -> str:
         + (f" (route {finding.route})" if finding.route else "")
         + f". Confidence {finding.confidence}/10 ({finding.kind}).",
     ]
+    if finding.kind == "static":
+        parts += ["", f"Found by {STATIC_NOTE}."]
     if finding.analysis.strip():
         parts += ["", "Analysis:", finding.analysis.strip()]
     if finding.poc.strip():

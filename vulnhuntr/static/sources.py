@@ -111,6 +111,8 @@ REQUEST_FIRST = frozenset({"django", "drf", "starlette", "aiohttp", "sanic", "py
 """Frameworks that pass the request as the handler's first parameter."""
 
 _ROUTE_CONVERTER = re.compile(r"<(int|float|uuid|path|string|slug)?:?(\w+)>")
+_ROUTE_PLACEHOLDER = re.compile(r"<(\w+)(?::(\w+))?>|\{(\w+)(?::[^}]*)?\}|\(\?P<(\w+)>|/:(\w+)")
+_CONVERTERS = frozenset("int float uuid path string str slug any number alpha ymd strorempty".split())
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,17 @@ def _route_converters(route: str | None) -> dict[str, str]:
     if not route:
         return {}
     return {m.group(2): m.group(1) or "string" for m in _ROUTE_CONVERTER.finditer(route)}
+
+
+def route_names(route: str | None) -> frozenset[str]:
+    """Placeholders of a route: ``<int:id>``, ``<name:int>``, ``{name}``, ``(?P<name>...)``, ``/:name``."""
+    names: set[str] = set()
+    for match in _ROUTE_PLACEHOLDER.finditer(route or ""):
+        first, second, brace, group, colon = match.groups()
+        if first is not None:
+            names.add(second if second is not None and first in _CONVERTERS else first)
+        names.update(n for n in (brace, group, colon) if n)
+    return frozenset(names)
 
 
 def request_attributes(framework: str | None) -> frozenset[str]:

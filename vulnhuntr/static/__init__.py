@@ -1,0 +1,79 @@
+"""A static taint pass over the repository index: request data → dangerous sinks, no LLM.
+
+It runs in a few seconds on a big repository and gives two things: findings of
+kind "static" (reported as "static analysis, not confirmed by an LLM") and, per
+entry-point file, candidates the LLM step can start from. The scanned code is
+only parsed, never imported or run.
+
+    result = run_static(repository_map)
+    result.findings          # sorted, one per (type, sink, entry point)
+    result.candidates["app.py"]
+
+Modules: :mod:`.sources`, :mod:`.sinks`, :mod:`.sanitizers` and :mod:`.guards`
+hold the rules (tables); :mod:`.expressions`, :mod:`.calls` and
+:mod:`.statements` walk one function; :mod:`.engine` memoises summaries across
+files; :mod:`.results` turns hits into findings.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from ..findings import ErrorEntry, Finding
+from ..repo.map import RepositoryMap
+from ..repo.resolve import Resolver
+from .engine import Engine
+from .results import Candidate, candidate, findings
+
+__all__ = ["Candidate", "StaticResult", "run_static"]
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StaticResult:
+    """What the static pass concluded."""
+
+    findings: list[Finding] = field(default_factory=list)  # kind "static", sorted, de-duplicated
+    candidates: dict[str, list[Candidate]] = field(default_factory=dict)  # by entry-point file
+    errors: list[ErrorEntry] = field(default_factory=list)  # entry points the pass could not analyse
+
+
+def run_static(repository: RepositoryMap, resolver: Resolver | None = None) -> StaticResult:
+    """Follow request data from every entry point in scope to the sinks it reaches."""
+    engine = Engine(repository.index, resolver or Resolver(repository.index))
+    result = StaticResult()
+    seen: set[tuple[str, str, str, int]] = set()
+    for entry in repository.entry_points:
+        if not repository.in_scope(entry.file):
+            continue
+        try:
+            hits = engine.analyze_entry(entry)
+        except (RecursionError, ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+            log.warning("static pass failed for %s:%s", entry.file, entry.function, exc_info=True)
+            result.errors.append(ErrorEntry(entry.file, "static", f"{type(exc).__name__}: {exc}", entry.function))
+            continue
+        pairs = [(hit, cand) for hit in hits if (cand := candidate(entry, hit)) is not None]
+        pairs.sort(key=lambda p: _candidate_order(p[1]))
+        result.candidates.setdefault(entry.file, []).extend(_unique([c for _, c in pairs]))
+        for finding in findings(entry, pairs):
+            key = (finding.type.value, finding.file, finding.entry_function, finding.start_line)
+            if key not in seen:
+                seen.add(key)
+                result.findings.append(finding)
+    result.findings.sort(key=lambda f: f.sort_key)
+    result.candidates = {k: v for k, v in sorted(result.candidates.items()) if v}
+    return result
+
+
+def _candidate_order(c: Candidate) -> tuple[object, ...]:
+    return (c.entry_function, c.vuln_type.value, c.sink_file, c.sink_line, -c.confidence, len(c.path), c.source_line)
+
+
+def _unique(found: list[Candidate]) -> list[Candidate]:
+    """One candidate per (entry, type, sink, source): the first, i.e. the most confident and shortest."""
+    kept: dict[tuple[object, ...], Candidate] = {}
+    for c in found:
+        key = (c.entry_function, c.vuln_type, c.sink_file, c.sink_line, c.source_line, c.source, c.cwe)
+        kept.setdefault(key, c)
+    return list(kept.values())

@@ -1,0 +1,287 @@
+"""Evaluating a call: sources, sinks, sanitizers, and summaries of repository functions.
+
+In order: evaluate the receiver and the arguments; if the call reads request
+data, that is its value; otherwise find the callee, record any sink (and IDOR
+fetch) it is, then compute the result: a repository function's summary applied
+to the arguments, a sanitizer's cleaned value, or the outside-code rule
+(functions pass their arguments' taint on, methods their receiver's).
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from ..findings import PathStep, VulnType
+from ..repo.index import dotted, expression_text
+from . import idor
+from .callee import Callee, FunctionRef, Site, resolve_call
+from .env import External, ObjType, RequestObject
+from .hits import Hit, Sink, Summary
+from .sanitizers import (
+    BARRIER_METHODS,
+    BARRIERS,
+    JOINERS,
+    MUTATORS,
+    NORMALIZER_METHODS,
+    NORMALIZERS,
+    PASSTHROUGH_METHODS,
+    SANITIZERS,
+)
+from .sinks import CallFacts, SinkRule, dangerous_value, rules_for
+from .taint import CLEAN, Taint, Value, compose, prefixed, relocated, union, with_key, without
+
+if TYPE_CHECKING:
+    from .expressions import Evaluator
+
+IDOR_OWNED_CONFIDENCE = 5
+IDOR_UNKNOWN_CONFIDENCE = 3
+UNTYPED_CONFIDENCE = 5  # a sink known only by its method name on an object of unknown type
+
+KNOWN_LIBRARIES = frozenset(
+    "sqlite3 psycopg psycopg2 pymysql MySQLdb mysql aiosqlite asyncpg aiomysql django sqlalchemy flask_sqlalchemy "
+    "pathlib zipfile tarfile werkzeug jinja2 peewee pony".split()
+)
+
+
+def evaluate_call(ev: Evaluator, node: ast.Call) -> Value:
+    func = node.func
+    receiver, receiver_type, source = CLEAN, None, None
+    if isinstance(func, ast.Attribute):
+        receiver = ev.eval(func.value)
+        receiver_type = ev.type_of(func.value)
+        source = ev.source(func)
+    elif not isinstance(func, ast.Name):
+        receiver = ev.eval(func)
+    args = [ev.eval(a) for a in node.args]
+    keywords = {k.arg or f"**{i}": ev.eval(k.value) for i, k in enumerate(node.keywords)}
+    if source is not None:
+        ev.set_call_type(node, None)
+        return _keyed(source, node)
+    callee = resolve_call(func, _site(ev), ev.engine, receiver_type)
+    facts = CallFacts(node, args, keywords, receiver, ev.is_html)
+    _record_sinks(ev, node, callee, facts, receiver_type)
+    _record_fetch(ev, node, callee, facts)
+    result, result_type = _result(ev, node, callee, facts, receiver_type)
+    ev.set_call_type(node, result_type)
+    _mutate(ev, func, callee, facts)
+    return _keyed(result, node)
+
+
+def _site(ev: Evaluator) -> Site:
+    return Site(ev.frame.module, ev.line, ev.env, ev.frame.receiver, ev.frame.qualname)
+
+
+def _keyed(result: Value, node: ast.Call) -> Value:
+    """``request.args.get("name")``: remember "name" as the parameter to tamper with."""
+    first = node.args[0] if node.args else None
+    if result and isinstance(first, ast.Constant) and isinstance(first.value, str):
+        return with_key(result, first.value, node.lineno)
+    return result
+
+
+# -- sinks ----------------------------------------------------------------------------
+
+
+def _record_sinks(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFacts,
+                  receiver_type: ObjType | None) -> None:
+    if callee.function is not None or callee.cls is not None:
+        return
+    rules, by_name = rules_for(callee.qualified, None if callee.namespace else callee.method)
+    guessed = by_name and not _known_library(receiver_type)
+    for rule in rules:
+        tainted = dangerous_value(rule, facts)
+        if tainted:
+            _hit(ev, node, _sink(ev, node, rule, UNTYPED_CONFIDENCE if guessed else rule.confidence), tainted)
+
+
+def _known_library(receiver_type: ObjType | None) -> bool:
+    """A receiver made by a library whose method names mean what the table says (a DB cursor)."""
+    return isinstance(receiver_type, External) and receiver_type.name.split(".", 1)[0] in KNOWN_LIBRARIES
+
+
+def _sink(ev: Evaluator, node: ast.Call, rule: SinkRule, confidence: int) -> Sink:
+    return Sink(
+        file=ev.frame.file,
+        line=node.lineno,
+        end_line=node.end_lineno or node.lineno,
+        vuln=rule.vuln,
+        cwe=rule.cwe,
+        label=rule.label,
+        text=expression_text(node, 80),
+        confidence=min(confidence, rule.confidence),
+        whole_cwe=rule.whole_cwe,
+    )
+
+
+def _hit(ev: Evaluator, node: ast.AST, sink: Sink, tainted: Value) -> None:
+    for taint in tainted:
+        if sink.vuln in taint.kinds:
+            ev.hits.add(Hit(sink, taint))
+
+
+def _record_fetch(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFacts) -> None:
+    """IDOR: a record looked up by a request-supplied id in a function with no ownership check."""
+    if callee.function is not None:
+        return
+    method = None if callee.namespace else callee.method
+    fetch = idor.fetch_by_id(node, method, callee.qualified, facts, lambda e: ev.engine.owned_model(e, ev.frame.file))
+    if fetch is None or not fetch.id_value or ev.frame.owner_checked:
+        return
+    confidence = IDOR_OWNED_CONFIDENCE if fetch.owned else IDOR_UNKNOWN_CONFIDENCE
+    sink = Sink(ev.frame.file, node.lineno, node.end_lineno or node.lineno, VulnType.IDOR, 639, fetch.label,
+                expression_text(node, 80), confidence)
+    _hit(ev, node, sink, fetch.id_value)
+
+
+# -- results --------------------------------------------------------------------------
+
+
+def _result(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFacts,
+            receiver_type: ObjType | None) -> tuple[Value, ObjType | None]:
+    if callee.function is not None:
+        summarised = _summarised(ev, node, callee.function, facts)
+        if summarised is not None:
+            return summarised
+    if callee.cls is not None:
+        return CLEAN, callee.cls
+    result_type = External(callee.qualified) if callee.qualified else None
+    return _outside(node, callee, facts), result_type
+
+
+def _outside(node: ast.Call, callee: Callee, facts: CallFacts) -> Value:
+    """The value of a call into code we cannot see, by the tables of :mod:`.sanitizers`."""
+    qualified = callee.qualified or ""
+    everything = union(CLEAN, *facts.args, *facts.keywords.values())
+    sanitizer = SANITIZERS.get(qualified)
+    if sanitizer is not None:
+        if sanitizer.first_kept:
+            rest = union(CLEAN, *facts.args[1:], *facts.keywords.values())
+            return union(facts.args[0] if facts.args else CLEAN, without(rest, sanitizer.removes))
+        return without(union(everything, facts.receiver), sanitizer.removes)
+    if qualified in BARRIERS:
+        return CLEAN
+    if qualified in JOINERS:
+        return _joined(facts)
+    if not isinstance(node.func, ast.Attribute) or callee.namespace:
+        return union(everything, facts.receiver)
+    if callee.method in BARRIER_METHODS:
+        return CLEAN
+    receiver_text = node.func.value if isinstance(node.func, ast.Attribute) else None
+    literal_receiver = isinstance(receiver_text, (ast.Constant, ast.JoinedStr))
+    if callee.method in PASSTHROUGH_METHODS or literal_receiver:
+        return union(facts.receiver, prefixed(everything, "{}") if not facts.receiver else everything)
+    return facts.receiver
+
+
+def _joined(facts: CallFacts) -> Value:
+    """``os.path.join(base, name)``: what follows the first part is appended to a base."""
+    if not facts.args:
+        return CLEAN
+    return union(facts.args[0], *(prefixed(a, "{}/") for a in facts.args[1:]))
+
+
+def _summarised(ev: Evaluator, node: ast.Call, ref: FunctionRef, facts: CallFacts) -> tuple[Value, ObjType | None] | None:
+    function = ev.engine.function_node(ref.file, ref.qualname)
+    if function is None:
+        return None
+    requests = _request_arguments(ev, node, function, ref)
+    framework = ev.frame.framework if ref.receiver is not None and ref.receiver == ev.frame.receiver else None
+    summary = ev.engine.summary(ref, requests, framework, ev.frame.depth + 1)
+    if summary is None:
+        return None
+    bindings = bind_arguments(function, node, facts, ref.implicit_first)
+    step = PathStep(ev.frame.file, node.lineno, f"passed to {ref.qualname}() in {ref.file}")
+    for hit in summary.hits:
+        if hit.sink.vuln is VulnType.IDOR and ev.frame.owner_checked:
+            continue  # the caller compares the record's owner with the user
+        for taint in _carried(hit.taint, bindings, step):
+            if hit.sink.vuln in taint.kinds:
+                ev.hits.add(Hit(hit.sink, taint))
+    returned = union(CLEAN, *(frozenset(_carried(t, bindings, step)) for t in summary.returns))
+    return returned, summary.return_type
+
+
+def _carried(flow: Taint, bindings: dict[str, Value], step: PathStep) -> list[Taint]:
+    """The callee's *flow* in the caller's terms: its parameter replaced by the argument's taint."""
+    if flow.param is None:
+        return [relocated(flow, step)]
+    found = [compose(actual, flow, step) for actual in bindings.get(flow.param, CLEAN)]
+    return [t for t in found if t is not None]
+
+
+def bind_arguments(function: ast.FunctionDef | ast.AsyncFunctionDef, node: ast.Call, facts: CallFacts,
+                   implicit_first: bool) -> dict[str, Value]:
+    """Which argument value each parameter of *function* receives at *node*."""
+    positional = [a.arg for a in [*function.args.posonlyargs, *function.args.args]]
+    if implicit_first and positional:
+        positional = positional[1:]
+    named = set(positional) | {a.arg for a in function.args.kwonlyargs}
+    vararg = function.args.vararg.arg if function.args.vararg else None
+    kwarg = function.args.kwarg.arg if function.args.kwarg else None
+    bound: dict[str, Value] = {}
+
+    def give(name: str | None, val: Value) -> None:
+        if name is not None and val:
+            bound[name] = union(bound.get(name, CLEAN), val)
+
+    for index, (arg, val) in enumerate(zip(node.args, facts.args)):
+        if isinstance(arg, ast.Starred):
+            for name in [*positional[index:], vararg]:
+                give(name, val)
+            break
+        give(positional[index] if index < len(positional) else vararg, val)
+    for keyword in node.keywords:
+        val = facts.keywords.get(keyword.arg or "", CLEAN) if keyword.arg else _double_star(node, keyword, facts)
+        if keyword.arg is None:
+            for name in [*named, kwarg]:
+                give(name, val)
+        else:
+            give(keyword.arg if keyword.arg in named else kwarg, val)
+    return bound
+
+
+def _double_star(node: ast.Call, keyword: ast.keyword, facts: CallFacts) -> Value:
+    return facts.keywords.get(f"**{node.keywords.index(keyword)}", CLEAN)
+
+
+def _request_arguments(ev: Evaluator, node: ast.Call, function: ast.FunctionDef | ast.AsyncFunctionDef,
+                       ref: FunctionRef) -> frozenset[tuple[str, str]]:
+    """Parameters that receive the request object itself (``helper(request)``)."""
+    positional = [a.arg for a in [*function.args.posonlyargs, *function.args.args]]
+    if ref.implicit_first and positional:
+        positional = positional[1:]
+    found: set[tuple[str, str]] = set()
+    for index, arg in enumerate(node.args):
+        obj_type = ev.type_of(arg)
+        if isinstance(obj_type, RequestObject) and index < len(positional):
+            found.add((positional[index], obj_type.framework))
+    for keyword in node.keywords:
+        obj_type = ev.type_of(keyword.value)
+        if keyword.arg and isinstance(obj_type, RequestObject):
+            found.add((keyword.arg, obj_type.framework))
+    return frozenset(found)
+
+
+# -- side effects and flags ---------------------------------------------------------------
+
+
+def _mutate(ev: Evaluator, func: ast.expr, callee: Callee, facts: CallFacts) -> None:
+    """``items.append(x)`` puts x's taint into ``items``."""
+    if not isinstance(func, ast.Attribute) or callee.function is not None or func.attr not in MUTATORS:
+        return
+    target = dotted(func.value)
+    added = union(CLEAN, *facts.args, *facts.keywords.values())
+    if target is not None and added and ev.env.is_local(target.split(".", 1)[0]):
+        ev.env.add(target, added)
+
+
+def is_normalizer(ev: Evaluator, node: ast.expr) -> bool:
+    """``os.path.realpath(p)``, ``Path(p).resolve()``: the result is a canonical path."""
+    while isinstance(node, ast.Await):
+        node = node.value
+    if not isinstance(node, ast.Call):
+        return False
+    if isinstance(node.func, ast.Attribute) and node.func.attr in NORMALIZER_METHODS:
+        return True
+    return ev.qualify(node.func) in NORMALIZERS

@@ -1,0 +1,287 @@
+"""Evaluating expressions to taint: propagation through strings, containers and attributes.
+
+Calls are delegated to :mod:`.calls`; this module knows how data moves through
+everything else (f-strings, ``+``, ``%``, ``/``, literals, comprehensions,
+subscripts, attributes of tainted objects) and recognises request sources.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import TYPE_CHECKING, Callable
+
+from ..repo.index import dotted
+from . import calls, guards
+from .env import Env, ObjType, RepoClass, RequestObject
+from .frame import Frame
+from .hits import Hit
+from .sanitizers import PASSTHROUGH_METHODS
+from .sources import SELF_REQUEST, SELF_SOURCES, request_attributes
+from .taint import CLEAN, Source, Value, from_source, prefixed, union, with_key
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+_HTML_TAG = re.compile(r"<\s*[A-Za-z!/][^>]*>|<\s*[A-Za-z]+")
+
+
+class Evaluator:
+    """Evaluates the expressions of one function against its current :class:`Env`."""
+
+    def __init__(self, engine: Engine, frame: Frame, env: Env) -> None:
+        self.engine = engine
+        self.frame = frame
+        self.env = env
+        self.line = frame.node.lineno
+        self.hits: set[Hit] = set()
+        self.returns: list[Value] = []
+        self._call_types: dict[int, ObjType | None] = {}
+
+    # dispatch ---------------------------------------------------------------------
+    def eval(self, node: ast.expr) -> Value:
+        handler: Callable[[ast.expr], Value] | None = getattr(self, "_" + type(node).__name__, None)
+        if handler is not None:
+            return handler(node)
+        return union(CLEAN, *(self.eval(c) for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr)))
+
+    def qualify(self, node: ast.expr) -> str | None:
+        """The qualified name of a dotted expression not shadowed by a local."""
+        text = dotted(node)
+        if text is None or self.env.is_local(text.split(".", 1)[0]):
+            return None
+        return self.engine.qualify(text, self.frame.file, self.line)
+
+    # leaves -------------------------------------------------------------------------
+    def _Constant(self, node: ast.Constant) -> Value:
+        return CLEAN
+
+    def _Name(self, node: ast.Name) -> Value:
+        return self.env.get(node.id)
+
+    def _Lambda(self, node: ast.Lambda) -> Value:
+        return CLEAN
+
+    def _Attribute(self, node: ast.Attribute) -> Value:
+        key = dotted(node)
+        if key is not None and key in self.env.values:
+            return self.env.get(key)
+        source = self.source(node)
+        if source is not None:
+            return source
+        return self.eval(node.value)  # an attribute of tainted data is tainted data
+
+    def _Subscript(self, node: ast.Subscript) -> Value:
+        base = self.eval(node.value)
+        self.eval(node.slice)
+        if base and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+            return with_key(base, node.slice.value, node.lineno)
+        return base
+
+    # strings and operators ------------------------------------------------------------
+    def _JoinedStr(self, node: ast.JoinedStr) -> Value:
+        prefix, parts = "", []
+        for part in node.values:
+            inner = part.value if isinstance(part, ast.FormattedValue) else part
+            val = self.eval(part) if not isinstance(part, ast.Constant) else CLEAN
+            if val:
+                parts.append(prefixed(val, prefix))
+            prefix += self.literal(inner) if not val else "{}"
+        return union(CLEAN, *parts)
+
+    def literal(self, node: ast.expr) -> str:
+        """The fixed text of *node*: a string literal or a module constant ("{}" when unknown)."""
+        if isinstance(node, ast.Constant):
+            return str(node.value)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            return self.literal(node.left) + self.literal(node.right)
+        if isinstance(node, ast.Name) and not self.env.is_local(node.id):
+            text = self.engine.constant_text(node.id, self.frame.file, self.line)
+            if text is not None:
+                return text
+        return "{}"
+
+    def _FormattedValue(self, node: ast.FormattedValue) -> Value:
+        if node.format_spec is not None:
+            self.eval(node.format_spec)
+        return self.eval(node.value)
+
+    def _BinOp(self, node: ast.BinOp) -> Value:
+        left, right = self.eval(node.left), self.eval(node.right)
+        if isinstance(node.op, ast.Add):
+            return union(left, prefixed(right, self.literal(node.left) if not left else "{}"))
+        if isinstance(node.op, ast.Div):
+            return union(left, prefixed(right, "{}/"))
+        if isinstance(node.op, ast.Mod):
+            return union(left, prefixed(right, self.literal(node.left).split("%", 1)[0] or "{}"))
+        return union(left, right)
+
+    def _BoolOp(self, node: ast.BoolOp) -> Value:
+        return union(*(self.eval(v) for v in node.values))
+
+    def _UnaryOp(self, node: ast.UnaryOp) -> Value:
+        operand = self.eval(node.operand)
+        return CLEAN if isinstance(node.op, ast.Not) else operand
+
+    def _Compare(self, node: ast.Compare) -> Value:
+        for part in (node.left, *node.comparators):
+            self.eval(part)
+        return CLEAN
+
+    def _IfExp(self, node: ast.IfExp) -> Value:
+        self.eval(node.test)
+        return union(self.eval(node.body), self.eval(node.orelse))
+
+    # containers ---------------------------------------------------------------------
+    def _List(self, node: ast.List | ast.Tuple | ast.Set) -> Value:
+        return union(CLEAN, *(self.eval(e) for e in node.elts))
+
+    _Tuple = _List
+    _Set = _List
+
+    def _Dict(self, node: ast.Dict) -> Value:
+        for key in node.keys:
+            if key is not None:
+                self.eval(key)
+        return union(CLEAN, *(self.eval(v) for v in node.values))
+
+    def _ListComp(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp) -> Value:
+        return self._comprehension(node.generators, [node.elt])
+
+    _SetComp = _ListComp
+    _GeneratorExp = _ListComp
+
+    def _DictComp(self, node: ast.DictComp) -> Value:
+        return self._comprehension(node.generators, [node.value, node.key])
+
+    def _comprehension(self, generators: list[ast.comprehension], results: list[ast.expr]) -> Value:
+        saved = self.env
+        self.env = saved.copy()
+        try:
+            for generator in generators:
+                self.bind(generator.target, self.eval(generator.iter))
+                for condition in generator.ifs:
+                    self.eval(condition)
+                    guards.apply(guards.facts(condition, True, self.qualify), self.env, self.qualify)
+            return union(CLEAN, *(self.eval(r) for r in results))
+        finally:
+            self.env = saved
+
+    # wrappers -----------------------------------------------------------------------
+    def _Await(self, node: ast.Await) -> Value:
+        return self.eval(node.value)
+
+    def _Starred(self, node: ast.Starred) -> Value:
+        return self.eval(node.value)
+
+    def _NamedExpr(self, node: ast.NamedExpr) -> Value:
+        result = self.eval(node.value)
+        self.bind(node.target, result)
+        return result
+
+    def _Yield(self, node: ast.Yield | ast.YieldFrom) -> Value:
+        result = self.eval(node.value) if node.value is not None else CLEAN
+        self.returns.append(result)
+        return CLEAN
+
+    _YieldFrom = _Yield
+
+    def _Call(self, node: ast.Call) -> Value:
+        self.line = node.lineno
+        return calls.evaluate_call(self, node)
+
+    # binding ------------------------------------------------------------------------
+    def bind(self, target: ast.expr, val: Value, obj_type: ObjType | None = None, source: ast.expr | None = None) -> None:
+        """Assign *val* to *target* (a name, a tuple of names, ``self.x``, ``d[k]``)."""
+        if isinstance(target, ast.Name):
+            self.env.bind(target.id, val, obj_type, **self._flags(source, val))
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for element in target.elts:
+                self.bind(element, val)
+        elif isinstance(target, ast.Starred):
+            self.bind(target.value, val)
+        elif isinstance(target, ast.Attribute):
+            key = dotted(target)
+            if key is not None:
+                self.env.bind(key, val, obj_type, **self._flags(source, val))
+        elif isinstance(target, ast.Subscript):
+            root = dotted(target.value)
+            if root is not None and val:
+                self.env.add(root, val)
+
+    def _flags(self, source: ast.expr | None, val: Value) -> dict[str, object]:
+        if source is None:
+            return {}
+        return {
+            "derived": self._tainted_names(source) if val else (),
+            "normalized": calls.is_normalizer(self, source),
+            "html": self.is_html(source),
+        }
+
+    def _tainted_names(self, node: ast.expr) -> list[str]:
+        return [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and self.env.get(n.id)]
+
+    # types and sources ------------------------------------------------------------------
+    def type_of(self, node: ast.expr) -> ObjType | None:
+        """What object *node* evaluates to, when known (request objects, repo instances, outside objects)."""
+        if isinstance(node, ast.Await):
+            return self.type_of(node.value)
+        if isinstance(node, ast.Call):
+            return self._call_types.get(id(node))
+        key = dotted(node)
+        if key is None:
+            return None
+        if key in self.env.types:
+            return self.env.types[key]
+        root = key.split(".", 1)[0]
+        if self.env.is_local(root):
+            return self._member_type(node)
+        if root in ("self", "cls"):
+            return self._self_type(node, key)
+        return self.engine.global_type(key, self.frame.file, self.line)
+
+    def _member_type(self, node: ast.expr) -> ObjType | None:
+        if not isinstance(node, ast.Attribute):
+            return None
+        base = self.type_of(node.value)
+        return self.engine.attribute_type(base, node.attr) if isinstance(base, RepoClass) else None
+
+    def _self_type(self, node: ast.expr, key: str) -> ObjType | None:
+        framework = self.frame.framework
+        if key.count(".") == 1 and key.endswith(".request") and framework in SELF_REQUEST:
+            return RequestObject(framework or "")
+        if key in ("self", "cls"):
+            return self.frame.receiver
+        return self._member_type(node)
+
+    def source(self, node: ast.Attribute) -> Value | None:
+        """Request data read by ``<request>.<attribute>`` (or ``self.get_argument`` in tornado)."""
+        owner = self.type_of(node.value)
+        if isinstance(owner, RequestObject) and node.attr in request_attributes(owner.framework):
+            return self._read(node)
+        if isinstance(node.value, ast.Name) and node.value.id == "self" and not self.env.is_local("self"):
+            if node.attr in SELF_SOURCES.get(self.frame.framework or "", ()):
+                return self._read(node)
+        return None
+
+    def _read(self, node: ast.Attribute) -> Value:
+        text = dotted(node) or f"{ast.unparse(node.value)}.{node.attr}"
+        return from_source(Source(self.frame.file, node.lineno, text))
+
+    def set_call_type(self, node: ast.Call, obj_type: ObjType | None) -> None:
+        self._call_types[id(node)] = obj_type
+
+    def is_html(self, node: ast.expr) -> bool:
+        """Is *node* a string built with HTML markup (so a generic response renders it as HTML)?"""
+        if isinstance(node, ast.Name):
+            return node.id in self.env.html
+        if isinstance(node, ast.Constant):
+            return isinstance(node.value, str) and bool(_HTML_TAG.search(node.value))
+        builds = isinstance(node, (ast.JoinedStr, ast.BinOp)) or (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in PASSTHROUGH_METHODS
+        )
+        if builds:
+            return any(
+                self.is_html(sub) for sub in ast.walk(node) if sub is not node and isinstance(sub, (ast.Constant, ast.Name))
+            )
+        return False

@@ -1,0 +1,43 @@
+"""The function being analysed and how it was reached (entry point or helper summary)."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from functools import cached_property
+
+from ..repo.index import ModuleIndex
+from .env import RepoClass
+from .idor import ownership_checked
+
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One function under analysis."""
+
+    module: ModuleIndex
+    node: FunctionNode
+    qualname: str
+    receiver: RepoClass | None  # the runtime class of ``self``, when a method
+    framework: str | None  # the entry point's framework, for ``self.request``-style sources
+    entry: bool  # an entry point (parameters are request data) rather than a summary
+    depth: int = 0
+    request_params: frozenset[tuple[str, str]] = frozenset()  # (parameter, framework) given a request object
+
+    @property
+    def file(self) -> str:
+        return self.module.path
+
+    @cached_property
+    def owner_checked(self) -> bool:
+        """The function compares an owner field with the user: IDOR hits through it are dropped."""
+        return ownership_checked(self.node)
+
+    @cached_property
+    def is_method(self) -> bool:
+        """The first parameter is ``self``/``cls`` (not for static methods)."""
+        decorators = {d.id if isinstance(d, ast.Name) else getattr(d, "attr", "") for d in self.node.decorator_list}
+        args = [*self.node.args.posonlyargs, *self.node.args.args]
+        return "." in self.qualname and "staticmethod" not in decorators and bool(args) and self.receiver is not None

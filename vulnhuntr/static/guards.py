@@ -1,0 +1,139 @@
+"""Checks that sanitise on the branch where they hold: allow-lists and path containment.
+
+``if host not in ALLOWED: abort(400)`` makes ``host`` safe after the ``if``;
+``if os.path.commonpath([root, path]) != root: raise ...`` makes ``path`` safe
+for file access, but only when ``path`` was canonicalised first (``realpath``,
+``abspath``, ``Path.resolve()``), because a prefix check on ``a/../../etc`` is
+no check. The walker asks :func:`facts` what a test means on each branch and
+applies them to that branch's state.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Callable
+
+from ..findings import VulnType
+from ..repo.index import dotted
+from .env import Env
+from .sanitizers import CONTAINMENT_CALLS, CONTAINMENT_METHODS, NORMALIZER_METHODS, NORMALIZERS, VALIDATOR_METHODS
+from .taint import ALL_KINDS
+
+PATH_KINDS = frozenset({VulnType.LFI, VulnType.AFO})
+HOST_ATTRIBUTES = frozenset({"hostname", "netloc", "host"})
+
+Qualify = Callable[[ast.expr], "str | None"]
+
+
+@dataclass(frozen=True)
+class Fact:
+    """On this branch, *expr* is allow-listed ("allowed") or a path inside a base ("contained")."""
+
+    kind: str
+    expr: ast.expr
+
+
+def facts(test: ast.expr, truth: bool, qualify: Qualify) -> list[Fact]:
+    """What *test* being *truth* tells us about the values it mentions."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return facts(test.operand, not truth, qualify)
+    if isinstance(test, ast.BoolOp):
+        every = isinstance(test.op, ast.And) == truth  # (a and b) true / (a or b) false: each part holds
+        return [f for value in test.values for f in facts(value, truth, qualify)] if every else []
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        return _compare(test.left, test.ops[0], test.comparators[0], truth, qualify)
+    if isinstance(test, ast.Call) and truth:
+        return _call(test, qualify)
+    return []
+
+
+def _compare(left: ast.expr, op: ast.cmpop, right: ast.expr, truth: bool, qualify: Qualify) -> list[Fact]:
+    positive = truth if isinstance(op, (ast.In, ast.Eq, ast.Is)) else not truth
+    if not positive:
+        return []
+    if isinstance(op, (ast.In, ast.NotIn)):
+        return [Fact("allowed", left)] if _fixed_collection(right) else []
+    if isinstance(op, (ast.Eq, ast.NotEq)):
+        for side, other in ((left, right), (right, left)):
+            if isinstance(side, ast.Call) and qualify(side.func) in CONTAINMENT_CALLS:
+                return [Fact("contained", arg) for arg in _call_args(side)]
+            if isinstance(other, ast.Constant) and other.value is not None and isinstance(side, ast.Name):
+                return [Fact("allowed", side)]
+    return []
+
+
+def _call(test: ast.Call, qualify: Qualify) -> list[Fact]:
+    func = test.func
+    if isinstance(func, ast.Attribute) and func.attr in CONTAINMENT_METHODS:
+        return [Fact("contained", func.value)]
+    if isinstance(func, ast.Attribute) and func.attr in VALIDATOR_METHODS:
+        target = test.args[0] if func.attr == "fullmatch" and test.args else func.value
+        return [Fact("allowed", target)]
+    if qualify(func) == "re.fullmatch" and len(test.args) > 1:
+        return [Fact("allowed", test.args[1])]
+    return []
+
+
+def _fixed_collection(node: ast.expr) -> bool:
+    """A literal collection or a named constant: not something the request could fill."""
+    if isinstance(node, (ast.Set, ast.List, ast.Tuple, ast.Dict)):
+        return all(isinstance(e, ast.Constant) for e in getattr(node, "elts", getattr(node, "keys", [])) if e)
+    return isinstance(node, (ast.Name, ast.Attribute))
+
+
+def _call_args(call: ast.Call) -> list[ast.expr]:
+    found: list[ast.expr] = []
+    for arg in call.args:
+        found += list(arg.elts) if isinstance(arg, (ast.List, ast.Tuple)) else [arg]
+    return found
+
+
+def apply(found: list[Fact], env: Env, qualify: Qualify) -> None:
+    """Make the values the facts vouch for clean on this branch."""
+    for fact in found:
+        if fact.kind == "allowed":
+            name = _vouched(fact.expr)
+            if name is not None:
+                env.clean(name, ALL_KINDS, follow=True)
+            continue
+        for name in _canonical_names(fact.expr, env, qualify):
+            env.clean(name, PATH_KINDS)
+
+
+def _vouched(node: ast.expr) -> str | None:
+    """The local an allow-list check vouches for: ``host``, ``x`` of ``x.lower()``, ``u`` of ``u.hostname``.
+
+    ``parsed.scheme in ("http", "https")`` vouches for nothing: the host is still free.
+    """
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return _vouched(node.func.value)
+    if isinstance(node, ast.Attribute):
+        text = dotted(node)
+        if text is not None and text.split(".")[0] in ("self", "cls") and text.count(".") == 1:
+            return text
+        return dotted(node.value) if node.attr in HOST_ATTRIBUTES else None
+    return None
+
+
+def _canonical_names(node: ast.expr, env: Env, qualify: Qualify) -> list[str]:
+    """Locals in *node* that hold a canonical path, or are canonicalised inline (``realpath(p)``)."""
+    if isinstance(node, ast.Call):
+        inline = qualify(node.func) in NORMALIZERS or (
+            isinstance(node.func, ast.Attribute) and node.func.attr in NORMALIZER_METHODS
+        )
+        inner = [*node.args, node.func.value] if isinstance(node.func, ast.Attribute) else list(node.args)
+        names = [n for arg in inner for n in _names(arg)]
+        return names if inline else [n for n in names if n in env.normalized]
+    return [n for n in _names(node) if n in env.normalized]
+
+
+def _names(node: ast.expr) -> list[str]:
+    text = dotted(node)
+    if text is not None:
+        return [text]
+    if isinstance(node, ast.Call):
+        return [n for arg in node.args for n in _names(arg)]
+    return []

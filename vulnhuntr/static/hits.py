@@ -1,0 +1,50 @@
+"""What analysing one function produces: sink hits and the taint of its return value.
+
+A :class:`Summary` is the same thing seen from callers: hits whose taint is
+still symbolic (a parameter name) are completed by each caller with the taint of
+its own argument, so a helper is analysed once per calling shape, not once per
+caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..findings import VulnType
+from .env import ObjType
+from .taint import CLEAN, Taint, Value
+
+
+@dataclass(frozen=True)
+class Sink:
+    """A dangerous call (or return) and what it is."""
+
+    file: str
+    line: int
+    end_line: int
+    vuln: VulnType
+    cwe: int
+    label: str  # "file read", "shell command"
+    text: str  # the call as written, shortened
+    confidence: int
+    whole_cwe: int | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """Tainted data reaches *sink*, carried by *taint* (its steps end just before the sink)."""
+
+    sink: Sink
+    taint: Taint
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A function as its callers see it."""
+
+    hits: frozenset[Hit] = frozenset()
+    returns: Value = CLEAN
+    return_type: ObjType | None = None
+
+
+EMPTY = Summary()

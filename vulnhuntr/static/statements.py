@@ -1,0 +1,206 @@
+"""Walking a function body in order, with branches copied and merged.
+
+That order is what makes guards work: after ``if x not in ALLOWED: abort(400)``
+only the branch that falls through continues, and on it ``x`` is clean. Loops
+run their body twice so values built up in one iteration reach the next.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Callable
+
+from ..findings import VulnType
+from ..repo.index import expression_text
+from . import guards
+from .env import Env
+from .expressions import Evaluator
+from .hits import Hit, Sink
+from .idor import dotted_tail
+from .sanitizers import ABORTS
+
+HTML_VIEWS = frozenset({"flask", "quart", "bottle"})
+"""Frameworks that send a returned ``str`` as ``text/html``."""
+
+
+class Walker:
+    """Runs the statements of one function through an :class:`Evaluator`."""
+
+    def __init__(self, ev: Evaluator) -> None:
+        self.ev = ev
+
+    def block(self, statements: list[ast.stmt]) -> bool:
+        """Run *statements*; True when the block always leaves (return, raise, abort)."""
+        for statement in statements:
+            if self.statement(statement):
+                return True
+        return False
+
+    def statement(self, node: ast.stmt) -> bool:
+        self.ev.line = node.lineno
+        handler: Callable[[ast.stmt], bool] | None = getattr(self, "_" + type(node).__name__, None)
+        if handler is not None:
+            return handler(node)
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                self.ev.eval(child)
+        return False
+
+    def branch(self, statements: list[ast.stmt], env: Env) -> tuple[Env, bool]:
+        saved = self.ev.env
+        self.ev.env = env
+        try:
+            left = self.block(statements)
+            return self.ev.env, left
+        finally:
+            self.ev.env = saved
+
+    def _settle(self, outcomes: list[tuple[Env, bool]]) -> bool:
+        """Continue with the merge of the branches that fall through; True if none does."""
+        through = [env for env, left in outcomes if not left]
+        self.ev.env = Env.merge(through) if through else outcomes[0][0]
+        return not through
+
+    # assignments --------------------------------------------------------------------
+    def _Assign(self, node: ast.Assign) -> bool:
+        val = self.ev.eval(node.value)
+        obj_type = self.ev.type_of(node.value)
+        for target in node.targets:
+            self.ev.bind(target, val, obj_type, node.value)
+        return False
+
+    def _AnnAssign(self, node: ast.AnnAssign) -> bool:
+        if node.value is not None:
+            self.ev.bind(node.target, self.ev.eval(node.value), self.ev.type_of(node.value), node.value)
+        return False
+
+    def _AugAssign(self, node: ast.AugAssign) -> bool:
+        val = self.ev.eval(node.value)
+        if isinstance(node.target, ast.Name):
+            self.ev.env.add(node.target.id, val)
+        else:
+            self.ev.bind(node.target, val)
+        return False
+
+    # control flow ------------------------------------------------------------------
+    def _Expr(self, node: ast.Expr) -> bool:
+        self.ev.eval(node.value)
+        value = node.value.value if isinstance(node.value, ast.Await) else node.value
+        return isinstance(value, ast.Call) and dotted_tail(value.func) in ABORTS
+
+    def _Return(self, node: ast.Return) -> bool:
+        if node.value is not None:
+            val = self.ev.eval(node.value)
+            self.ev.returns.append(val)
+            self._returned_html(node, node.value, val)
+        return True
+
+    def _Raise(self, node: ast.Raise) -> bool:
+        if node.exc is not None:
+            self.ev.eval(node.exc)
+        return True
+
+    def _Continue(self, node: ast.stmt) -> bool:
+        return True
+
+    _Break = _Continue
+
+    def _If(self, node: ast.If) -> bool:
+        self.ev.eval(node.test)
+        outcomes = [
+            self.branch(node.body, self._refined(node.test, True)),
+            self.branch(node.orelse, self._refined(node.test, False)),
+        ]
+        return self._settle(outcomes)
+
+    def _refined(self, test: ast.expr, truth: bool) -> Env:
+        env = self.ev.env.copy()
+        guards.apply(guards.facts(test, truth, self.ev.qualify), env, self.ev.qualify)
+        return env
+
+    def _Assert(self, node: ast.Assert) -> bool:
+        self.ev.eval(node.test)
+        guards.apply(guards.facts(node.test, True, self.ev.qualify), self.ev.env, self.ev.qualify)
+        return False
+
+    def _For(self, node: ast.For | ast.AsyncFor) -> bool:
+        items = self.ev.eval(node.iter)
+        before = self.ev.env
+        for _ in range(2):
+            env = self.ev.env.copy()
+            self.ev.env = env
+            self.ev.bind(node.target, items)
+            after, _left = self.branch(node.body, env)
+            self.ev.env = Env.merge([before, after])
+        self.block(node.orelse)
+        return False
+
+    _AsyncFor = _For
+
+    def _While(self, node: ast.While) -> bool:
+        self.ev.eval(node.test)
+        before = self.ev.env
+        for _ in range(2):
+            after, _left = self.branch(node.body, self.ev.env.copy())
+            self.ev.env = Env.merge([before, after])
+        self.block(node.orelse)
+        return False
+
+    def _With(self, node: ast.With | ast.AsyncWith) -> bool:
+        for item in node.items:
+            val = self.ev.eval(item.context_expr)
+            if item.optional_vars is not None:
+                self.ev.bind(item.optional_vars, val, self.ev.type_of(item.context_expr), item.context_expr)
+        return self.block(node.body)
+
+    _AsyncWith = _With
+
+    def _Try(self, node: ast.Try) -> bool:
+        before = self.ev.env.copy()
+        left = self.block(node.body)
+        outcomes: list[tuple[Env, bool]] = []
+        if not left:
+            outcomes.append(self.branch(node.orelse, self.ev.env))
+        for handler in node.handlers:
+            env = Env.merge([before, self.ev.env.copy()])
+            if handler.name:
+                env.bind(handler.name, frozenset())
+            outcomes.append(self.branch(handler.body, env))
+        gone = self._settle(outcomes) if outcomes else True
+        self.block(node.finalbody)
+        return gone
+
+    _TryStar = _Try
+
+    def _Match(self, node: ast.stmt) -> bool:
+        self.ev.eval(node.subject)  # type: ignore[attr-defined]
+        outcomes = [self.branch(case.body, self.ev.env.copy()) for case in node.cases]  # type: ignore[attr-defined]
+        outcomes.append((self.ev.env, False))
+        return self._settle(outcomes)
+
+    # definitions inside the function ----------------------------------------------------
+    def _FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> bool:
+        self.ev.env.bind(node.name, frozenset())
+        return False
+
+    _AsyncFunctionDef = _FunctionDef
+    _ClassDef = _FunctionDef
+
+    def _Import(self, node: ast.stmt) -> bool:
+        return False  # bound in the index with their scope; the resolver answers for them
+
+    _ImportFrom = _Import
+
+    # XSS: a view returning an HTML string ---------------------------------------------
+    def _returned_html(self, node: ast.Return, value: ast.expr, val: frozenset) -> None:
+        frame = self.ev.frame
+        if not (frame.entry and frame.framework in HTML_VIEWS and val):
+            return
+        body = value.elts[0] if isinstance(value, ast.Tuple) and value.elts else value
+        if not self.ev.is_html(body):
+            return
+        sink = Sink(frame.file, node.lineno, node.end_lineno or node.lineno, VulnType.XSS, 79,
+                    "HTML string returned by the view", expression_text(body, 80), 6)
+        for taint in self.ev.eval(body) if body is not value else val:
+            if VulnType.XSS in taint.kinds:
+                self.ev.hits.add(Hit(sink, taint))
