@@ -45,7 +45,10 @@ class Score:
 
 def matches(finding: Finding, vuln: dict[str, Any]) -> bool:
     low, high = vuln["lines"]
-    return (finding.type.value, finding.file) == (vuln["type"], vuln["sink"]["file"]) and low <= finding.start_line <= high
+    return (finding.type.value, finding.file) == (
+        vuln["type"],
+        vuln["sink"]["file"],
+    ) and low <= finding.start_line <= high
 
 
 def score_app(app: Path, score: Score) -> None:
@@ -59,11 +62,14 @@ def score_app(app: Path, score: Score) -> None:
             score.tp[finding.type.value] += 1
             continue
         score.fp[finding.type.value] += 1
-        score.notes.append(f"FP {app.name}: {finding.type.value} {finding.file}:{finding.start_line} "
-                           f"from {finding.entry_function}")
+        score.notes.append(
+            f"FP {app.name}: {finding.type.value} {finding.file}:{finding.start_line} from {finding.entry_function}"
+        )
     for vuln in unmatched:
         score.fn[vuln["type"]] += 1
-        score.notes.append(f"FN {app.name}: {vuln['id']} ({vuln['type']} {vuln['sink']['file']}:{vuln['sink']['line']})")
+        score.notes.append(
+            f"FN {app.name}: {vuln['id']} ({vuln['type']} {vuln['sink']['file']}:{vuln['sink']['line']})"
+        )
 
 
 def ratio(num: int, den: int) -> str:
@@ -94,9 +100,11 @@ def time_big_repository(copies: int) -> None:
     print(f"discover:     {timings['discover']:7.3f} s")
     print(f"index:        {timings['index']:7.3f} s")
     print(f"entry points: {timings['entry_points']:7.3f} s")
-    print(f"static pass:  {elapsed:7.3f} s  ({elapsed / timings['index']:.2f}x index time; "
-          f"{len(result.findings)} findings, {sum(len(c) for c in result.candidates.values())} candidates, "
-          f"{len(result.errors)} errors)")
+    print(
+        f"static pass:  {elapsed:7.3f} s  ({elapsed / timings['index']:.2f}x index time; "
+        f"{len(result.findings)} findings, {sum(len(c) for c in result.candidates.values())} candidates, "
+        f"{len(result.errors)} errors)"
+    )
 
 
 def main() -> int:

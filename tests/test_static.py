@@ -65,7 +65,9 @@ FLASK_HEAD = "from flask import Flask, request\nimport os, subprocess\napp = Fla
 
 
 def test_flask_request_args_and_route_parameter(scan: Scan) -> None:
-    src = FLASK_HEAD + """
+    src = (
+        FLASK_HEAD
+        + """
 @app.get("/run")
 def run():
     os.system("ping " + request.args.get("host", ""))
@@ -80,8 +82,12 @@ def item(item_id):
     os.system(f"echo {item_id}")
     return "ok"
 """
+    )
     result = scan({"app.py": src})
-    assert found(result) == {("RCE", 78, "app.py", line(src, 'os.system("ping')), ("LFI", 22, "app.py", line(src, "open("))}
+    assert found(result) == {
+        ("RCE", 78, "app.py", line(src, 'os.system("ping')),
+        ("LFI", 22, "app.py", line(src, "open(")),
+    }
     rce = next(f for f in result.findings if f.type is VulnType.RCE)
     assert "'host'" in rce.poc and rce.kind == "static"
     assert rce.path[0].line == line(src, 'os.system("ping') and "request.args" in rce.path[0].description
@@ -236,7 +242,10 @@ def make_app():
     return tornado.web.Application([(r"/(\\w+)", Handler)])
 """
     result = scan({"app.py": src})
-    assert found(result) == {("RCE", 78, "app.py", line(src, "os.system")), ("AFO", 22, "app.py", line(src, "os.remove"))}
+    assert found(result) == {
+        ("RCE", 78, "app.py", line(src, "os.system")),
+        ("AFO", 22, "app.py", line(src, "os.remove")),
+    }
 
 
 def test_sanic_args_and_path_parameter(scan: Scan) -> None:
@@ -251,7 +260,10 @@ async def s(request, name):
     os.unlink(name)
 """
     result = scan({"app.py": src})
-    assert found(result) == {("RCE", 78, "app.py", line(src, "os.popen")), ("AFO", 73, "app.py", line(src, "os.unlink"))}
+    assert found(result) == {
+        ("RCE", 78, "app.py", line(src, "os.popen")),
+        ("AFO", 73, "app.py", line(src, "os.unlink")),
+    }
 
 
 def test_bottle_global_request(scan: Scan) -> None:
@@ -327,7 +339,9 @@ urlpatterns = [path("s/", views.search)]
 
 
 def test_non_request_attributes_and_other_names_are_not_sources(scan: Scan) -> None:
-    src = FLASK_HEAD + """
+    src = (
+        FLASK_HEAD
+        + """
 class Fake:
     args = {"q": "ls"}
 
@@ -339,6 +353,7 @@ def x():
     os.system(request.method)
     return "ok"
 """
+    )
     assert scan({"app.py": src}).findings == []
 
 
@@ -369,23 +384,28 @@ def _flask_sinks(body: str, imports: str = "") -> dict[str, str]:
         ("", "    exec(v)\n", ("RCE", 94)),
         ("import marshal\n", "    marshal.loads(request.data)\n", ("RCE", 502)),
         ("import yaml\n", "    yaml.load(v)\n", ("RCE", 502)),
-        ("from flask import render_template_string\n", "    return render_template_string('<b>' + v + '</b>')\n",
-         ("RCE", 1336)),
+        (
+            "from flask import render_template_string\n",
+            "    return render_template_string('<b>' + v + '</b>')\n",
+            ("RCE", 1336),
+        ),
         ("import jinja2\n", "    return jinja2.Template(v).render()\n", ("RCE", 1336)),
         ("from jinja2 import Environment\n", "    return Environment().from_string(v).render()\n", ("RCE", 1336)),
         ("import requests\n", "    requests.post(v, data={})\n", ("SSRF", 918)),
         ("import httpx\n", "    with httpx.Client() as c:\n        c.get(v)\n", ("SSRF", 918)),
         ("import urllib.request\n", "    urllib.request.urlopen('http://' + v)\n", ("SSRF", 918)),
         ("import http.client\n", "    http.client.HTTPSConnection(v).request('GET', '/')\n", ("SSRF", 918)),
-        ("import sqlite3\n", "    sqlite3.connect('db').execute(f\"SELECT * FROM t WHERE a = '{v}'\")\n",
-         ("SQLI", 89)),
+        ("import sqlite3\n", "    sqlite3.connect('db').execute(f\"SELECT * FROM t WHERE a = '{v}'\")\n", ("SQLI", 89)),
         ("from sqlalchemy import text\n", "    return str(text('SELECT * FROM t WHERE a = ' + v))\n", ("SQLI", 89)),
         ("from markupsafe import Markup\n", "    return Markup('<b>%s</b>' % v)\n", ("XSS", 79)),
         ("from flask import Response\n", "    return Response(f'<p>{v}</p>')\n", ("XSS", 79)),
         ("from flask import Response\n", "    return Response(v, mimetype='text/html')\n", ("XSS", 79)),
         ("", "    return f'<h1>Hello {v}</h1>'\n", ("XSS", 79)),
-        ("from flask import render_template_string\n",
-         "    return render_template_string('<p>{{ v|safe }}</p>', v=v)\n", ("XSS", 79)),
+        (
+            "from flask import render_template_string\n",
+            "    return render_template_string('<p>{{ v|safe }}</p>', v=v)\n",
+            ("XSS", 79),
+        ),
     ],
 )
 def test_sink_kinds(scan: Scan, imports: str, body: str, expected: tuple[str, int]) -> None:
@@ -492,7 +512,9 @@ def test_idor_django_fetch_without_ownership_check(scan: Scan) -> None:
 
 
 def test_idor_sql_by_id_with_owner_column(scan: Scan) -> None:
-    src = FLASK_HEAD + """
+    src = (
+        FLASK_HEAD
+        + """
 import sqlite3
 db = sqlite3.connect("x.db")
 
@@ -504,13 +526,16 @@ def doc(doc_id):
 def mine(doc_id):
     return str(db.execute("SELECT body FROM docs WHERE id = ? AND owner_id = ?", (doc_id, 1)).fetchone())
 """
+    )
     result = scan({"app.py": src})
     assert found(result) == {("IDOR", 639, "app.py", line(src, "owner_id FROM docs"))}
 
 
 # -- propagation across files -------------------------------------------------------------
 
-CROSS_APP = FLASK_HEAD + """
+CROSS_APP = (
+    FLASK_HEAD
+    + """
 from helpers import shell
 from store import FileStore, Service
 
@@ -534,6 +559,7 @@ def c():
 def d():
     return service.fetch(request.args["n"])
 """
+)
 
 CROSS_SHELL = """
 import subprocess
@@ -588,7 +614,9 @@ def test_cross_file_function_instance_method_and_inherited_method(scan: Scan) ->
 
 
 def test_overridden_method_is_used_for_self_calls(scan: Scan) -> None:
-    app = FLASK_HEAD + """
+    app = (
+        FLASK_HEAD
+        + """
 from store import SafeStore, Store
 safe = SafeStore()
 unsafe = Store()
@@ -601,6 +629,7 @@ def r():
 def u():
     return unsafe.read(request.args["n"])
 """
+    )
     store = """
 import os
 
@@ -624,7 +653,9 @@ class SafeStore(Store):
 
 
 def test_return_value_carries_taint_and_sanitized_return_does_not(scan: Scan) -> None:
-    app = FLASK_HEAD + """
+    app = (
+        FLASK_HEAD
+        + """
 import util
 
 @app.get("/a")
@@ -633,6 +664,7 @@ def a():
     os.system(util.number(request.args["x"]))
     return "ok"
 """
+    )
     util = """
 def wrap(value):
     parts = [value.lower(), "--flag"]
@@ -646,7 +678,9 @@ def number(value):
 
 
 def test_recursion_is_bounded(scan: Scan) -> None:
-    src = FLASK_HEAD + """
+    src = (
+        FLASK_HEAD
+        + """
 def ping(x, n):
     if n:
         return pong(x, n - 1)
@@ -659,6 +693,7 @@ def pong(x, n):
 def a():
     return ping(request.args["x"], 3)
 """
+    )
     result = scan({"app.py": src})
     assert found(result) == {("RCE", 78, "app.py", line(src, "os.system(x)"))}
 
@@ -679,7 +714,12 @@ def a():
         "    return format_html('<b>{}</b>', v)\n",
         "    if v not in ALLOWED:\n        abort(400)\n    return requests.get(v).text\n",
         "    if v in ALLOWED:\n        requests.get(v)\n    return 'ok'\n",
-        "    host = urlparse(v)\n    if host.hostname not in ALLOWED:\n        raise ValueError(v)\n    return requests.get(v).text\n",
+        (
+            "    host = urlparse(v)\n"
+            "    if host.hostname not in ALLOWED:\n"
+            "        raise ValueError(v)\n"
+            "    return requests.get(v).text\n"
+        ),
         (
             "    root = os.path.realpath('/srv')\n"
             "    path = os.path.realpath(os.path.join(root, v))\n"
@@ -710,14 +750,23 @@ def test_sanitizers_stop_taint(scan: Scan, body: str) -> None:
     ("body", "expected"),
     [
         # a prefix check on a path that was not canonicalised first is no check
-        ("    path = os.path.join('/srv', v)\n    if not path.startswith('/srv'):\n        abort(403)\n"
-         "    return open(path).read()\n", "LFI"),
+        (
+            "    path = os.path.join('/srv', v)\n    if not path.startswith('/srv'):\n        abort(403)\n"
+            "    return open(path).read()\n",
+            "LFI",
+        ),
         # the check does not abort: the tainted path is used on the fall-through branch
-        ("    path = os.path.realpath(v)\n    if path.startswith('/srv'):\n        print('ok')\n"
-         "    return open(path).read()\n", "LFI"),
+        (
+            "    path = os.path.realpath(v)\n    if path.startswith('/srv'):\n        print('ok')\n"
+            "    return open(path).read()\n",
+            "LFI",
+        ),
         # the scheme is allow-listed, the host is not
-        ("    u = urlparse(v)\n    if u.scheme not in ('http', 'https'):\n        abort(400)\n"
-         "    return requests.get(v).text\n", "SSRF"),
+        (
+            "    u = urlparse(v)\n    if u.scheme not in ('http', 'https'):\n        abort(400)\n"
+            "    return requests.get(v).text\n",
+            "SSRF",
+        ),
         # shlex.quote stops the shell, not a path traversal
         ("    return open('/srv/' + shlex.quote(v)).read()\n", "LFI"),
         # an int cast keeps the id (IDOR) but this sink is a shell
@@ -727,3 +776,165 @@ def test_sanitizers_stop_taint(scan: Scan, body: str) -> None:
 def test_incomplete_sanitizers_do_not_stop_taint(scan: Scan, body: str, expected: str) -> None:
     imports = "import shlex, requests\nfrom urllib.parse import urlparse\nfrom flask import abort\n"
     assert kinds(scan(_flask_sinks(body, imports))) == {expected}
+
+
+# -- details -------------------------------------------------------------------------------
+
+
+def test_ssrf_needs_a_user_chosen_host(scan: Scan) -> None:
+    src = (
+        FLASK_HEAD
+        + """
+import requests
+API = "https://api.example.com"
+
+@app.get("/a")
+def a():
+    item = request.args["item"]
+    requests.get(f"{API}/items/{item}")
+    requests.get(API + "/items/" + item)
+    requests.get("https://" + request.args["host"] + "/status")
+    return "ok"
+"""
+    )
+    result = scan({"app.py": src})
+    assert found(result) == {("SSRF", 918, "app.py", line(src, '"https://" + request'))}
+
+
+def test_tornado_helper_method_reads_arguments_through_self(scan: Scan) -> None:
+    src = """
+import subprocess
+import tornado.web
+
+class Handler(tornado.web.RequestHandler):
+    def post(self):
+        self._convert()
+
+    def _convert(self):
+        fmt = self.get_body_argument("fmt")
+        subprocess.run("convert --to " + fmt, shell=True)
+
+def make_app():
+    return tornado.web.Application([(r"/convert", Handler)])
+"""
+    result = scan({"app.py": src})
+    assert found(result) == {("RCE", 78, "app.py", line(src, "subprocess.run"))}
+
+
+def test_class_view_helper_and_annotated_parameters(scan: Scan) -> None:
+    views = """
+from django.http import HttpResponse
+from django.views import View
+from storage import Store, make_store
+
+class Download(View):
+    def get(self, request):
+        return HttpResponse(self.load(make_store(), request.GET["name"]))
+
+    def load(self, store: Store, name):
+        return store.read(name)
+"""
+    storage = """
+class Store:
+    def read(self, name):
+        with open("/srv/" + name, "rb") as fh:
+            return fh.read()
+
+def make_store() -> Store:
+    return Store()
+"""
+    urls = """
+from django.urls import path
+import views
+urlpatterns = [path("d/", views.Download.as_view())]
+"""
+    result = scan({"views.py": views, "storage.py": storage, "urls.py": urls})
+    assert found(result) == {("LFI", 22, "storage.py", line(storage, "with open("))}
+
+
+def test_sinks_known_only_by_method_name_have_lower_confidence(scan: Scan) -> None:
+    src = (
+        FLASK_HEAD
+        + """
+import sqlite3
+
+def connect() -> sqlite3.Connection:
+    return sqlite3.connect("x.db")
+
+@app.get("/a")
+def a():
+    connect().execute("SELECT * FROM t WHERE a = '%s'" % request.args["q"])
+    helper().execute("SELECT * FROM t WHERE a = '%s'" % request.args["q"])
+    return "ok"
+
+def helper():
+    return object()
+"""
+    )
+    result = scan({"app.py": src})
+    confidences = {f.start_line: f.confidence for f in result.findings}
+    assert confidences == {line(src, "connect().execute"): 6, line(src, "helper().execute"): 5}
+
+
+def test_candidates_carry_the_path_for_the_llm_step(scan: Scan) -> None:
+    result = scan(
+        {"app.py": CROSS_APP, "helpers/__init__.py": "", "helpers/shell.py": CROSS_SHELL, "store.py": CROSS_STORE}
+    )
+    seeds = result.candidates["app.py"]
+    rce = next(c for c in seeds if c.vuln_type is VulnType.RCE)
+    assert (rce.entry_function, rce.cwe, rce.source_file, rce.source_line) == (
+        "a",
+        78,
+        "app.py",
+        line(CROSS_APP, "run_cmd("),
+    )
+    assert (rce.sink_file, rce.sink_line) == ("helpers/shell.py", line(CROSS_SHELL, "subprocess.run"))
+    assert [(s.file, s.description.split(" ", 2)[:2]) for s in rce.path] == [
+        ("app.py", ["request", "data"]),  # request.args read in the route
+        ("app.py", ["passed", "to"]),  # shell.run_cmd(...)
+        ("helpers/shell.py", ["passed", "to"]),  # build(cmd) returns the f-string
+        ("helpers/shell.py", ["OS", "command:"]),  # the sink
+    ]
+    assert rce.confidence == 6
+
+
+def test_super_calls_and_constructors_are_followed(scan: Scan) -> None:
+    views = """
+import os
+from django.http import HttpResponse
+from django.views import View
+
+class Base(View):
+    def get(self, request):
+        return HttpResponse(self.render(request.GET["t"]))
+
+    def render(self, text):
+        return text
+
+class Page(Base):
+    def get(self, request):
+        return super().get(request)
+
+    def render(self, text):
+        os.system("banner " + text)
+        return text
+
+class Upload(View):
+    def post(self, request):
+        Archive(request.POST["path"])
+        return HttpResponse("ok")
+
+class Archive:
+    def __init__(self, path):
+        os.remove(path)
+"""
+    urls = """
+from django.urls import path
+import views
+urlpatterns = [path("p/", views.Page.as_view()), path("u/", views.Upload.as_view())]
+"""
+    result = scan({"views.py": views, "urls.py": urls})
+    assert {(f.entry_function, f.type.value, f.start_line) for f in result.findings} == {
+        ("Page.get", "RCE", line(views, "os.system")),  # super().get() then self.render() on the subclass
+        ("Upload.post", "AFO", line(views, "os.remove")),  # a sink inside __init__
+    }

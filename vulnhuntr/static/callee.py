@@ -17,7 +17,7 @@ from ..repo.index import ModuleIndex, dotted
 from .env import Env, External, ObjType, RepoClass
 
 if TYPE_CHECKING:
-    from .engine import Engine
+    from .lookup import Lookup
 
 FunctionNode = (ast.FunctionDef, ast.AsyncFunctionDef)
 
@@ -54,7 +54,7 @@ class Site:
     scope: str
 
 
-def resolve_call(func: ast.expr, site: Site, engine: Engine, receiver_type: ObjType | None) -> Callee:
+def resolve_call(func: ast.expr, site: Site, engine: Lookup, receiver_type: ObjType | None) -> Callee:
     """The callee of ``func(...)``; *receiver_type* is the evaluated type of ``func.value`` if known."""
     if isinstance(func, ast.Name):
         if site.env.is_local(func.id):
@@ -62,6 +62,8 @@ def resolve_call(func: ast.expr, site: Site, engine: Engine, receiver_type: ObjT
         return engine.callee_by_name(func.id, site.module.path, site.line, site.scope)
     if not isinstance(func, ast.Attribute):
         return Callee()
+    if _is_super(func.value) and site.receiver is not None and "." in site.scope:
+        return engine.super_call(site.module.path, site.scope.rsplit(".", 1)[0], site.receiver, func.attr)
     text = dotted(func.value)
     root = text.split(".", 1)[0] if text else None
     if root in ("self", "cls") and site.receiver is not None and not site.env.is_local(root):
@@ -74,3 +76,7 @@ def resolve_call(func: ast.expr, site: Site, engine: Engine, receiver_type: ObjT
     if text is None or (root is not None and site.env.is_local(root)):
         return Callee(method=func.attr)
     return engine.callee_by_name(f"{text}.{func.attr}", site.module.path, site.line, site.scope, receiver=text)
+
+
+def _is_super(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "super"

@@ -10,14 +10,15 @@ to the arguments, a sanitizer's cleaned value, or the outside-code rule
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..findings import PathStep, VulnType
 from ..repo.index import dotted, expression_text
 from . import idor
 from .callee import Callee, FunctionRef, Site, resolve_call
-from .env import External, ObjType, RequestObject
-from .hits import Hit, Sink, Summary
+from .env import External, ObjType, RepoClass, RequestObject
+from .hits import Hit, Sink
 from .sanitizers import (
     BARRIER_METHODS,
     BARRIERS,
@@ -27,6 +28,7 @@ from .sanitizers import (
     NORMALIZERS,
     PASSTHROUGH_METHODS,
     SANITIZERS,
+    Sanitizer,
 )
 from .sinks import CallFacts, SinkRule, dangerous_value, rules_for
 from .taint import CLEAN, Taint, Value, compose, prefixed, relocated, union, with_key, without
@@ -58,11 +60,12 @@ def evaluate_call(ev: Evaluator, node: ast.Call) -> Value:
     if source is not None:
         ev.set_call_type(node, None)
         return _keyed(source, node)
+    ev.line = node.lineno  # nested calls in the arguments moved it
     callee = resolve_call(func, _site(ev), ev.engine, receiver_type)
     facts = CallFacts(node, args, keywords, receiver, ev.is_html)
     _record_sinks(ev, node, callee, facts, receiver_type)
     _record_fetch(ev, node, callee, facts)
-    result, result_type = _result(ev, node, callee, facts, receiver_type)
+    result, result_type = _result(ev, node, callee, facts)
     ev.set_call_type(node, result_type)
     _mutate(ev, func, callee, facts)
     return _keyed(result, node)
@@ -83,8 +86,9 @@ def _keyed(result: Value, node: ast.Call) -> Value:
 # -- sinks ----------------------------------------------------------------------------
 
 
-def _record_sinks(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFacts,
-                  receiver_type: ObjType | None) -> None:
+def _record_sinks(
+    ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFacts, receiver_type: ObjType | None
+) -> None:
     if callee.function is not None or callee.cls is not None:
         return
     rules, by_name = rules_for(callee.qualified, None if callee.namespace else callee.method)
@@ -92,7 +96,7 @@ def _record_sinks(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFact
     for rule in rules:
         tainted = dangerous_value(rule, facts)
         if tainted:
-            _hit(ev, node, _sink(ev, node, rule, UNTYPED_CONFIDENCE if guessed else rule.confidence), tainted)
+            _hit(ev, _sink(ev, node, rule, UNTYPED_CONFIDENCE if guessed else rule.confidence), tainted)
 
 
 def _known_library(receiver_type: ObjType | None) -> bool:
@@ -114,7 +118,7 @@ def _sink(ev: Evaluator, node: ast.Call, rule: SinkRule, confidence: int) -> Sin
     )
 
 
-def _hit(ev: Evaluator, node: ast.AST, sink: Sink, tainted: Value) -> None:
+def _hit(ev: Evaluator, sink: Sink, tainted: Value) -> None:
     for taint in tainted:
         if sink.vuln in taint.kinds:
             ev.hits.add(Hit(sink, taint))
@@ -129,21 +133,29 @@ def _record_fetch(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFact
     if fetch is None or not fetch.id_value or ev.frame.owner_checked:
         return
     confidence = IDOR_OWNED_CONFIDENCE if fetch.owned else IDOR_UNKNOWN_CONFIDENCE
-    sink = Sink(ev.frame.file, node.lineno, node.end_lineno or node.lineno, VulnType.IDOR, 639, fetch.label,
-                expression_text(node, 80), confidence)
-    _hit(ev, node, sink, fetch.id_value)
+    sink = Sink(
+        ev.frame.file,
+        node.lineno,
+        node.end_lineno or node.lineno,
+        VulnType.IDOR,
+        639,
+        fetch.label,
+        expression_text(node, 80),
+        confidence,
+    )
+    _hit(ev, sink, fetch.id_value)
 
 
 # -- results --------------------------------------------------------------------------
 
 
-def _result(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFacts,
-            receiver_type: ObjType | None) -> tuple[Value, ObjType | None]:
+def _result(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFacts) -> tuple[Value, ObjType | None]:
     if callee.function is not None:
         summarised = _summarised(ev, node, callee.function, facts)
         if summarised is not None:
             return summarised
     if callee.cls is not None:
+        _constructed(ev, node, callee.cls, facts)
         return CLEAN, callee.cls
     result_type = External(callee.qualified) if callee.qualified else None
     return _outside(node, callee, facts), result_type
@@ -152,25 +164,35 @@ def _result(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFacts,
 def _outside(node: ast.Call, callee: Callee, facts: CallFacts) -> Value:
     """The value of a call into code we cannot see, by the tables of :mod:`.sanitizers`."""
     qualified = callee.qualified or ""
-    everything = union(CLEAN, *facts.args, *facts.keywords.values())
-    sanitizer = SANITIZERS.get(qualified)
-    if sanitizer is not None:
-        if sanitizer.first_kept:
-            rest = union(CLEAN, *facts.args[1:], *facts.keywords.values())
-            return union(facts.args[0] if facts.args else CLEAN, without(rest, sanitizer.removes))
-        return without(union(everything, facts.receiver), sanitizer.removes)
+    if qualified in SANITIZERS:
+        return _sanitized(SANITIZERS[qualified], facts)
     if qualified in BARRIERS:
         return CLEAN
     if qualified in JOINERS:
         return _joined(facts)
     if not isinstance(node.func, ast.Attribute) or callee.namespace:
-        return union(everything, facts.receiver)
-    if callee.method in BARRIER_METHODS:
+        return union(_arguments(facts), facts.receiver)  # a function: its result is made from its arguments
+    return _method_result(node.func, callee.method, facts)
+
+
+def _arguments(facts: CallFacts, skip: int = 0) -> Value:
+    return union(CLEAN, *facts.args[skip:], *facts.keywords.values())
+
+
+def _sanitized(sanitizer: Sanitizer, facts: CallFacts) -> Value:
+    if sanitizer.first_kept:  # format_html(fmt, *args): the format itself is not escaped
+        first = facts.args[0] if facts.args else CLEAN
+        return union(first, without(_arguments(facts, skip=1), sanitizer.removes))
+    return without(union(_arguments(facts), facts.receiver), sanitizer.removes)
+
+
+def _method_result(func: ast.Attribute, method: str | None, facts: CallFacts) -> Value:
+    """A method of an outside object: its receiver's data, or for string builders its arguments' too."""
+    if method in BARRIER_METHODS:
         return CLEAN
-    receiver_text = node.func.value if isinstance(node.func, ast.Attribute) else None
-    literal_receiver = isinstance(receiver_text, (ast.Constant, ast.JoinedStr))
-    if callee.method in PASSTHROUGH_METHODS or literal_receiver:
-        return union(facts.receiver, prefixed(everything, "{}") if not facts.receiver else everything)
+    if method in PASSTHROUGH_METHODS or isinstance(func.value, (ast.Constant, ast.JoinedStr)):
+        added = _arguments(facts)
+        return union(facts.receiver, added if facts.receiver else prefixed(added, "{}"))
     return facts.receiver
 
 
@@ -181,9 +203,11 @@ def _joined(facts: CallFacts) -> Value:
     return union(facts.args[0], *(prefixed(a, "{}/") for a in facts.args[1:]))
 
 
-def _summarised(ev: Evaluator, node: ast.Call, ref: FunctionRef, facts: CallFacts) -> tuple[Value, ObjType | None] | None:
+def _summarised(
+    ev: Evaluator, node: ast.Call, ref: FunctionRef, facts: CallFacts
+) -> tuple[Value, ObjType | None] | None:
     function = ev.engine.function_node(ref.file, ref.qualname)
-    if function is None:
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return None
     requests = _request_arguments(ev, node, function, ref)
     framework = ev.frame.framework if ref.receiver is not None and ref.receiver == ev.frame.receiver else None
@@ -202,6 +226,13 @@ def _summarised(ev: Evaluator, node: ast.Call, ref: FunctionRef, facts: CallFact
     return returned, summary.return_type
 
 
+def _constructed(ev: Evaluator, node: ast.Call, cls: RepoClass, facts: CallFacts) -> None:
+    """``Store(user_path)``: sinks inside ``__init__`` are reached (what it keeps on ``self`` is not tracked)."""
+    init = ev.engine.member_call(cls, "", "__init__").function
+    if init is not None and init.file and (facts.args or facts.keywords):
+        _summarised(ev, node, replace(init, receiver=cls, implicit_first=True), facts)
+
+
 def _carried(flow: Taint, bindings: dict[str, Value], step: PathStep) -> list[Taint]:
     """The callee's *flow* in the caller's terms: its parameter replaced by the argument's taint."""
     if flow.param is None:
@@ -210,8 +241,9 @@ def _carried(flow: Taint, bindings: dict[str, Value], step: PathStep) -> list[Ta
     return [t for t in found if t is not None]
 
 
-def bind_arguments(function: ast.FunctionDef | ast.AsyncFunctionDef, node: ast.Call, facts: CallFacts,
-                   implicit_first: bool) -> dict[str, Value]:
+def bind_arguments(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, node: ast.Call, facts: CallFacts, implicit_first: bool
+) -> dict[str, Value]:
     """Which argument value each parameter of *function* receives at *node*."""
     positional = [a.arg for a in [*function.args.posonlyargs, *function.args.args]]
     if implicit_first and positional:
@@ -245,8 +277,9 @@ def _double_star(node: ast.Call, keyword: ast.keyword, facts: CallFacts) -> Valu
     return facts.keywords.get(f"**{node.keywords.index(keyword)}", CLEAN)
 
 
-def _request_arguments(ev: Evaluator, node: ast.Call, function: ast.FunctionDef | ast.AsyncFunctionDef,
-                       ref: FunctionRef) -> frozenset[tuple[str, str]]:
+def _request_arguments(
+    ev: Evaluator, node: ast.Call, function: ast.FunctionDef | ast.AsyncFunctionDef, ref: FunctionRef
+) -> frozenset[tuple[str, str]]:
     """Parameters that receive the request object itself (``helper(request)``)."""
     positional = [a.arg for a in [*function.args.posonlyargs, *function.args.args]]
     if ref.implicit_first and positional:

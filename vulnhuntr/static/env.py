@@ -9,7 +9,7 @@ the state and merge it back, which is all the flow-sensitivity the guards need.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Union
+from typing import Any, Iterable, Union
 
 from ..findings import VulnType
 from .taint import CLEAN, Value, union, without
@@ -116,7 +116,7 @@ class Env:
         return merged
 
 
-def _set_or_drop(table: dict[str, object], name: str, item: object | None) -> None:
+def _set_or_drop(table: dict[str, Any], name: str, item: object | None) -> None:
     if item is None:
         table.pop(name, None)
     else:

@@ -191,32 +191,36 @@ class Evaluator:
         return calls.evaluate_call(self, node)
 
     # binding ------------------------------------------------------------------------
-    def bind(self, target: ast.expr, val: Value, obj_type: ObjType | None = None, source: ast.expr | None = None) -> None:
-        """Assign *val* to *target* (a name, a tuple of names, ``self.x``, ``d[k]``)."""
-        if isinstance(target, ast.Name):
-            self.env.bind(target.id, val, obj_type, **self._flags(source, val))
-        elif isinstance(target, (ast.Tuple, ast.List)):
+    def bind(
+        self, target: ast.expr, val: Value, obj_type: ObjType | None = None, source: ast.expr | None = None
+    ) -> None:
+        """Assign *val* to *target* (a name, a tuple of names, ``self.x``, ``d[k]``); *source* is the value's syntax."""
+        if isinstance(target, (ast.Tuple, ast.List)):
             for element in target.elts:
                 self.bind(element, val)
         elif isinstance(target, ast.Starred):
             self.bind(target.value, val)
-        elif isinstance(target, ast.Attribute):
-            key = dotted(target)
-            if key is not None:
-                self.env.bind(key, val, obj_type, **self._flags(source, val))
         elif isinstance(target, ast.Subscript):
             root = dotted(target.value)
             if root is not None and val:
                 self.env.add(root, val)
+        elif isinstance(target, (ast.Name, ast.Attribute)):
+            key = dotted(target)
+            if key is not None:
+                self._bind_name(key, val, obj_type, source)
 
-    def _flags(self, source: ast.expr | None, val: Value) -> dict[str, object]:
+    def _bind_name(self, key: str, val: Value, obj_type: ObjType | None, source: ast.expr | None) -> None:
         if source is None:
-            return {}
-        return {
-            "derived": self._tainted_names(source) if val else (),
-            "normalized": calls.is_normalizer(self, source),
-            "html": self.is_html(source),
-        }
+            self.env.bind(key, val, obj_type)
+            return
+        self.env.bind(
+            key,
+            val,
+            obj_type,
+            derived=self._tainted_names(source) if val else (),
+            normalized=calls.is_normalizer(self, source),
+            html=self.is_html(source),
+        )
 
     def _tainted_names(self, node: ast.expr) -> list[str]:
         return [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and self.env.get(n.id)]
@@ -278,10 +282,14 @@ class Evaluator:
         if isinstance(node, ast.Constant):
             return isinstance(node.value, str) and bool(_HTML_TAG.search(node.value))
         builds = isinstance(node, (ast.JoinedStr, ast.BinOp)) or (
-            isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in PASSTHROUGH_METHODS
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in PASSTHROUGH_METHODS
         )
         if builds:
             return any(
-                self.is_html(sub) for sub in ast.walk(node) if sub is not node and isinstance(sub, (ast.Constant, ast.Name))
+                self.is_html(sub)
+                for sub in ast.walk(node)
+                if sub is not node and isinstance(sub, (ast.Constant, ast.Name))
             )
         return False

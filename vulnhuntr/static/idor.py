@@ -42,8 +42,9 @@ class Fetch:
     label: str
 
 
-def fetch_by_id(node: ast.Call, method: str | None, qualified: str | None, facts: CallFacts,
-                owned_model: OwnedModel) -> Fetch | None:
+def fetch_by_id(
+    node: ast.Call, method: str | None, qualified: str | None, facts: CallFacts, owned_model: OwnedModel
+) -> Fetch | None:
     """The fetch *node* performs, if it is an unscoped lookup by id."""
     if qualified in SHORTCUTS and node.args:
         return _keyword_fetch(node, facts, node.args[0], owned_model)
@@ -122,6 +123,7 @@ def has_owner_field(cls: ast.ClassDef) -> bool:
     """A class-level field whose name or definition ties the record to a user."""
     for statement in cls.body:
         targets: list[ast.expr] = []
+        value: ast.expr | None
         if isinstance(statement, ast.Assign):
             targets, value = statement.targets, statement.value
         elif isinstance(statement, ast.AnnAssign):

@@ -36,22 +36,38 @@ def _each(names: str, rule: Sanitizer) -> dict[str, Sanitizer]:
 
 
 SANITIZERS: dict[str, Sanitizer] = {
-    **_each("werkzeug.utils.secure_filename werkzeug.secure_filename",
-            Sanitizer(frozenset({V.LFI, V.AFO, V.RCE, V.SQLI, V.XSS}))),
-    **_each("os.path.basename posixpath.basename ntpath.basename", Sanitizer(_PATH)),
-    **_each("builtins.int builtins.float builtins.bool builtins.round uuid.UUID decimal.Decimal "
-            "datetime.date.fromisoformat datetime.datetime.fromisoformat datetime.datetime.strptime",
-            Sanitizer(_CAST)),
+    **_each(
+        "werkzeug.utils.secure_filename werkzeug.secure_filename",
+        Sanitizer(frozenset({V.LFI, V.AFO, V.RCE, V.SQLI, V.XSS})),
+    ),
+    **_each(
+        "os.path.basename posixpath.basename ntpath.basename werkzeug.utils.safe_join werkzeug.security.safe_join "
+        "flask.safe_join flask.helpers.safe_join",
+        Sanitizer(_PATH),
+    ),
+    **_each(
+        "builtins.int builtins.float builtins.bool builtins.round uuid.UUID decimal.Decimal "
+        "datetime.date.fromisoformat datetime.datetime.fromisoformat datetime.datetime.strptime",
+        Sanitizer(_CAST),
+    ),
     **_each("shlex.quote pipes.quote shlex.join", Sanitizer(frozenset({V.RCE}))),
-    **_each("html.escape markupsafe.escape flask.escape jinja2.escape cgi.escape django.utils.html.escape "
-            "django.utils.html.conditional_escape django.utils.html.strip_tags xml.sax.saxutils.escape "
-            "bleach.clean markupsafe.Markup.escape", Sanitizer(_HTML)),
+    **_each(
+        "html.escape markupsafe.escape flask.escape jinja2.escape cgi.escape django.utils.html.escape "
+        "django.utils.html.conditional_escape django.utils.html.strip_tags xml.sax.saxutils.escape "
+        "bleach.clean markupsafe.Markup.escape",
+        Sanitizer(_HTML),
+    ),
     "django.utils.html.format_html": Sanitizer(_HTML, first_kept=True),
     "markupsafe.Markup.format": Sanitizer(_HTML, first_kept=True),
-    **_each("urllib.parse.quote urllib.parse.quote_plus urllib.parse.urlencode",
-            Sanitizer(frozenset({V.XSS, V.RCE, V.SQLI}))),
-    **_each("hashlib.md5 hashlib.sha1 hashlib.sha256 hashlib.sha512 hashlib.blake2b hashlib.new hmac.new "
-            "base64.b64encode base64.urlsafe_b64encode", Sanitizer(ALL_KINDS)),
+    **_each(
+        "urllib.parse.quote urllib.parse.quote_plus urllib.parse.urlencode",
+        Sanitizer(frozenset({V.XSS, V.RCE, V.SQLI})),
+    ),
+    **_each(
+        "hashlib.md5 hashlib.sha1 hashlib.sha256 hashlib.sha512 hashlib.blake2b hashlib.new hmac.new "
+        "base64.b64encode base64.urlsafe_b64encode",
+        Sanitizer(ALL_KINDS),
+    ),
 }
 """Sanitizers by qualified name."""
 
@@ -85,8 +101,14 @@ JOINERS = frozenset({"os.path.join", "posixpath.join", "ntpath.join", "pathlib.P
 """Path builders: arguments after the first are appended to a base."""
 
 NORMALIZERS = frozenset(
-    {"os.path.realpath", "os.path.abspath", "os.path.normpath", "posixpath.realpath", "posixpath.abspath",
-     "posixpath.normpath"}
+    {
+        "os.path.realpath",
+        "os.path.abspath",
+        "os.path.normpath",
+        "posixpath.realpath",
+        "posixpath.abspath",
+        "posixpath.normpath",
+    }
 )
 NORMALIZER_METHODS = frozenset({"resolve", "absolute", "realpath"})
 """Calls that give the canonical path, which a following prefix check can then trust."""

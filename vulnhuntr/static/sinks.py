@@ -187,12 +187,20 @@ _HTTP_VERBS = "get post put patch delete head options"
 QUALIFIED: dict[str, tuple[SinkRule, ...]] = {
     # LFI / AFO
     **_each("builtins.open io.open codecs.open", READ, WRITE),
-    **_each("flask.send_file flask.helpers.send_file werkzeug.utils.send_file quart.send_file",
-            SinkRule(V.LFI, 22, "file sent to the client", ((0, "path_or_file"), (None, "filename_or_fp")))),
-    **_each("flask.send_from_directory flask.helpers.send_from_directory werkzeug.utils.send_from_directory",
-            SinkRule(V.LFI, 22, "file sent from a directory", ((0, "directory"),))),
-    **_each("fastapi.responses.FileResponse starlette.responses.FileResponse fastapi.FileResponse",
-            SinkRule(V.LFI, 22, "file sent to the client", ((0, "path"),))),
+    **_each(
+        "flask.send_file flask.helpers.send_file werkzeug.utils.send_file quart.send_file",
+        SinkRule(V.LFI, 22, "file sent to the client", ((0, "path_or_file"), (None, "filename_or_fp"))),
+    ),
+    **_each(
+        "flask.send_from_directory flask.helpers.send_from_directory werkzeug.utils.send_from_directory",
+        SinkRule(V.LFI, 22, "file sent from a directory", ((0, "directory"),)),
+    ),
+    **_each(
+        "fastapi.responses.FileResponse starlette.responses.FileResponse fastapi.FileResponse "
+        "aiohttp.web.FileResponse sanic.response.file sanic.response.file_stream",
+        SinkRule(V.LFI, 22, "file sent to the client", ((0, "path"), (None, "location"))),
+    ),
+    "bottle.static_file": (SinkRule(V.LFI, 22, "file sent from a directory", ((1, "root"),)),),
     **_each("pathlib.Path.read_text pathlib.Path.read_bytes", PATH_READ),
     "pathlib.Path.open": (
         SinkRule(V.LFI, 22, "file read", ("receiver",), "path_read_mode"),
@@ -200,61 +208,98 @@ QUALIFIED: dict[str, tuple[SinkRule, ...]] = {
     ),
     **_each("pathlib.Path.write_text pathlib.Path.write_bytes pathlib.Path.touch", PATH_WRITE),
     **_each("pathlib.Path.unlink pathlib.Path.rmdir", SinkRule(V.AFO, 22, "file delete", ("receiver",), whole_cwe=73)),
-    **_each("pathlib.Path.rename pathlib.Path.replace",
-            SinkRule(V.AFO, 22, "file move", ("receiver", (0, "target")), whole_cwe=73)),
+    **_each(
+        "pathlib.Path.rename pathlib.Path.replace",
+        SinkRule(V.AFO, 22, "file move", ("receiver", (0, "target")), whole_cwe=73),
+    ),
     **_each("os.remove os.unlink os.rmdir os.removedirs os.truncate", REMOVE),
     **_each("os.rename os.replace os.renames shutil.move", MOVE),
     **_each("shutil.copy shutil.copy2 shutil.copyfile shutil.copytree", COPY),
     "shutil.rmtree": (SinkRule(V.AFO, 22, "directory delete", ((0, "path"),), whole_cwe=73),),
     "shutil.unpack_archive": (SinkRule(V.AFO, 22, "archive extraction", ((0, "filename"), (1, "extract_dir"))),),
     # RCE
-    **_each("os.system os.popen subprocess.getoutput subprocess.getstatusoutput asyncio.create_subprocess_shell "
-            "pty.spawn", SHELL),
+    **_each(
+        "os.system os.popen subprocess.getoutput subprocess.getstatusoutput asyncio.create_subprocess_shell pty.spawn",
+        SHELL,
+    ),
     **_each("subprocess.run subprocess.call subprocess.check_call subprocess.check_output subprocess.Popen", SHELL),
-    **_each("os.execl os.execle os.execlp os.execlpe os.execv os.execve os.execvp os.execvpe os.spawnl os.spawnle "
-            "os.spawnlp os.spawnv os.spawnve os.spawnvp asyncio.create_subprocess_exec", EXEC_ARGS),
-    **_each("builtins.eval builtins.exec builtins.compile builtins.__import__ importlib.import_module "
-            "importlib.__import__ runpy.run_module runpy.run_path", CODE),
-    **_each("pickle.loads pickle.load pickle.Unpickler cPickle.loads cPickle.load _pickle.loads _pickle.load "
-            "dill.loads dill.load marshal.loads marshal.load jsonpickle.decode pandas.read_pickle torch.load "
-            "yaml.unsafe_load yaml.unsafe_load_all shelve.open", DESERIALIZE),
+    **_each(
+        "os.execl os.execle os.execlp os.execlpe os.execv os.execve os.execvp os.execvpe os.spawnl os.spawnle "
+        "os.spawnlp os.spawnv os.spawnve os.spawnvp asyncio.create_subprocess_exec",
+        EXEC_ARGS,
+    ),
+    **_each(
+        "builtins.eval builtins.exec builtins.compile builtins.__import__ importlib.import_module "
+        "importlib.__import__ runpy.run_module runpy.run_path",
+        CODE,
+    ),
+    **_each(
+        "pickle.loads pickle.load pickle.Unpickler cPickle.loads cPickle.load _pickle.loads _pickle.load "
+        "dill.loads dill.load marshal.loads marshal.load jsonpickle.decode pandas.read_pickle torch.load "
+        "yaml.unsafe_load yaml.unsafe_load_all shelve.open",
+        DESERIALIZE,
+    ),
     **_each("yaml.load yaml.load_all", SinkRule(V.RCE, 502, "deserialisation", ((0, "stream"),), "unsafe_yaml")),
-    **_each("flask.render_template_string quart.render_template_string flask.templating.render_template_string",
-            TEMPLATE, TEMPLATE_CONTEXT),
-    **_each("jinja2.Template jinja2.environment.Template tornado.template.Template mako.template.Template "
-            "django.template.Template", TEMPLATE),
-    **_each("jinja2.Environment.from_string jinja2.environment.Environment.from_string "
-            "django.template.Engine.from_string", TEMPLATE),
+    **_each(
+        "flask.render_template_string quart.render_template_string flask.templating.render_template_string",
+        TEMPLATE,
+        TEMPLATE_CONTEXT,
+    ),
+    **_each(
+        "jinja2.Template jinja2.environment.Template tornado.template.Template mako.template.Template "
+        "django.template.Template",
+        TEMPLATE,
+    ),
+    **_each(
+        "jinja2.Environment.from_string jinja2.environment.Environment.from_string django.template.Engine.from_string",
+        TEMPLATE,
+    ),
     # SSRF
     **_each(" ".join(f"requests.{v} httpx.{v}" for v in _HTTP_VERBS.split()), URL0),
     **_each("requests.request httpx.request httpx.stream aiohttp.request urllib3.request", URL1),
-    **_methods("requests.Session requests.sessions.Session httpx.Client httpx.AsyncClient aiohttp.ClientSession",
-               _HTTP_VERBS + " ws_connect", URL0),
-    **_methods("requests.Session requests.sessions.Session httpx.Client httpx.AsyncClient aiohttp.ClientSession "
-               "urllib3.PoolManager", "request stream", URL1),
-    **_each("urllib.request.urlopen urllib.request.Request urllib.request.urlretrieve urllib2.urlopen",
-            URL0),
+    **_methods(
+        "requests.Session requests.sessions.Session httpx.Client httpx.AsyncClient aiohttp.ClientSession",
+        _HTTP_VERBS + " ws_connect",
+        URL0,
+    ),
+    **_methods(
+        "requests.Session requests.sessions.Session httpx.Client httpx.AsyncClient aiohttp.ClientSession "
+        "urllib3.PoolManager",
+        "request stream",
+        URL1,
+    ),
+    **_each("urllib.request.urlopen urllib.request.Request urllib.request.urlretrieve urllib2.urlopen", URL0),
     **_each("http.client.HTTPConnection http.client.HTTPSConnection", HOST),
     "socket.create_connection": (SinkRule(V.SSRF, 918, "outbound connection", ((0, "address"),)),),
-    **_each("tornado.httpclient.AsyncHTTPClient.fetch tornado.httpclient.HTTPClient.fetch",
-            SinkRule(V.SSRF, 918, "outbound request", ((0, "request"),))),
+    **_each(
+        "tornado.httpclient.AsyncHTTPClient.fetch tornado.httpclient.HTTPClient.fetch",
+        SinkRule(V.SSRF, 918, "outbound request", ((0, "request"),)),
+    ),
     # SQLI
     **_each("sqlalchemy.text sqlalchemy.sql.text sqlalchemy.sql.expression.text", SQL_TEXT),
-    **_each("django.db.models.expressions.RawSQL django.db.models.RawSQL pandas.read_sql pandas.read_sql_query",
-            SinkRule(V.SQLI, 89, "SQL text", ((0, "sql"),))),
+    **_each(
+        "django.db.models.expressions.RawSQL django.db.models.RawSQL pandas.read_sql pandas.read_sql_query",
+        SinkRule(V.SQLI, 89, "SQL text", ((0, "sql"),)),
+    ),
     # XSS
-    **_each("markupsafe.Markup flask.Markup jinja2.Markup django.utils.safestring.mark_safe "
-            "django.utils.safestring.SafeString", MARKUP),
+    **_each(
+        "markupsafe.Markup flask.Markup jinja2.Markup django.utils.safestring.mark_safe "
+        "django.utils.safestring.SafeString",
+        MARKUP,
+    ),
     **_each("fastapi.responses.HTMLResponse starlette.responses.HTMLResponse fastapi.HTMLResponse", HTML_RESPONSE),
-    **_each("flask.Response flask.wrappers.Response flask.make_response werkzeug.Response werkzeug.wrappers.Response "
-            "quart.Response quart.make_response django.http.HttpResponse django.http.response.HttpResponse "
-            "starlette.responses.Response fastapi.Response fastapi.responses.Response aiohttp.web.Response",
-            RESPONSE),
+    **_each(
+        "flask.Response flask.wrappers.Response flask.make_response werkzeug.Response werkzeug.wrappers.Response "
+        "quart.Response quart.make_response django.http.HttpResponse django.http.response.HttpResponse "
+        "starlette.responses.Response fastapi.Response fastapi.responses.Response aiohttp.web.Response",
+        RESPONSE,
+    ),
 }
 """Sinks by the qualified name the resolver gives a call (``"builtins.open"``, ``"httpx.AsyncClient.get"``)."""
 
-_SQL = SinkRule(V.SQLI, 89, "SQL query", ((0, "sql"), (None, "statement"), (None, "operation"), (None, "query")),
-                confidence=6)
+_SQL = SinkRule(
+    V.SQLI, 89, "SQL query", ((0, "sql"), (None, "statement"), (None, "operation"), (None, "query")), confidence=6
+)
 
 METHODS: dict[str, tuple[SinkRule, ...]] = {
     **_each("execute executemany executescript", _SQL),
@@ -262,8 +307,9 @@ METHODS: dict[str, tuple[SinkRule, ...]] = {
     "extra": (SinkRule(V.SQLI, 89, "raw SQL fragment", ((None, "where"), (None, "select"), (None, "tables"))),),
     **_each("read_text read_bytes", SinkRule(V.LFI, 22, "file read", ("receiver",), confidence=5)),
     **_each("write_text write_bytes", SinkRule(V.AFO, 22, "file write", ("receiver",), whole_cwe=73, confidence=5)),
-    **_each("extractall extract",
-            SinkRule(V.AFO, 22, "archive extraction", ("receiver",), "tainted_receiver", confidence=5)),
+    **_each(
+        "extractall extract", SinkRule(V.AFO, 22, "archive extraction", ("receiver",), "tainted_receiver", confidence=5)
+    ),
     "save": (SinkRule(V.AFO, 22, "upload saved", ((0, "dst"),), "tainted_receiver", whole_cwe=73, confidence=5),),
     "from_string": (SinkRule(V.RCE, 1336, "template compiled from text", ((0, "source"),), confidence=5),),
 }

@@ -22,7 +22,10 @@ _FLASK = frozenset(
     "args form values json get_json files cookies headers data get_data view_args stream query_string".split()
 )
 _DJANGO = frozenset("GET POST body FILES COOKIES META headers read readline readlines".split())
-_STARLETTE = frozenset("query_params path_params json form body headers cookies stream".split())
+_STARLETTE = frozenset(
+    "query_params path_params json form body headers cookies stream "
+    "receive_text receive_json receive_bytes iter_text iter_json iter_bytes".split()  # websockets too
+)
 
 REQUEST_ATTRIBUTES: dict[str, frozenset[str]] = {
     "flask": _FLASK,

@@ -18,6 +18,7 @@ from .expressions import Evaluator
 from .hits import Hit, Sink
 from .idor import dotted_tail
 from .sanitizers import ABORTS
+from .taint import Value, prefixed
 
 HTML_VIEWS = frozenset({"flask", "quart", "bottle"})
 """Frameworks that send a returned ``str`` as ``text/html``."""
@@ -77,7 +78,8 @@ class Walker:
     def _AugAssign(self, node: ast.AugAssign) -> bool:
         val = self.ev.eval(node.value)
         if isinstance(node.target, ast.Name):
-            self.ev.env.add(node.target.id, val)
+            appended = isinstance(node.op, ast.Add) and self.ev.env.is_local(node.target.id)
+            self.ev.env.add(node.target.id, prefixed(val, "{}") if appended else val)
         else:
             self.ev.bind(node.target, val)
         return False
@@ -192,15 +194,23 @@ class Walker:
     _ImportFrom = _Import
 
     # XSS: a view returning an HTML string ---------------------------------------------
-    def _returned_html(self, node: ast.Return, value: ast.expr, val: frozenset) -> None:
+    def _returned_html(self, node: ast.Return, value: ast.expr, val: Value) -> None:
         frame = self.ev.frame
         if not (frame.entry and frame.framework in HTML_VIEWS and val):
             return
         body = value.elts[0] if isinstance(value, ast.Tuple) and value.elts else value
         if not self.ev.is_html(body):
             return
-        sink = Sink(frame.file, node.lineno, node.end_lineno or node.lineno, VulnType.XSS, 79,
-                    "HTML string returned by the view", expression_text(body, 80), 6)
+        sink = Sink(
+            frame.file,
+            node.lineno,
+            node.end_lineno or node.lineno,
+            VulnType.XSS,
+            79,
+            "HTML string returned by the view",
+            expression_text(body, 80),
+            6,
+        )
         for taint in self.ev.eval(body) if body is not value else val:
             if VulnType.XSS in taint.kinds:
                 self.ev.hits.add(Hit(sink, taint))
