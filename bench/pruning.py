@@ -94,7 +94,7 @@ def measure(label: str, root: Path, model: ScriptedModel, expected: list[Expecte
     for mode, calls, tokens, share, findings, wall in rows:
         print(f"{label:>10}  {mode:>11}  {calls:>5}  {tokens:>10,}  {share:>7.0%}  {findings:>8}  {wall:>6.2f}")
     (_, calls_p, tokens_p, *_), (_, calls_w, tokens_w, *_) = rows
-    print(f"{'':>10}  {'ratio':>11}  {calls_p / calls_w:>5.2f}  {tokens_p / tokens_w:>10.2f}")
+    print(f"{'':>10}  {'ratio':>11}  {calls_p / calls_w:>5.3f}  {tokens_p / tokens_w:>10.3f}")
 
 
 def main() -> int:

@@ -130,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the plan (files, estimated calls, tokens and cost range) and call no LLM",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    parser.add_argument(
+        "--prefilter", action="store_true",
+        help="send to the LLM only entry-point files where the static pass found a candidate (cheaper, may miss)",
+    )
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the answer cache")
     parser.add_argument(
         "--no-prune", action="store_true",
@@ -163,10 +167,19 @@ def cli_overrides(args: argparse.Namespace) -> dict[str, Any]:
         "verbosity": args.verbose or None,
         "min_confidence": args.min_confidence,
         "log_file": args.log_file,
-        "analysis": {"max_rounds": args.max_rounds} if args.max_rounds is not None else None,
+        "analysis": _analysis_overrides(args) or None,
         "performance": _performance_overrides(args) or None,
     }
     return {key: value for key, value in given.items() if value is not None}
+
+
+def _analysis_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    analysis: dict[str, Any] = {}
+    if args.max_rounds is not None:
+        analysis["max_rounds"] = args.max_rounds
+    if args.prefilter:
+        analysis["prefilter"] = True
+    return analysis
 
 
 def _performance_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -203,8 +216,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return list_entry_points(settings, json_output=bool(args.format and "json" in args.format), err=err)
         if args.dry_run:
             return dry_run(settings, Console(highlight=False))
-        if settings.llm == "none":
-            err.print(Text(NO_LLM_NOTICE))
         if args.clear_cache:
             clear_cache(settings, err)
         result = scan(
@@ -217,12 +228,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print(Text("vulnhuntr: interrupted"))
         return EXIT_INTERRUPTED
-
-
-NO_LLM_NOTICE = (
-    "LLM analysis is off (-l none): only the attack surface is reported. To analyse it, set "
-    "ANTHROPIC_API_KEY and use -l claude, OPENAI_API_KEY (or OPENAI_BASE_URL) with -l gpt, or run Ollama with -l ollama."
-)
 
 
 def list_entry_points(settings: Settings, *, json_output: bool, err: Console) -> int:
@@ -242,6 +247,8 @@ def finish(result: ScanResult, formats: list[str], output: Path | None, err: Con
     if report.provider == "none":
         print_entry_points(result.repository, console)
     print_report(report, console)
+    for note in report.notes:
+        err.print(Text(note, style="yellow"))
     if formats:
         for path in write_reports(report, formats, output):
             err.print(Text(f"report written to {path}"))

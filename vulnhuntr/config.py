@@ -137,6 +137,7 @@ class AnalysisSettings(BaseModel):
     retries: int = Field(default=3, ge=0)  # retries of a call after 429, 5xx or a timeout
     timeout_seconds: float = Field(default=180, gt=0)  # per LLM call
     max_output_tokens: int = Field(default=4096, gt=0)
+    prefilter: bool = False  # send to the LLM only entry-point files where the static pass found a candidate
 
 
 class RateLimit(BaseModel):

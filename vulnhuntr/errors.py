@@ -34,6 +34,10 @@ class ProviderConfigError(ProviderError, ConfigError):
     """The provider cannot be used at all: missing key, bad credentials, unreachable server (exit 2)."""
 
 
+class MissingCredentials(ProviderConfigError):
+    """No API key for the chosen provider: without one, a scan can still run the static pass."""
+
+
 class RateLimitedError(ProviderError):
     """HTTP 429 or an overloaded server: wait (``retry_after`` when the server said) and retry."""
 

@@ -216,6 +216,7 @@ class Report:
     complete: bool = True  # False when interrupted or stopped by a budget
     stop_reason: str | None = None  # "interrupted" or "budget" when not complete
     cache: CacheSummary | None = None  # None when the cache was off
+    notes: list[str] = field(default_factory=list)  # plain statements about the run (e.g. LLM confirmation off)
     tool_version: str = ""
     incremental: IncrementalSummary | None = None  # None unless --incremental or --since
 
@@ -233,6 +234,7 @@ class Report:
             "model": self.model,
             "complete": self.complete,
             "stop_reason": self.stop_reason,
+            "notes": self.notes,
             "min_confidence": self.min_confidence,
             "summary": {
                 "entry_points_total": self.entry_points_total,

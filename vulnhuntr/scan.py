@@ -21,6 +21,8 @@ from .incremental import IncrementalRun
 from .llm.base import Provider
 from .llm.pricing import price_for
 from .llm.registry import create_provider, with_cache
+from .errors import MissingCredentials
+from .static import StaticResult, run_static
 from .store import Store
 from .repo.map import RepositoryMap, map_repository
 
@@ -56,17 +58,23 @@ def scan(
     analysed; the others keep their previous findings (see :mod:`vulnhuntr.incremental`).
     """
     repository = map_repository(settings)
+    static = run_static(repository)  # seconds even on big repositories: the answer without an LLM, seeds with one
+    notes: list[str] = []
     if provider is None and settings.llm != "none":
-        provider = create_provider(settings)
+        provider, notes = _provider_or_static_only(settings)
+    elif provider is None:
+        notes = [STATIC_ONLY_NOTE]
     if provider is None:
-        return ScanResult(repository, asyncio.run(_analyse(repository, settings, None, progress, budget_usd)))
+        report = asyncio.run(_analyse(repository, settings, None, progress, budget_usd, static=static))
+        report.notes.extend(notes)
+        return ScanResult(repository, report)
     incremental = settings.performance.incremental.enabled or since is not None
     store = Store.open(settings.performance.cache.directory) if settings.performance.cache.enabled or incremental else None
     caching = with_cache(provider, settings, store, refresh=refresh)
     started = time.time()
     try:
         run = IncrementalRun.begin(repository, settings, store, model=provider.model, since=since) if incremental else None
-        report = asyncio.run(_analyse(repository, settings, caching, progress, budget_usd, run))
+        report = asyncio.run(_analyse(repository, settings, caching, progress, budget_usd, run, static=static))
         if run is not None:
             run.finish(report, store)
         if caching.enabled and store is not None:
@@ -81,6 +89,23 @@ def scan(
     return ScanResult(repository, report)
 
 
+STATIC_ONLY_NOTE = (
+    "LLM confirmation is off (-l none): findings come from the static pass only and are not confirmed. "
+    "To confirm them, set ANTHROPIC_API_KEY (Claude), OPENAI_API_KEY or OPENAI_BASE_URL with -l gpt, "
+    "or run Ollama with -l ollama."
+)
+
+
+def _provider_or_static_only(settings: Settings) -> tuple[Provider | None, list[str]]:
+    """The configured provider; when none was chosen and the default has no key, the static pass alone."""
+    try:
+        return create_provider(settings), []
+    except MissingCredentials as exc:
+        if "llm" in settings.model_fields_set:
+            raise  # the user chose this provider: a missing key is an error to fix
+        return None, [f"LLM confirmation is off: {exc}. Findings come from the static pass only and are not confirmed."]
+
+
 async def _analyse(
     repository: RepositoryMap,
     settings: Settings,
@@ -88,11 +113,15 @@ async def _analyse(
     progress: Progress | None,
     budget_usd: float | None,
     run: IncrementalRun | None = None,
+    *,
+    static: StaticResult | None = None,
 ) -> Report:
     narrowed = {} if run is None else {"only": run.plan.to_analyse, "reused": run.plan.reused, "results": run.results}
     try:
         with _cancel_on_sigint():
-            return await analyse(repository, settings, provider, progress=progress, budget_usd=budget_usd, **narrowed)
+            return await analyse(
+                repository, settings, provider, progress=progress, budget_usd=budget_usd, static=static, **narrowed
+            )
     finally:
         if provider is not None:
             await provider.aclose()

@@ -73,6 +73,29 @@ class ContextBuilder:
             return [view]
         return [prune(module, [entry], self.pruning.entry_point_context_lines) for entry in entry_points]
 
+    def focus(self, view: FileView, entry_points: Sequence[EntryPoint]) -> FileView:
+        """The view with only *entry_points* whole: the others become markers the model can ask for.
+
+        Attribution still knows every entry point of the view.
+        """
+        if not self.pruning.enabled or set(entry_points) == set(view.entry_points):
+            return view
+        module = self.index.modules[view.file]
+        others = {e.function for e in view.entry_points} - {e.function for e in entry_points}
+        narrow = prune(module, entry_points, self.pruning.entry_point_context_lines, omit=others)
+        return FileView(view.file, narrow.code, view.entry_points, narrow.kept_lines, narrow.omitted)
+
+    def definition_at(self, file: str, line: int) -> Symbol | None:
+        """The innermost function or method holding *line* (a step of a static path)."""
+        module = self.index.modules.get(file)
+        if module is None:
+            return None
+        spans = [d for d in module.definitions if d.kind in ("function", "method") and d.start_line <= line <= d.end_line]
+        if not spans:
+            return None
+        d = max(spans, key=lambda d: d.start_line)
+        return Symbol(file, module.module, d.qualname, d.kind, d.start_line, d.end_line, module.snippet(d.start_line, d.end_line))
+
     # callees --------------------------------------------------------------------------
     def callees(self, view: FileView) -> list[Symbol]:
         """In-repo definitions the view's entry points call, nearest first, not already shown."""
@@ -145,15 +168,18 @@ class ContextBuilder:
 
 
 # pruning ------------------------------------------------------------------------------
-def prune(module: ModuleIndex, entry_points: Sequence[EntryPoint], keep_small: int) -> FileView:
+def prune(
+    module: ModuleIndex, entry_points: Sequence[EntryPoint], keep_small: int, omit: Iterable[str] = ()
+) -> FileView:
     """Entry points whole, module-level code kept, other definitions replaced by markers.
 
     A definition of fewer than *keep_small* lines stays as it is: its marker would
-    save next to nothing and the model would likely ask for it.
+    save next to nothing and the model would likely ask for it. Names in *omit*
+    (other entry points, when a chain focuses on some) become markers whatever their size.
     """
     keep = {e.function for e in entry_points}
     lines = module.source.splitlines()
-    plan = _Plan(keep, keep_small)
+    plan = _Plan(keep, keep_small, set(omit))
     plan.statements(module.tree.body, scope="")
     output: list[str] = []
     kept: set[int] = set()
@@ -178,6 +204,7 @@ class _Plan:
 
     keep: set[str]
     keep_small: int
+    omit: set[str] = field(default_factory=set)
     omissions: list[tuple[int, int, list[str], str]] = field(default_factory=list)
 
     def statements(self, body: list[ast.stmt], scope: str) -> None:
@@ -204,7 +231,8 @@ class _Plan:
             return None  # a factory holding routes stays whole
         start = min([statement.lineno] + [d.lineno for d in statement.decorator_list])
         end = statement.end_lineno or statement.lineno
-        if end - start + 1 < self.keep_small:
+        forced = qualname in self.omit or any(o.startswith(qualname + ".") for o in self.omit)
+        if end - start + 1 < self.keep_small and not forced:
             return None
         if isinstance(statement, ast.ClassDef):
             return self._class_header(statement, qualname, start, end)

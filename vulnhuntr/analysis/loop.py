@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import AnswerError, ProviderConfigError, ProviderError
@@ -22,6 +22,7 @@ from ..repo.index import RepoIndex
 from ..repo.resolve import Resolver, Symbol
 from . import prompts
 from ..config import PruningSettings
+from ..static import Candidate
 from .context import ContextBuilder, FileView, count_tokens
 from .cwe import cwe_for
 from .engine import BudgetExhausted
@@ -74,6 +75,7 @@ class Analyst:
         readme_summary: str | None,
         limits: LoopLimits,
         context: ContextBuilder | None = None,
+        seeds: Mapping[str, Sequence[Candidate]] | None = None,
     ) -> None:
         self.provider = provider
         self.index = index
@@ -82,6 +84,7 @@ class Analyst:
         self.system = prompts.system_prompt(readme_summary)
         self.schema = answer_schema()
         self.context = context or ContextBuilder(index, resolver, PruningSettings(enabled=False), depth=0)
+        self.seeds = seeds or {}  # static-pass candidates by entry-point file
         # what every prompt carries besides code: system, guidance, schema, instructions, the answer
         self._fixed_tokens = count_tokens(self.system) + 600 + count_tokens(str(self.schema)) + limits.max_output_tokens
 
@@ -137,7 +140,8 @@ class Analyst:
         except (ProviderError, AnswerError) as exc:
             result.errors.append(ErrorEntry(view.file, "llm", f"initial analysis failed: {exc}"))
             return
-        suspected = initial.vulnerability_types if initial.confidence_score > 0 else []
+        suspected = list(initial.vulnerability_types) if initial.confidence_score > 0 else []
+        suspected += sorted({c.vuln_type for c in self._seeds(view)} - set(suspected), key=list(VulnType).index)
         chains = [self._run_chain(view, vuln_type, initial) for vuln_type in suspected]
         for findings, errors, shown in await asyncio.gather(*chains):
             result.findings.extend(findings)
@@ -148,8 +152,16 @@ class Analyst:
         self, view: FileView, vuln_type: VulnType, initial: AnalysisAnswer
     ) -> tuple[list[Finding], list[ErrorEntry], set[str]]:
         chain = _Chain(vuln_type)
-        for symbol in self.context.callees(view):  # pre-resolved: the likely path, nearest first
-            chain.context.setdefault((symbol.file, symbol.qualname), symbol)
+        seeds = self._seeds(view, vuln_type)
+        if seeds:  # the static pass traced this type: its entry points, its path and a note, first
+            seeded = {c.entry_function for c in seeds}
+            view = self.context.focus(view, [e for e in view.entry_points if e.function in seeded])
+            chain.notes.extend(_describe(c) for c in seeds)
+        prefetched = self._path_symbols(seeds) if seeds else self.context.callees(view)
+        if self.context.pruning.enabled:  # --no-prune: whole files, the model asks for everything itself
+            for symbol in prefetched:
+                if not view.shows(symbol):
+                    chain.context.setdefault((symbol.file, symbol.qualname), symbol)
         findings, errors = await self._rounds(chain, view, initial)
         return findings, errors, {symbol.file for symbol in chain.context.values()}
 
@@ -187,6 +199,24 @@ class Analyst:
             names = ", ".join(f"{s.qualname} ({s.file})" for s in dropped)
             notes.append(f"left out to stay within the prompt budget (ask again if needed): {names}")
         return prompts.type_request(chain.vuln_type, view.file, view.code, kept, previous, notes)
+
+    # seeds from the static pass -------------------------------------------------------
+    def _seeds(self, view: FileView, vuln_type: VulnType | None = None) -> list[Candidate]:
+        names = {e.function for e in view.entry_points}
+        return [
+            c for c in self.seeds.get(view.file, ())
+            if c.entry_function in names and (vuln_type is None or c.vuln_type == vuln_type)
+        ]
+
+    def _path_symbols(self, seeds: Sequence[Candidate]) -> list[Symbol]:
+        """The definitions a static path runs through, in path order (nearest the source first)."""
+        symbols: list[Symbol] = []
+        for seed in seeds:
+            for step in seed.path:
+                symbol = self.context.definition_at(step.file, step.line)
+                if symbol is not None and symbol not in symbols and not (symbol.file == seed.source_file and symbol.qualname == seed.entry_function):
+                    symbols.append(symbol)
+        return symbols
 
     # context -----------------------------------------------------------------------
     def _wants_more(self, chain: _Chain, view: FileView, requested: Sequence[ContextCode]) -> bool:
@@ -297,6 +327,12 @@ class Analyst:
             poc=answer.poc,
             context=context,
         )
+
+
+def _describe(seed: Candidate) -> str:
+    """A static path as a hint for the model: a lead to verify, never a verdict."""
+    steps = " -> ".join(f"{step.description} ({step.file}:{step.line})" for step in seed.path)
+    return f"a static pass (unconfirmed, verify it) traced {seed.source} in {seed.entry_function}: {steps}"
 
 
 def _entry_for(

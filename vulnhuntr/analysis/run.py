@@ -16,6 +16,7 @@ from ..repo.entrypoints import EntryPoint
 from ..repo.map import RepositoryMap
 from ..repo.resolve import Resolver
 from ..llm.windows import prompt_budget
+from ..static import StaticResult
 from .context import ContextBuilder
 from .engine import Budget, CallGate
 from .loop import Analyst, FileResult, LoopLimits
@@ -35,6 +36,7 @@ async def analyse(
     only: Collection[str] | None = None,
     reused: Sequence[FileResult] = (),
     results: dict[str, FileResult] | None = None,
+    static: StaticResult | None = None,
 ) -> Report:
     """Analyse every entry-point file concurrently; a failure of one file is an error entry, never a crash.
 
@@ -47,9 +49,13 @@ async def analyse(
     """
     every_target = targets_by_file(repository)
     targets = every_target if only is None else {f: e for f, e in every_target.items() if f in only}
+    if settings.analysis.prefilter and static is not None:
+        targets = {f: e for f, e in targets.items() if static.candidates.get(f)}
     report = _empty_report(repository, settings, provider)
     results = {} if results is None else results
-    if provider is None or not targets:
+    if provider is None:
+        return _static_only(report, repository, static)
+    if not targets:
         report.cost_usd = 0.0
         _fill(report, list(reused), settings.min_confidence)
         report.entry_points_analysed = sum(len(every_target.get(r.file, ())) for r in reused)
@@ -69,6 +75,7 @@ async def analyse(
             readme_summary=summary,
             limits=_limits(settings),
             context=_context_builder(repository, resolver, settings, provider.model),
+            seeds=static.candidates if static is not None else None,
         )
         progress.start(len(targets))
         await _run_files(analyst, targets, results, progress)
@@ -104,6 +111,16 @@ async def _run_files(
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+def _static_only(report: Report, repository: RepositoryMap, static: StaticResult | None) -> Report:
+    """No LLM: the static findings are the answer (each marked as not confirmed by an LLM)."""
+    report.cost_usd = 0.0
+    if static is not None:
+        report.findings = list(static.findings)
+        report.errors = sorted(static.errors, key=lambda e: (e.file or "", e.entry_function or "", e.reason))
+        report.entry_points_analysed = sum(1 for e in repository.entry_points if repository.in_scope(e.file))
+    return report
+
+
 def targets_by_file(repository: RepositoryMap) -> dict[str, list[EntryPoint]]:
     """Entry points grouped by file, limited to ``--analyze``; a file named there is analysed even without any."""
     grouped: dict[str, list[EntryPoint]] = defaultdict(list)
@@ -119,7 +136,7 @@ def targets_by_file(repository: RepositoryMap) -> dict[str, list[EntryPoint]]:
 def _empty_report(repository: RepositoryMap, settings: Settings, provider: Provider | None) -> Report:
     return Report(
         root=str(repository.root),
-        provider=settings.llm,
+        provider=settings.llm if provider is not None else "none",
         model=provider.model if provider else None,
         min_confidence=settings.min_confidence,
         entry_points_total=len(repository.entry_points),

@@ -8,7 +8,7 @@ from typing import Any
 
 import anthropic
 
-from ..errors import ProviderConfigError, ProviderError, TransientProviderError
+from ..errors import MissingCredentials, ProviderConfigError, ProviderError, TransientProviderError
 from ..findings import Usage
 from .base import LLMRequest, LLMResponse, Message
 from .status import error_for_status
@@ -32,7 +32,7 @@ class ClaudeProvider:
         env = os.environ if environ is None else environ
         api_key = env.get(KEY_VARIABLE)
         if not api_key:
-            raise ProviderConfigError(
+            raise MissingCredentials(
                 f"{KEY_VARIABLE} is not set: export it (https://console.anthropic.com/settings/keys) "
                 "or choose another provider with -l"
             )

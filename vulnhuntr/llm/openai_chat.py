@@ -13,7 +13,7 @@ from typing import Any
 
 import openai
 
-from ..errors import ProviderConfigError, ProviderError, TransientProviderError
+from ..errors import MissingCredentials, ProviderConfigError, ProviderError, TransientProviderError
 from ..findings import Usage
 from .base import LLMRequest, LLMResponse
 from .status import error_for_status
@@ -30,7 +30,7 @@ class OpenAIProvider:
         env = os.environ if environ is None else environ
         api_key = env.get(KEY_VARIABLE)
         if not api_key and not base_url:
-            raise ProviderConfigError(
+            raise MissingCredentials(
                 f"{KEY_VARIABLE} is not set: export it, or set OPENAI_BASE_URL to use a local "
                 "OpenAI-compatible server"
             )
