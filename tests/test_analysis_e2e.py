@@ -8,7 +8,6 @@ with their CWEs, and none of the safe look-alikes.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import jsonschema
 import pytest

@@ -8,9 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-import pytest
 
 from vulnhuntr.cli import main
 from vulnhuntr.testing import FakeLLM
