@@ -47,8 +47,8 @@ def test_each_provider_finds_exactly_the_expected_vulnerabilities(app, provider,
     assert summary["llm_calls"] == len(fake.requests) and summary["input_tokens"] > 0
 
 
-def test_sarif_report_is_valid_and_points_at_the_sinks(tmp_path, monkeypatch, sarif_schema) -> None:
-    app = "fastapi_files"
+@pytest.mark.parametrize("app", APPS)
+def test_sarif_report_is_valid_and_points_at_the_sinks(app, tmp_path, monkeypatch, sarif_schema) -> None:
     with FakeLLM(ScriptedModel([EXAMPLES / app])) as fake:
         point_providers_at(fake, monkeypatch)
         output = tmp_path / "out"

@@ -137,3 +137,26 @@ def test_finds_modules_under_src_layout(make_index) -> None:
     assert index.find_module("storage") is not None
     assert index.find_module("nope") is None
     assert isinstance(SkippedFile("a", "b"), SkippedFile)
+
+
+def test_unchanged_files_come_from_the_store(tmp_path: Path, monkeypatch) -> None:
+    from vulnhuntr.repo import index as index_module
+    from vulnhuntr.repo.map import StoreIndexCache
+    from vulnhuntr.store import Store
+
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / "a.py").write_text("import os\ndef f():\n    return os.getcwd()\n")
+    (tmp_path / "repo" / "b.py").write_text("def g():\n    return 1\n")
+    parsed: list[str] = []
+    original = index_module._index_text
+    monkeypatch.setattr(index_module, "_index_text", lambda rel, data, text: parsed.append(rel) or original(rel, data, text))
+    store = Store.open(tmp_path / "store")
+    cache = StoreIndexCache(store)
+    first = build_index(tmp_path / "repo", ["a.py", "b.py"], cache=cache)
+    (tmp_path / "repo" / "b.py").write_text("def g():\n    return 2\n")
+    second = build_index(tmp_path / "repo", ["a.py", "b.py"], cache=cache)
+    store.close()
+    assert parsed == ["a.py", "b.py", "b.py"]  # a.py did not change: indexed once
+    assert second.modules["a.py"] == first.modules["a.py"]
+    assert second.modules["a.py"].tree.body  # the tree is still there when asked for
+    assert second.modules["b.py"].sha256 != first.modules["b.py"].sha256

@@ -57,36 +57,53 @@ def scan(
     mode), only the entry-point files whose code or call chain changed are
     analysed; the others keep their previous findings (see :mod:`vulnhuntr.incremental`).
     """
-    repository = map_repository(settings)
-    static = run_static(repository)  # seconds even on big repositories: the answer without an LLM, seeds with one
-    notes: list[str] = []
-    if provider is None and settings.llm != "none":
-        provider, notes = _provider_or_static_only(settings)
-    elif provider is None:
-        notes = [STATIC_ONLY_NOTE]
-    if provider is None:
-        report = asyncio.run(_analyse(repository, settings, None, progress, budget_usd, static=static))
-        report.notes.extend(notes)
-        return ScanResult(repository, report)
     incremental = settings.performance.incremental.enabled or since is not None
     store = Store.open(settings.performance.cache.directory) if settings.performance.cache.enabled or incremental else None
-    caching = with_cache(provider, settings, store, refresh=refresh)
-    started = time.time()
     try:
-        run = IncrementalRun.begin(repository, settings, store, model=provider.model, since=since) if incremental else None
-        report = asyncio.run(_analyse(repository, settings, caching, progress, budget_usd, run, static=static))
-        if run is not None:
-            run.finish(report, store)
-        if caching.enabled and store is not None:
-            stats = caching.run_stats(started, price_for(provider.name, provider.model, settings.pricing))
-            store.record_run(stats)
-            report.cache = CacheSummary(
-                stats.hits, stats.misses, stats.saved.input_tokens, stats.saved.output_tokens, stats.saved_usd
-            )
+        repository = map_repository(settings, store)  # unchanged files come from the store's index cache
+        static = run_static(repository)  # seconds even on big repositories: the answer without an LLM, seeds with one
+        notes: list[str] = []
+        if provider is None and settings.llm != "none":
+            provider, notes = _provider_or_static_only(settings)
+        elif provider is None:
+            notes = [STATIC_ONLY_NOTE]
+        if provider is None:
+            report = asyncio.run(_analyse(repository, settings, None, progress, budget_usd, static=static))
+            report.notes.extend(notes)
+            return ScanResult(repository, report)
+        report = _analyse_with_store(repository, settings, provider, store, static, progress, budget_usd, refresh, since)
     finally:
         if store is not None:
             store.close()
     return ScanResult(repository, report)
+
+
+def _analyse_with_store(
+    repository: RepositoryMap,
+    settings: Settings,
+    provider: Provider,
+    store: Store | None,
+    static: StaticResult,
+    progress: Progress | None,
+    budget_usd: float | None,
+    refresh: bool,
+    since: str | None,
+) -> Report:
+    """The LLM analysis with the answer cache and, when asked, the incremental state."""
+    incremental = settings.performance.incremental.enabled or since is not None
+    caching = with_cache(provider, settings, store, refresh=refresh)
+    started = time.time()
+    run = IncrementalRun.begin(repository, settings, store, model=provider.model, since=since) if incremental else None
+    report = asyncio.run(_analyse(repository, settings, caching, progress, budget_usd, run, static=static))
+    if run is not None:
+        run.finish(report, store)
+    if caching.enabled and store is not None:
+        stats = caching.run_stats(started, price_for(provider.name, provider.model, settings.pricing))
+        store.record_run(stats)
+        report.cache = CacheSummary(
+            stats.hits, stats.misses, stats.saved.input_tokens, stats.saved.output_tokens, stats.saved_usd
+        )
+    return report
 
 
 STATIC_ONLY_NOTE = (

@@ -13,12 +13,13 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any, Iterable, Literal, Protocol
 
 from .parse import ParseFailure, parse_source
 from .skipped import SkippedFile
 
 MODULE_SCOPE = "<module>"
+INDEX_VERSION = 1  # bump when what index_file records changes: cached entries of older versions stop matching
 DefinitionKind = Literal["function", "class", "method", "variable"]
 
 
@@ -164,12 +165,33 @@ def read_source(path: Path, max_bytes: int) -> tuple[bytes, str] | str:
     return data, text
 
 
-def index_file(root: Path, relpath: str, max_bytes: int = 2_000_000) -> ModuleIndex | SkippedFile:
-    """Parse one file once and record its definitions, imports and calls."""
+class IndexCache(Protocol):
+    """Where indexes of unchanged files are kept between runs (the store), keyed by content."""
+
+    def get(self, sha256: str, relpath: str) -> dict[str, Any] | None: ...
+
+    def put(self, sha256: str, relpath: str, data: dict[str, Any]) -> None: ...
+
+
+def index_file(
+    root: Path, relpath: str, max_bytes: int = 2_000_000, cache: IndexCache | None = None
+) -> ModuleIndex | SkippedFile:
+    """Parse one file once and record its definitions, imports and calls (or take them from *cache*)."""
     loaded = read_source(root / relpath, max_bytes)
     if isinstance(loaded, str):
         return SkippedFile(relpath, loaded)
     data, text = loaded
+    sha256 = hashlib.sha256(data).hexdigest()
+    cached = cache.get(sha256, relpath) if cache is not None else None
+    if cached is not None:
+        return ModuleIndex.from_dict(cached, text)  # the tree is parsed again only if someone asks for it
+    result = _index_text(relpath, data, text)
+    if cache is not None and isinstance(result, ModuleIndex):
+        cache.put(sha256, relpath, result.to_dict())
+    return result
+
+
+def _index_text(relpath: str, data: bytes, text: str) -> ModuleIndex | SkippedFile:
     try:
         parsed = parse_source(text, relpath)
     except ParseFailure as exc:
@@ -452,11 +474,13 @@ def _shared_prefix(a: str, b: str) -> int:
     return count
 
 
-def build_index(root: Path, files: Iterable[str], max_bytes: int = 2_000_000) -> RepoIndex:
+def build_index(
+    root: Path, files: Iterable[str], max_bytes: int = 2_000_000, cache: IndexCache | None = None
+) -> RepoIndex:
     """Index every file once; problems become :class:`SkippedFile` entries, never exceptions."""
     index = RepoIndex(root=root, modules={})
     for relpath in files:
-        result = index_file(root, relpath, max_bytes)
+        result = index_file(root, relpath, max_bytes, cache)
         if isinstance(result, SkippedFile):
             index.skipped.append(result)
         else:

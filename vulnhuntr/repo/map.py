@@ -14,7 +14,8 @@ from typing import Any
 from ..config import Settings
 from .discover import discover
 from .entrypoints import EntryPoint, find_entry_points
-from .index import RepoIndex, build_index
+from ..store import Store, digest
+from .index import INDEX_VERSION, RepoIndex, build_index
 from .resolve import Resolver
 from .skipped import SkippedFile
 
@@ -48,11 +49,26 @@ class RepositoryMap:
         }
 
 
-def map_repository(settings: Settings) -> RepositoryMap:
+class StoreIndexCache:
+    """Per-file indexes in the persistent store, keyed by content, path and index version."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def get(self, sha256: str, relpath: str) -> dict[str, Any] | None:
+        value = self.store.get_json("index", digest(sha256, relpath, INDEX_VERSION))
+        return value if isinstance(value, dict) else None
+
+    def put(self, sha256: str, relpath: str, data: dict[str, Any]) -> None:
+        self.store.put_json("index", digest(sha256, relpath, INDEX_VERSION), data)
+
+
+def map_repository(settings: Settings, store: Store | None = None) -> RepositoryMap:
     """Discover, index and find entry points under ``settings.root``.
 
     The whole root is indexed even with ``--analyze``, so calls from the analysed
-    files can still be resolved into the rest of the project.
+    files can still be resolved into the rest of the project. With a *store*,
+    unchanged files are not indexed again.
     """
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -65,7 +81,7 @@ def map_repository(settings: Settings) -> RepositoryMap:
     log.info("discovered %d Python files under %s", len(files), found.root)
 
     started = time.perf_counter()
-    index = build_index(found.root, files, settings.max_file_bytes)
+    index = build_index(found.root, files, settings.max_file_bytes, StoreIndexCache(store) if store else None)
     timings["index"] = time.perf_counter() - started
     log.info("indexed %d files, skipped %d", len(index.modules), len(index.skipped))
 
