@@ -109,3 +109,15 @@ def test_cache_commands(tmp_path, monkeypatch, capsys) -> None:
         point_providers_at(fake, monkeypatch)
         run_scan(DJANGO, "ollama", tmp_path, "--cache-dir", str(cache_dir), "--clear-cache")
         assert len(fake.requests) == full_run
+
+
+def test_a_corrupt_store_warns_once_and_the_scan_goes_on(tmp_path, monkeypatch, capsys) -> None:
+    cache_dir = tmp_path / "store"
+    cache_dir.mkdir()
+    (cache_dir / "store.sqlite3").write_bytes(b"this is not a database" * 100)
+    with FakeLLM(ScriptedModel([DJANGO])) as fake:
+        point_providers_at(fake, monkeypatch)
+        code, report = run_scan(DJANGO, "gpt", tmp_path, "--cache-dir", str(cache_dir))
+    assert code == 1 and len(report["findings"]) == 5 and report["complete"] is True
+    err = capsys.readouterr().err
+    assert err.count("cache clear") == 1 and "store.sqlite3" in err
