@@ -40,6 +40,7 @@ DESCRIPTION = """\
 Find remotely exploitable vulnerabilities (LFI, RCE, SSRF, AFO, SQLI, XSS, IDOR) in a
 Python web application: start at its entry points (routes, views, handlers), follow
 the calls across files and ask an LLM whether untrusted input reaches a dangerous sink.
+Without an LLM, a static source-to-sink pass reports the paths it can prove (unconfirmed).
 """
 
 EPILOG = """\
@@ -86,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--llm",
         choices=["claude", "gpt", "ollama", "openai", "none"],
         help="LLM provider: claude (default), gpt/openai (OpenAI or any OpenAI-compatible server), "
-        "ollama, or none (no LLM)",
+        "ollama, or none (static pass only; also what a scan does with no -l and no ANTHROPIC_API_KEY)",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more detail on stderr (-vv for debug)")
     parser.add_argument("--config", metavar="FILE", help="configuration file (default: ROOT/.vulnhuntr.yaml)")
