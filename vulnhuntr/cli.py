@@ -40,7 +40,7 @@ DESCRIPTION = """\
 Find remotely exploitable vulnerabilities (LFI, RCE, SSRF, AFO, SQLI, XSS, IDOR) in a
 Python web application: start at its entry points (routes, views, handlers), follow
 the calls across files and ask an LLM whether untrusted input reaches a dangerous sink.
-Without an LLM, a static source-to-sink pass reports the paths it can prove (unconfirmed).
+Without an LLM, a static source-to-sink pass reports the paths it finds, marked unconfirmed.
 """
 
 EPILOG = """\
