@@ -938,3 +938,23 @@ urlpatterns = [path("p/", views.Page.as_view()), path("u/", views.Upload.as_view
         ("Page.get", "RCE", line(views, "os.system")),  # super().get() then self.render() on the subclass
         ("Upload.post", "AFO", line(views, "os.remove")),  # a sink inside __init__
     }
+
+
+def test_a_known_sanitizer_defined_in_the_scanned_tree_still_sanitizes(scan: Scan) -> None:
+    """Scanning a framework's own source: its safe_join is in the repo, and is still a sanitizer."""
+    files = {
+        "django/__init__.py": "",
+        "django/utils/__init__.py": "",
+        "django/utils/_os.py": "import os\n\ndef safe_join(base, *paths):\n    return os.path.join(base, *paths)\n",
+        "app.py": FLASK_HEAD + (
+            "from django.utils._os import safe_join\n\n"
+            "@app.route('/t')\n"
+            "def template():\n"
+            "    return open(safe_join('/templates', request.args['name'])).read()\n\n"
+            "@app.route('/u')\n"
+            "def unsafe():\n"
+            "    return open(os.path.join('/templates', request.args['name'])).read()\n"
+        ),
+    }
+    result = scan(files)
+    assert {(f.type.value, f.entry_function) for f in result.findings} == {("LFI", "unsafe")}

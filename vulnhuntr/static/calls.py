@@ -150,6 +150,9 @@ def _record_fetch(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFact
 
 
 def _result(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFacts) -> tuple[Value, ObjType | None]:
+    known = _sanitizer_name(ev, callee)
+    if known is not None:  # a known sanitizer is one even when its code is in the scanned tree
+        return _sanitized(SANITIZERS[known], facts), None
     if callee.function is not None:
         summarised = _summarised(ev, node, callee.function, facts)
         if summarised is not None:
@@ -159,6 +162,17 @@ def _result(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFacts) -> 
         return CLEAN, callee.cls
     result_type = External(callee.qualified) if callee.qualified else None
     return _outside(node, callee, facts), result_type
+
+
+def _sanitizer_name(ev: Evaluator, callee: Callee) -> str | None:
+    """The sanitizer table's name for *callee*, also for a repository function (scanning a framework itself)."""
+    if callee.qualified in SANITIZERS:
+        return callee.qualified
+    if callee.function is not None:
+        module = ev.engine.index.modules.get(callee.function.file)
+        name = f"{module.module}.{callee.function.qualname}" if module is not None else None
+        return name if name in SANITIZERS else None
+    return None
 
 
 def _outside(node: ast.Call, callee: Callee, facts: CallFacts) -> Value:

@@ -42,7 +42,7 @@ SANITIZERS: dict[str, Sanitizer] = {
     ),
     **_each(
         "os.path.basename posixpath.basename ntpath.basename werkzeug.utils.safe_join werkzeug.security.safe_join "
-        "flask.safe_join flask.helpers.safe_join",
+        "flask.safe_join flask.helpers.safe_join django.utils._os.safe_join",
         Sanitizer(_PATH),
     ),
     **_each(
