@@ -456,3 +456,26 @@ def test_rendered_reports_are_valid_utf8_with_odd_text(tmp_path: Path) -> None:
     sarif = json.loads(paths[1].read_text(encoding="utf-8"))
     assert odd.analysis in sarif["runs"][0]["results"][0]["message"]["text"]
     assert re.search("emoji", paths[2].read_text(encoding="utf-8"))
+
+
+def test_notes_and_incremental_summary_reach_markdown_and_sarif(sarif_schema: dict) -> None:
+    from vulnhuntr.findings import FileNote, IncrementalSummary
+
+    report = make_report(complete=True)
+    report.notes.append("LLM confirmation is off <b>")
+    report.incremental = IncrementalSummary(
+        mode="since",
+        baseline="the run of abc123",
+        since="origin/main",
+        reused=[FileNote("views.py", "unchanged")],
+        reanalysed=[FileNote("api.py", "helper services.py changed")],
+        removed=[FileNote("old.py", "deleted")],
+    )
+    markdown = render_markdown(report)
+    assert "| Incremental | 1 files reused, 1 re-analysed |" in markdown
+    assert "`api.py`: helper services.py changed" in markdown and "LLM confirmation is off &lt;b&gt;" in markdown
+    sarif = sarif_of(report)
+    jsonschema.Draft4Validator(sarif_schema).validate(sarif)
+    properties = sarif["runs"][0]["properties"]
+    assert properties["incremental"]["reanalysed"] == {"api.py": "helper services.py changed"}
+    assert properties["notes"] == ["LLM confirmation is off <b>"]

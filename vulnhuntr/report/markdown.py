@@ -100,8 +100,26 @@ def _summary(report: Report) -> str:
         ("Estimated cost", _cost(report.cost_usd)),
         ("Complete", "yes" if report.complete else "**no**"),
     ]
+    if report.cache is not None:
+        rows.append(("Answer cache", f"{report.cache.hits} hits, {report.cache.misses} misses"))
+    if report.incremental is not None:
+        summary = report.incremental
+        rows.append(
+            ("Incremental", escape_cell(f"{len(summary.reused)} files reused, {len(summary.reanalysed)} re-analysed"))
+        )
     table = ["| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)]
-    return "## Summary\n\n" + "\n".join(table)
+    return "## Summary\n\n" + "\n".join(table) + _notes(report)
+
+
+def _notes(report: Report) -> str:
+    """Why files were re-analysed or dropped, and plain statements about the run (LLM confirmation off...)."""
+    lines = [f"- {escape_text(note)}" for note in report.notes]
+    if report.incremental is not None:
+        summary = report.incremental
+        for note in summary.reanalysed + summary.not_analysed + summary.removed:
+            lines.append(f"- {inline_code(note.file)}: {escape_text(note.reason)}")
+        lines += [f"- {escape_text(note)}" for note in summary.notes]
+    return "\n\n" + "\n".join(lines) if lines else ""
 
 
 def _cost(cost_usd: float | None) -> str:

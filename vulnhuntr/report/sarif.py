@@ -350,4 +350,20 @@ def _run_properties(report: Report) -> dict[str, Any]:
         "outputTokens": report.usage.output_tokens,
         "cachedInputTokens": report.usage.cached_input_tokens,
         "estimatedCostUsd": report.cost_usd,
+        "stopReason": report.stop_reason,
+        "notes": list(report.notes),
+        "incremental": _incremental(report),
+    }
+
+
+def _incremental(report: Report) -> dict[str, Any] | None:
+    summary = report.incremental
+    if summary is None:
+        return None
+    return {
+        "mode": summary.mode,
+        "since": summary.since,
+        "reused": [n.file for n in summary.reused],
+        "reanalysed": {n.file: n.reason for n in summary.reanalysed},
+        "removed": [n.file for n in summary.removed],
     }
