@@ -107,3 +107,22 @@ def test_a_429_storm_slows_down_instead_of_losing_work(tmp_path, monkeypatch) ->
     assert rejected > 0 and in_flight == 0
     assert code == 1 and report["errors"] == [] and report["complete"] is True
     assert len(report["findings"]) == 5
+
+
+def test_dry_run_with_incremental_plans_only_what_would_be_reanalysed(tmp_path, monkeypatch, capsys) -> None:
+    app = tmp_path / "app"
+    import shutil
+
+    shutil.copytree(FASTAPI, app, ignore=shutil.ignore_patterns("expected.yaml"))
+    base = ["-r", str(app), "-l", "gpt", "--incremental", "--log-file", str(tmp_path / "log")]
+    assert main([*base, "--dry-run"]) == 0
+    assert "Plan: 2 entry-point files" in capsys.readouterr().out
+    with FakeLLM(ScriptedModel([FASTAPI], root=None)) as fake:
+        point_providers_at(fake, monkeypatch)
+        main([*base, "--quiet"])
+    (app / "pages.py").write_text((app / "pages.py").read_text() + "\n# touched\n")
+    capsys.readouterr()
+    assert main([*base, "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "Plan: 1 entry-point files" in out and "re-analyse main.py" in out
+    assert "1 entry-point files would be reused" in out

@@ -28,6 +28,7 @@ from .logs import configure_logging
 from .report import write_reports
 from .report.console import print_report
 from .repo.map import RepositoryMap, map_repository
+from .incremental import IncrementalRun
 from .scan import ScanResult, scan
 from .store import Store
 
@@ -216,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.list_entrypoints:
             return list_entry_points(settings, json_output=bool(args.format and "json" in args.format), err=err)
         if args.dry_run:
-            return dry_run(settings, Console(highlight=False))
+            return dry_run(settings, Console(highlight=False), since=args.since)
         if args.clear_cache:
             clear_cache(settings, err)
         result = scan(
@@ -266,12 +267,28 @@ def clear_cache(settings: Settings, err: Console) -> None:
         store.close()
 
 
-def dry_run(settings: Settings, console: Console) -> int:
-    """The plan of a scan and its cost range; no provider is created, so no key is needed."""
-    repository = map_repository(settings)
+def dry_run(settings: Settings, console: Console, since: str | None = None) -> int:
+    """The plan of a scan and its cost range; no provider is created, so no key is needed.
+
+    With ``--incremental`` or ``--since``, only the files that would be re-analysed are planned.
+    """
     model = model_name(settings)
     price = price_for(provider_family(settings.llm), model, settings.pricing) if model else None
-    plan = make_plan(repository, settings, price)
+    incremental = settings.performance.incremental.enabled or since is not None
+    store = Store.open(settings.performance.cache.directory) if incremental else None
+    try:
+        repository = map_repository(settings, store)
+        only = None
+        if incremental:
+            run = IncrementalRun.begin(repository, settings, store, model=model, since=since)
+            only = run.plan.to_analyse
+            for note in run.summary().reanalysed:
+                console.print(Text(f"re-analyse {note.file}: {note.reason}"))
+            console.print(Text(f"{len(run.plan.reused)} entry-point files would be reused from {run.baseline}"))
+    finally:
+        if store is not None:
+            store.close()
+    plan = make_plan(repository, settings, price, only=only)
     table = Table(title=f"Plan: {len(plan.files)} entry-point files, model {model or '(none)'}")
     for column in ("file", "entry points", "code tokens"):
         table.add_column(column)

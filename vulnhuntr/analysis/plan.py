@@ -10,6 +10,7 @@ with each round.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from ..config import ModelPrice, Settings
@@ -40,8 +41,13 @@ class Plan:
     high: Estimate
 
 
-def make_plan(repository: RepositoryMap, settings: Settings, price: ModelPrice | None) -> Plan:
+def make_plan(
+    repository: RepositoryMap, settings: Settings, price: ModelPrice | None, only: Collection[str] | None = None
+) -> Plan:
+    """The plan for every entry-point file, or for *only* these (an incremental run's re-analysis)."""
     targets = targets_by_file(repository)
+    if only is not None:
+        targets = {f: e for f, e in targets.items() if f in only}
     system = len(prompts.system_prompt("x" * 600)) // 4
     files = [(f, len(e), repository.index.modules[f].source.__len__() // 4) for f, e in sorted(targets.items())]
     rounds = settings.analysis.max_rounds
