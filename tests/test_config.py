@@ -337,3 +337,14 @@ def test_verbosity_capped(root: Path) -> None:
     assert load(root, verbosity=5).verbosity == 2
     with pytest.raises(ConfigError, match="verbosity"):
         load(root, verbosity=-1)
+
+
+def test_the_readme_configuration_example_is_valid(tmp_path: Path) -> None:
+    """The YAML users copy from the README must load as it is."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Configuration", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / ".vulnhuntr.yaml").write_text(example, encoding="utf-8")
+    settings = load_settings({"root": str(tmp_path)}, environ={})
+    assert settings.performance.parallel.workers == 8
+    assert settings.rate_limits.claude.requests_per_minute == 50
