@@ -172,3 +172,17 @@ def test_server_without_json_schema_falls_back(tmp_path, monkeypatch) -> None:
     first_fallback = formats.index("json_object")
     assert "json_schema" not in formats[first_fallback:]  # rejected, then remembered
     assert "json_object" in formats
+
+
+def test_server_answering_500_to_json_schema_falls_back(tmp_path, monkeypatch) -> None:
+    """llama.cpp's bundled server rejects response_format json_schema with HTTP 500."""
+
+    def wants_schema(request) -> bool:
+        return request.body.get("response_format", {}).get("type") == "json_schema"
+
+    with FakeLLM(ScriptedModel([DJANGO])) as fake:
+        rule = fake.on(when=wants_schema).reply_error(500, "Unsupported response_format type: json_schema")
+        point_providers_at(fake, monkeypatch)
+        code, report = run_scan(DJANGO, "gpt", tmp_path, "--workers", "1")
+    assert rule.hits == 1  # rejected once, then json_object for every call
+    assert code == 1 and report["errors"] == [] and findings(report) == ALL_DJANGO

@@ -47,14 +47,12 @@ class OpenAIProvider:
             mode = _MODES[self._mode] if request.schema is not None else "plain"
             try:
                 completion = await self._client.chat.completions.create(**self._arguments(request, mode))
-            except openai.BadRequestError as exc:
+            except openai.APIStatusError as exc:
                 if mode != "plain" and _rejects_format(exc):
                     # this server does not support the mode: fall back and remember (concurrent
                     # calls may fail on the same mode; each moves on to the next one only)
                     self._mode = max(self._mode, _MODES.index(mode) + 1)
                     continue
-                raise self._status_error(exc) from exc
-            except openai.APIStatusError as exc:
                 raise self._status_error(exc) from exc
             except openai.APITimeoutError as exc:
                 raise TransientProviderError(f"OpenAI call timed out ({self.where})") from exc
@@ -100,7 +98,10 @@ class OpenAIProvider:
         await self._client.close()
 
 
-def _rejects_format(exc: openai.BadRequestError) -> bool:
+def _rejects_format(exc: openai.APIStatusError) -> bool:
+    """A 400 (most servers) or a 500 (llama.cpp's server) that blames the structured-output mode."""
+    if exc.status_code not in (400, 422, 500):
+        return False
     text = _detail(exc).lower()
     return "response_format" in text or "json_schema" in text or "json schema" in text
 
