@@ -186,3 +186,19 @@ def test_server_answering_500_to_json_schema_falls_back(tmp_path, monkeypatch) -
         code, report = run_scan(DJANGO, "gpt", tmp_path, "--workers", "1")
     assert rule.hits == 1  # rejected once, then json_object for every call
     assert code == 1 and report["errors"] == [] and findings(report) == ALL_DJANGO
+
+
+def test_claude_model_refusing_forced_tool_use_gets_structured_output(tmp_path, monkeypatch) -> None:
+    """Models that always think reject tool_choice forcing a tool: fall back to output_config's JSON schema."""
+
+    def forces_tool(request) -> bool:
+        return request.body.get("tool_choice", {}).get("type") == "tool"
+
+    with FakeLLM(ScriptedModel([DJANGO])) as fake:
+        rule = fake.on(when=forces_tool).reply_error(400, "Thinking may not be enabled when tool_choice forces tool use.")
+        point_providers_at(fake, monkeypatch)
+        code, report = run_scan(DJANGO, "claude", tmp_path, "--workers", "1")
+        formats = [r.body.get("output_config", {}).get("format", {}).get("type") for r in fake.requests]
+    assert rule.hits == 1
+    assert code == 1 and report["errors"] == [] and findings(report) == ALL_DJANGO
+    assert formats.count("json_schema") == len(formats) - 2  # all but the README call and the refused one

@@ -14,6 +14,7 @@ from .base import LLMRequest, LLMResponse, Message
 from .status import error_for_status
 
 DEFAULT_MODEL = "claude-sonnet-5"
+THINKING_HEADROOM = 4  # max_tokens multiplier when thinking may spend output tokens before the answer
 KEY_VARIABLE = "ANTHROPIC_API_KEY"
 
 
@@ -22,8 +23,10 @@ class ClaudeProvider:
 
     The system prompt is sent as one text block marked ``cache_control`` so the
     stable instructions are cached by Anthropic across calls; structured answers
-    come back as the input of a tool the model is forced to call. Current models
-    take no sampling parameters (the SDK has no ``temperature``), so none is sent.
+    come back as the input of a tool the model is forced to call. A model that
+    refuses forced tool use (one that always thinks) gets structured outputs
+    (``output_config`` with the JSON schema) instead, remembered for the run.
+    Current models take no sampling parameters (the SDK has no ``temperature``).
     """
 
     name = "claude"
@@ -39,36 +42,26 @@ class ClaudeProvider:
         self.model = model or DEFAULT_MODEL
         self.where = base_url or "https://api.anthropic.com"
         self._client = anthropic.AsyncAnthropic(api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout)
+        self._json_output = False  # set once a model refuses forced tool use (models that always think)
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
-        arguments: dict[str, Any] = {
-            "model": self.model,
-            "max_tokens": request.max_tokens,
-            "system": [{"type": "text", "text": request.system, "cache_control": {"type": "ephemeral"}}],
-            "messages": [_message(m) for m in request.messages],
-        }
-        if request.schema is not None:
-            arguments["tools"] = [
-                {
-                    "name": request.schema_name,
-                    "description": "Submit your answer in this exact structure.",
-                    "input_schema": request.schema,
-                }
-            ]
-            arguments["tool_choice"] = {"type": "tool", "name": request.schema_name}
-        try:
-            message = await self._client.messages.create(**arguments)
-        except anthropic.APIStatusError as exc:
-            raise error_for_status(
-                exc.status_code, _detail(exc), exc.response.headers, provider="Claude", where=self.where,
-                key_variable=KEY_VARIABLE,
-            ) from exc
-        except anthropic.APITimeoutError as exc:
-            raise TransientProviderError(f"Claude call timed out ({self.where})") from exc
-        except anthropic.APIConnectionError as exc:
-            raise ProviderConfigError(f"cannot reach Claude at {self.where}: {exc}") from exc
-        except anthropic.AnthropicError as exc:
-            raise ProviderError(f"Claude call failed: {exc}") from exc
+        while True:
+            try:
+                message = await self._client.messages.create(**self._arguments(request))
+                break
+            except anthropic.BadRequestError as exc:
+                if request.schema is not None and not self._json_output and _rejects_forced_tool(exc):
+                    self._json_output = True  # a model that always thinks: ask for a JSON answer instead
+                    continue
+                raise self._status_error(exc) from exc
+            except anthropic.APIStatusError as exc:
+                raise self._status_error(exc) from exc
+            except anthropic.APITimeoutError as exc:
+                raise TransientProviderError(f"Claude call timed out ({self.where})") from exc
+            except anthropic.APIConnectionError as exc:
+                raise ProviderConfigError(f"cannot reach Claude at {self.where}: {exc}") from exc
+            except anthropic.AnthropicError as exc:
+                raise ProviderError(f"Claude call failed: {exc}") from exc
         return LLMResponse(
             text=_answer_text(message.content),
             usage=_usage(message.usage),
@@ -76,8 +69,39 @@ class ClaudeProvider:
             model=message.model,
         )
 
+    def _arguments(self, request: LLMRequest) -> dict[str, Any]:
+        arguments: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": request.max_tokens,
+            "system": [{"type": "text", "text": request.system, "cache_control": {"type": "ephemeral"}}],
+            "messages": [_message(m) for m in request.messages],
+        }
+        if request.schema is None:
+            return arguments
+        if self._json_output:  # structured outputs: compatible with thinking, which counts toward max_tokens
+            arguments["output_config"] = {"format": {"type": "json_schema", "schema": request.schema}}
+            arguments["max_tokens"] = request.max_tokens * THINKING_HEADROOM
+            return arguments
+        arguments["tools"] = [
+            {"name": request.schema_name, "description": "Submit your answer in this exact structure.",
+             "input_schema": request.schema}
+        ]
+        arguments["tool_choice"] = {"type": "tool", "name": request.schema_name}
+        return arguments
+
+    def _status_error(self, exc: anthropic.APIStatusError) -> ProviderError:
+        return error_for_status(
+            exc.status_code, _detail(exc), exc.response.headers, provider="Claude", where=self.where,
+            key_variable=KEY_VARIABLE,
+        )
+
     async def aclose(self) -> None:
         await self._client.close()
+
+
+def _rejects_forced_tool(exc: anthropic.BadRequestError) -> bool:
+    text = _detail(exc).lower()
+    return "tool_choice" in text or "forced tool" in text or ("thinking" in text and "tool" in text)
 
 
 def _message(message: Message) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from .status import error_for_status
 DEFAULT_MODEL = "gpt-5.2"
 KEY_VARIABLE = "OPENAI_API_KEY"
 _MODES = ("json_schema", "json_object", "plain")
+REASONING_HEADROOM = 4  # reasoning tokens count toward the cap before the answer does
 
 
 class OpenAIProvider:
@@ -71,8 +72,8 @@ class OpenAIProvider:
             "messages": [{"role": "system", "content": system}]
             + [{"role": m.role, "content": m.content} for m in request.messages],
         }
-        if self._official:  # reasoning models take max_completion_tokens and only the default temperature
-            arguments["max_completion_tokens"] = request.max_tokens
+        if self._official:  # reasoning models: max_completion_tokens covers reasoning too; default temperature only
+            arguments["max_completion_tokens"] = request.max_tokens * REASONING_HEADROOM
         else:
             arguments["max_tokens"] = request.max_tokens
             arguments["temperature"] = request.temperature
