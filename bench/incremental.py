@@ -13,40 +13,19 @@ Every run passes ``--no-cache`` so the answer cache cannot hide the difference.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
-import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from repo_model import EXAMPLES, generate  # noqa: E402
+from harness import finding_keys, run_cli, scripted_model  # noqa: E402
+from repo_model import generate  # noqa: E402
 
-from vulnhuntr.cli import main as cli_main  # noqa: E402
 from vulnhuntr.testing.fake_llm import FakeLLM  # noqa: E402
-from vulnhuntr.testing.scripted_model import ScriptedModel  # noqa: E402
 
 CHANGED = "app_0000_flask_notes/render.py"
 """The one file edited between the runs: a helper two of flask_notes' routes call into."""
-
-
-def run(root: Path, fake: FakeLLM, tmp: Path, label: str, *extra: str) -> tuple[int, float, dict]:
-    report = tmp / f"{label}.json"
-    argv = ["-r", str(root), "-l", "gpt", "--quiet", "--no-cache", "--cache-dir", str(tmp / "store"),
-            "--format", "json", "-o", str(report), "--log-file", str(tmp / "log.jsonl"), *extra]
-    before = len(fake.requests)
-    with open(tmp / f"{label}.out", "w") as sink, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-        started = time.perf_counter()
-        cli_main(argv)
-        wall = time.perf_counter() - started
-    return len(fake.requests) - before, wall, json.loads(report.read_text())
-
-
-def findings(report: dict) -> list:
-    return sorted((f["type"], f["file"], f["start_line"], f["entry_function"]) for f in report["findings"])
 
 
 def main() -> int:
@@ -56,34 +35,32 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="vulnhuntr-incremental-bench-") as name:
         tmp = Path(name)
-        apps = sorted(p for p in EXAMPLES.iterdir() if (p / "expected.yaml").exists())
         root = generate(tmp / "repo", args.copies)
-        model = ScriptedModel(sorted(p for p in root.iterdir() if p.is_dir()), root=root, expected_from=apps)
         files = sum(1 for _ in root.rglob("*.py"))
         print(f"command: python bench/incremental.py {' '.join(sys.argv[1:])}".rstrip())
         print(f"repository: {args.copies} copies of each example app ({files} Python files); fake LLM latency "
               f"{args.latency} s + 0.001 s/output token; provider gpt; workers 8; --no-cache on every run")
-        with FakeLLM(model, latency=args.latency, latency_per_output_token=0.001) as fake:
-            os.environ["OPENAI_API_KEY"] = "bench"
-            os.environ["OPENAI_BASE_URL"] = fake.openai_base_url
-            first = run(root, fake, tmp, "first", "--incremental")
+        store = ("--no-cache", "--cache-dir", str(tmp / "store"))
+        with FakeLLM(scripted_model(root), latency=args.latency, latency_per_output_token=0.001) as fake:
+            first = run_cli(fake, root, tmp, "first", *store, "--incremental")
             with (root / CHANGED).open("a", encoding="utf-8") as handle:
                 handle.write("\n\ndef footer():\n    return '<footer/>'\n")
-            full = run(root, fake, tmp, "full")
-            incremental = run(root, fake, tmp, "incremental", "--incremental")
+            full = run_cli(fake, root, tmp, "full", *store)
+            incremental = run_cli(fake, root, tmp, "incremental", *store, "--incremental")
         print(f"\nchanged: {CHANGED} (a function appended)")
         print(f"\n{'run':>22}  {'LLM calls':>9}  {'wall s':>7}  {'files analysed':>14}  {'reused':>6}  findings")
         rows = (("first (records state)", first), ("full re-scan", full), ("incremental", incremental))
-        for label, (calls, wall, report) in rows:
-            summary = report.get("incremental") or {}
+        for label, run in rows:
+            summary = run.report.get("incremental") or {}
             analysed = len(summary["reanalysed"]) if summary else "all"
             reused = len(summary.get("reused", []))
-            print(f"{label:>22}  {calls:>9}  {wall:>7.2f}  {analysed!s:>14}  {reused:>6}  {len(report['findings'])}")
-        reasons = "; ".join(f"{n['file']}: {n['reason']}" for n in incremental[2]["incremental"]["reanalysed"])
+            print(f"{label:>22}  {run.calls:>9}  {run.wall:>7.2f}  {analysed!s:>14}  {reused:>6}  "
+                  f"{len(run.report['findings'])}")
+        reasons = "; ".join(f"{n['file']}: {n['reason']}" for n in incremental.report["incremental"]["reanalysed"])
         print(f"\nre-analysed: {reasons}")
-        print(f"incremental vs full: calls {incremental[0]}/{full[0]}, wall time {incremental[1] / full[1]:.3f}x "
-              f"({full[1] / incremental[1]:.0f}x faster); findings identical: "
-              f"{findings(incremental[2]) == findings(full[2])}")
+        print(f"incremental vs full: calls {incremental.calls}/{full.calls}, "
+              f"wall time {incremental.wall / full.wall:.3f}x ({full.wall / incremental.wall:.0f}x faster); "
+              f"findings identical: {finding_keys(incremental.report) == finding_keys(full.report)}")
     return 0
 
 

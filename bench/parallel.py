@@ -19,10 +19,7 @@ finish faster than the critical path, nor than simulated seconds / workers.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
 import os
-import re
 import shlex
 import sys
 import tempfile
@@ -33,16 +30,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from harness import FindingKey, cli_args, finding_keys, run_cli, scripted_model  # noqa: E402
 from repo_model import EXAMPLES, generate  # noqa: E402
 
-from vulnhuntr.cli import main as cli_main  # noqa: E402
 from vulnhuntr.testing.fake_llm import FakeLLM, FakeRequest, simulated_seconds  # noqa: E402
-from vulnhuntr.testing.scripted_model import ScriptedModel  # noqa: E402
-
-_FILE = re.compile(r'<file path="([^"]+)">')
-_FOCUS = re.compile(r"Focus: ([A-Z]+) only\.")
-
-FindingKey = tuple[str, str, int, str]
+from vulnhuntr.testing.scripted_model import FILE_TAG, FOCUS, ScriptedModel  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -92,10 +84,10 @@ def critical_path(requests: list[FakeRequest]) -> float:
         if "<readme>" in request.prompt:
             readme += simulated_seconds(request)
             continue
-        file = _FILE.search(request.prompt)
+        file = FILE_TAG.search(request.prompt)
         if file is None:
             continue
-        focus = _FOCUS.search(request.prompt)
+        focus = FOCUS.search(request.prompt)
         if focus is None:
             initial[file.group(1)] += simulated_seconds(request)
         else:
@@ -110,7 +102,7 @@ def critical_path(requests: list[FakeRequest]) -> float:
 def independent_chains(requests: list[FakeRequest]) -> int:
     """How many (file, type) chains the scan ran: the parallelism the work offers."""
     return len({(f.group(1), t.group(1)) for r in requests
-                if (f := _FILE.search(r.prompt)) and (t := _FOCUS.search(r.prompt))})
+                if (f := FILE_TAG.search(r.prompt)) and (t := FOCUS.search(r.prompt))})
 
 
 # ----------------------------------------------------------------------------- one scan
@@ -121,35 +113,20 @@ def scan_once(root: Path, model: ScriptedModel, workers: int, latency: Latency, 
     fake = FakeLLM(model, latency=latency.base, latency_per_input_token=latency.per_in,
                    latency_per_output_token=latency.per_out, concurrency_limit=latency.limit,
                    retry_after=latency.retry_after)
-    report_path = tmp / f"{label}-w{workers}.json"
-    console = tmp / f"{label}-w{workers}.out"
-    argv = cli_args(root, workers, report_path, tmp / f"{label}-w{workers}.jsonl")
     with fake:
-        os.environ["OPENAI_BASE_URL"] = fake.openai_base_url
-        with open(console, "w", encoding="utf-8") as sink, contextlib.redirect_stdout(sink), \
-                contextlib.redirect_stderr(sink):
-            started = time.perf_counter()
-            code = cli_main(argv)
-            wall = time.perf_counter() - started
-        requests = fake.requests
+        run = run_cli(fake, root, tmp, f"{label}-w{workers}", "--workers", str(workers), "--no-cache")
         rejected, peak = fake.rejected_429, fake.max_concurrency
-    report = json.loads(report_path.read_text()) if report_path.exists() else {}
-    if code not in (0, 1):
-        sys.stderr.write(f"{label} workers={workers} exited {code}:\n{console.read_text()[-2000:]}\n")
+    if run.code not in (0, 1):
+        sys.stderr.write(f"{label} workers={workers} exited {run.code}:\n{run.output.read_text()[-2000:]}\n")
+    requests = run.requests
     return Run(
-        repo=label, workers=workers, exit_code=code, wall=wall, calls=len(requests),
+        repo=label, workers=workers, exit_code=run.code, wall=run.wall, calls=run.calls,
         input_tokens=sum(r.input_tokens for r in requests), output_tokens=sum(r.output_tokens for r in requests),
         simulated=sum(simulated_seconds(r) for r in requests), critical=critical_path(requests),
         rejected_429=rejected, max_in_flight=peak, chains=independent_chains(requests),
-        findings=[(f["type"], f["file"], f["start_line"], f["entry_function"]) for f in report.get("findings", [])],
-        errors=[f"{e.get('file')}: {e.get('reason')}" for e in report.get("errors", [])],
+        findings=finding_keys(run.report),
+        errors=[f"{e.get('file')}: {e.get('reason')}" for e in run.report.get("errors", [])],
     )
-
-
-def cli_args(root: Path, workers: int, report: Path, log: Path) -> list[str]:
-    """The vulnhuntr command line of one run."""
-    return ["-r", str(root), "-l", "gpt", "--workers", str(workers), "--format", "json", "-o", str(report),
-            "--log-file", str(log), "--quiet", "--no-cache"]
 
 
 # ----------------------------------------------------------------------------- output
@@ -161,8 +138,8 @@ def header(args: argparse.Namespace, latency: Latency) -> None:
     print(f"fake LLM: latency {latency.base} s + {latency.per_in} s/input token + {latency.per_out} s/output token; "
           f"concurrency limit {latency.limit} (429, retry-after {latency.retry_after} s)")
     print(f"repositories: examples/ (3 apps) and {args.copies} copies of each app; workers {args.workers}")
-    print("each scan: vulnhuntr " + " ".join(cli_args(Path("<root>"), 0, Path("<tmp>.json"), Path("<tmp>.jsonl")))
-          .replace("--workers 0", "--workers N") + "  (in-process, OPENAI_BASE_URL=<fake>/v1)")
+    argv = cli_args("<root>", "<tmp>.json", "<tmp>.jsonl", "--workers", "N", "--no-cache")
+    print("each scan: vulnhuntr " + " ".join(argv) + "  (in-process, OPENAI_BASE_URL=<fake>/v1)")
     print()
 
 
@@ -224,20 +201,13 @@ def parse_args() -> argparse.Namespace:
 
 def repositories(tmp: Path, copies: int) -> list[tuple[str, Path, ScriptedModel]]:
     """examples/ as one root, and a generated repository of copies, each with its scripted model."""
-    apps = sorted(p for p in EXAMPLES.iterdir() if (p / "expected.yaml").exists())
     large = generate(tmp / "repo", copies)
-    copies_dirs = sorted(p for p in large.iterdir() if p.is_dir())
-    return [
-        ("examples", EXAMPLES, ScriptedModel(apps, root=EXAMPLES)),
-        (f"copies{copies}", large, ScriptedModel(copies_dirs, root=large, expected_from=apps)),
-    ]
+    return [("examples", EXAMPLES, scripted_model(EXAMPLES)), (f"copies{copies}", large, scripted_model(large))]
 
 
 def main() -> int:
     args = parse_args()
     latency = Latency(args.latency, args.per_in, args.per_out, args.limit, args.retry_after)
-    os.environ["OPENAI_API_KEY"] = "sk-bench-0000"
-    os.environ.pop("OPENAI_MODEL", None)
     header(args, latency)
     runs: list[Run] = []
     started = time.perf_counter()

@@ -14,12 +14,8 @@ type ("Focus: T"). Pruning must cut tokens and calls without lowering recall.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
-import os
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,11 +23,10 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from harness import run_cli, scripted_model  # noqa: E402
 from repo_model import EXAMPLES, generate  # noqa: E402
 
-from vulnhuntr.cli import main as cli_main  # noqa: E402
 from vulnhuntr.testing.fake_llm import FakeLLM, FakeRequest  # noqa: E402
-from vulnhuntr.testing.scripted_model import ScriptedModel  # noqa: E402
 
 APPS = ("flask_notes", "fastapi_files", "django_shop")
 
@@ -70,27 +65,14 @@ def recall(expected: list[Expected], requests: list[FakeRequest]) -> float:
     return seen / len(expected) if expected else 1.0
 
 
-def scan(root: Path, model: ScriptedModel, tmp: Path, label: str, *extra: str) -> tuple[list[FakeRequest], dict, float]:
-    report = tmp / f"{label}.json"
-    argv = ["-r", str(root), "-l", "gpt", "--quiet", "--no-cache", "--format", "json", "-o", str(report),
-            "--log-file", str(tmp / "log.jsonl"), *extra]
-    with FakeLLM(model) as fake:
-        os.environ["OPENAI_API_KEY"] = "bench"
-        os.environ["OPENAI_BASE_URL"] = fake.openai_base_url
-        with open(tmp / f"{label}.out", "w") as sink, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-            started = time.perf_counter()
-            cli_main(argv)
-            wall = time.perf_counter() - started
-        requests = fake.requests
-    return requests, json.loads(report.read_text()), wall
-
-
-def measure(label: str, root: Path, model: ScriptedModel, expected: list[Expected], tmp: Path) -> None:
+def measure(label: str, root: Path, expected: list[Expected], tmp: Path) -> None:
+    model = scripted_model(root)
     rows = []
     for mode, extra in (("pruned", ()), ("whole files", ("--no-prune",))):
-        requests, report, wall = scan(root, model, tmp, f"{label}-{mode.replace(' ', '-')}", *extra)
-        tokens = sum(r.input_tokens for r in requests)
-        rows.append((mode, len(requests), tokens, recall(expected, requests), len(report["findings"]), wall))
+        with FakeLLM(model) as fake:
+            run = run_cli(fake, root, tmp, f"{label}-{mode.replace(' ', '-')}", "--no-cache", *extra)
+        tokens = sum(r.input_tokens for r in run.requests)
+        rows.append((mode, run.calls, tokens, recall(expected, run.requests), len(run.report["findings"]), run.wall))
     for mode, calls, tokens, share, findings, wall in rows:
         print(f"{label:>10}  {mode:>11}  {calls:>5}  {tokens:>10,}  {share:>7.0%}  {findings:>8}  {wall:>6.2f}")
     (_, calls_p, tokens_p, *_), (_, calls_w, tokens_w, *_) = rows
@@ -106,13 +88,10 @@ def main() -> int:
     print(f"{'repo':>10}  {'mode':>11}  {'calls':>5}  {'in tokens':>10}  {'recall':>7}  {'findings':>8}  {'wall s':>6}")
     with tempfile.TemporaryDirectory(prefix="vulnhuntr-pruning-bench-") as name:
         tmp = Path(name)
-        apps = [EXAMPLES / app for app in APPS]
-        measure("examples", EXAMPLES, ScriptedModel(apps, root=EXAMPLES), expected_lines(EXAMPLES, {a: a for a in APPS}), tmp)
+        measure("examples", EXAMPLES, expected_lines(EXAMPLES, {a: a for a in APPS}), tmp)
         root = generate(tmp / "repo", args.copies)
-        folders = sorted(p for p in root.iterdir() if p.is_dir())
-        copies = {f.name: f.name.split("_", 2)[2] for f in folders}
-        model = ScriptedModel(folders, root=root, expected_from=apps)
-        measure(f"copies{args.copies}", root, model, expected_lines(root, copies), tmp)
+        copies = {f.name: f.name.split("_", 2)[2] for f in sorted(root.iterdir()) if f.is_dir()}
+        measure(f"copies{args.copies}", root, expected_lines(root, copies), tmp)
     return 0
 
 

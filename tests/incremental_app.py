@@ -8,9 +8,9 @@ tells :class:`~vulnhuntr.testing.scripted_model.ScriptedModel` the answers.
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from vulnhuntr.cli import main
-from vulnhuntr.testing import FakeLLM
-from vulnhuntr.testing.scripted_model import ScriptedModel
+from vulnhuntr.testing import FakeLLM, FakeRequest, Reply
+from vulnhuntr.testing.scripted_model import FILE_TAG, ScriptedModel
 
 # name: (vulnerability type, CWE, route function, helper function, helper body, sink text)
 ROUTES: dict[str, tuple[str, int, str, str, str, str]] = {
@@ -76,7 +76,7 @@ ROUTE_SOURCE = """\
         return {helper}(request.args.get("value", ""))
     """
 
-_FILE = re.compile(r'<file path="([^"]+)">')
+ALL_ROUTES = {f"routes/{name}.py" for name in ROUTES}
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -135,12 +135,11 @@ def touch_helper(root: Path, name: str) -> None:
 class Run:
     """One CLI run against a fresh fake LLM: exit code, JSON report, and what the model was asked."""
 
-    def __init__(self, code: int, report: dict[str, Any], fake: FakeLLM, stderr: str = "") -> None:
+    def __init__(self, code: int, report: dict[str, Any], fake: FakeLLM) -> None:
         self.code = code
         self.report = report
         self.calls = len(fake.requests)
-        self.files = {m.group(1) for r in fake.requests for m in [_FILE.search(r.prompt)] if m}
-        self.stderr = stderr
+        self.files = {m.group(1) for r in fake.requests for m in [FILE_TAG.search(r.prompt)] if m}
 
     @property
     def entry_files(self) -> set[str]:
@@ -154,11 +153,20 @@ class Run:
         return {note["file"]: note["reason"] for note in self.incremental[group]}
 
 
-def scan_app(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *extra: str, app: Path | None = None) -> Run:
-    """Scan *root* with ``-l gpt --no-cache`` (the answer cache must not hide re-analysis)."""
+def scan_app(
+    root: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *extra: str,
+    responder: Callable[[FakeRequest], Reply] | None = None,
+) -> Run:
+    """Scan *root* with ``-l gpt --no-cache`` (the answer cache must not hide re-analysis).
+
+    The fake model answers from the app's expected.yaml unless *responder* is given.
+    """
     output = tmp_path / "report.json"
     output.unlink(missing_ok=True)
-    with FakeLLM(ScriptedModel([app or root])) as fake:
+    with FakeLLM(responder or ScriptedModel([root])) as fake:
         monkeypatch.setenv("OPENAI_API_KEY", "sk-test-key-0000000000")
         monkeypatch.setenv("OPENAI_BASE_URL", fake.openai_base_url)
         monkeypatch.delenv("OPENAI_MODEL", raising=False)

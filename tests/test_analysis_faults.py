@@ -166,7 +166,9 @@ def test_rejected_credentials_are_a_usage_error(tmp_path, monkeypatch, capsys) -
 def test_server_without_json_schema_falls_back(tmp_path, monkeypatch) -> None:
     with FakeLLM(ScriptedModel([DJANGO]), reject_json_schema=True) as fake:
         point_providers_at(fake, monkeypatch)
-        code, report = run_scan(DJANGO, "gpt", tmp_path)
+        # one call at a time: with several in flight, a json_schema call sent before the rejection
+        # came back may reach the server after the first fallback, and the order below would race
+        code, report = run_scan(DJANGO, "gpt", tmp_path, "--workers", "1")
         formats = [r.body.get("response_format", {}).get("type") for r in fake.requests]
     assert code == 1 and findings(report) == ALL_DJANGO
     first_fallback = formats.index("json_object")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from vulnhuntr.analysis.context import ContextBuilder, count_tokens, prune
+from vulnhuntr.analysis.context import ContextBuilder, prune
+from vulnhuntr.llm.base import approx_tokens
 from vulnhuntr.config import PruningSettings
 from vulnhuntr.repo.entrypoints import find_entry_points
 from vulnhuntr.repo.resolve import Resolver
@@ -84,7 +85,7 @@ def test_prune_keeps_entry_points_and_module_code_and_names_what_it_left_out(mak
     assert "class Admin:" in code and "    # ... " in code and "def Admin.a" in code  # class header kept
     assert "total += 29" not in code
     assert view.omitted == ("def export_csv", "def _fmt", "def Admin.a")
-    assert count_tokens(code) < count_tokens(builder.index.modules["app.py"].source) / 2
+    assert approx_tokens(code) < approx_tokens(builder.index.modules["app.py"].source) / 2
 
 
 def test_callees_are_resolved_across_files_nearest_first(make_index) -> None:
@@ -105,7 +106,7 @@ def test_budget_drops_the_farthest_definitions(make_index) -> None:
     builder, entries = builder_for(make_index)
     [view] = builder.views("app.py", entries, reserved_tokens=0)
     symbols = builder.callees(view)
-    builder.prompt_budget = 100 + sum(count_tokens(s.source) + 30 for s in symbols[:2])
+    builder.prompt_budget = 100 + sum(approx_tokens(s.source) + 30 for s in symbols[:2])
     kept, dropped = builder.fit(symbols, used_tokens=100)
     assert [s.qualname for s in kept] == ["Store.read", "clean"]
     assert [s.qualname for s in dropped] == ["read_file"]

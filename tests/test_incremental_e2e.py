@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
-from incremental_app import ROUTES, build_app, commit, git, git_identity, scan_app, touch_helper  # noqa: F401
+from incremental_app import ALL_ROUTES, Run, build_app, commit, git, git_identity, scan_app, touch_helper  # noqa: F401
 
-from vulnhuntr.cli import main
 from vulnhuntr.config import load_settings
 from vulnhuntr.scan import scan
 from vulnhuntr.testing import FakeLLM, Reply
 from vulnhuntr.testing.scripted_model import ScriptedModel
 
-ALL_ROUTES = {f"routes/{name}.py" for name in ROUTES}
+
+def scan_after_commit(tmp_path, monkeypatch, message: str, *git_change: str) -> tuple[Path, Run]:
+    """A first ``--incremental`` run, one git change committed, and the ``--incremental`` run after it."""
+    root = build_app(tmp_path / "repo")
+    scan_app(root, tmp_path, monkeypatch, "--incremental")
+    git(root, *git_change)
+    commit(root, message)
+    return root, scan_app(root, tmp_path, monkeypatch, "--incremental")
 
 
 def test_changing_one_helper_reanalyses_only_its_route(tmp_path, monkeypatch) -> None:
@@ -46,11 +53,7 @@ def test_min_confidence_applies_to_reused_findings(tmp_path, monkeypatch) -> Non
 
 
 def test_deleted_entry_point_takes_its_findings_along(tmp_path, monkeypatch) -> None:
-    root = build_app(tmp_path / "repo")
-    scan_app(root, tmp_path, monkeypatch, "--incremental")
-    git(root, "rm", "-q", "routes/proxy.py")
-    commit(root, "drop the proxy")
-    after = scan_app(root, tmp_path, monkeypatch, "--incremental")
+    _root, after = scan_after_commit(tmp_path, monkeypatch, "drop the proxy", "rm", "-q", "routes/proxy.py")
     assert after.calls == 0
     assert after.entry_files == ALL_ROUTES - {"routes/proxy.py"}
     assert after.reasons("removed") == {"routes/proxy.py": "deleted"}
@@ -58,11 +61,7 @@ def test_deleted_entry_point_takes_its_findings_along(tmp_path, monkeypatch) -> 
 
 
 def test_rename_with_the_same_content_is_not_reanalysed(tmp_path, monkeypatch) -> None:
-    root = build_app(tmp_path / "repo")
-    scan_app(root, tmp_path, monkeypatch, "--incremental")
-    git(root, "mv", "routes/tools.py", "routes/network_tools.py")
-    commit(root, "rename")
-    after = scan_app(root, tmp_path, monkeypatch, "--incremental")
+    root, after = scan_after_commit(tmp_path, monkeypatch, "rename", "mv", "routes/tools.py", "routes/network_tools.py")
     assert after.calls == 0
     assert after.entry_files == ALL_ROUTES - {"routes/tools.py"} | {"routes/network_tools.py"}
     assert after.reasons("reused")["routes/network_tools.py"] == "renamed from routes/tools.py, content unchanged"
@@ -99,10 +98,7 @@ def test_a_failed_file_is_analysed_again_and_the_rest_is_kept(tmp_path, monkeypa
     def failing_tools(request):  # routes/tools.py always fails in the first run
         return Reply("overloaded", status=400) if 'path="routes/tools.py"' in request.prompt else scripted(request)
 
-    with FakeLLM(failing_tools) as fake:
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-key-0000000000")
-        monkeypatch.setenv("OPENAI_BASE_URL", fake.openai_base_url)
-        main(["-r", str(root), "-l", "gpt", "--no-cache", "-q", "--incremental", "--log-file", str(tmp_path / "log")])
+    scan_app(root, tmp_path, monkeypatch, "--incremental", responder=failing_tools)
     after = scan_app(root, tmp_path, monkeypatch, "--incremental")
     assert after.files == {"routes/tools.py"}
     assert after.reasons("reanalysed") == {"routes/tools.py": "had errors last time"}

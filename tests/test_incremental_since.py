@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from incremental_app import ROUTES, build_app, commit, git, git_identity, scan_app, touch_helper  # noqa: F401
+from incremental_app import ALL_ROUTES, build_app, commit, git, git_identity, scan_app, touch_helper  # noqa: F401
 
-ALL_ROUTES = {f"routes/{name}.py" for name in ROUTES}
 OTHERS = ALL_ROUTES - {"routes/users.py"}
 
 

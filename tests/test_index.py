@@ -149,7 +149,7 @@ def test_unchanged_files_come_from_the_store(tmp_path: Path, monkeypatch) -> Non
     (tmp_path / "repo" / "b.py").write_text("def g():\n    return 1\n")
     parsed: list[str] = []
     original = index_module._index_text
-    monkeypatch.setattr(index_module, "_index_text", lambda rel, data, text: parsed.append(rel) or original(rel, data, text))
+    monkeypatch.setattr(index_module, "_index_text", lambda rel, sha256, text: parsed.append(rel) or original(rel, sha256, text))
     store = Store.open(tmp_path / "store")
     cache = StoreIndexCache(store)
     first = build_index(tmp_path / "repo", ["a.py", "b.py"], cache=cache)

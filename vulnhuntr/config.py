@@ -73,6 +73,11 @@ class ParallelSettings(BaseModel):
     enabled: bool = True
     workers: int = Field(default=8, ge=1)
 
+    @property
+    def in_flight(self) -> int:
+        """LLM calls allowed at once: ``workers``, or one when parallelism is off."""
+        return self.workers if self.enabled else 1
+
 
 class CacheSettings(BaseModel):
     """On-disk cache of LLM answers; ``ttl_days == 0`` means entries never expire."""

@@ -20,7 +20,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -126,7 +126,7 @@ class FileState:
             "dependencies": dict(sorted(self.dependencies.items())),
             "entry_points": self.entry_points,
             "findings": [f.to_dict() for f in self.findings],
-            "errors": [_error_json(e) for e in self.errors],
+            "errors": [asdict(e) for e in self.errors],
         }
 
     @classmethod
@@ -151,11 +151,6 @@ class FileState:
             findings=[_moved_finding(f, old, new) for f in self.findings],
             errors=[replace(e, file=path(e.file, e.file)) if e.file else e for e in self.errors],
         )
-
-
-def _error_json(error: ErrorEntry) -> dict[str, Any]:
-    return {"file": error.file, "stage": error.stage, "reason": error.reason,
-            "entry_function": error.entry_function, "vuln_type": error.vuln_type}
 
 
 def _moved_finding(finding: Finding, old: str, new: str) -> Finding:
@@ -293,13 +288,23 @@ class Decision:
     renamed_from: str | None = None
 
 
+@dataclass(frozen=True)
+class _Now:
+    """The repository as it is now, as planning (and then the next state) needs it."""
+
+    hashes: dict[str, str]  # path → sha256 of every indexed file
+    targets: dict[str, list[EntryPoint]]
+    dependencies: dict[str, set[str]]  # each target's static call chain
+    in_scope: Callable[[str], bool]  # RepositoryMap.in_scope
+
+
 @dataclass
 class Plan:
     """Per entry-point file: reuse, analyse or skip; plus the previous files that are gone."""
 
     decisions: dict[str, Decision]
     removed: dict[str, str]  # previous entry-point file → why it is no longer reported
-    dependencies: dict[str, set[str]]  # each target's static call chain, as of now
+    now: _Now  # what the plan was made from
 
     @property
     def to_analyse(self) -> set[str]:
@@ -310,24 +315,13 @@ class Plan:
         return [d.previous.result(f) for f, d in sorted(self.decisions.items()) if d.action == "reuse" and d.previous]
 
 
-@dataclass(frozen=True)
-class _Now:
-    """The repository as it is now, as planning needs it."""
-
-    hashes: dict[str, str]  # path → sha256 of every indexed file
-    targets: dict[str, list[EntryPoint]]
-    dependencies: dict[str, set[str]]
-    in_scope: Callable[[str], bool]  # RepositoryMap.in_scope
-
-
 def make_plan(repository: RepositoryMap, previous: RunState | None, diff: vcs.Diff | None, since: str | None) -> Plan:
     """Decide every entry-point file: reuse its valid previous results, analyse it, or (``--since``) skip it."""
-    resolver = Resolver(repository.index)
     targets = targets_by_file(repository)
     now = _Now(
         hashes={path: module.sha256 for path, module in repository.index.modules.items()},
         targets=targets,
-        dependencies={f: call_chain_files(repository.index, resolver, f) for f in targets},
+        dependencies={f: call_chain_files(repository.index, repository.resolver, f) for f in targets},
         in_scope=repository.in_scope,
     )
     files = previous.files if previous is not None else {}
@@ -339,7 +333,7 @@ def make_plan(repository: RepositoryMap, previous: RunState | None, diff: vcs.Di
         for old in files
         if old not in targets and old not in consumed and now.in_scope(old)
     }
-    return Plan(decisions, removed, now.dependencies)
+    return Plan(decisions, removed, now)
 
 
 def _gone(file: str, now: _Now, root: Path) -> str:
@@ -512,19 +506,17 @@ class IncrementalRun:
         files = dict(base.files) if base is not None else {}
         for file in self.plan.removed:
             files.pop(file, None)
-        hashes = {path: module.sha256 for path, module in self.repository.index.modules.items()}
-        targets = self.plan.decisions
-        for file, decision in targets.items():
+        now = self.plan.now
+        for file, decision in self.plan.decisions.items():
             if decision.renamed_from:
                 files.pop(decision.renamed_from, None)
             if decision.previous is not None:  # reused, skipped, or the fallback if its analysis does not finish
                 files[file] = decision.previous
-        entries = targets_by_file(self.repository)
         for file, result in self.results.items():
-            depends = self.plan.dependencies.get(file, {file}) | result.context_files | {file}
+            depends = now.dependencies.get(file, {file}) | result.context_files | {file}
             files[file] = FileState(
-                dependencies={f: hashes[f] for f in sorted(depends) if f in hashes},
-                entry_points=_entry_points(entries.get(file, [])),
+                dependencies={f: now.hashes[f] for f in sorted(depends) if f in now.hashes},
+                entry_points=_entry_points(now.targets.get(file, [])),
                 findings=list(result.findings),
                 errors=list(result.errors),
             )

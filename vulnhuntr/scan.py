@@ -47,7 +47,8 @@ def scan(
     """Map the repository and analyse its entry points with the configured LLM.
 
     *provider* overrides the one ``settings.llm`` names (tests pass a fake one).
-    With ``llm: none`` and no provider, the report lists the attack surface only.
+    With ``llm: none``, or no ``llm`` chosen and no key for the default, the
+    static pass's findings are the report, marked as not confirmed by an LLM.
     LLM answers come from the persistent store when the same request was answered
     before (``refresh`` asks again and overwrites). Ctrl-C during the analysis
     returns the partial report with ``report.stop_reason == "interrupted"``;
@@ -57,22 +58,27 @@ def scan(
     mode), only the entry-point files whose code or call chain changed are
     analysed; the others keep their previous findings (see :mod:`vulnhuntr.incremental`).
     """
+    notes: list[str] = []
+    if provider is None and settings.llm != "none":
+        provider, notes = _provider_or_static_only(settings)  # first: a missing key fails before any work
+    elif provider is None:
+        notes = [STATIC_ONLY_NOTE]
     incremental = settings.performance.incremental.enabled or since is not None
     store = Store.open(settings.performance.cache.directory) if settings.performance.cache.enabled or incremental else None
+    analysing = False  # from then on the analysis owns the provider and closes it on its own event loop
     try:
         repository = map_repository(settings, store)  # unchanged files come from the store's index cache
-        static = run_static(repository)  # seconds even on big repositories: the answer without an LLM, seeds with one
-        notes: list[str] = []
-        if provider is None and settings.llm != "none":
-            provider, notes = _provider_or_static_only(settings)
-        elif provider is None:
-            notes = [STATIC_ONLY_NOTE]
+        static = run_static(repository, repository.resolver)  # the answer without an LLM, the seeds with one
         if provider is None:
             report = asyncio.run(_analyse(repository, settings, None, progress, budget_usd, static=static))
             report.notes.extend(notes)
-            return ScanResult(repository, report)
-        report = _analyse_with_store(repository, settings, provider, store, static, progress, budget_usd, refresh, since)
+        else:
+            run = IncrementalRun.begin(repository, settings, store, model=provider.model, since=since) if incremental else None
+            analysing = True
+            report = _analyse_with_store(repository, settings, provider, store, static, progress, budget_usd, refresh, run)
     finally:
+        if provider is not None and not analysing:
+            asyncio.run(provider.aclose())
         if store is not None:
             store.close()
     return ScanResult(repository, report)
@@ -87,13 +93,11 @@ def _analyse_with_store(
     progress: Progress | None,
     budget_usd: float | None,
     refresh: bool,
-    since: str | None,
+    run: IncrementalRun | None,
 ) -> Report:
     """The LLM analysis with the answer cache and, when asked, the incremental state."""
-    incremental = settings.performance.incremental.enabled or since is not None
     caching = with_cache(provider, settings, store, refresh=refresh)
     started = time.time()
-    run = IncrementalRun.begin(repository, settings, store, model=provider.model, since=since) if incremental else None
     report = asyncio.run(_analyse(repository, settings, caching, progress, budget_usd, run, static=static))
     if run is not None:
         run.finish(report, store)

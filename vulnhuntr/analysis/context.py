@@ -20,17 +20,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ..config import PruningSettings
+from ..llm.base import approx_tokens
 from ..repo.entrypoints import EntryPoint
 from ..repo.index import ModuleIndex, RepoIndex
 from ..repo.resolve import Resolver, Symbol
-
-CHARS_PER_TOKEN = 4
-
-
-def count_tokens(text: str) -> int:
-    """chars/4: the providers' tokenisers are not available offline, and this errs on the safe side for code."""
-    return (len(text) + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
-
 
 @dataclass(frozen=True)
 class FileView:
@@ -66,10 +59,10 @@ class ContextBuilder:
         module = self.index.modules[file]
         if not self.pruning.enabled:
             whole = FileView(file, module.source, tuple(entry_points), frozenset(range(1, module.line_count + 1)))
-            if count_tokens(whole.code) + reserved_tokens <= self.prompt_budget or len(entry_points) <= 1:
+            if approx_tokens(whole.code) + reserved_tokens <= self.prompt_budget or len(entry_points) <= 1:
                 return [whole]
         view = prune(module, entry_points, self.pruning.entry_point_context_lines)
-        if count_tokens(view.code) + reserved_tokens <= self.prompt_budget or len(entry_points) <= 1:
+        if approx_tokens(view.code) + reserved_tokens <= self.prompt_budget or len(entry_points) <= 1:
             return [view]
         return [prune(module, [entry], self.pruning.entry_point_context_lines) for entry in entry_points]
 
@@ -101,7 +94,7 @@ class ContextBuilder:
         """In-repo definitions the view's entry points call, nearest first, not already shown."""
         key = (view.file, tuple(e.function for e in view.entry_points))
         if key not in self._callees:
-            self._callees[key] = self._walk_callees(view)
+            self._callees[key] = self._walk_callees(view, self.depth)
         return [symbol for _distance, symbol in self._callees[key] if not view.shows(symbol)]
 
     def reachable(self, file: str, entry: EntryPoint) -> list[Symbol]:
@@ -109,17 +102,13 @@ class ContextBuilder:
         view = FileView(file, "", (entry,), frozenset())
         key = (file, (entry.function, "*reachable"))
         if key not in self._callees:
-            depth, self.depth = self.depth, max(self.depth, 2)
-            try:
-                self._callees[key] = self._walk_callees(view)
-            finally:
-                self.depth = depth
+            self._callees[key] = self._walk_callees(view, max(self.depth, 2))
         return [symbol for _distance, symbol in self._callees[key]]
 
-    def _walk_callees(self, view: FileView) -> list[tuple[int, Symbol]]:
+    def _walk_callees(self, view: FileView, depth: int) -> list[tuple[int, Symbol]]:
         found: dict[tuple[str, str], tuple[int, Symbol]] = {}
         frontier = [(view.file, e.function) for e in view.entry_points]
-        for distance in range(1, self.depth + 1):
+        for distance in range(1, depth + 1):
             next_frontier: list[tuple[str, str]] = []
             for file, scope in frontier:
                 for symbol in self._called_from(file, scope):
@@ -158,7 +147,7 @@ class ContextBuilder:
         dropped: list[Symbol] = []
         total = used_tokens
         for symbol in symbols:
-            cost = count_tokens(symbol.source) + 30  # the definition tag
+            cost = approx_tokens(symbol.source) + 30  # the definition tag
             if total + cost <= self.prompt_budget:
                 kept.append(symbol)
                 total += cost

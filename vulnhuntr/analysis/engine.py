@@ -28,11 +28,6 @@ class BudgetExhausted(VulnhuntrError):
     """The next call would take the estimated spend past ``--budget``."""
 
 
-def estimate_input_tokens(request: LLMRequest) -> int:
-    """chars/4: good enough to pace and budget calls before the provider counts them."""
-    return (len(request.system) + sum(len(m.content) for m in request.messages)) // 4
-
-
 @dataclass
 class Budget:
     """Dollars spent and reserved; ``limit`` None means no cap."""
@@ -45,7 +40,7 @@ class Budget:
 
     def reserve(self, request: LLMRequest) -> float:
         estimate = cost(
-            Usage(1, estimate_input_tokens(request), min(request.max_tokens, TYPICAL_OUTPUT_TOKENS)), self.price
+            Usage(1, request.approx_input_tokens(), min(request.max_tokens, TYPICAL_OUTPUT_TOKENS)), self.price
         )
         estimate = estimate or 0.0
         if self.limit is not None and self.spent + self.reserved + estimate > self.limit:

@@ -14,16 +14,16 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ..config import PruningSettings
 from ..errors import AnswerError, ProviderConfigError, ProviderError
 from ..findings import ContextItem, ErrorEntry, Finding, VulnType
-from ..llm.base import LLMRequest, Message, Provider
+from ..llm.base import LLMRequest, Message, Provider, approx_tokens
 from ..repo.entrypoints import EntryPoint
 from ..repo.index import RepoIndex
 from ..repo.resolve import Resolver, Symbol
-from . import prompts
-from ..config import PruningSettings
 from ..static import Candidate
-from .context import ContextBuilder, FileView, count_tokens
+from . import prompts
+from .context import ContextBuilder, FileView
 from .cwe import cwe_for
 from .engine import BudgetExhausted
 from .locate import Place, Region, locate, locate_all
@@ -86,7 +86,7 @@ class Analyst:
         self.context = context or ContextBuilder(index, resolver, PruningSettings(enabled=False), depth=0)
         self.seeds = seeds or {}  # static-pass candidates by entry-point file
         # what every prompt carries besides code: system, guidance, schema, instructions, the answer
-        self._fixed_tokens = count_tokens(self.system) + 600 + count_tokens(str(self.schema)) + limits.max_output_tokens
+        self._fixed_tokens = approx_tokens(self.system) + 600 + approx_tokens(str(self.schema)) + limits.max_output_tokens
 
     # one call, with re-asks --------------------------------------------------------
     async def ask(self, user_text: str, stable_prefix: int = 0) -> AnalysisAnswer:
@@ -192,7 +192,7 @@ class Analyst:
 
     def _type_request(self, chain: _Chain, view: FileView, previous: str) -> tuple[str, int]:
         """The round's prompt with as much context as the budget allows, farthest definitions dropped first."""
-        used = self._fixed_tokens + count_tokens(view.code) + count_tokens(previous)
+        used = self._fixed_tokens + approx_tokens(view.code) + approx_tokens(previous)
         kept, dropped = self.context.fit(list(chain.context.values()), used)
         notes = list(chain.notes)
         if dropped:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ..config import ModelPrice, Settings
 from ..findings import Usage, VulnType
+from ..llm.base import approx_tokens
 from ..llm.pricing import cost
 from ..repo.map import RepositoryMap
 from . import prompts
@@ -48,8 +49,8 @@ def make_plan(
     targets = targets_by_file(repository)
     if only is not None:
         targets = {f: e for f, e in targets.items() if f in only}
-    system = len(prompts.system_prompt("x" * 600)) // 4
-    files = [(f, len(e), repository.index.modules[f].source.__len__() // 4) for f, e in sorted(targets.items())]
+    system = approx_tokens(prompts.system_prompt("x" * 600))
+    files = [(f, len(e), approx_tokens(repository.index.modules[f].source)) for f, e in sorted(targets.items())]
     rounds = settings.analysis.max_rounds
     return Plan(
         files=files,

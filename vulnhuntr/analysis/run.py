@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 
@@ -14,7 +13,6 @@ from ..llm.base import Provider
 from ..llm.pricing import cost, price_for
 from ..repo.entrypoints import EntryPoint
 from ..repo.map import RepositoryMap
-from ..repo.resolve import Resolver
 from ..llm.windows import prompt_budget
 from ..static import StaticResult
 from .context import ContextBuilder
@@ -22,9 +20,6 @@ from .engine import Budget, CallGate
 from .loop import Analyst, FileResult, LoopLimits
 from .progress import NullProgress, Progress
 from .readme import summarise_readme
-
-log = logging.getLogger(__name__)
-
 
 async def analyse(
     repository: RepositoryMap,
@@ -56,25 +51,21 @@ async def analyse(
     if provider is None:
         return _static_only(report, repository, static)
     if not targets:
-        report.cost_usd = 0.0
-        _fill(report, list(reused), settings.min_confidence)
-        report.entry_points_analysed = sum(len(every_target.get(r.file, ())) for r in reused)
-        return report
+        return _finish(report, [*reused], every_target, settings, cost_usd=0.0)
     progress = progress or NullProgress()
     price = price_for(provider.name, provider.model, settings.pricing)
-    gate = CallGate(provider, _workers(settings), Budget(budget_usd, price), progress)
+    gate = CallGate(provider, settings.performance.parallel.in_flight, Budget(budget_usd, price), progress)
     try:
         summary, problem = await summarise_readme(gate, repository.root, repository.readme)
         if problem is not None:
             report.errors.append(problem)
-        resolver = Resolver(repository.index)
         analyst = Analyst(
             gate,
             repository.index,
-            resolver,
+            repository.resolver,
             readme_summary=summary,
             limits=_limits(settings),
-            context=_context_builder(repository, resolver, settings, provider.model),
+            context=_context_builder(repository, settings, provider.model),
             seeds=static.candidates if static is not None else None,
         )
         progress.start(len(targets))
@@ -86,11 +77,8 @@ async def analyse(
         progress.finish()
     if gate.budget.refused:
         report.complete, report.stop_reason = False, report.stop_reason or "budget"
-    _fill(report, [*results.values(), *reused], settings.min_confidence)
-    report.entry_points_analysed = sum(len(every_target.get(f, ())) for f in [*results, *(r.file for r in reused)])
     report.usage = gate.usage
-    report.cost_usd = cost(gate.usage, price)
-    return report
+    return _finish(report, [*results.values(), *reused], every_target, settings, cost_usd=cost(gate.usage, price))
 
 
 async def _run_files(
@@ -146,16 +134,11 @@ def _empty_report(repository: RepositoryMap, settings: Settings, provider: Provi
     )
 
 
-def _workers(settings: Settings) -> int:
-    parallel = settings.performance.parallel
-    return parallel.workers if parallel.enabled else 1
-
-
-def _context_builder(repository: RepositoryMap, resolver: Resolver, settings: Settings, model: str) -> ContextBuilder:
+def _context_builder(repository: RepositoryMap, settings: Settings, model: str) -> ContextBuilder:
     pruning = settings.performance.pruning
     return ContextBuilder(
         repository.index,
-        resolver,
+        repository.resolver,
         pruning,
         depth=pruning.callee_depth if pruning.enabled else 0,
         prompt_budget=prompt_budget(model, pruning.max_context_size),
@@ -168,6 +151,21 @@ def _limits(settings: Settings) -> LoopLimits:
         reasks=settings.analysis.reasks,
         max_output_tokens=settings.analysis.max_output_tokens,
     )
+
+
+def _finish(
+    report: Report,
+    results: list[FileResult],
+    targets: dict[str, list[EntryPoint]],
+    settings: Settings,
+    *,
+    cost_usd: float | None,
+) -> Report:
+    """Findings, errors and coverage of every file concluded this run or re-used from the last."""
+    _fill(report, results, settings.min_confidence)
+    report.entry_points_analysed = sum(len(targets.get(r.file, ())) for r in results)
+    report.cost_usd = cost_usd
+    return report
 
 
 def _fill(report: Report, results: list[FileResult], min_confidence: int) -> None:

@@ -15,6 +15,12 @@ from typing import Any, Literal, Protocol
 from ..findings import Usage
 
 Role = Literal["user", "assistant"]
+CHARS_PER_TOKEN = 4
+
+
+def approx_tokens(text: str) -> int:
+    """chars/4, rounded up: the providers' tokenisers are not available offline, and this errs on the safe side for code."""
+    return (len(text) + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,10 @@ class LLMRequest:
     schema_name: str = "analysis"
     max_tokens: int = 4096
     temperature: float = 0.0
+
+    def approx_input_tokens(self) -> int:
+        """What pacing and the budget count before the provider reports the real figure."""
+        return approx_tokens(self.system) + sum(approx_tokens(m.content) for m in self.messages)
 
 
 @dataclass(frozen=True)

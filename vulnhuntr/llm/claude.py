@@ -8,10 +8,10 @@ from typing import Any
 
 import anthropic
 
-from ..errors import MissingCredentials, ProviderConfigError, ProviderError, TransientProviderError
+from ..errors import MissingCredentials, ProviderError
 from ..findings import Usage
 from .base import LLMRequest, LLMResponse, Message
-from .status import error_for_status
+from .status import error_detail, translate_sdk_error
 
 DEFAULT_MODEL = "claude-sonnet-5"
 THINKING_HEADROOM = 4  # max_tokens multiplier when thinking may spend output tokens before the answer
@@ -53,15 +53,9 @@ class ClaudeProvider:
                 if request.schema is not None and not self._json_output and _rejects_forced_tool(exc):
                     self._json_output = True  # a model that always thinks: ask for a JSON answer instead
                     continue
-                raise self._status_error(exc) from exc
-            except anthropic.APIStatusError as exc:
-                raise self._status_error(exc) from exc
-            except anthropic.APITimeoutError as exc:
-                raise TransientProviderError(f"Claude call timed out ({self.where})") from exc
-            except anthropic.APIConnectionError as exc:
-                raise ProviderConfigError(f"cannot reach Claude at {self.where}: {exc}") from exc
+                raise self._error(exc) from exc
             except anthropic.AnthropicError as exc:
-                raise ProviderError(f"Claude call failed: {exc}") from exc
+                raise self._error(exc) from exc
         return LLMResponse(
             text=_answer_text(message.content),
             usage=_usage(message.usage),
@@ -89,10 +83,10 @@ class ClaudeProvider:
         arguments["tool_choice"] = {"type": "tool", "name": request.schema_name}
         return arguments
 
-    def _status_error(self, exc: anthropic.APIStatusError) -> ProviderError:
-        return error_for_status(
-            exc.status_code, _detail(exc), exc.response.headers, provider="Claude", where=self.where,
-            key_variable=KEY_VARIABLE,
+    def _error(self, exc: anthropic.AnthropicError) -> ProviderError:
+        return translate_sdk_error(
+            exc, anthropic, provider="Claude", where=self.where, key_variable=KEY_VARIABLE,
+            unreachable=f"Claude at {self.where}",
         )
 
     async def aclose(self) -> None:
@@ -100,7 +94,7 @@ class ClaudeProvider:
 
 
 def _rejects_forced_tool(exc: anthropic.BadRequestError) -> bool:
-    text = _detail(exc).lower()
+    text = error_detail(exc).lower()
     return "tool_choice" in text or "forced tool" in text or ("thinking" in text and "tool" in text)
 
 
@@ -135,11 +129,3 @@ def _usage(usage: Any) -> Usage:
         cached_input_tokens=cached,
     )
 
-
-def _detail(exc: anthropic.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict) and error.get("message"):
-            return str(error["message"])
-    return str(exc.message)

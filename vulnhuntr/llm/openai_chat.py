@@ -13,10 +13,10 @@ from typing import Any
 
 import openai
 
-from ..errors import MissingCredentials, ProviderConfigError, ProviderError, TransientProviderError
+from ..errors import MissingCredentials, ProviderError
 from ..findings import Usage
 from .base import LLMRequest, LLMResponse
-from .status import error_for_status
+from .status import error_detail, translate_sdk_error
 
 DEFAULT_MODEL = "gpt-5.2"
 KEY_VARIABLE = "OPENAI_API_KEY"
@@ -54,13 +54,9 @@ class OpenAIProvider:
                     # calls may fail on the same mode; each moves on to the next one only)
                     self._mode = max(self._mode, _MODES.index(mode) + 1)
                     continue
-                raise self._status_error(exc) from exc
-            except openai.APITimeoutError as exc:
-                raise TransientProviderError(f"OpenAI call timed out ({self.where})") from exc
-            except openai.APIConnectionError as exc:
-                raise ProviderConfigError(f"cannot reach the OpenAI-compatible server at {self.where}: {exc}") from exc
+                raise self._error(exc) from exc
             except openai.OpenAIError as exc:
-                raise ProviderError(f"OpenAI call failed: {exc}") from exc
+                raise self._error(exc) from exc
             return _response(completion)
 
     def _arguments(self, request: LLMRequest, mode: str) -> dict[str, Any]:
@@ -89,10 +85,10 @@ class OpenAIProvider:
             )
         return arguments
 
-    def _status_error(self, exc: openai.APIStatusError) -> ProviderError:
-        return error_for_status(
-            exc.status_code, _detail(exc), exc.response.headers, provider="OpenAI", where=self.where,
-            key_variable=KEY_VARIABLE,
+    def _error(self, exc: openai.OpenAIError) -> ProviderError:
+        return translate_sdk_error(
+            exc, openai, provider="OpenAI", where=self.where, key_variable=KEY_VARIABLE,
+            unreachable=f"the OpenAI-compatible server at {self.where}",
         )
 
     async def aclose(self) -> None:
@@ -103,7 +99,7 @@ def _rejects_format(exc: openai.APIStatusError) -> bool:
     """A 400 (most servers) or a 500 (llama.cpp's server) that blames the structured-output mode."""
     if exc.status_code not in (400, 422, 500):
         return False
-    text = _detail(exc).lower()
+    text = error_detail(exc).lower()
     return "response_format" in text or "json_schema" in text or "json schema" in text
 
 
@@ -125,11 +121,3 @@ def _response(completion: Any) -> LLMResponse:
         model=completion.model or "",
     )
 
-
-def _detail(exc: openai.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, dict):
-        error = body.get("error", body)
-        if isinstance(error, dict) and error.get("message"):
-            return str(error["message"])
-    return str(exc.message)

@@ -58,7 +58,7 @@ class RateLimitedProvider:
         self.slowdowns = 0
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
-        await self._admit((len(request.system) + sum(len(m.content) for m in request.messages)) / 4)
+        await self._admit(request.approx_input_tokens())
         try:
             response = await self.inner.complete(request)
         except RateLimitedError as exc:

@@ -62,8 +62,8 @@ def create_provider(settings: Settings, environ: Mapping[str, str] | None = None
         provider = RateLimitedProvider(
             provider, requests_per_minute=limit.requests_per_minute, tokens_per_minute=limit.tokens_per_minute
         )
-    workers = settings.performance.parallel.workers if settings.performance.parallel.enabled else 1
-    return RetryingProvider(AdaptiveConcurrency(provider, limit=workers), attempts=analysis.retries + 1)
+    concurrent = AdaptiveConcurrency(provider, limit=settings.performance.parallel.in_flight)
+    return RetryingProvider(concurrent, attempts=analysis.retries + 1)
 
 
 def with_cache(provider: Provider, settings: Settings, store: Store | None, *, refresh: bool) -> CachingProvider:

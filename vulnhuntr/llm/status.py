@@ -8,8 +8,36 @@ long the server asked us to wait.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import ModuleType
+from typing import Any
 
 from ..errors import ProviderConfigError, ProviderError, RateLimitedError, TransientProviderError
+
+
+def translate_sdk_error(
+    exc: Exception, sdk: ModuleType, *, provider: str, where: str, key_variable: str | None, unreachable: str
+) -> ProviderError:
+    """The vulnhuntr error for an exception of the anthropic or openai SDK (they share these class names)."""
+    if isinstance(exc, sdk.APIStatusError):
+        return error_for_status(
+            exc.status_code, error_detail(exc), exc.response.headers, provider=provider, where=where,
+            key_variable=key_variable,
+        )
+    if isinstance(exc, sdk.APITimeoutError):
+        return TransientProviderError(f"{provider} call timed out ({where})")
+    if isinstance(exc, sdk.APIConnectionError):
+        return ProviderConfigError(f"cannot reach {unreachable}: {exc}")
+    return ProviderError(f"{provider} call failed: {exc}")
+
+
+def error_detail(exc: Any) -> str:
+    """The server's own message from an SDK status error (``{"error": {"message": ...}}``), else the SDK's."""
+    body = exc.body
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        if isinstance(error, dict) and error.get("message"):
+            return str(error["message"])
+    return str(exc.message)
 
 
 def error_for_status(

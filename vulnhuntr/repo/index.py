@@ -185,13 +185,13 @@ def index_file(
     cached = cache.get(sha256, relpath) if cache is not None else None
     if cached is not None:
         return ModuleIndex.from_dict(cached, text)  # the tree is parsed again only if someone asks for it
-    result = _index_text(relpath, data, text)
+    result = _index_text(relpath, sha256, text)
     if cache is not None and isinstance(result, ModuleIndex):
         cache.put(sha256, relpath, result.to_dict())
     return result
 
 
-def _index_text(relpath: str, data: bytes, text: str) -> ModuleIndex | SkippedFile:
+def _index_text(relpath: str, sha256: str, text: str) -> ModuleIndex | SkippedFile:
     try:
         parsed = parse_source(text, relpath)
     except ParseFailure as exc:
@@ -207,7 +207,7 @@ def _index_text(relpath: str, data: bytes, text: str) -> ModuleIndex | SkippedFi
     index = ModuleIndex(
         path=relpath,
         module=module,
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=sha256,
         line_count=text.count("\n") + (0 if text.endswith("\n") or not text else 1),
         parser=parsed.parser,
         definitions=tuple(collector.definitions),
@@ -428,6 +428,7 @@ class RepoIndex:
     root: Path
     modules: dict[str, ModuleIndex]  # by relative path
     skipped: list[SkippedFile] = field(default_factory=list)
+    _nearest: dict[tuple[str, str], ModuleIndex] = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def by_module(self) -> dict[str, ModuleIndex]:
@@ -462,7 +463,10 @@ class RepoIndex:
             return None
         if near is None or len(candidates) == 1:
             return candidates[0]
-        return max(candidates, key=lambda m: _shared_prefix(m.module, near))
+        key = (dotted_name, near)
+        if key not in self._nearest:  # many copies of a package: asked for again and again
+            self._nearest[key] = max(candidates, key=lambda m: _shared_prefix(m.module, near))
+        return self._nearest[key]
 
 
 def _shared_prefix(a: str, b: str) -> int:

@@ -8,13 +8,14 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from ..config import Settings
+from ..store import Store, digest
 from .discover import discover
 from .entrypoints import EntryPoint, find_entry_points
-from ..store import Store, digest
 from .index import INDEX_VERSION, RepoIndex, build_index
 from .resolve import Resolver
 from .skipped import SkippedFile
@@ -35,6 +36,11 @@ class RepositoryMap:
     scope: str | None = None  # ``--analyze`` as a relative path; None = the whole root
     forced_files: tuple[str, ...] = ()  # a file named by ``--analyze``: analysed even without entry points
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+    @cached_property
+    def resolver(self) -> Resolver:
+        """One resolver per repository: its memo serves entry points, the static pass and the analysis."""
+        return Resolver(self.index)
 
     def in_scope(self, relpath: str) -> bool:
         return self.scope is None or relpath == self.scope or relpath.startswith(self.scope + "/")
@@ -85,14 +91,10 @@ def map_repository(settings: Settings, store: Store | None = None) -> Repository
     timings["index"] = time.perf_counter() - started
     log.info("indexed %d files, skipped %d", len(index.modules), len(index.skipped))
 
-    started = time.perf_counter()
-    entry_points = find_entry_points(index, Resolver(index))
-    timings["entry_points"] = time.perf_counter() - started
-    log.info("found %d entry points", len(entry_points))
-    return RepositoryMap(
+    repository = RepositoryMap(
         root=found.root,
         files=files,
-        entry_points=entry_points,
+        entry_points=[],
         skipped=sorted([*found.skipped, *index.skipped]),
         readme=found.readme,
         index=index,
@@ -100,6 +102,11 @@ def map_repository(settings: Settings, store: Store | None = None) -> Repository
         forced_files=forced,
         timings=timings,
     )
+    started = time.perf_counter()
+    repository.entry_points = find_entry_points(index, repository.resolver)
+    timings["entry_points"] = time.perf_counter() - started
+    log.info("found %d entry points", len(repository.entry_points))
+    return repository
 
 
 def _scope(settings: Settings) -> tuple[str | None, tuple[str, ...]]:

@@ -90,6 +90,7 @@ class Resolver:
     def __init__(self, index: RepoIndex) -> None:
         self.index = index
         self._memo: dict[tuple[str, str | None, str], Resolution] = {}
+        self._qualified: dict[tuple[str, str, str], str | None] = {}
 
     # public API ------------------------------------------------------------
     def resolve(self, name: str, file: str | None = None, line: int | None = None) -> Resolution:
@@ -103,22 +104,29 @@ class Resolver:
         return self._memo[key]
 
     def qualify(self, name: str, file: str, line: int | None = None) -> str | None:
-        """The fully qualified name *name* stands for in *file* ("flask.Flask", "pkg.views.app")."""
-        target = self._target(name, file, line)
-        return _qualified(target) if target is not None else None
+        """The fully qualified name *name* stands for in *file* ("flask.Flask", "pkg.views.app"), memoised."""
+        where = self._where(file, line)
+        if where is None:
+            return None
+        key = (name, file, where[1])
+        if key not in self._qualified:
+            target = self._chain(_clean(name).split("."), *where, line)
+            self._qualified[key] = _qualified(target) if target is not None else None
+        return self._qualified[key]
 
     def instance_type(self, name: str, file: str, line: int | None = None) -> str | None:
         """For a variable assigned from a call (``app = Flask(...)``), the qualified callee."""
-        target = self._target(name, file, line)
+        where = self._where(file, line)
+        target = self._chain(_clean(name).split("."), *where, line) if where is not None else None
         instance = self._as_instance(target, 0) if target is not None else None
         return _qualified(instance.cls) if instance is not None else None
 
-    def _target(self, name: str, file: str, line: int | None) -> _Target | None:
+    def _where(self, file: str, line: int | None) -> tuple[ModuleIndex, str] | None:
+        """The module of *file* and the scope at *line* (the module scope without a line)."""
         module = self.index.modules.get(file)
         if module is None:
             return None
-        scope = scope_at(module, line) if line is not None else MODULE_SCOPE
-        return self._chain(_clean(name).split("."), module, scope, line)
+        return module, scope_at(module, line) if line is not None else MODULE_SCOPE
 
     def class_bases(self, module: ModuleIndex, definition: Definition, depth: int = 0) -> list[str]:
         """Qualified names of every base class, transitively (repo and outside)."""

@@ -43,7 +43,7 @@ class StaticResult:
 
 def run_static(repository: RepositoryMap, resolver: Resolver | None = None) -> StaticResult:
     """Follow request data from every entry point in scope to the sinks it reaches."""
-    engine = Engine(repository.index, resolver or Resolver(repository.index))
+    engine = Engine(repository.index, resolver or repository.resolver)
     result = StaticResult()
     seen: set[tuple[str, str, str, int]] = set()
     for entry in repository.entry_points:

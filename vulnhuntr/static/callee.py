@@ -19,9 +19,6 @@ from .env import Env, External, ObjType, RepoClass
 if TYPE_CHECKING:
     from .lookup import Lookup
 
-FunctionNode = (ast.FunctionDef, ast.AsyncFunctionDef)
-
-
 @dataclass(frozen=True)
 class FunctionRef:
     """A repository function or method, and the class its ``self`` is (None for plain functions)."""

@@ -14,11 +14,12 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..findings import PathStep, VulnType
-from ..repo.index import dotted, expression_text
+from ..repo.frameworks.syntax import FunctionNode, positional_names
+from ..repo.index import dotted
 from . import idor
 from .callee import Callee, FunctionRef, Site, resolve_call
 from .env import External, ObjType, RepoClass, RequestObject
-from .hits import Hit, Sink
+from .hits import Sink
 from .sanitizers import (
     BARRIER_METHODS,
     BARRIERS,
@@ -30,7 +31,7 @@ from .sanitizers import (
     SANITIZERS,
     Sanitizer,
 )
-from .sinks import CallFacts, SinkRule, dangerous_value, rules_for
+from .sinks import CallFacts, dangerous_value, rules_for
 from .taint import CLEAN, Taint, Value, compose, prefixed, relocated, union, with_key, without
 
 if TYPE_CHECKING:
@@ -96,32 +97,14 @@ def _record_sinks(
     for rule in rules:
         tainted = dangerous_value(rule, facts)
         if tainted:
-            _hit(ev, _sink(ev, node, rule, UNTYPED_CONFIDENCE if guessed else rule.confidence), tainted)
+            confidence = min(UNTYPED_CONFIDENCE, rule.confidence) if guessed else rule.confidence
+            sink = Sink.at(ev.frame.file, node, rule.vuln, rule.cwe, rule.label, confidence, rule.whole_cwe)
+            ev.record(sink, tainted)
 
 
 def _known_library(receiver_type: ObjType | None) -> bool:
     """A receiver made by a library whose method names mean what the table says (a DB cursor)."""
     return isinstance(receiver_type, External) and receiver_type.name.split(".", 1)[0] in KNOWN_LIBRARIES
-
-
-def _sink(ev: Evaluator, node: ast.Call, rule: SinkRule, confidence: int) -> Sink:
-    return Sink(
-        file=ev.frame.file,
-        line=node.lineno,
-        end_line=node.end_lineno or node.lineno,
-        vuln=rule.vuln,
-        cwe=rule.cwe,
-        label=rule.label,
-        text=expression_text(node, 80),
-        confidence=min(confidence, rule.confidence),
-        whole_cwe=rule.whole_cwe,
-    )
-
-
-def _hit(ev: Evaluator, sink: Sink, tainted: Value) -> None:
-    for taint in tainted:
-        if sink.vuln in taint.kinds:
-            ev.hits.add(Hit(sink, taint))
 
 
 def _record_fetch(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFacts) -> None:
@@ -133,17 +116,7 @@ def _record_fetch(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFact
     if fetch is None or not fetch.id_value or ev.frame.owner_checked:
         return
     confidence = IDOR_OWNED_CONFIDENCE if fetch.owned else IDOR_UNKNOWN_CONFIDENCE
-    sink = Sink(
-        ev.frame.file,
-        node.lineno,
-        node.end_lineno or node.lineno,
-        VulnType.IDOR,
-        639,
-        fetch.label,
-        expression_text(node, 80),
-        confidence,
-    )
-    _hit(ev, sink, fetch.id_value)
+    ev.record(Sink.at(ev.frame.file, node, VulnType.IDOR, 639, fetch.label, confidence), fetch.id_value)
 
 
 # -- results --------------------------------------------------------------------------
@@ -220,8 +193,8 @@ def _joined(facts: CallFacts) -> Value:
 def _summarised(
     ev: Evaluator, node: ast.Call, ref: FunctionRef, facts: CallFacts
 ) -> tuple[Value, ObjType | None] | None:
-    function = ev.engine.function_node(ref.file, ref.qualname)
-    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+    function = ev.engine.function_def(ref.file, ref.qualname)
+    if function is None:
         return None
     requests = _request_arguments(ev, node, function, ref)
     framework = ev.frame.framework if ref.receiver is not None and ref.receiver == ev.frame.receiver else None
@@ -233,9 +206,7 @@ def _summarised(
     for hit in summary.hits:
         if hit.sink.vuln is VulnType.IDOR and ev.frame.owner_checked:
             continue  # the caller compares the record's owner with the user
-        for taint in _carried(hit.taint, bindings, step):
-            if hit.sink.vuln in taint.kinds:
-                ev.hits.add(Hit(hit.sink, taint))
+        ev.record(hit.sink, _carried(hit.taint, bindings, step))
     returned = union(CLEAN, *(frozenset(_carried(t, bindings, step)) for t in summary.returns))
     return returned, summary.return_type
 
@@ -255,13 +226,15 @@ def _carried(flow: Taint, bindings: dict[str, Value], step: PathStep) -> list[Ta
     return [t for t in found if t is not None]
 
 
-def bind_arguments(
-    function: ast.FunctionDef | ast.AsyncFunctionDef, node: ast.Call, facts: CallFacts, implicit_first: bool
-) -> dict[str, Value]:
+def _passed(function: FunctionNode, implicit_first: bool) -> list[str]:
+    """The positional parameters a call site fills (``self``/``cls`` is not one when given implicitly)."""
+    positional = positional_names(function)
+    return positional[1:] if implicit_first else positional
+
+
+def bind_arguments(function: FunctionNode, node: ast.Call, facts: CallFacts, implicit_first: bool) -> dict[str, Value]:
     """Which argument value each parameter of *function* receives at *node*."""
-    positional = [a.arg for a in [*function.args.posonlyargs, *function.args.args]]
-    if implicit_first and positional:
-        positional = positional[1:]
+    positional = _passed(function, implicit_first)
     named = set(positional) | {a.arg for a in function.args.kwonlyargs}
     vararg = function.args.vararg.arg if function.args.vararg else None
     kwarg = function.args.kwarg.arg if function.args.kwarg else None
@@ -292,12 +265,10 @@ def _double_star(node: ast.Call, keyword: ast.keyword, facts: CallFacts) -> Valu
 
 
 def _request_arguments(
-    ev: Evaluator, node: ast.Call, function: ast.FunctionDef | ast.AsyncFunctionDef, ref: FunctionRef
+    ev: Evaluator, node: ast.Call, function: FunctionNode, ref: FunctionRef
 ) -> frozenset[tuple[str, str]]:
     """Parameters that receive the request object itself (``helper(request)``)."""
-    positional = [a.arg for a in [*function.args.posonlyargs, *function.args.args]]
-    if ref.implicit_first and positional:
-        positional = positional[1:]
+    positional = _passed(function, ref.implicit_first)
     found: set[tuple[str, str]] = set()
     for index, arg in enumerate(node.args):
         obj_type = ev.type_of(arg)

@@ -39,14 +39,13 @@ class Engine(Lookup):
     # entry points -----------------------------------------------------------------
     def analyze_entry(self, entry: EntryPoint) -> set[Hit]:
         """Every sink request data reaches from *entry*, with complete paths."""
-        node = self.function_node(entry.file, entry.function)
-        module = self.index.modules.get(entry.file)
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or module is None:
+        node = self.function_def(entry.file, entry.function)
+        if node is None:
             return set()
         receiver = RepoClass(entry.file, entry.function.rsplit(".", 1)[0]) if "." in entry.function else None
         if receiver is not None and not isinstance(self.function_node(receiver.file, receiver.qualname), ast.ClassDef):
             receiver = None
-        frame = Frame(module, node, entry.function, receiver, entry.framework, True)
+        frame = Frame(self.index.modules[entry.file], node, entry.function, receiver, entry.framework, True)
         env = self._entry_env(frame, entry)
         return self._run(frame, env).hits
 
@@ -78,12 +77,11 @@ class Engine(Lookup):
             return self._summaries[key]
         if depth > MAX_DEPTH:
             return None
-        node = self.function_node(ref.file, ref.qualname)
-        module = self.index.modules.get(ref.file)
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or module is None:
+        node = self.function_def(ref.file, ref.qualname)
+        if node is None:
             return None
         self._summaries[key] = EMPTY  # recursion sees nothing rather than looping
-        frame = Frame(module, node, ref.qualname, ref.receiver, framework, False, depth, requests)
+        frame = Frame(self.index.modules[ref.file], node, ref.qualname, ref.receiver, framework, False, depth, requests)
         ev = self._run(frame, self._summary_env(frame))
         result = Summary(frozenset(ev.hits), union(CLEAN, *ev.returns), self.return_type(ref.file, node))
         self._summaries[key] = result

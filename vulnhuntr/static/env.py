@@ -44,12 +44,11 @@ ObjType = Union[RequestObject, RepoClass, External]
 class Env:
     """Locals of one function at one point of the walk."""
 
-    values: dict[str, Value] = field(default_factory=dict)
+    values: dict[str, Value] = field(default_factory=dict)  # every name bound locally (shadows module names)
     types: dict[str, ObjType] = field(default_factory=dict)
     derived: dict[str, frozenset[str]] = field(default_factory=dict)  # local -> locals it was computed from
     normalized: set[str] = field(default_factory=set)  # realpath/abspath/resolve() results
     html: set[str] = field(default_factory=set)  # strings built with HTML markup
-    assigned: set[str] = field(default_factory=set)  # every name bound locally (shadows module names)
 
     def copy(self) -> Env:
         return Env(
@@ -58,14 +57,13 @@ class Env:
             dict(self.derived),
             set(self.normalized),
             set(self.html),
-            set(self.assigned),
         )
 
     def get(self, name: str) -> Value:
         return self.values.get(name, CLEAN)
 
     def is_local(self, name: str) -> bool:
-        return name in self.assigned
+        return name in self.values
 
     def bind(
         self,
@@ -77,7 +75,6 @@ class Env:
         html: bool = False,
     ) -> None:
         """Rebind *name*: everything known about its old value is forgotten."""
-        self.assigned.add(name)
         self.values[name] = val
         _set_or_drop(self.types, name, obj_type)
         _set_or_drop(self.derived, name, frozenset(derived) or None)
@@ -86,7 +83,6 @@ class Env:
 
     def add(self, name: str, val: Value) -> None:
         """``x += v``, ``items.append(v)``: the old value stays, the new one joins it."""
-        self.assigned.add(name)
         self.values[name] = union(self.get(name), val)
 
     def clean(self, name: str, kinds: frozenset[VulnType], follow: bool = False, depth: int = 0) -> None:
@@ -112,7 +108,6 @@ class Env:
                 merged.derived[name] = merged.derived.get(name, frozenset()) | parents
             merged.normalized &= other.normalized  # normalised only if it is on every branch
             merged.html |= other.html
-            merged.assigned |= other.assigned
         return merged
 
 

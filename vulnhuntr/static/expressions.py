@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from ..repo.index import dotted
 from . import calls, guards
 from .env import Env, ObjType, RepoClass, RequestObject
 from .frame import Frame
-from .hits import Hit
+from .hits import Hit, Sink
 from .sanitizers import PASSTHROUGH_METHODS
 from .sources import SELF_REQUEST, SELF_SOURCES, request_attributes
-from .taint import CLEAN, Source, Value, from_source, prefixed, union, with_key
+from .taint import CLEAN, Source, Taint, Value, from_source, prefixed, union, with_key
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -51,6 +51,10 @@ class Evaluator:
         if text is None or self.env.is_local(text.split(".", 1)[0]):
             return None
         return self.engine.qualify(text, self.frame.file, self.line)
+
+    def record(self, sink: Sink, taints: Iterable[Taint]) -> None:
+        """A hit for each of *taints* that can still cause the sink's kind of vulnerability."""
+        self.hits.update(Hit(sink, t) for t in taints if sink.vuln in t.kinds)
 
     # leaves -------------------------------------------------------------------------
     def _Constant(self, node: ast.Constant) -> Value:
@@ -162,7 +166,7 @@ class Evaluator:
                 self.bind(generator.target, self.eval(generator.iter))
                 for condition in generator.ifs:
                     self.eval(condition)
-                    guards.apply(guards.facts(condition, True, self.qualify), self.env, self.qualify)
+                    guards.assume(condition, True, self.env, self.qualify)
             return union(CLEAN, *(self.eval(r) for r in results))
         finally:
             self.env = saved

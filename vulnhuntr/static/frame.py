@@ -6,11 +6,10 @@ import ast
 from dataclasses import dataclass
 from functools import cached_property
 
+from ..repo.frameworks.syntax import FunctionNode, positional_names
 from ..repo.index import ModuleIndex
 from .env import RepoClass
 from .idor import ownership_checked
-
-FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
 @dataclass(frozen=True)
@@ -39,5 +38,5 @@ class Frame:
     def is_method(self) -> bool:
         """The first parameter is ``self``/``cls`` (not for static methods)."""
         decorators = {d.id if isinstance(d, ast.Name) else getattr(d, "attr", "") for d in self.node.decorator_list}
-        args = [*self.node.args.posonlyargs, *self.node.args.args]
+        args = positional_names(self.node)
         return "." in self.qualname and "staticmethod" not in decorators and bool(args) and self.receiver is not None

@@ -4,8 +4,8 @@
 ``if os.path.commonpath([root, path]) != root: raise ...`` makes ``path`` safe
 for file access, but only when ``path`` was canonicalised first (``realpath``,
 ``abspath``, ``Path.resolve()``), because a prefix check on ``a/../../etc`` is
-no check. The walker asks :func:`facts` what a test means on each branch and
-applies them to that branch's state.
+no check. The walker asks :func:`assume` to apply what a test means on each
+branch to that branch's state.
 """
 
 from __future__ import annotations
@@ -32,6 +32,11 @@ class Fact:
 
     kind: str
     expr: ast.expr
+
+
+def assume(test: ast.expr, truth: bool, env: Env, qualify: Qualify) -> None:
+    """Make *env* the state on the branch where *test* is *truth*: what the test vouches for is clean."""
+    apply(facts(test, truth, qualify), env, qualify)
 
 
 def facts(test: ast.expr, truth: bool, qualify: Qualify) -> list[Fact]:

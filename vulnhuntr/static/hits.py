@@ -8,9 +8,11 @@ caller.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 
 from ..findings import VulnType
+from ..repo.index import expression_text
 from .env import ObjType
 from .taint import CLEAN, Taint, Value
 
@@ -28,6 +30,22 @@ class Sink:
     text: str  # the call as written, shortened
     confidence: int
     whole_cwe: int | None = None
+
+    @classmethod
+    def at(
+        cls,
+        file: str,
+        node: ast.stmt | ast.expr,
+        vuln: VulnType,
+        cwe: int,
+        label: str,
+        confidence: int,
+        whole_cwe: int | None = None,
+        shown: ast.expr | None = None,
+    ) -> Sink:
+        """The sink at *node* (a call, a ``return``), written as *shown* (default: *node* itself)."""
+        text = expression_text(shown if shown is not None else node, 80)
+        return cls(file, node.lineno, node.end_lineno or node.lineno, vuln, cwe, label, text, confidence, whole_cwe)
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ import ast
 from dataclasses import replace
 from typing import Any, Callable, TypeVar
 
+from ..repo.frameworks.syntax import FunctionNode
 from ..repo.index import MODULE_SCOPE, RepoIndex, annotation_type, dotted
 from ..repo.resolve import Resolution, Resolver, Symbol, scope_at
 from .callee import Callee, FunctionRef
 from .env import External, ObjType, RepoClass, RequestObject
-from .frame import FunctionNode
 from .idor import has_owner_field
 from .sources import global_request
 
@@ -41,6 +41,11 @@ class Lookup:
             module = self.index.modules.get(file)
             self._nodes[file] = _definitions(module.tree) if module is not None else {}
         return self._nodes[file].get(qualname)
+
+    def function_def(self, file: str, qualname: str) -> FunctionNode | None:
+        """The ``def`` of *qualname* in *file*; None for a class or when there is none."""
+        node = self.function_node(file, qualname)
+        return node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
 
     # names and types ----------------------------------------------------------------
     def qualify(self, name: str, file: str, line: int | None) -> str | None:
@@ -203,7 +208,7 @@ class Lookup:
         chain of imports cannot explain is outside code (or a dynamic value) for this pass.
         """
         if file is not None:
-            found = self.resolver.qualify(name, file, line) is not None
+            found = self.qualify(name, file, line) is not None
         else:
             parts = name.split(".")
             found = any(self.index.find_module(".".join(parts[:n])) for n in range(len(parts) - 1, 0, -1))

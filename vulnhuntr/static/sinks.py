@@ -88,18 +88,13 @@ _SAFE_LOADER = re.compile(r"Safe|BaseLoader")
 _HOSTED_PREFIX = re.compile(r"^[A-Za-z][\w+.-]*://[^/{}]+/")
 
 
-def _mode(facts: CallFacts, position: int) -> object:
-    return facts.literal(position, "mode")
+def _writes(facts: CallFacts, position: int = 1) -> bool:
+    mode = facts.literal(position, "mode")
+    return isinstance(mode, str) and bool(_WRITE_MODE.search(mode))
 
 
 def _reads(facts: CallFacts, position: int = 1) -> bool:
-    mode = _mode(facts, position)
-    return not (isinstance(mode, str) and _WRITE_MODE.search(mode))
-
-
-def _writes(facts: CallFacts, position: int = 1) -> bool:
-    mode = _mode(facts, position)
-    return isinstance(mode, str) and bool(_WRITE_MODE.search(mode))
+    return not _writes(facts, position)
 
 
 def _unsafe_yaml(facts: CallFacts) -> bool:
@@ -147,10 +142,6 @@ def fixed_host(prefix: str) -> bool:
 
 
 # -- tables -----------------------------------------------------------------------
-
-
-def _rules(*rules: SinkRule) -> tuple[SinkRule, ...]:
-    return rules
 
 
 def _each(names: str, *rules: SinkRule) -> dict[str, tuple[SinkRule, ...]]:

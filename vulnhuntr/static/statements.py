@@ -11,11 +11,10 @@ import ast
 from typing import Callable
 
 from ..findings import VulnType
-from ..repo.index import expression_text
 from . import guards
 from .env import Env
 from .expressions import Evaluator
-from .hits import Hit, Sink
+from .hits import Sink
 from .idor import dotted_tail
 from .sanitizers import ABORTS
 from .taint import Value, prefixed
@@ -117,12 +116,12 @@ class Walker:
 
     def _refined(self, test: ast.expr, truth: bool) -> Env:
         env = self.ev.env.copy()
-        guards.apply(guards.facts(test, truth, self.ev.qualify), env, self.ev.qualify)
+        guards.assume(test, truth, env, self.ev.qualify)
         return env
 
     def _Assert(self, node: ast.Assert) -> bool:
         self.ev.eval(node.test)
-        guards.apply(guards.facts(node.test, True, self.ev.qualify), self.ev.env, self.ev.qualify)
+        guards.assume(node.test, True, self.ev.env, self.ev.qualify)
         return False
 
     def _For(self, node: ast.For | ast.AsyncFor) -> bool:
@@ -201,16 +200,5 @@ class Walker:
         body = value.elts[0] if isinstance(value, ast.Tuple) and value.elts else value
         if not self.ev.is_html(body):
             return
-        sink = Sink(
-            frame.file,
-            node.lineno,
-            node.end_lineno or node.lineno,
-            VulnType.XSS,
-            79,
-            "HTML string returned by the view",
-            expression_text(body, 80),
-            6,
-        )
-        for taint in self.ev.eval(body) if body is not value else val:
-            if VulnType.XSS in taint.kinds:
-                self.ev.hits.add(Hit(sink, taint))
+        sink = Sink.at(frame.file, node, VulnType.XSS, 79, "HTML string returned by the view", 6, shown=body)
+        self.ev.record(sink, self.ev.eval(body) if body is not value else val)

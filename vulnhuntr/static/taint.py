@@ -77,19 +77,11 @@ def without(v: Value, kinds: frozenset[VulnType]) -> Value:
     return value(replace(t, kinds=t.kinds - kinds) for t in v) if v and kinds else v
 
 
-def only(v: Value, kinds: frozenset[VulnType]) -> Value:
-    return value(replace(t, kinds=t.kinds & kinds) for t in v) if v else v
-
-
 def prefixed(v: Value, prefix: str) -> Value:
     """The value appended to fixed text (*prefix*): no longer the whole string."""
     if not prefix or not v:
         return v
     return value(replace(t, prefix=prefix + t.prefix) for t in v)
-
-
-def with_step(v: Value, step: PathStep) -> Value:
-    return value(replace(t, steps=_capped(t.steps + (step,))) for t in v) if v else v
 
 
 def with_key(v: Value, key: str, line: int) -> Value:

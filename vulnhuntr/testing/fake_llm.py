@@ -38,6 +38,8 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Sequence
 
+from ..llm.base import approx_tokens
+
 ProtocolName = str  # "anthropic" | "openai" | "ollama"
 Responder = Callable[["FakeRequest"], "Reply | None"]
 
@@ -91,11 +93,6 @@ class Reply:
 def default_reply() -> Reply:
     """A loud 500, so a test whose script misses a prompt fails visibly."""
     return Reply(content=_NO_SCRIPT, status=500)
-
-
-def approx_tokens(text: str) -> int:
-    """Roughly one token per four characters; good enough for usage accounting."""
-    return (len(text) + 3) // 4
 
 
 def simulated_seconds(request: FakeRequest) -> float:
@@ -411,8 +408,7 @@ def uses_json_schema(request: FakeRequest) -> bool:
 
 def openai_answer(request: FakeRequest, reply: Reply, serial: int) -> dict[str, Any]:
     """A Chat Completions response body."""
-    text = _answer_text(reply.content)
-    text = _cut(text) if reply.truncated else text
+    text = _output_text(reply)
     prompt_tokens = approx_tokens(request.system) + approx_tokens(request.prompt)
     completion_tokens = approx_tokens(text)
     message = {"role": "assistant", "content": text, "refusal": None}
@@ -471,8 +467,7 @@ def ollama_wants_stream(request: FakeRequest) -> bool:
 
 def ollama_answer(request: FakeRequest, reply: Reply) -> list[dict[str, Any]]:
     """The chunks of an ``/api/chat`` answer: one when not streaming, two when streaming."""
-    text = _answer_text(reply.content)
-    text = _cut(text) if reply.truncated else text
+    text = _output_text(reply)
     final = {
         "model": request.model,
         "created_at": _now_iso(),

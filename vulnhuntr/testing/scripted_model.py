@@ -24,11 +24,14 @@ from typing import Any
 
 import yaml
 
-from ..repo.index import ModuleIndex, index_file
+from ..repo.index import MODULE_SCOPE, ModuleIndex, index_file
+from ..repo.resolve import scope_at
 from .fake_llm import FakeRequest, Reply
 
-_FILE = re.compile(r'<file path="([^"]+)">')
-_FOCUS = re.compile(r"Focus: ([A-Z]+) only\.")
+FILE_TAG = re.compile(r'<file path="([^"]+)">')
+"""The entry-point file a prompt is about."""
+FOCUS = re.compile(r"Focus: ([A-Z]+) only\.")
+"""The vulnerability type of a type round's prompt (absent from the initial pass)."""
 _DEFINITION = re.compile(r'<definition name="[^"]*" file="([^"]+)" lines="(\d+)-(\d+)">')
 
 
@@ -63,19 +66,23 @@ class ScriptedModel:
     ) -> None:
         self.expected: dict[str, list[ExpectedVulnerability]] = defaultdict(list)  # by entry file
         originals = {original.name: original for original in expected_from}
+        documents: dict[Path, dict[str, Any]] = {}  # expected.yaml by folder: copies share their original's
         for app in app_dirs:
             source = _expected_source(app, originals)
-            for vulnerability in load_expected(source, root=root, copy=app if root is not None else None):
+            if source not in documents:
+                documents[source] = _read_expected(source)
+            copy = app if root is not None else None
+            for vulnerability in _vulnerabilities(documents[source], source, root=root, copy=copy):
                 self.expected[vulnerability.entry_file].append(vulnerability)
 
     def __call__(self, request: FakeRequest) -> Reply:
         if "<readme>" in request.prompt:
             return Reply("<summary>A small web application used to exercise vulnhuntr.</summary>")
-        file_match = _FILE.search(request.prompt)
+        file_match = FILE_TAG.search(request.prompt)
         if file_match is None:
             return Reply({"analysis": "no file in the prompt", "confidence_score": 0})
         file = file_match.group(1)
-        focus = _FOCUS.search(request.prompt)
+        focus = FOCUS.search(request.prompt)
         if focus is None:
             return Reply(self._initial(file))
         return Reply(self._round(file, focus.group(1), request.prompt))
@@ -144,15 +151,29 @@ def load_expected(app: Path, *, root: Path | None = None, copy: Path | None = No
     rewritten relative to *root* for the app's files at *copy* (default: *app*),
     and definitions are named by the module path seen from *root*.
     """
-    data = yaml.safe_load((app / "expected.yaml").read_text(encoding="utf-8"))
+    return _vulnerabilities(_read_expected(app), app, root=root, copy=copy)
+
+
+def _read_expected(app: Path) -> dict[str, Any]:
+    return yaml.safe_load((app / "expected.yaml").read_text(encoding="utf-8"))
+
+
+def _vulnerabilities(
+    data: dict[str, Any], app: Path, *, root: Path | None, copy: Path | None
+) -> list[ExpectedVulnerability]:
+    """:func:`load_expected` for an already parsed expected.yaml."""
     base = root if root is not None else app
     prefix = _prefix(copy or app, root)
+    modules: dict[str, ModuleIndex] = {}  # several sinks may share a file: index it once
     found: list[ExpectedVulnerability] = []
     for item in data.get("vulnerabilities", []):
         sink = item["sink"]
         sink_file = prefix + sink["file"]
-        module = index_file(base, sink_file)
-        assert isinstance(module, ModuleIndex), f"{base / sink_file} does not index"
+        if sink_file not in modules:
+            indexed = index_file(base, sink_file)
+            assert isinstance(indexed, ModuleIndex), f"{base / sink_file} does not index"
+            modules[sink_file] = indexed
+        module = modules[sink_file]
         found.append(
             ExpectedVulnerability(
                 app=data["app"],
@@ -184,7 +205,5 @@ def _innermost(module: ModuleIndex, line: int) -> str | None:
     The module name follows the index root: below a scan root it is
     ``app_0003_flask_notes.render``, which the resolver cannot confuse with a sibling copy.
     """
-    spans = [d for d in module.definitions if d.kind != "variable" and d.start_line <= line <= d.end_line]
-    if not spans:
-        return None
-    return f"{module.module}.{max(spans, key=lambda d: d.start_line).qualname}"
+    scope = scope_at(module, line)
+    return None if scope == MODULE_SCOPE else f"{module.module}.{scope}"
