@@ -10,7 +10,9 @@ from typing import Callable
 
 import pytest
 
+from vulnhuntr.repo.entrypoints import EntryPoint, find_entry_points
 from vulnhuntr.repo.index import RepoIndex, build_index
+from vulnhuntr.repo.resolve import Resolver
 
 
 def write_tree(root: Path, files: dict[str, str]) -> None:
@@ -38,6 +40,17 @@ def make_index(tmp_path: Path) -> Callable[[dict[str, str]], RepoIndex]:
         return build_index(tmp_path, sorted(files))
 
     return build
+
+
+@pytest.fixture
+def scan(make_index: Callable[[dict[str, str]], RepoIndex]) -> Callable[[dict[str, str]], list[EntryPoint]]:
+    """The entry points of a repository built from inline sources."""
+
+    def run(files: dict[str, str]) -> list[EntryPoint]:
+        index = make_index(files)
+        return find_entry_points(index, Resolver(index))
+
+    return run
 
 
 @pytest.fixture(autouse=True)

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import textwrap
-from typing import Callable
 
-import pytest
+from vulnhuntr.repo.entrypoints import EntryPoint, merge
+from vulnhuntr.repo.frameworks.syntax import statements, walk
 
-from vulnhuntr.repo.entrypoints import EntryPoint, find_entry_points, merge
-from vulnhuntr.repo.index import RepoIndex
-from vulnhuntr.repo.resolve import Resolver
-
-Files = dict[str, str]
-
-
-@pytest.fixture
-def scan(make_index: Callable[[Files], RepoIndex]) -> Callable[[Files], list[EntryPoint]]:
-    def run(files: Files) -> list[EntryPoint]:
-        index = make_index(files)
-        return find_entry_points(index, Resolver(index))
-
-    return run
+Files = dict[str, str]  # the ``scan`` fixture (conftest) builds a repository from these and finds its entry points
 
 
 def line(source: str, text: str) -> int:
@@ -937,6 +925,47 @@ def test_app_subclass_and_app_reexported_from_a_package(scan) -> None:
             """,
     }
     assert scan(files) == [ep(files, "pkg/views.py", "sub", "flask", "/sub", ("GET",))]
+
+
+def test_statement_walk_matches_the_full_walk() -> None:
+    """Definitions, assignments and returns come from a walk of statements only: same nodes, order and scopes."""
+    source = textwrap.dedent(
+        """
+        import functools
+
+        @functools.lru_cache(maxsize=None)
+        def outer(x=lambda: 1):
+            try:
+                y = 1
+            except ValueError:
+                def handler():
+                    return 2
+            else:
+                z = [i for i in range(3)]
+            finally:
+                pass
+            match x:
+                case [a, *_] if a:
+                    class Inner:
+                        w: int = 3
+
+                        async def method(self):
+                            async with self as s:
+                                return s
+            while x:
+                for i in x:
+                    break
+                else:
+                    continue
+            return y
+        """
+    )
+    tree = ast.parse(source)
+    kinds = (ast.stmt, ast.excepthandler, ast.match_case)
+    expected = [(node, scope) for node, scope in walk(tree) if node is tree or isinstance(node, kinds)]
+    assert list(statements(tree)) == expected
+    function = tree.body[1]
+    assert list(statements(function)) == [(n, s) for n, s in walk(function) if n is function or isinstance(n, kinds)]
 
 
 def test_a_failing_detector_costs_only_its_own_findings(scan, monkeypatch, caplog) -> None:

@@ -2,35 +2,9 @@
 
 from __future__ import annotations
 
-import textwrap
-from typing import Callable
+from vulnhuntr.repo.entrypoints import EntryPoint
 
-import pytest
-
-from vulnhuntr.repo.entrypoints import EntryPoint, find_entry_points
-from vulnhuntr.repo.index import RepoIndex
-from vulnhuntr.repo.resolve import Resolver
-
-Files = dict[str, str]
-
-
-@pytest.fixture
-def scan(make_index: Callable[[Files], RepoIndex]) -> Callable[[Files], list[EntryPoint]]:
-    def run(files: Files) -> list[EntryPoint]:
-        index = make_index(files)
-        return find_entry_points(index, Resolver(index))
-
-    return run
-
-
-def ep(
-    files: Files, file: str, function: str, framework: str, route: str | None = None, methods: tuple[str, ...] = ()
-) -> EntryPoint:
-    name = function.rsplit(".", 1)[-1]
-    lines = textwrap.dedent(files[file]).lstrip("\n").splitlines()
-    line = next(i for i, text in enumerate(lines, 1) if f"def {name}(" in text)
-    return EntryPoint(file, function, line, framework, route, methods)
-
+from test_entrypoints import ep  # the expected-entry helper; the ``scan`` fixture is in conftest
 
 SITE = {
     "site/__init__.py": "",

@@ -73,12 +73,8 @@ def drf_action(ctx: Context, method: Target) -> Methods | None:
 
 
 def action_decorator(ctx: Context, method: Target) -> ast.expr | None:
-    for decorator in method.node.decorator_list:
-        func = decorator.func if isinstance(decorator, ast.Call) else decorator
-        if ctx.qualify(method.module, func) in (
-            "rest_framework.decorators.action",
-            "rest_framework.decorators.detail_route",
-        ):
+    for decorator, qualified in ctx.decorators(method.module, method.node):
+        if qualified in ("rest_framework.decorators.action", "rest_framework.decorators.detail_route"):
             return decorator
     return None
 

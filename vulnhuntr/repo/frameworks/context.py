@@ -12,12 +12,12 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Collection, Iterator, TypeVar
 
 from ..index import ModuleIndex, RepoIndex, annotation_type, dotted
 from ..resolve import Resolver
 from .objects import router_framework
-from .syntax import DefinitionNode, FunctionNode, Scope, walk
+from .syntax import DefinitionNode, FunctionNode, Scope, statements, walk
 
 _MAX_DEPTH = 6  # factories returning factories, aliases of aliases
 T = TypeVar("T")
@@ -62,8 +62,10 @@ class Context:
         self._locals: dict[int, dict[str, Binding]] = {}
         self._bases: dict[tuple[str, str], list[str]] = {}
         self._memo: dict[str, Any] = {}
-        self._imports: dict[tuple[str, str], bool] = {}
-        self._walks: dict[str, tuple[list[tuple[DefinitionNode, Scope]], list[tuple[ast.Call, Scope]]]] = {}
+        self._imported: dict[str, frozenset[str]] = {}
+        self._callees: dict[str, frozenset[str] | None] = {}  # None: some callee could be anything
+        self._definitions: dict[str, list[tuple[DefinitionNode, Scope]]] = {}
+        self._calls: dict[str, list[tuple[ast.Call, Scope]]] = {}
 
     def memo(self, key: str, build: Callable[[], T]) -> T:
         """A repository-wide table a detector builds once per run (route names, URL prefixes)."""
@@ -77,14 +79,28 @@ class Context:
 
     def imports(self, module: ModuleIndex, root: str) -> bool:
         """Does *module* import *root* (``"flask"``, ``"azure.functions"``) or anything under it?"""
-        key = (module.path, root)
-        if key not in self._imports:
-            self._imports[key] = any(_under(r.module, root) or _under(r.target, root) for r in module.imports)
-        return self._imports[key]
+        if module.path not in self._imported:
+            self._imported[module.path] = frozenset(
+                prefix for r in module.imports for name in (r.module, r.target) for prefix in _prefixes(name)
+            )
+        return root in self._imported[module.path]
 
     def repo_imports(self, root: str) -> bool:
         """Does any module of the repository import *root*?"""
         return self.memo(f"imports:{root}", lambda: any(self.imports(m, root) for m in self.modules()))
+
+    def may_call(self, module: ModuleIndex, names: Collection[str]) -> bool:
+        """Can *module* call something named one of *names* (``x.add_url_rule(...)``)? The index says, without a walk.
+
+        Call names are the last part of the callee as the index wrote it; a callee it
+        shortened (``...``) might be anything.
+        """
+        if module.path not in self._callees:
+            callees = [call.callee for call in module.calls]
+            shortened = any(callee.endswith("...") for callee in callees)
+            self._callees[module.path] = None if shortened else frozenset(c.rsplit(".", 1)[-1] for c in callees)
+        called = self._callees[module.path]
+        return called is None or not called.isdisjoint(names)
 
     @cached_property
     def _repo_roots(self) -> frozenset[str]:
@@ -95,23 +111,26 @@ class Context:
 
     # syntax, walked once per module ----------------------------------------------------
     def definitions(self, module: ModuleIndex) -> list[tuple[DefinitionNode, Scope]]:
-        """Every function and class of *module* with the scope it is defined in."""
-        return self._walked(module)[0]
+        """Every function and class of *module* with the scope it is defined in (a walk of statements only)."""
+        if module.path not in self._definitions:
+            self._definitions[module.path] = [
+                (node, scope)
+                for node, scope in statements(module.tree)
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            ]
+        return self._definitions[module.path]
 
     def calls(self, module: ModuleIndex) -> list[tuple[ast.Call, Scope]]:
-        """Every call of *module* with its scope."""
-        return self._walked(module)[1]
+        """Every call of *module* with its scope (the one full walk of the tree)."""
+        if module.path not in self._calls:
+            self._calls[module.path] = [(n, scope) for n, scope in walk(module.tree) if isinstance(n, ast.Call)]
+        return self._calls[module.path]
 
-    def _walked(self, module: ModuleIndex) -> tuple[list[tuple[DefinitionNode, Scope]], list[tuple[ast.Call, Scope]]]:
-        if module.path not in self._walks:
-            found: tuple[list[tuple[DefinitionNode, Scope]], list[tuple[ast.Call, Scope]]] = ([], [])
-            for node, scope in walk(module.tree):
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    found[0].append((node, scope))
-                elif isinstance(node, ast.Call):
-                    found[1].append((node, scope))
-            self._walks[module.path] = found
-        return self._walks[module.path]
+    def method_calls(self, module: ModuleIndex, names: Collection[str]) -> list[tuple[ast.Call, Scope]]:
+        """The ``<receiver>.<name>(...)`` calls of *module* for one of *names*; modules without any are not walked."""
+        if not self.may_call(module, names):
+            return []
+        return [(c, s) for c, s in self.calls(module) if isinstance(c.func, ast.Attribute) and c.func.attr in names]
 
     def nodes(self, module: ModuleIndex) -> dict[str, DefinitionNode]:
         """Every function and class of *module* by qualname."""
@@ -144,6 +163,11 @@ class Context:
         if name is None:
             return None
         return self.resolver.qualify(name, module.path, line if line is not None else getattr(expr, "lineno", None))
+
+    def decorators(self, module: ModuleIndex, node: DefinitionNode) -> Iterator[tuple[ast.expr, str | None]]:
+        """Each decorator of *node* with the qualified name it names or calls (``@x`` and ``@x(...)`` alike)."""
+        for decorator in node.decorator_list:
+            yield decorator, self.qualify(module, decorator.func if isinstance(decorator, ast.Call) else decorator)
 
     def local(self, scope: Scope, name: str) -> Binding | None:
         """How *name* is bound in the innermost enclosing function that binds it."""
@@ -277,7 +301,7 @@ class Context:
         scope = Scope(tuple(target.qualname.split(".")), (target.node,))  # type: ignore[arg-type]
         types = [
             self.object_type(target.module, node.value, scope, depth + 1)
-            for node, inner in walk(target.node)
+            for node, inner in statements(target.node)
             if isinstance(node, ast.Return) and node.value is not None and len(inner.functions) == 1
         ]
         return next((t for t in types if router_framework(t)), next((t for t in types if t), None))
@@ -289,14 +313,16 @@ class Context:
         return self.object_type(module, expr, scope) is None
 
 
-def _under(name: str, root: str) -> bool:
-    return name == root or name.startswith(root + ".")
+def _prefixes(name: str) -> list[str]:
+    """``"a.b.c"`` → ``["a", "a.b", "a.b.c"]``: every root a name is under."""
+    parts = name.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
 
 
 def _assigned_values(tree: ast.Module) -> dict[str, ast.expr]:
     """Module- and class-level ``name = value`` by qualname (first assignment wins)."""
     values: dict[str, ast.expr] = {}
-    for node, scope in walk(tree):
+    for node, scope in statements(tree):
         if scope.functions or not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
             continue
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -311,7 +337,7 @@ def _function_bindings(function: FunctionNode) -> dict[str, Binding]:
     args = function.args
     every = [*args.posonlyargs, *args.args, *args.kwonlyargs, *(a for a in (args.vararg, args.kwarg) if a)]
     bindings = {a.arg: Binding(annotation=a.annotation) for a in every}
-    for node, scope in walk(function):
+    for node, scope in statements(function):
         if len(scope.functions) != 1:
             continue  # inside a nested function
         for name, binding in _bound_by(node):

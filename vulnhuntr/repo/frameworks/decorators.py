@@ -48,10 +48,17 @@ def detect(ctx: Context) -> Iterator[EntryPoint]:
     if not any(ctx.repo_imports(package) for package in ROUTER_PACKAGES):
         return
     for module in ctx.modules():
+        if not _has_decorator_calls(module):
+            continue
         for node, scope in ctx.definitions(module):
             for decorator in node.decorator_list:
                 if isinstance(decorator, ast.Call):
                     yield from _decorated(ctx, module, node, scope, decorator)
+
+
+def _has_decorator_calls(module: ModuleIndex) -> bool:
+    """From the index: is any definition decorated with a call (``@x(...)``; a shortened text might be one)?"""
+    return any("(" in text or text.endswith("...") for d in module.definitions for text in d.decorators)
 
 
 def _decorated(

@@ -55,9 +55,8 @@ def _routed(ctx: Context, module: ModuleIndex, pattern: Pattern, url: str) -> It
 
 def require_methods(ctx: Context, target: Target) -> tuple[str, ...]:
     """Methods allowed by ``@require_POST``, ``@require_http_methods([...])`` and friends."""
-    for decorator in target.node.decorator_list:
-        func = decorator.func if isinstance(decorator, ast.Call) else decorator
-        top, last = split(ctx.qualify(target.module, func) or ".")
+    for decorator, qualified in ctx.decorators(target.module, target.node):
+        top, last = split(qualified or ".")
         if top != "django":
             continue
         if last in _REQUIRE:

@@ -25,9 +25,8 @@ Methods = tuple[str, ...]
 
 def api_view_methods(ctx: Context, target: Target) -> Methods | None:
     """The methods of an ``@api_view([...])`` function, None when it is not one."""
-    for decorator in target.node.decorator_list:
-        func = decorator.func if isinstance(decorator, ast.Call) else decorator
-        if split(ctx.qualify(target.module, func) or ".") == ("rest_framework", "api_view"):
+    for decorator, qualified in ctx.decorators(target.module, target.node):
+        if split(qualified or ".") == ("rest_framework", "api_view"):
             found = method_names(call_arg(decorator, 0, "http_method_names")) if isinstance(decorator, ast.Call) else ()
             return found or ("GET",)
     return None
@@ -53,11 +52,10 @@ def _api_views(ctx: Context, module: ModuleIndex) -> Iterator[EntryPoint]:
 
 
 def _registrations(ctx: Context, module: ModuleIndex) -> Iterator[EntryPoint]:
-    for call, scope in ctx.calls(module):
+    for call, scope in ctx.method_calls(module, ("register",)):
         func = call.func
-        if not (
-            isinstance(func, ast.Attribute) and func.attr == "register" and _is_router(ctx, module, func.value, scope)
-        ):
+        assert isinstance(func, ast.Attribute)
+        if not _is_router(ctx, module, func.value, scope):
             continue
         target = ctx.resolve(module, call_arg(call, 1, "viewset"), scope)
         rule = rule_for(ctx, target) if target is not None else None

@@ -24,7 +24,7 @@ def detect(ctx: Context) -> Iterator[EntryPoint]:
     for module in ctx.modules():
         if not ctx.imports(module, "falcon"):
             continue
-        for call, scope in ctx.calls(module):
+        for call, scope in ctx.method_calls(module, ("add_route",)):
             if _is_add_route(ctx, module, call, scope):
                 yield from _routed(ctx, module, call, scope)
         if not is_test_module(module):
@@ -33,8 +33,7 @@ def detect(ctx: Context) -> Iterator[EntryPoint]:
 
 def _is_add_route(ctx: Context, module: ModuleIndex, call: ast.Call, scope: Scope) -> bool:
     func = call.func
-    if not (isinstance(func, ast.Attribute) and func.attr == "add_route"):
-        return False
+    assert isinstance(func, ast.Attribute)
     typed = router_framework(ctx.object_type(module, func.value, scope))
     if typed is not None:
         return typed == "falcon"

@@ -27,13 +27,13 @@ def detect(ctx: Context) -> Iterator[EntryPoint]:
     if not any(ctx.repo_imports(package) for package in ("flask", "quart", "flask_restful", "flask_restx")):
         return
     for module in ctx.modules():
-        for call, scope in ctx.calls(module):
-            func = call.func
-            if isinstance(func, ast.Attribute) and func.attr == "add_url_rule":
-                framework = _framework(ctx, module, func.value, scope, call)
+        for call, scope in ctx.method_calls(module, ("add_url_rule", "add_resource")):
+            assert isinstance(call.func, ast.Attribute)
+            if call.func.attr == "add_url_rule":
+                framework = _framework(ctx, module, call.func.value, scope, call)
                 if framework is not None:
                     yield from _url_rule(ctx, module, call, scope, framework)
-            elif isinstance(func, ast.Attribute) and func.attr == "add_resource":
+            else:
                 yield from _resource(ctx, module, call, scope)
 
 

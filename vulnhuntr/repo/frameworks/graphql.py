@@ -32,9 +32,8 @@ def _strawberry_decorated(ctx: Context, module: ModuleIndex) -> Iterator[EntryPo
     for node, scope in ctx.definitions(module):
         if isinstance(node, ast.ClassDef):
             continue
-        for decorator in node.decorator_list:
-            func = decorator.func if isinstance(decorator, ast.Call) else decorator
-            top, last = split(ctx.qualify(module, func) or ".")
+        for _decorator, qualified in ctx.decorators(module, node):
+            top, last = split(qualified or ".")
             if top == "strawberry" and last in _STRAWBERRY_FIELDS:
                 yield EntryPoint(module.path, scope.qualname(node.name), node.lineno, "strawberry")
                 break

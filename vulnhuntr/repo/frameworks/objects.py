@@ -72,7 +72,3 @@ def router_framework(qualified: str | None) -> str | None:
     if top == "azure" and ".functions" not in qualified:
         return None
     return _ROUTERS.get((top, last))
-
-
-def is_router_type(qualified: str | None) -> bool:
-    return router_framework(qualified) is not None

@@ -82,10 +82,9 @@ def _collect_mounts(ctx: Context) -> dict[str, _Mount]:
     mounts: dict[str, _Mount] = {}
     owns: dict[str, str] = ctx.memo("prefixes.owns", dict)
     for module in ctx.modules():
-        for call, scope in ctx.calls(module):
+        for call, scope in ctx.method_calls(module, _MOUNT_CALLS):
             func = call.func
-            if not isinstance(func, ast.Attribute) or func.attr not in _MOUNT_CALLS:
-                continue
+            assert isinstance(func, ast.Attribute)
             child_pos, child_kw, prefix_pos, prefix_kw, replaces = _MOUNT_CALLS[func.attr]
             child_expr = call_arg(call, child_pos, child_kw)
             prefix_expr = call_arg(call, prefix_pos, prefix_kw)

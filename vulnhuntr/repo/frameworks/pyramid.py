@@ -21,16 +21,15 @@ def detect(ctx: Context) -> Iterator[EntryPoint]:
         if not ctx.imports(module, "pyramid"):
             continue
         yield from _decorated(ctx, module)
-        for call, scope in ctx.calls(module):
-            if _config_call(ctx, module, call, scope, "add_view"):
+        for call, scope in ctx.method_calls(module, ("add_view",)):
+            if _config_call(ctx, module, call, scope):
                 yield from _added_view(ctx, module, call, scope)
 
 
-def _config_call(ctx: Context, module: ModuleIndex, call: ast.Call, scope: Scope, name: str) -> bool:
-    """``<config>.<name>(...)`` on a ``Configurator`` (or an untyped object in a module importing pyramid)."""
+def _config_call(ctx: Context, module: ModuleIndex, call: ast.Call, scope: Scope) -> bool:
+    """A method call on a ``Configurator`` (or on an untyped object in a module importing pyramid)."""
     func = call.func
-    if not (isinstance(func, ast.Attribute) and func.attr == name):
-        return False
+    assert isinstance(func, ast.Attribute)
     typed = router_framework(ctx.object_type(module, func.value, scope))
     return typed == "pyramid" or (typed is None and ctx.is_unknown(module, func.value, scope))
 
@@ -41,8 +40,8 @@ def _routes(ctx: Context) -> dict[str, str]:
     for module in ctx.modules():
         if not ctx.imports(module, "pyramid"):
             continue
-        for call, scope in ctx.calls(module):
-            if _config_call(ctx, module, call, scope, "add_route"):
+        for call, scope in ctx.method_calls(module, ("add_route",)):
+            if _config_call(ctx, module, call, scope):
                 name, pattern = string_value(call_arg(call, 0, "name")), string_value(call_arg(call, 1, "pattern"))
                 if name is not None and pattern is not None:
                     found.setdefault(name, pattern)

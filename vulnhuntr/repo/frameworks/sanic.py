@@ -21,10 +21,9 @@ def detect(ctx: Context) -> Iterator[EntryPoint]:
     for module in ctx.modules():
         if not ctx.imports(module, "sanic"):
             continue
-        for call, scope in ctx.calls(module):
+        for call, scope in ctx.method_calls(module, ("add_route", "add_websocket_route")):
             func = call.func
-            if not (isinstance(func, ast.Attribute) and func.attr in ("add_route", "add_websocket_route")):
-                continue
+            assert isinstance(func, ast.Attribute)
             if router_framework(ctx.object_type(module, func.value, scope)) != "sanic":
                 continue
             target = ctx.resolve(module, call_arg(call, 0, "handler"), scope)

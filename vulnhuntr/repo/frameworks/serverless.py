@@ -49,9 +49,8 @@ def _framework(ctx: Context, module: ModuleIndex, node: FunctionNode) -> str | N
 
 
 def _gcp_decorated(ctx: Context, module: ModuleIndex, node: FunctionNode) -> bool:
-    for decorator in node.decorator_list:
-        func = decorator.func if isinstance(decorator, ast.Call) else decorator
-        top, last = split(ctx.qualify(module, func) or ".")
+    for _decorator, qualified in ctx.decorators(module, node):
+        top, last = split(qualified or ".")
         if top == "functions_framework" and last in _GCP_DECORATORS:
             return True
     return False

@@ -43,39 +43,48 @@ def _kind(ctx: Context, module: ModuleIndex, call: ast.Call) -> str | None:
 
 
 def _route_objects(ctx: Context, module: ModuleIndex) -> Iterator[EntryPoint]:
-    named = _named_mounts(ctx, module)
-    yield from _visit(ctx, module, module.tree, Scope(), "", named)
+    kinds = {id(call): kind for call, _scope in ctx.calls(module) if (kind := _kind(ctx, module, call)) is not None}
+    if not kinds:
+        return  # no routing object built here: skip the walk that carries Mount prefixes
+    named = _named_mounts(ctx, module, kinds)
+    yield from _visit(ctx, module, module.tree, Scope(), "", named, kinds)
 
 
-def _named_mounts(ctx: Context, module: ModuleIndex) -> dict[str, str]:
+def _named_mounts(ctx: Context, module: ModuleIndex, kinds: dict[int, str]) -> dict[str, str]:
     """``Mount("/api", routes=api_routes)``: the prefix each named route list gets."""
     named: dict[str, str] = {}
     for call, _scope in ctx.calls(module):
         routes = call_arg(call, None, "routes")
-        if isinstance(routes, ast.Name) and _kind(ctx, module, call) == "Mount":
+        if isinstance(routes, ast.Name) and kinds.get(id(call)) == "Mount":
             named.setdefault(routes.id, string_value(call_arg(call, 0, "path")) or "")
     return named
 
 
 def _visit(
-    ctx: Context, module: ModuleIndex, node: ast.AST, scope: Scope, prefix: str, named: dict[str, str]
+    ctx: Context,
+    module: ModuleIndex,
+    node: ast.AST,
+    scope: Scope,
+    prefix: str,
+    named: dict[str, str],
+    kinds: dict[int, str],
 ) -> Iterator[EntryPoint]:
-    """Walk *node*, carrying the prefix of the ``Mount`` lists we are inside."""
+    """Walk *node*, carrying the prefix of the ``Mount`` lists we are inside (*kinds*: the routing calls by id)."""
     for child, inner in children(node, scope):
-        kind = _kind(ctx, module, child) if isinstance(child, ast.Call) else None
+        kind = kinds.get(id(child))
         if kind == "Mount":
             assert isinstance(child, ast.Call)
             path = join_path(prefix, string_value(call_arg(child, 0, "path")) or "")
-            yield from _visit(ctx, module, child, inner, path, named)
+            yield from _visit(ctx, module, child, inner, path, named, kinds)
         elif kind is not None:
             assert isinstance(child, ast.Call)
             yield from _route(ctx, module, child, inner, prefix, kind)
         elif isinstance(child, ast.Assign) and len(child.targets) == 1 and dotted(child.targets[0]) in named:
             yield from _visit(
-                ctx, module, child, inner, join_path(prefix, named[dotted(child.targets[0]) or ""]), named
+                ctx, module, child, inner, join_path(prefix, named[dotted(child.targets[0]) or ""]), named, kinds
             )
         else:
-            yield from _visit(ctx, module, child, inner, prefix, named)
+            yield from _visit(ctx, module, child, inner, prefix, named, kinds)
 
 
 def _route(
@@ -109,10 +118,9 @@ def _endpoint(
 
 
 def _add_calls(ctx: Context, module: ModuleIndex) -> Iterator[EntryPoint]:
-    for call, scope in ctx.calls(module):
+    for call, scope in ctx.method_calls(module, _ADD_CALLS):
         func = call.func
-        if not isinstance(func, ast.Attribute) or func.attr not in _ADD_CALLS:
-            continue
+        assert isinstance(func, ast.Attribute)
         framework = router_framework(ctx.object_type(module, func.value, scope))
         if framework is None and _guessable(ctx, module, func.value, scope, call):
             framework = "fastapi" if ctx.imports(module, "fastapi") else "starlette"

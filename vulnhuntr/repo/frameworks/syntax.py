@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import dataclass
 from typing import Iterator, Union
 
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 DefinitionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef]
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 HTTP_VERBS = ("get", "post", "put", "patch", "delete", "head", "options")
 
 
@@ -42,24 +44,33 @@ def walk(tree: ast.AST) -> Iterator[tuple[ast.AST, Scope]]:
 
 def children(node: ast.AST, scope: Scope) -> list[tuple[ast.AST, Scope]]:
     """The direct children of *node* with their scopes (one step of :func:`walk`), for walks that carry state."""
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+    if isinstance(node, _DEFINITIONS):
         inner = scope.enter(node)
         body = {id(statement) for statement in node.body}
         return [(c, inner if id(c) in body else scope) for c in ast.iter_child_nodes(node)]
     return [(c, scope) for c in ast.iter_child_nodes(node)]
 
 
-def definitions(tree: ast.AST) -> Iterator[tuple[DefinitionNode, Scope]]:
-    """Every function and class with the scope it is defined in."""
-    for node, scope in walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            yield node, scope
+def statements(tree: ast.AST) -> Iterator[tuple[ast.AST, Scope]]:
+    """What :func:`walk` yields minus expressions: statements (and ``except``/``case`` clauses), same order and scopes.
+
+    Statements sit only in statement bodies, never inside an expression, so definitions,
+    assignments and returns are found without visiting every expression node.
+    """
+    stack: list[tuple[ast.AST, Scope]] = [(tree, Scope())]
+    while stack:
+        node, scope = stack.pop()
+        yield node, scope
+        fields = _body_fields(type(node))
+        if fields:
+            inner = scope.enter(node) if isinstance(node, _DEFINITIONS) else scope
+            stack.extend((child, inner) for field in fields for child in reversed(getattr(node, field)))
 
 
-def calls(tree: ast.AST) -> Iterator[tuple[ast.Call, Scope]]:
-    for node, scope in walk(tree):
-        if isinstance(node, ast.Call):
-            yield node, scope
+@functools.cache
+def _body_fields(node_type: type[ast.AST]) -> tuple[str, ...]:
+    """The fields of a node type that hold statements, last first (the order :func:`statements` stacks them)."""
+    return tuple(f for f in reversed(node_type._fields) if f in ("body", "handlers", "orelse", "finalbody", "cases"))
 
 
 def call_arg(call: ast.Call, position: int | None, *keywords: str) -> ast.expr | None:

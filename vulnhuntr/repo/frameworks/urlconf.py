@@ -65,7 +65,7 @@ def include_prefix(ctx: Context, key: str, fallback: str | None = None) -> str:
 
 def patterns(ctx: Context, module: ModuleIndex) -> Iterator[Pattern]:
     """Every ``path()``/``re_path()``/``url()`` of *module* with the inline ``include([...])`` prefix above it."""
-    if not any(call.callee.rsplit(".", 1)[-1] in PATH_FUNCTIONS for call in module.calls):
+    if not ctx.may_call(module, PATH_FUNCTIONS):
         return  # the index already knows: no URL pattern here, skip the walk
     yield from _patterns(ctx, module, module.tree, Scope(), "")
 
