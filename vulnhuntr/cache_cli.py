@@ -18,10 +18,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="vulnhuntr cache",
         description="Inspect or clear the persistent store of LLM answers, symbol resolutions and run state.",
     )
-    parser.add_argument("--cache-dir", metavar="DIR", help="the store's folder (default: the user cache directory)")
+    cache_dir_help = "the store's folder (default: the user cache directory)"
+    parser.add_argument("--cache-dir", metavar="DIR", help=cache_dir_help)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("stats", help="entries by kind, size on disk, and what the last run saved")
+    stats = commands.add_parser("stats", help="entries by kind, size on disk, and what the last run saved")
     clear = commands.add_parser("clear", help="remove entries (all of them, or only old ones)")
+    for command in (stats, clear):  # before or after the command: `cache stats --cache-dir D` works too
+        command.add_argument("--cache-dir", metavar="DIR", help=cache_dir_help, default=argparse.SUPPRESS)
     clear.add_argument("--older-than", type=float, metavar="DAYS", help="only entries older than DAYS")
     return parser
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import signal
 import sys
 from pathlib import Path
 from typing import Any, NoReturn, Sequence
@@ -26,7 +28,7 @@ from .llm.pricing import price_for
 from .llm.registry import model_name, provider_family
 from .logs import configure_logging
 from .report import write_reports
-from .report.console import print_report
+from .report.console import clean, print_report
 from .repo.map import RepositoryMap, map_repository
 from .incremental import IncrementalRun
 from .scan import ScanResult, scan
@@ -124,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--log-file", metavar="FILE", help="JSON-lines log (default: in the user state directory)")
     parser.add_argument(
-        "--budget", type=float, metavar="USD",
+        "--budget", type=_positive_usd, metavar="USD",
         help="stop sending LLM calls once the estimated spend would pass USD; what was skipped is reported",
     )
     parser.add_argument(
@@ -202,8 +204,32 @@ def _performance_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return performance
 
 
+def _positive_usd(text: str) -> float:
+    """``--budget``: a positive, finite number of US dollars."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of dollars: {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 dollars, got {text}")
+    return value
+
+
+def _interrupt_on_sigterm() -> None:
+    """SIGTERM (a CI job cancelled, ``kill``) stops the run like Ctrl-C: partial report, answers kept."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (the CLI called from a library): leave signals alone
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    _interrupt_on_sigterm()
     if argv[:1] == ["cache"]:
         return cache_cli.main(argv[1:])
     parser = build_parser()
@@ -250,7 +276,7 @@ def finish(result: ScanResult, formats: list[str], output: Path | None, err: Con
         print_entry_points(result.repository, console)
     print_report(report, console)
     for note in report.notes:
-        err.print(Text(note, style="yellow"))
+        err.print(Text(clean(note), style="yellow"))
     if formats:
         for path in write_reports(report, formats, output):
             err.print(Text(f"report written to {path}"))
@@ -283,7 +309,7 @@ def dry_run(settings: Settings, console: Console, since: str | None = None) -> i
             run = IncrementalRun.begin(repository, settings, store, model=model, since=since)
             only = run.plan.to_analyse
             for note in run.summary().reanalysed:
-                console.print(Text(f"re-analyse {note.file}: {note.reason}"))
+                console.print(Text(clean(f"re-analyse {note.file}: {note.reason}")))
             console.print(Text(f"{len(run.plan.reused)} entry-point files would be reused from {run.baseline}"))
     finally:
         if store is not None:
@@ -293,7 +319,7 @@ def dry_run(settings: Settings, console: Console, since: str | None = None) -> i
     for column in ("file", "entry points", "code tokens"):
         table.add_column(column)
     for file, entries, tokens in plan.files:
-        table.add_row(Text(file), str(entries), f"{tokens:,}")
+        table.add_row(Text(clean(file)), str(entries), f"{tokens:,}")
     console.print(table)
     for label, estimate in (("least", plan.low), ("typical", plan.typical), ("most", plan.high)):
         dollars = f"${estimate.cost_usd:.2f}" if estimate.cost_usd is not None else "unknown price"
@@ -306,16 +332,16 @@ def dry_run(settings: Settings, console: Console, since: str | None = None) -> i
 
 def print_entry_points(result: RepositoryMap, console: Console) -> None:
     """A table of the attack surface; every cell is plain text, never markup."""
-    table = Table(title=f"{len(result.entry_points)} entry points in {escape(str(result.root))}")
+    table = Table(title=f"{len(result.entry_points)} entry points in {escape(clean(str(result.root)))}")
     for column in ("file", "line", "function", "framework", "route", "methods"):
         table.add_column(column, overflow="fold")
     for entry in sorted((e for e in result.entry_points if result.in_scope(e.file)), key=lambda e: (e.file, e.line)):
         cells = (entry.file, str(entry.line), entry.function, entry.framework, entry.route or "", ",".join(entry.methods))
-        table.add_row(*(Text(cell) for cell in cells))
+        table.add_row(*(Text(clean(cell)) for cell in cells))
     console.print(table)
     console.print(Text(f"{len(result.files)} Python files scanned, {len(result.skipped)} skipped"))
 
 
 def print_skipped(result: RepositoryMap, console: Console) -> None:
     for skipped in result.skipped:
-        console.print(Text(f"skipped {skipped.path}: {skipped.reason}"))
+        console.print(Text(clean(f"skipped {skipped.path}: {skipped.reason}")))

@@ -24,6 +24,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -70,7 +71,7 @@ class ParallelSettings(BaseModel):
     """How many files are analysed at once."""
 
     model_config = _STRICT
-    enabled: bool = True
+    enabled: StrictBool = True
     workers: int = Field(default=8, ge=1)
 
     @property
@@ -83,7 +84,7 @@ class CacheSettings(BaseModel):
     """On-disk cache of LLM answers; ``ttl_days == 0`` means entries never expire."""
 
     model_config = _STRICT
-    enabled: bool = True
+    enabled: StrictBool = True
     directory: Path | None = None
     ttl_days: float = Field(default=7, ge=0)
 
@@ -92,7 +93,7 @@ class PruningSettings(BaseModel):
     """Limits on the code context sent to the model, in tokens and lines."""
 
     model_config = _STRICT
-    enabled: bool = True
+    enabled: StrictBool = True
     max_context_size: int = Field(default=60000, gt=0)  # tokens per prompt (also capped by the model's window)
     entry_point_context_lines: int = Field(default=20, ge=0)  # definitions shorter than this are never pruned
     callee_depth: int = Field(default=2, ge=0)  # call distance of callees resolved into the first type prompt
@@ -102,7 +103,7 @@ class IncrementalSettings(BaseModel):
     """Re-scan only files changed since the state file was written."""
 
     model_config = _STRICT
-    enabled: bool = False
+    enabled: StrictBool = False
     state_file: Path | None = None
 
 
@@ -142,7 +143,7 @@ class AnalysisSettings(BaseModel):
     retries: int = Field(default=3, ge=0)  # retries of a call after 429, 5xx or a timeout
     timeout_seconds: float = Field(default=180, gt=0)  # per LLM call
     max_output_tokens: int = Field(default=4096, gt=0)
-    prefilter: bool = False  # send to the LLM only entry-point files where the static pass found a candidate
+    prefilter: StrictBool = False  # send to the LLM only entry-point files where the static pass found a candidate
 
 
 class RateLimit(BaseModel):

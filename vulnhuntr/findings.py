@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 from typing import Any
 
+from .redact import redact
+
 
 class VulnType(str, Enum):
     """The vulnerability classes vulnhuntr looks for (the original tool's names)."""
@@ -146,6 +148,9 @@ class ErrorEntry:
     reason: str
     entry_function: str | None = None
     vuln_type: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", redact(self.reason))  # SDK errors repeat URLs, credentials included
 
 
 @dataclass

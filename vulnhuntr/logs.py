@@ -9,18 +9,27 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 import time
 from pathlib import Path
 
 import platformdirs
 
-_SECRET = re.compile(r"(sk-[A-Za-z0-9_\-]{8,}|sk-ant-[A-Za-z0-9_\-]{8,}|(?i:bearer)\s+[A-Za-z0-9._\-]{8,})")
+from .redact import redact
+
+SDK_LOGGERS = ("httpx", "httpx2", "httpcore", "httpcore2", "anthropic", "openai", "ollama", "urllib3")
+"""Loggers of the provider SDK stacks: at INFO they print every request URL, user info included."""
 
 
 def default_log_file() -> Path:
     return Path(platformdirs.user_state_dir("vulnhuntr")) / "vulnhuntr.log"
+
+
+class RedactingFormatter(logging.Formatter):
+    """The console's format, with credentials masked like everywhere else."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
 
 class JsonLinesFormatter(logging.Formatter):
@@ -31,10 +40,10 @@ class JsonLinesFormatter(logging.Formatter):
             "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
             "level": record.levelname,
             "logger": record.name,
-            "message": _SECRET.sub("[redacted]", record.getMessage()),
+            "message": redact(record.getMessage()),
         }
         if record.exc_info:
-            entry["exception"] = _SECRET.sub("[redacted]", self.formatException(record.exc_info))
+            entry["exception"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
 
 
@@ -48,10 +57,10 @@ def configure_logging(verbosity: int, log_file: Path | None) -> Path | None:
     root.setLevel(logging.DEBUG)
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG)
-    console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    console.setFormatter(RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
     root.addHandler(console)
-    for noisy in ("httpx", "httpcore", "anthropic", "openai"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    for noisy in SDK_LOGGERS:
+        logging.getLogger(noisy).setLevel(logging.WARNING if verbosity < 2 else logging.DEBUG)
     path = log_file or default_log_file()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

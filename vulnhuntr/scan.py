@@ -12,6 +12,7 @@ import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from .analysis.progress import Progress
 from .analysis.run import analyse
@@ -21,7 +22,7 @@ from .incremental import IncrementalRun
 from .llm.base import Provider
 from .llm.pricing import price_for
 from .llm.registry import create_provider, with_cache
-from .errors import MissingCredentials
+from .errors import ConfigError, MissingCredentials
 from .static import StaticResult, run_static
 from .store import Store
 from .repo.map import RepositoryMap, map_repository
@@ -67,9 +68,13 @@ def scan(
     store = Store.open(settings.performance.cache.directory) if settings.performance.cache.enabled or incremental else None
     analysing = False  # from then on the analysis owns the provider and closes it on its own event loop
     try:
+        if provider is not None and budget_usd is not None:
+            _check_priced(provider, settings)
         repository = map_repository(settings, store)  # unchanged files come from the store's index cache
         static = run_static(repository, repository.resolver)  # the answer without an LLM, the seeds with one
         if provider is None:
+            if since is not None:  # a ref that does not resolve is an error here too, not silently ignored
+                IncrementalRun.begin(repository, settings, store, model=None, since=since)
             report = asyncio.run(_analyse(repository, settings, None, progress, budget_usd, static=static))
             report.notes.extend(notes)
         else:
@@ -82,6 +87,16 @@ def scan(
         if store is not None:
             store.close()
     return ScanResult(repository, report)
+
+
+def _check_priced(provider: Provider, settings: Settings) -> None:
+    """A budget needs a price: without one it could never stop the scan, so say how to give it."""
+    if price_for(provider.name, provider.model, settings.pricing) is None:
+        raise ConfigError(
+            f"--budget needs the price of model {provider.model!r}, which vulnhuntr does not know: add it to the "
+            f"config file, e.g. pricing: {{{provider.model}: {{input: 3.0, output: 15.0}}}} "
+            "(US dollars per million tokens)"
+        )
 
 
 def _analyse_with_store(
@@ -150,16 +165,22 @@ async def _analyse(
 
 @contextlib.contextmanager
 def _cancel_on_sigint() -> Iterator[None]:
-    """Ctrl-C cancels the analysis task (which then reports what finished) instead of killing the loop."""
+    """Ctrl-C or SIGTERM cancels the analysis task (which then reports what finished) instead of killing the loop."""
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
-    try:
-        loop.add_signal_handler(signal.SIGINT, task.cancel) if task is not None else None
-        installed = task is not None
-    except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
-        installed = False
+    installed: list[tuple[signal.Signals, Any]] = []
+    if task is not None:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous = signal.getsignal(signum)
+            try:
+                loop.add_signal_handler(signum, task.cancel)
+            except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
+                continue
+            installed.append((signum, previous))
     try:
         yield
     finally:
-        if installed:
-            loop.remove_signal_handler(signal.SIGINT)
+        for signum, previous in installed:
+            loop.remove_signal_handler(signum)
+            if previous is not None:
+                signal.signal(signum, previous)  # remove_signal_handler leaves SIG_DFL behind

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..findings import Report
+from ..redact import redact
 from .console import print_report
 from .json_report import render_json
 from .markdown import render_markdown
@@ -58,12 +59,13 @@ def write_reports(report: Report, formats: list[str], output: Path | None) -> li
     Missing parent directories are created. Each file is written to a temporary
     file beside it and moved into place with :func:`os.replace`, so an
     interrupted run never leaves a half-written report (or destroys the last one).
-    Everything is rendered before anything is written.
+    Everything is rendered before anything is written, and credentials in the
+    text (URL user info, secret query values, API keys) are masked.
 
     Raises :class:`ValueError` for an unknown format.
     """
     formats = _checked(formats)
-    rendered = [(fmt, FORMATS[fmt](report)) for fmt in formats]
+    rendered = [(fmt, redact(FORMATS[fmt](report))) for fmt in formats]
     if output is None:
         for _, text in rendered:
             sys.stdout.write(text)

@@ -3,7 +3,8 @@
 Analysis, PoCs and paths come from the scanned repository and the model, so they
 are untrusted: outside code blocks they are escaped (HTML and Markdown syntax),
 inside code they are fenced with a run of backticks longer than any they hold.
-Nothing scanned can open an HTML tag, a link or an image in the rendered page.
+Nothing scanned can open an HTML tag, a link or an image in the rendered page,
+and control characters are shown as ``\\xNN`` so ``cat report.md`` is safe too.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import html
 import re
 
 from ..findings import CWE_NAMES, STATIC_NOTE, ContextItem, ErrorEntry, Finding, PathStep, Report
+from .console import clean
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|])")
 _BACKTICK_RUN = re.compile(r"`+")
@@ -35,7 +37,7 @@ def escape_text(text: str) -> str:
 
     Line breaks are kept so multi-paragraph analyses stay readable.
     """
-    escaped = html.escape(text, quote=False)
+    escaped = html.escape(clean(text), quote=False)
     return _MARKDOWN_SPECIAL.sub(r"\\\1", escaped)
 
 
@@ -46,7 +48,7 @@ def escape_cell(text: str) -> str:
 
 def inline_code(text: str) -> str:
     """A code span that no backtick in *text* can close early; one line only."""
-    text = " ".join(text.splitlines())
+    text = " ".join(clean(text).splitlines())
     fence = "`" * (_longest_backtick_run(text) + 1)
     if text.startswith("`") or text.endswith("`") or (text.startswith(" ") and text.endswith(" ")):
         text = f" {text} "
@@ -55,6 +57,7 @@ def inline_code(text: str) -> str:
 
 def code_block(text: str, info: str = "") -> str:
     """A fenced block whose fence is longer than any backtick run inside *text*."""
+    text = clean(text)
     fence = "`" * max(3, _longest_backtick_run(text) + 1)
     return f"{fence}{info}\n{text.rstrip(chr(10))}\n{fence}"
 
