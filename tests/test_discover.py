@@ -236,14 +236,17 @@ def test_self_referencing_symlink(tmp_path: Path) -> None:
     assert "me" in reasons(found)
 
 
-def test_symlinked_directory_followed_but_not_twice(tmp_path: Path) -> None:
+def test_symlinked_directory_inside_followed_once_outside_never(tmp_path: Path) -> None:
     make(tmp_path / "outside", "lib/x.py")
     make(tmp_path / "repo", "app.py", "real/y.py")
     os.symlink(tmp_path / "outside" / "lib", tmp_path / "repo" / "vendored")
     os.symlink("real", tmp_path / "repo" / "alias")
     found = discover(tmp_path / "repo")
-    assert found.files == ("app.py", "real/y.py", "vendored/x.py")  # paths as seen under root
-    assert reasons(found) == {"alias": "same directory as real, already scanned"}
+    assert found.files == ("app.py", "real/y.py")  # the scan never reads outside the root
+    assert reasons(found) == {
+        "alias": "same directory as real, already scanned",
+        "vendored": f"symlink to {tmp_path / 'outside' / 'lib'}, outside the root: not followed",
+    }
 
 
 def test_symlinked_python_file_is_kept(tmp_path: Path) -> None:

@@ -216,15 +216,26 @@ class _Walk:
                 what = "unusable symlink" if entry.is_symlink() else "cannot stat"
                 self.skip(rel, f"{what}: {exc.strerror or exc}")
                 continue
+            if (is_dir or is_file) and entry.is_symlink() and not self._inside_root(entry.path):
+                self.skip(rel, f"symlink to {_link_target(entry.path)}, outside the root: not followed")
+                continue
             if is_dir:
                 (linked_dirs if entry.is_symlink() else real_dirs).append((entry, rel))
             elif is_file:
                 self._consider_file(entry.name, rel, rules, here.forced)
             elif entry.is_symlink() and not here.forced:
                 self._dangling_link(entry, rel, rules)
+            elif entry.name.endswith(".py") and self._placement(rel) == "under":
+                self.skip(rel, "not a regular file (a FIFO, socket or device): not read")
         # Real directories claim their inode first, so a symlink to a sibling is the repeat.
         walk = [self._enter(entry, rel, here, rules) for entry, rel in real_dirs + linked_dirs]
         return sorted((d for d in walk if d is not None), key=lambda d: d.rel)
+
+    def _inside_root(self, path: str) -> bool:
+        """Whether *path*, symlinks resolved, stays under the root: the scan never reads outside it."""
+        real_root = os.path.realpath(self.root)
+        real = os.path.realpath(path)
+        return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
 
     def _with_gitignore(self, path: str, prefix: str, rules: tuple[_GitIgnore, ...]) -> tuple[_GitIgnore, ...]:
         """Add this directory's ``.gitignore`` (if any) to the rules in force below it."""
@@ -305,6 +316,13 @@ class _Walk:
             os.stat(entry.path)
         except OSError as exc:
             self.skip(rel, f"broken symlink to {target}: {exc.strerror or exc}")
+
+
+def _link_target(path: str) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return "?"
 
 
 # --------------------------------------------------------------------------- public
