@@ -131,3 +131,24 @@ def test_a_file_too_big_even_pruned_is_split_per_entry_point(make_index) -> None
     views = builder.views("big.py", entries, reserved_tokens=100)
     assert [len(v.entry_points) for v in views] == [1, 1, 1]
     assert "def r0():" in views[0].code and "def r1():" not in views[0].code and "omitted: def r1" in views[0].code
+
+
+def test_one_handler_bigger_than_the_budget_is_cut_into_windows_that_fit(make_index) -> None:
+    body = "".join(f"    value_{i} = request.args.get('k{i}', '') + '{'x' * 40}'\n" for i in range(3000))
+    source = (
+        "from flask import Flask, request\nimport os\n\napp = Flask(__name__)\n\n\n"
+        "@app.route('/huge')\ndef huge():\n" + body + "    os.system(value_2999)\n    return 'ok'\n"
+    )
+    index = make_index({"app.py": source})
+    resolver = Resolver(index)
+    entries = find_entry_points(index, resolver)
+    builder = ContextBuilder(index, resolver, PruningSettings(), prompt_budget=5_000)
+    views = builder.views("app.py", entries, reserved_tokens=1_000)
+    assert len(views) > 10
+    assert all(approx_tokens(v.code) <= 4_000 for v in views)
+    assert [v.window for v in views] == [(i, len(views)) for i in range(1, len(views) + 1)]
+    shown = set().union(*(v.kept_lines for v in views))
+    assert shown == set(range(1, source.count("\n") + 1))  # every line is in exactly one window
+    assert sum(len(v.kept_lines) for v in views) == len(shown)
+    assert any("os.system(value_2999)" in v.code for v in views)
+    assert builder.focus(views[0], []) is views[0]  # a window is never re-pruned back to its whole size

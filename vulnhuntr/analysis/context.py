@@ -34,6 +34,7 @@ class FileView:
     entry_points: tuple[EntryPoint, ...]
     kept_lines: frozenset[int]  # line numbers of the original file present in ``code``
     omitted: tuple[str, ...] = ()  # names of definitions replaced by markers
+    window: tuple[int, int] | None = None  # (part, of parts) when the view is too big for one prompt
 
     def shows(self, symbol: Symbol) -> bool:
         """Whether *symbol*'s whole body is already in the view."""
@@ -55,23 +56,32 @@ class ContextBuilder:
 
     # the entry-point file -------------------------------------------------------------
     def views(self, file: str, entry_points: Sequence[EntryPoint], reserved_tokens: int) -> list[FileView]:
-        """One view of the file, or one per entry point when even the pruned file is too big."""
+        """One view of the file, one per entry point when the pruned file is too big, windows beyond that.
+
+        A view is never larger than the prompt budget: one huge handler is cut into
+        consecutive windows, each analysed as its own view.
+        """
+        limit = max(self.prompt_budget - reserved_tokens, self.prompt_budget // 4)  # never nothing
+        lines = self.index.modules[file].source.splitlines()
+        return [w for view in self._whole_views(file, entry_points, limit) for w in _windows(view, lines, limit)]
+
+    def _whole_views(self, file: str, entry_points: Sequence[EntryPoint], limit: int) -> list[FileView]:
         module = self.index.modules[file]
         if not self.pruning.enabled:
             whole = FileView(file, module.source, tuple(entry_points), frozenset(range(1, module.line_count + 1)))
-            if approx_tokens(whole.code) + reserved_tokens <= self.prompt_budget or len(entry_points) <= 1:
+            if approx_tokens(whole.code) <= limit or len(entry_points) <= 1:
                 return [whole]
         view = prune(module, entry_points, self.pruning.entry_point_context_lines)
-        if approx_tokens(view.code) + reserved_tokens <= self.prompt_budget or len(entry_points) <= 1:
+        if approx_tokens(view.code) <= limit or len(entry_points) <= 1:
             return [view]
         return [prune(module, [entry], self.pruning.entry_point_context_lines) for entry in entry_points]
 
     def focus(self, view: FileView, entry_points: Sequence[EntryPoint]) -> FileView:
         """The view with only *entry_points* whole: the others become markers the model can ask for.
 
-        Attribution still knows every entry point of the view.
+        Attribution still knows every entry point of the view. A window stays as it is.
         """
-        if not self.pruning.enabled or set(entry_points) == set(view.entry_points):
+        if not self.pruning.enabled or set(entry_points) == set(view.entry_points) or view.window is not None:
             return view
         module = self.index.modules[view.file]
         others = {e.function for e in view.entry_points} - {e.function for e in entry_points}
@@ -154,6 +164,47 @@ class ContextBuilder:
             else:
                 dropped.append(symbol)
         return kept, dropped
+
+
+# windows ------------------------------------------------------------------------------
+_MARKER_TOKENS = 40
+
+
+def _windows(view: FileView, source_lines: list[str], limit: int) -> list[FileView]:
+    """*view* itself when it fits in *limit* tokens, else consecutive windows of its original lines."""
+    if approx_tokens(view.code) <= limit:
+        return [view]
+    groups: list[list[int]] = [[]]
+    used = 0
+    for number in sorted(view.kept_lines):
+        cost = approx_tokens(source_lines[number - 1]) + 1
+        if groups[-1] and used + cost > limit - 2 * _MARKER_TOKENS:
+            groups.append([])
+            used = 0
+        groups[-1].append(number)
+        used += cost
+    parts = len(groups)
+    return [
+        FileView(view.file, _window_code(source_lines, group, limit), view.entry_points, frozenset(group),
+                 view.omitted, window=(part, parts))
+        for part, group in enumerate(groups, 1)
+    ]
+
+
+def _window_code(lines: list[str], group: list[int], limit: int) -> str:
+    """The lines of one window, with a marker wherever lines of the file are not in it."""
+    out: list[str] = []
+    previous = 0
+    max_chars = limit * 4
+    for number in group:
+        if number > previous + 1:
+            out.append(f"# ... lines {previous + 1}-{number - 1} not shown in this part of the file")
+        text = lines[number - 1]
+        out.append(text if len(text) <= max_chars else text[:max_chars] + "  # ... (line cut)")
+        previous = number
+    if previous < len(lines):
+        out.append(f"# ... lines {previous + 1}-{len(lines)} not shown in this part of the file")
+    return "\n".join(out)
 
 
 # pruning ------------------------------------------------------------------------------
