@@ -2,36 +2,44 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 
 from ..config import Settings
 from ..errors import ConfigError
-from .base import Provider
-from . import claude, ollama_chat, openai_chat
-from .claude import ClaudeProvider
-from .ollama_chat import OllamaProvider
-from .openai_chat import OpenAIProvider
 from ..store import Store
+from .base import Provider
 from .cache import CachingProvider
 from .ratelimit import AdaptiveConcurrency, RateLimitedProvider
 from .retry import RetryingProvider
 
 ProviderFactory = Callable[..., Provider]
 
-PROVIDERS: dict[str, ProviderFactory] = {
-    "claude": ClaudeProvider,
-    "gpt": OpenAIProvider,
-    "openai": OpenAIProvider,
-    "ollama": OllamaProvider,
+PROVIDERS: dict[str, tuple[str, str]] = {
+    "claude": ("claude", "ClaudeProvider"),
+    "gpt": ("openai_chat", "OpenAIProvider"),
+    "openai": ("openai_chat", "OpenAIProvider"),
+    "ollama": ("ollama_chat", "OllamaProvider"),
 }
-
+"""Module and class of each ``--llm`` choice. Imported only when chosen: the SDKs take seconds
+to import, which ``-l none``, ``--list-entrypoints``, ``--dry-run`` and ``cache`` never need."""
 
 DEFAULT_MODELS = {
-    "claude": claude.DEFAULT_MODEL,
-    "gpt": openai_chat.DEFAULT_MODEL,
-    "openai": openai_chat.DEFAULT_MODEL,
-    "ollama": ollama_chat.DEFAULT_MODEL,
+    "claude": "claude-sonnet-5",
+    "gpt": "gpt-5.2",
+    "openai": "gpt-5.2",
+    "ollama": "llama3.1",
 }
+"""The model of each choice when none is configured (each provider module uses the same value)."""
+
+
+def provider_class(llm: str) -> ProviderFactory | None:
+    """The provider class of an ``--llm`` choice, importing its SDK now; None for an unknown choice."""
+    if llm not in PROVIDERS:
+        return None
+    module, name = PROVIDERS[llm]
+    factory: ProviderFactory = getattr(importlib.import_module(f"{__package__}.{module}"), name)
+    return factory
 
 
 def provider_family(llm: str) -> str:
@@ -48,7 +56,7 @@ def model_name(settings: Settings) -> str | None:
 
 def create_provider(settings: Settings, environ: Mapping[str, str] | None = None) -> Provider:
     """The provider chosen by ``settings.llm``, wrapped in bounded retries."""
-    factory = PROVIDERS.get(settings.llm)
+    factory = provider_class(settings.llm)
     if factory is None:
         raise ConfigError(f"no LLM provider is configured (--llm {settings.llm})")
     chosen = settings.provider()
