@@ -28,11 +28,12 @@ from .llm.pricing import price_for
 from .llm.registry import model_name, provider_family
 from .logs import configure_logging
 from .report import write_reports
-from .report.console import clean, print_report
+from .report.console import clean, print_attack_surface, print_report
 from .repo.map import RepositoryMap, map_repository
 from .incremental import IncrementalRun
 from .scan import ScanResult, scan
 from .store import Store
+from .triage import FILE_NAME as TRIAGE_FILE
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -58,6 +59,8 @@ examples:
   vulnhuntr cache clear --older-than 30
   vulnhuntr -r . --incremental                             re-analyse only what changed since the last run
   vulnhuntr -r . --since origin/main --format sarif -o pr.sarif   a pull request's changes only
+  vulnhuntr baseline create -r . -o baseline.json          record today's findings as the baseline
+  vulnhuntr -r . --baseline baseline.json                  report (and fail on) new findings only
 
 configuration: defaults < .vulnhuntr.yaml at the root (or --config FILE, or
 [tool.vulnhuntr] in pyproject.toml) < environment (ANTHROPIC_MODEL, ANTHROPIC_BASE_URL,
@@ -154,6 +157,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--since", metavar="REF",
         help="pull-request mode: analyse only entry-point files a git diff REF...HEAD (plus uncommitted changes) touches",
     )
+    triage = parser.add_argument_group("judged findings (see README: Suppressions and baselines)")
+    triage.add_argument(
+        "--baseline", metavar="REPORT.json",
+        help="a JSON report of an earlier run: report (and count in the exit code) only findings not in it",
+    )
+    triage.add_argument(
+        "--triage-file", metavar="FILE",
+        help=f"fingerprints judged false_positive or accepted (default: {TRIAGE_FILE} at the root, if present)",
+    )
+    triage.add_argument(
+        "--show-suppressed", action="store_true",
+        help="also list findings silenced by '# vulnhuntr: ignore' comments or the triage file",
+    )
+    triage.add_argument(
+        "--report-unused-suppressions", action="store_true",
+        help="list '# vulnhuntr: ignore' comments that matched no finding",
+    )
     parser.add_argument("--version", action="version", version=f"vulnhuntr {__version__}")
     return parser
 
@@ -173,6 +193,7 @@ def cli_overrides(args: argparse.Namespace) -> dict[str, Any]:
         "log_file": args.log_file,
         "analysis": _analysis_overrides(args) or None,
         "performance": _performance_overrides(args) or None,
+        "triage": _triage_overrides(args) or None,
     }
     return {key: value for key, value in given.items() if value is not None}
 
@@ -184,6 +205,19 @@ def _analysis_overrides(args: argparse.Namespace) -> dict[str, Any]:
     if args.prefilter:
         analysis["prefilter"] = True
     return analysis
+
+
+def _triage_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    triage: dict[str, Any] = {}
+    if args.baseline:
+        triage["baseline"] = args.baseline
+    if args.triage_file:
+        triage["triage_file"] = args.triage_file
+    if args.show_suppressed:
+        triage["show_suppressed"] = True
+    if args.report_unused_suppressions:
+        triage["report_unused_suppressions"] = True
+    return triage
 
 
 def _performance_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -202,6 +236,15 @@ def _performance_overrides(args: argparse.Namespace) -> dict[str, Any]:
     if args.incremental:
         performance["incremental"] = {"enabled": True}
     return performance
+
+
+def _as_baseline_run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """``vulnhuntr baseline create -o FILE [scan options]``: a scan whose JSON report is the baseline."""
+    if not args.output:
+        parser.error("baseline create needs -o FILE: where to write the baseline (a JSON report)")
+    if args.baseline or args.list_entrypoints or args.dry_run:
+        parser.error("baseline create is a scan: --baseline, --list-entrypoints and --dry-run do not apply")
+    args.format = ["json"]
 
 
 def _positive_usd(text: str) -> float:
@@ -232,8 +275,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     _interrupt_on_sigterm()
     if argv[:1] == ["cache"]:
         return cache_cli.main(argv[1:])
+    baseline_create = argv[:2] == ["baseline", "create"]
+    if baseline_create:
+        argv = argv[2:]
     parser = build_parser()
     args = parser.parse_args(argv)
+    if baseline_create:
+        _as_baseline_run(args, parser)
     if args.format and len(set(args.format)) > 1 and not args.output and not args.list_entrypoints:
         parser.error("several --format values need --output (a folder or a base file name)")
     err = Console(stderr=True, highlight=False)
@@ -249,7 +297,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = scan(
             settings, progress=progress_for(err, args.quiet), budget_usd=args.budget, refresh=args.refresh, since=args.since
         )
-        return finish(result, args.format or [], Path(args.output) if args.output else None, err)
+        output = Path(args.output) if args.output else None
+        code = finish(result, args.format or [], output, err, show_suppressed=settings.triage.show_suppressed)
+        return EXIT_OK if baseline_create and code == EXIT_FINDINGS else code
     except VulnhuntrError as exc:
         err.print(Text(f"vulnhuntr: error: {exc}"))
         return EXIT_USAGE
@@ -268,13 +318,20 @@ def list_entry_points(settings: Settings, *, json_output: bool, err: Console) ->
     return EXIT_OK
 
 
-def finish(result: ScanResult, formats: list[str], output: Path | None, err: Console) -> int:
-    """Print the console report, write the requested formats, choose the exit code."""
+def finish(
+    result: ScanResult, formats: list[str], output: Path | None, err: Console, *, show_suppressed: bool = False
+) -> int:
+    """Print the console report, write the requested formats, choose the exit code.
+
+    The exit code counts only reported findings: suppressed ones and a baseline's are not.
+    """
     report = result.report
     console = err if formats and output is None else Console(highlight=False)
     if report.provider == "none":
-        print_entry_points(result.repository, console)
-    print_report(report, console)
+        repository = result.repository
+        entries = [e for e in repository.entry_points if repository.in_scope(e.file)]
+        print_attack_surface(entries, len(repository.files), len(repository.skipped), console)
+    print_report(report, console, show_suppressed=show_suppressed)
     for note in report.notes:
         err.print(Text(clean(note), style="yellow"))
     if formats:

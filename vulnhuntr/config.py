@@ -57,6 +57,8 @@ PATH_KEYS: tuple[tuple[str, ...], ...] = (
     ("performance", "cache", "directory"),
     ("performance", "incremental", "state_file"),
     ("log_file",),
+    ("triage", "triage_file"),
+    ("triage", "baseline"),
 )
 """Path-valued settings: relative values are resolved against a layer's base directory."""
 
@@ -115,6 +117,17 @@ class PerformanceSettings(BaseModel):
     cache: CacheSettings = CacheSettings()
     pruning: PruningSettings = PruningSettings()
     incremental: IncrementalSettings = IncrementalSettings()
+
+
+class TriageSettings(BaseModel):
+    """What a team has already judged: inline comments, a triage file, a baseline report."""
+
+    model_config = _STRICT
+    inline: StrictBool = True  # honour ``# vulnhuntr: ignore[TYPE] -- reason`` comments
+    triage_file: Path | None = None  # default: .vulnhuntr-triage.yaml at the root, when it exists
+    baseline: Path | None = None  # a JSON report of an earlier run: only findings not in it are reported
+    show_suppressed: StrictBool = False  # list suppressed findings in the console and Markdown reports
+    report_unused_suppressions: StrictBool = False  # list suppression comments that matched nothing
 
 
 class ProviderSettings(BaseModel):
@@ -197,6 +210,7 @@ class Settings(BaseModel):
     pricing: dict[str, ModelPrice] = {}  # per model name, overrides the built-in price table
     rate_limits: RateLimitsSettings = RateLimitsSettings()
     log_file: Path | None = None  # JSON-lines log; default in the user state directory
+    triage: TriageSettings = TriageSettings()
 
     @field_validator("root")
     @classmethod

@@ -202,6 +202,44 @@ class IncrementalSummary:
     notes: list[str] = field(default_factory=list)  # e.g. a two-dot diff on a shallow clone
 
 
+@dataclass(frozen=True)
+class Suppressed:
+    """A finding the team has silenced, with where and why, so it stays accountable."""
+
+    finding: Finding
+    source: str  # "inline" (a ``# vulnhuntr: ignore`` comment) or "triage" (the triage file)
+    reason: str
+    where: str  # "app.py:12" for a comment; the triage file's path for a triage entry
+    status: str | None = None  # triage only: "false_positive" or "accepted"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.finding.to_dict(), "suppression": {"source": self.source, "reason": self.reason,
+                                                           "where": self.where, "status": self.status}}
+
+
+@dataclass(frozen=True)
+class UnusedSuppression:
+    """A ``# vulnhuntr: ignore`` comment that matched no finding: stale, or on the wrong line."""
+
+    file: str
+    line: int
+    text: str
+
+
+@dataclass
+class BaselineSummary:
+    """How this run's findings compare with a baseline report's, by fingerprint."""
+
+    file: str
+    new: int  # findings not in the baseline: the only ones reported and counted in the exit code
+    unchanged: list[Finding] = field(default_factory=list)  # in both: filtered out of ``findings``
+    absent: list[Finding] = field(default_factory=list)  # in the baseline only: fixed or gone
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "new": self.new, "unchanged": [f.to_dict() for f in self.unchanged],
+                "absent": [f.to_dict() for f in self.absent]}
+
+
 @dataclass
 class Report:
     """Everything a scan concluded; the single input of every report format."""
@@ -224,6 +262,9 @@ class Report:
     notes: list[str] = field(default_factory=list)  # plain statements about the run (e.g. LLM confirmation off)
     tool_version: str = ""
     incremental: IncrementalSummary | None = None  # None unless --incremental or --since
+    suppressed: list[Suppressed] = field(default_factory=list)  # silenced inline or by the triage file
+    unused_suppressions: list[UnusedSuppression] | None = None  # None unless asked for
+    baseline: BaselineSummary | None = None  # None unless --baseline
 
     def findings_by_type(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -247,6 +288,8 @@ class Report:
                 "findings": len(self.findings),
                 "findings_by_type": self.findings_by_type(),
                 "below_threshold": self.below_threshold,
+                "suppressed": len(self.suppressed),
+                "baseline_unchanged": len(self.baseline.unchanged) if self.baseline is not None else None,
                 "errors": len(self.errors),
                 "skipped_files": len(self.skipped),
                 "llm_calls": self.usage.calls,
@@ -260,4 +303,9 @@ class Report:
             "errors": [asdict(e) for e in self.errors],
             "skipped": self.skipped,
             "incremental": asdict(self.incremental) if self.incremental is not None else None,
+            "suppressed": [s.to_dict() for s in self.suppressed],
+            "unused_suppressions": (
+                [asdict(u) for u in self.unused_suppressions] if self.unused_suppressions is not None else None
+            ),
+            "baseline": self.baseline.to_dict() if self.baseline is not None else None,
         }

@@ -25,6 +25,7 @@ from .llm.registry import create_provider, with_cache
 from .errors import ConfigError, MissingCredentials
 from .static import StaticResult, run_static
 from .store import Store
+from .triage import apply_triage, load_judgements
 from .repo.map import RepositoryMap, map_repository
 
 
@@ -59,6 +60,7 @@ def scan(
     mode), only the entry-point files whose code or call chain changed are
     analysed; the others keep their previous findings (see :mod:`vulnhuntr.incremental`).
     """
+    judgements = load_judgements(settings)  # a bad triage file or baseline fails before any work
     notes: list[str] = []
     if provider is None and settings.llm != "none":
         provider, notes = _provider_or_static_only(settings)  # first: a missing key fails before any work
@@ -86,7 +88,7 @@ def scan(
             asyncio.run(provider.aclose())
         if store is not None:
             store.close()
-    return ScanResult(repository, report)
+    return ScanResult(repository, apply_triage(report, repository, settings, judgements))
 
 
 def _check_priced(provider: Provider, settings: Settings) -> None:

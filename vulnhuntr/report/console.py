@@ -10,6 +10,8 @@ escape sequences to the terminal either.
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Sequence
 
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -17,24 +19,58 @@ from rich.table import Table
 from rich.text import Text
 
 from ..findings import CWE_NAMES, STATIC_NOTE, Finding, PathStep, Report
+from ..repo.frameworks.entry import EntryPoint
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 """C0/C1 controls (ESC sequences) and bidi overrides ("Trojan source"); tab and newline stay."""
 _LEVEL_STYLE = {"high": "bold red", "medium": "yellow"}
 
 
-def print_report(report: Report, console: Console) -> None:
-    """Print every finding, the errors and skipped files, then the run summary."""
+def print_report(report: Report, console: Console, *, show_suppressed: bool = False) -> None:
+    """Print every finding, the errors and skipped files, then the run summary.
+
+    Suppressed findings are counted in the summary; *show_suppressed* lists them too.
+    """
     if report.findings:
         for number, finding in enumerate(report.findings, 1):
             console.print(_finding_panel(number, finding))
     else:
-        console.print(Text(f"No findings at or above confidence {report.min_confidence}.", style="green"))
+        new = " new" if report.baseline is not None else ""
+        console.print(Text(f"No{new} findings at or above confidence {report.min_confidence}.", style="green"))
+    if show_suppressed and report.suppressed:
+        console.print(_suppressed_table(report))
+    if report.unused_suppressions:
+        console.print(_unused_table(report))
     if report.errors:
         console.print(_errors_table(report))
     if report.skipped:
         console.print(_skipped_table(report))
     console.print(_summary_table(report))
+
+
+def print_attack_surface(entry_points: Sequence[EntryPoint], files: int, skipped: int, console: Console,
+                         busiest: int = 5) -> None:
+    """A few lines on what a scan covered: entry points by framework and kind, the busiest files.
+
+    The full table is ``--list-entrypoints``'s job; on a big repository it runs to hundreds of rows.
+    """
+    kinds = Counter(f"{e.framework} {getattr(e, 'kind', 'route')}" for e in entry_points)
+    per_file = Counter(e.file for e in entry_points)
+    console.print(_t(f"Attack surface: {_count(len(entry_points), 'entry point')} in {_count(len(per_file), 'file')} "
+                     f"({files} Python files scanned, {skipped} skipped)"))
+    if kinds:
+        console.print(_t("  by framework: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items(), key=_by_count))))
+        top = sorted(per_file.items(), key=_by_count)[:busiest]
+        console.print(_t("  busiest files: " + ", ".join(f"{f} ({n})" for f, n in top)))
+        console.print(Text("  (vulnhuntr --list-entrypoints lists every one)", style="dim"))
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _by_count(item: tuple[str, int]) -> tuple[int, str]:
+    return (-item[1], item[0])
 
 
 def clean(text: str) -> str:
@@ -166,6 +202,28 @@ def _incremental_cell(report: Report, shown: int = 10) -> Text:
     return _t("\n".join(lines))
 
 
+def _suppressed_table(report: Report) -> Table:
+    table = Table(title=Text(f"Suppressed findings ({len(report.suppressed)})", style="bold"), title_justify="left")
+    for column in ("Type", "Location", "Entry point", "By", "Reason", "Fingerprint"):
+        table.add_column(Text(column), overflow="fold")
+    for x in report.suppressed:
+        f = x.finding
+        by = f"{x.where}" + (f" ({x.status})" if x.status else "")
+        cells = (f.type.value, f"{f.file}:{f.start_line}", f.entry_function, by, x.reason or "-", f.fingerprint)
+        table.add_row(*(_t(c) for c in cells))
+    return table
+
+
+def _unused_table(report: Report) -> Table:
+    unused = report.unused_suppressions or []
+    table = Table(title=Text(f"Unused suppressions ({len(unused)})", style="bold yellow"), title_justify="left")
+    table.add_column(Text("Location"))
+    table.add_column(Text("Comment"), overflow="fold")
+    for u in unused:
+        table.add_row(_t(f"{u.file}:{u.line}"), _t(u.text))
+    return table
+
+
 def _summary_table(report: Report) -> Table:
     usage = report.usage
     by_type = ", ".join(f"{t} {n}" for t, n in report.findings_by_type().items()) or "none"
@@ -195,6 +253,13 @@ def _summary_table(report: Report) -> Table:
         ),
         ("Estimated cost", Text(cost)),
     ]
+    if report.suppressed:
+        inline = sum(1 for x in report.suppressed if x.source == "inline")
+        rows.append(("Suppressed", Text(f"{len(report.suppressed)} ({inline} inline, "
+                                        f"{len(report.suppressed) - inline} triage file; --show-suppressed lists them)")))
+    if report.baseline is not None:
+        rows.append(("Baseline", _t(f"{report.baseline.new} new, {len(report.baseline.unchanged)} unchanged (not "
+                                    f"reported), {len(report.baseline.absent)} gone since {report.baseline.file}")))
     if report.cache is not None:
         rows.append(("Answer cache", Text(_cache_line(report))))
     if report.incremental is not None:

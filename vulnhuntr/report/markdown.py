@@ -24,6 +24,10 @@ def render_markdown(report: Report) -> str:
     blocks = [_header(report), _summary(report), _findings(report)]
     if report.errors:
         blocks.append(_errors(report.errors))
+    if report.suppressed:
+        blocks.append(_suppressed(report))
+    if report.unused_suppressions:
+        blocks.append(_unused(report))
     if report.skipped:
         blocks.append(_skipped(report.skipped))
     return "\n\n".join(b.rstrip("\n") for b in blocks) + "\n"
@@ -103,6 +107,12 @@ def _summary(report: Report) -> str:
         ("Estimated cost", _cost(report.cost_usd)),
         ("Complete", "yes" if report.complete else "**no**"),
     ]
+    if report.suppressed:
+        rows.append(("Suppressed", f"{len(report.suppressed)} (listed below)"))
+    if report.baseline is not None:
+        b = report.baseline
+        rows.append(("Baseline", escape_cell(f"{b.new} new; {len(b.unchanged)} unchanged, not reported; "
+                                             f"{len(b.absent)} gone since {b.file}")))
     if report.cache is not None:
         rows.append(("Answer cache", f"{report.cache.hits} hits, {report.cache.misses} misses"))
     if report.incremental is not None:
@@ -189,6 +199,24 @@ def _errors(errors: list[ErrorEntry]) -> str:
     for e in errors:
         cells = [e.file or "", e.stage, e.entry_function or "", e.vuln_type or "", e.reason]
         lines.append("| " + " | ".join(escape_cell(c) for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def _suppressed(report: Report) -> str:
+    lines = ["## Suppressed findings", "", "| Type | Location | Entry point | By | Reason | Fingerprint |",
+             "|---|---|---|---|---|---|"]
+    for x in report.suppressed:
+        f = x.finding
+        by = x.where + (f" ({x.status})" if x.status else "")
+        cells = [f.type.value, f"{f.file}:{f.start_line}", f.entry_function, by, x.reason or "-", f.fingerprint]
+        lines.append("| " + " | ".join(escape_cell(c) for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def _unused(report: Report) -> str:
+    lines = ["## Unused suppressions", "", "| Location | Comment |", "|---|---|"]
+    for u in report.unused_suppressions or []:
+        lines.append(f"| {escape_cell(f'{u.file}:{u.line}')} | {escape_cell(u.text)} |")
     return "\n".join(lines)
 
 

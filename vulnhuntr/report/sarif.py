@@ -107,7 +107,7 @@ def sarif_log(report: Report) -> dict[str, Any]:
         "tool": {"driver": _driver(report, rules)},
         "invocations": [_invocation(report)],
         "originalUriBaseIds": {SRCROOT: {"uri": root_uri(report.root)}},
-        "results": [_result(f, rules.index(f.type)) for f in report.findings],
+        "results": _results(report, rules),
         "properties": _run_properties(report),
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
@@ -183,6 +183,42 @@ def _cwe_url(cwe: int) -> str:
 
 
 # -- results ----------------------------------------------------------------
+
+
+def _results(report: Report, rules: list[VulnType]) -> list[dict[str, Any]]:
+    """Reported findings, then those a baseline or a suppression set apart, each marked as such.
+
+    With a baseline every result has a ``baselineState``: ``new`` (reported), ``unchanged``
+    (filtered) and ``absent`` (in the baseline, gone now). Suppressed findings are results
+    with a ``suppressions`` entry: ``inSource`` for a comment, ``external`` for the triage file.
+    """
+    baseline = report.baseline
+    results = [_with_state(_result(f, rules.index(f.type)), "new" if baseline else None) for f in report.findings]
+    if baseline is not None:
+        results += [_with_state(_result(f, rules.index(f.type)), "unchanged") for f in baseline.unchanged]
+        results += [_with_state(_result(f, rules.index(f.type)), "absent") for f in baseline.absent]
+    for silenced in report.suppressed:
+        result = _result(silenced.finding, rules.index(silenced.finding.type))
+        kind = "inSource" if silenced.source == "inline" else "external"
+        justification = f"{silenced.status}: {silenced.reason}" if silenced.status else silenced.reason
+        result["suppressions"] = [{"kind": kind, "status": "accepted", "justification": justification or "(no reason given)",
+                                   "location": {"physicalLocation": _where(silenced.where)}}]
+        results.append(result)
+    return results
+
+
+def _with_state(result: dict[str, Any], state: str | None) -> dict[str, Any]:
+    if state is not None:
+        result["baselineState"] = state
+    return result
+
+
+def _where(where: str) -> dict[str, Any]:
+    """``file:line`` of a suppression comment, or the triage file, as a physical location."""
+    path, _, line = where.rpartition(":")
+    if path and line.isdigit():
+        return {"artifactLocation": artifact_location(path), "region": {"startLine": int(line)}}
+    return {"artifactLocation": artifact_location(where)}
 
 
 def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
