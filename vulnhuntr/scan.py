@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import signal
 import time
 from collections.abc import Iterator
@@ -75,10 +76,10 @@ def scan(
         repository = map_repository(settings, store)  # unchanged files come from the store's index cache
         static = run_static(repository, repository.resolver)  # the answer without an LLM, the seeds with one
         if provider is None:
-            if since is not None:  # a ref that does not resolve is an error here too, not silently ignored
-                IncrementalRun.begin(repository, settings, store, model=None, since=since)
             report = asyncio.run(_analyse(repository, settings, None, progress, budget_usd, static=static))
             report.notes.extend(notes)
+            if since is not None:
+                report = _only_touched(report, IncrementalRun.begin(repository, settings, store, model=None, since=since))
         else:
             run = IncrementalRun.begin(repository, settings, store, model=provider.model, since=since) if incremental else None
             analysing = True
@@ -89,6 +90,15 @@ def scan(
         if store is not None:
             store.close()
     return ScanResult(repository, apply_triage(report, repository, settings, judgements))
+
+
+def _only_touched(report: Report, run: IncrementalRun) -> Report:
+    """Pull-request mode without an LLM: the static findings of the entry-point files the diff touches."""
+    touched = run.plan.to_analyse
+    kept = [f for f in report.findings if f.entry_file in touched]
+    note = (f"--since {run.since}: static findings of the {len(touched)} entry-point file(s) the diff touches "
+            f"(directly or through the code they call); {len(report.findings) - len(kept)} others not reported")
+    return dataclasses.replace(report, findings=kept, notes=[*report.notes, note])
 
 
 def _check_priced(provider: Provider, settings: Settings) -> None:
