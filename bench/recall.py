@@ -202,29 +202,26 @@ class CodeReader:
         return names
 
     def wanted(self, order: Sequence[str], shown: set[Line], skip: set[str]) -> list[Wanted]:
-        """Project names the shown code calls or dispatches to, in prompt order, whose definitions are not shown."""
+        """Project names the shown code calls or dispatches to, file by file in prompt order, line by line."""
         defined = self.defined_names(shown)
         found: list[Wanted] = []
-
-        def add(name: str, line: str) -> None:
-            if name not in skip and name.rsplit(".", 1)[-1] not in defined and all(w.name != name for w in found):
-                found.append(Wanted(name, line))
-
         for file in order:
             tree = self.tree(file)
             lines = self.sources.lines(file)
             if tree is None or lines is None:
                 continue
             scope = _Scope(tree)
+            candidates: list[tuple[int, str]] = []
             for function in scope.functions:
                 for call in _calls_in(function):
                     if (file, call.lineno) in shown:
-                        for name in scope.call_targets(call, function):
-                            add(name, lines[call.lineno - 1].strip())
+                        candidates += [(call.lineno, name) for name in scope.call_targets(call, function)]
             for table, owner in scope.tables:
                 if (file, table.lineno) in shown:
-                    for name in scope.table_targets(table, owner):
-                        add(name, lines[table.lineno - 1].strip())
+                    candidates += [(table.lineno, name) for name in scope.table_targets(table, owner)]
+            for line, name in sorted(candidates, key=lambda c: c[0]):
+                if name not in skip and name.rsplit(".", 1)[-1] not in defined and all(w.name != name for w in found):
+                    found.append(Wanted(name, lines[line - 1].strip()))
         return found
 
 
