@@ -104,7 +104,7 @@ def shown_lines(prompt: str, sources: Sources) -> set[Line]:
     shown: set[Line] = set()
     covered: list[tuple[int, int]] = []
     for match in _FILE_BLOCK.finditer(prompt):
-        shown |= _align(match.group(1), match.group(2).split("\n"), 1, sources, markers=True)
+        shown |= _align(match.group(1), match.group(2).split("\n"), sources, markers=True)
         covered.append(match.span())
     for match in _RANGED_BLOCK.finditer(prompt):
         if _inside(match.span(), covered):
@@ -115,7 +115,7 @@ def shown_lines(prompt: str, sources: Sources) -> set[Line]:
         covered.append(match.span())
     for match in _NAMED_BLOCK.finditer(prompt):
         if not _inside(match.span(), covered):
-            shown |= _align(match.group(2), match.group(3).split("\n"), 1, sources, markers=False)
+            shown |= _align(match.group(2), match.group(3).split("\n"), sources, markers=False)
     return shown
 
 
@@ -135,13 +135,13 @@ def _ranged(file: str, start: int, end: int, body: list[str], sources: Sources) 
     }
 
 
-def _align(file: str, body: list[str], first: int, sources: Sources, *, markers: bool) -> set[Line]:
+def _align(file: str, body: list[str], sources: Sources, *, markers: bool) -> set[Line]:
     """Walk the block and the file together; an omission marker skips its lines, an unknown line resyncs."""
     lines = sources.lines(file)
     if lines is None:
         return set()
     shown: set[Line] = set()
-    number = first
+    number = 1
     for text in body:
         if number <= len(lines) and text.rstrip() == lines[number - 1].rstrip():
             shown.add((file, number))
