@@ -18,6 +18,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from vulnhuntr.repo.discover import discover
@@ -30,9 +31,12 @@ from vulnhuntr.store import Store
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-def generate(target: Path, copies: int) -> Path:
-    """Copy every example app *copies* times as packages ``app_<n>_<name>`` under *target*."""
+def generate(target: Path, copies: int, names: Iterable[str] | None = None) -> Path:
+    """Copy every example app (or those *names*) *copies* times as packages ``app_<n>_<name>`` under *target*."""
     apps = sorted(p for p in EXAMPLES.iterdir() if (p / "expected.yaml").exists())
+    if names is not None:
+        wanted = set(names)
+        apps = [app for app in apps if app.name in wanted]
     for n in range(copies):
         for app in apps:
             destination = target / f"app_{n:04d}_{app.name}"

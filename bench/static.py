@@ -44,11 +44,14 @@ class Score:
 
 
 def matches(finding: Finding, vuln: dict[str, Any]) -> bool:
+    """Sink file and a line in the expected region; for a template sink also the view's render call."""
     low, high = vuln["lines"]
-    return (finding.type.value, finding.file) == (
-        vuln["type"],
-        vuln["sink"]["file"],
-    ) and low <= finding.start_line <= high
+    if finding.type.value != vuln["type"]:
+        return False
+    render = vuln.get("render")
+    if render is not None and (finding.file, finding.start_line) == (render["file"], render["line"]):
+        return True
+    return finding.file == vuln["sink"]["file"] and low <= finding.start_line <= high
 
 
 def score_app(app: Path, score: Score) -> None:

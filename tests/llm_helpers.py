@@ -11,8 +11,10 @@ import pytest
 from vulnhuntr.cli import main
 from vulnhuntr.testing import FakeLLM
 
+from example_apps import STATIC_APPS
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-APPS = ("flask_notes", "fastapi_files", "django_shop")
+APPS = STATIC_APPS
 PROVIDERS = ("claude", "gpt", "ollama")
 
 

@@ -27,9 +27,16 @@ TYPES_TO_CWES: dict[str, set[int]] = {
     "XSS": {79},
     "IDOR": {639},
 }
-FRAMEWORKS = {"flask", "fastapi", "django"}
+FRAMEWORKS = {"flask", "fastapi", "django", "connexion", "http.server"}
+TEMPLATE_SUFFIXES = (".html", ".htm", ".jinja", ".jinja2", ".j2", ".djhtml", ".txt")
+"""A sink in a file with one of these suffixes is a template line; the vulnerability then names its render call."""
 HTTP_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
 GIVEAWAYS = re.compile(r"vulnerab|insecure|exploit|#\s*(safe|unsafe|bad|danger)", re.IGNORECASE)
+
+
+VULNERABILITY_KEYS: dict[str, type | tuple[type, ...]] = {
+    "id": str, "type": str, "cwe": int, "entry_point": dict, "source": dict, "sink": dict, "lines": list,
+}
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -98,11 +105,11 @@ def check_app(app: Path, data: dict[str, Any]) -> None:
     assert data["vulnerabilities"], f"{app.name}: no vulnerabilities"
     for i, vuln in enumerate(data["vulnerabilities"]):
         where = f"{app.name}.vulnerabilities[{i}]"
-        check_keys(
-            vuln,
-            {"id": str, "type": str, "cwe": int, "entry_point": dict, "source": dict, "sink": dict, "lines": list},
-            where,
-        )
+        in_template = isinstance(vuln.get("sink"), dict) and str(vuln["sink"].get("file", "")).endswith(TEMPLATE_SUFFIXES)
+        check_keys(vuln, VULNERABILITY_KEYS | ({"render": dict} if in_template else {}), where)
+        if in_template:  # the view's render call that hands the data to the template printing it raw
+            check_location(app, vuln["render"], f"{where}.render")
+            assert vuln["render"]["file"].endswith(".py"), f"{where}.render: must be a line of Python"
         assert vuln["type"] in TYPES_TO_CWES, f"{where}: unknown type {vuln['type']}"
         assert vuln["cwe"] in TYPES_TO_CWES[vuln["type"]], f"{where}: CWE {vuln['cwe']} wrong for {vuln['type']}"
         check_entry_ref(vuln["entry_point"], entry_points, where)
@@ -124,7 +131,14 @@ def check_app(app: Path, data: dict[str, Any]) -> None:
 
 
 def test_examples_exist() -> None:
-    assert {p.name for p in APP_DIRS} >= {"flask_notes", "fastapi_files", "django_shop"}
+    assert {p.name for p in APP_DIRS} >= {
+        "flask_notes", "fastapi_files", "django_shop",
+        "connexion_inventory", "httpserver_status", "flask_helpdesk", "django_forum", "flask_jobs",
+    }
+
+
+def test_every_framework_has_an_app() -> None:
+    assert {load(expected)["framework"] for expected in EXPECTED_FILES} == FRAMEWORKS
 
 
 @pytest.mark.parametrize("expected", EXPECTED_FILES, ids=lambda p: p.parent.name)
@@ -137,8 +151,9 @@ def test_app_sources_are_valid_and_unlabelled(app: Path) -> None:
     sources = sorted(app.rglob("*.py"))
     assert 4 <= len(sources) <= 8, f"{app.name}: {len(sources)} Python files"
     for path in sources:
-        text = path.read_text(encoding="utf-8")
-        ast.parse(text, filename=str(path), feature_version=(3, 10))
+        ast.parse(path.read_text(encoding="utf-8"), filename=str(path), feature_version=(3, 10))
+    for path in sorted(p for p in app.rglob("*") if p.is_file() and p.name != "expected.yaml"):
+        text = path.read_text(encoding="utf-8")  # templates and spec files are read by the tool too
         assert not GIVEAWAYS.search(text), f"{path}: comment or text gives the answer away"
     readme = app / "README.md"
     assert readme.is_file() and not GIVEAWAYS.search(readme.read_text(encoding="utf-8"))

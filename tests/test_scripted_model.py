@@ -54,7 +54,7 @@ def test_without_root_names_stay_relative_to_the_app() -> None:
 
 
 def test_with_root_files_and_definitions_are_named_from_the_root(tmp_path: Path) -> None:
-    root = repo_model().generate(tmp_path, 2)
+    root = repo_model().generate(tmp_path, 2, APPS)
     model = ScriptedModel(sorted(root.iterdir()), root=root, expected_from=[EXAMPLES / app for app in APPS])
     copy = model.expected["app_0001_flask_notes/app.py"]
     assert copy and all(v.sink_file.startswith("app_0001_flask_notes/") for v in copy)
@@ -69,7 +69,7 @@ def test_with_root_files_and_definitions_are_named_from_the_root(tmp_path: Path)
 
 
 def test_a_copy_without_expected_yaml_needs_its_original(tmp_path: Path) -> None:
-    root = repo_model().generate(tmp_path, 1)
+    root = repo_model().generate(tmp_path, 1, APPS)
     with pytest.raises(FileNotFoundError, match="expected_from"):
         ScriptedModel(sorted(root.iterdir()), root=root)
 
@@ -83,7 +83,7 @@ def test_scan_of_the_examples_folder_finds_every_app(tmp_path: Path, monkeypatch
 
 
 def test_scan_of_a_generated_repository_finds_every_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    root = repo_model().generate(tmp_path / "repo", 3)
+    root = repo_model().generate(tmp_path / "repo", 3, APPS)
     apps = sorted(p for p in root.iterdir() if p.is_dir())
     with FakeLLM(ScriptedModel(apps, root=root, expected_from=[EXAMPLES / app for app in APPS])) as fake:
         point_providers_at(fake, monkeypatch)

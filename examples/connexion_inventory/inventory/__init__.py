@@ -1,0 +1,1 @@
+"""Controllers and services of the inventory API."""

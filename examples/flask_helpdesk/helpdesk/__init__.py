@@ -1,0 +1,1 @@
+"""Helpdesk: tickets, comments and exports for support teams."""

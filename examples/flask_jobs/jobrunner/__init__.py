@@ -1,0 +1,1 @@
+"""Webhook, task and admin-action handlers of the job runner."""
