@@ -20,13 +20,14 @@ turns hits into findings and candidates.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from ..findings import ErrorEntry, Finding
+from ..findings import EntryRef, ErrorEntry, Finding
+from ..repo.frameworks.entry import EntryPoint
 from ..repo.map import RepositoryMap
 from ..repo.resolve import Resolver
 from .engine import Engine
-from .results import Candidate, candidate, findings
+from .results import Candidate, Span, candidate, findings
 
 __all__ = ["Candidate", "StaticResult", "run_static"]
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def run_static(repository: RepositoryMap, resolver: Resolver | None = None) -> S
     """Follow request data from every entry point in scope to the sinks it reaches."""
     engine = Engine(repository.index, resolver or repository.resolver)
     result = StaticResult()
-    seen: set[tuple[str, str, str, int]] = set()
+    placed: dict[tuple[object, ...], int] = {}  # (type, fix location, sink) -> index in result.findings
     for entry in repository.entry_points:
         if not repository.in_scope(entry.file):
             continue
@@ -55,17 +56,37 @@ def run_static(repository: RepositoryMap, resolver: Resolver | None = None) -> S
             log.warning("static pass failed for %s:%s", entry.file, entry.function, exc_info=True)
             result.errors.append(ErrorEntry(entry.file, "static", f"{type(exc).__name__}: {exc}", entry.function))
             continue
-        pairs = [(hit, cand) for hit in hits if (cand := candidate(entry, hit)) is not None]
+        span = _span(engine, entry)
+        pairs = [(hit, cand) for hit in hits if (cand := candidate(entry, hit, span)) is not None]
         pairs.sort(key=lambda p: _candidate_order(p[1]))
         result.candidates.setdefault(entry.file, []).extend(_unique([c for _, c in pairs]))
         for finding in findings(entry, pairs):
-            key = (finding.type.value, finding.file, finding.entry_function, finding.start_line)
-            if key not in seen:
-                seen.add(key)
-                result.findings.append(finding)
+            _add(result.findings, placed, finding)
     result.findings.sort(key=lambda f: f.sort_key)
     result.candidates = {k: v for k, v in sorted(result.candidates.items()) if v}
     return result
+
+
+def _span(engine: Engine, entry: EntryPoint) -> Span | None:
+    node = engine.function_def(entry.file, entry.function)
+    return (node.lineno, node.end_lineno or node.lineno) if node is not None else None
+
+
+def _add(found: list[Finding], placed: dict[tuple[object, ...], int], finding: Finding) -> None:
+    """Keep one finding per place and sink: a further entry point reaching it is listed on the first."""
+    key = (finding.type, finding.cwe, finding.location, finding.sink_location)
+    index = placed.get(key)
+    if index is None:
+        placed[key] = len(found)
+        found.append(finding)
+        return
+    first = found[index]
+    other = EntryRef(finding.entry_file, finding.entry_function, finding.entry_line, finding.route)
+    known = {(first.entry_file, first.entry_function, first.route)} | {
+        (e.file, e.function, e.route) for e in first.other_entry_points
+    }
+    if (other.file, other.function, other.route) not in known:
+        found[index] = replace(first, other_entry_points=first.other_entry_points + (other,))
 
 
 def _candidate_order(c: Candidate) -> tuple[object, ...]:
