@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 from typing import Callable
 
 import pytest
 
+from vulnhuntr.analysis.locate import Place, confirmed_leads
 from vulnhuntr.findings import EntryRef, Finding, Location, Report, VulnType
 from vulnhuntr.report.markdown import render_markdown
 from vulnhuntr.report.sarif import render_sarif
@@ -16,7 +18,12 @@ from vulnhuntr.repo.entrypoints import find_entry_points
 from vulnhuntr.repo.index import RepoIndex
 from vulnhuntr.repo.map import RepositoryMap
 from vulnhuntr.repo.resolve import Resolver
-from vulnhuntr.static import StaticResult, run_static
+from vulnhuntr.static import Candidate, StaticResult, run_static
+from vulnhuntr.testing import FakeLLM
+from vulnhuntr.testing.fake_llm import FakeRequest, Reply
+
+from conftest import write_tree
+from llm_helpers import point_providers_at, run_scan
 
 Scan = Callable[[dict[str, str]], StaticResult]
 
@@ -202,3 +209,84 @@ def test_sarif_puts_the_sink_and_the_other_entry_points_in_related_locations() -
 def test_markdown_names_the_sink_and_the_other_entry_points() -> None:
     text = render_markdown(_report(_finding()))
     assert "`db.py:5`" in text and "api_search" in text and "`app.py:12`" in text
+
+
+SERVICE = """
+import os
+import subprocess
+
+def read(name):
+    with open(os.path.join("/srv/notes", name)) as fh:
+        return fh.read()
+
+def ping(host):
+    return subprocess.check_output("ping -c1 " + host, shell=True)
+"""
+APP = """
+import sqlite3
+from flask import Flask, request
+import service
+app = Flask(__name__)
+
+@app.route("/read")
+def read_note():
+    name = request.args["name"]
+    return service.read(name)
+
+@app.route("/search")
+def search():
+    db = sqlite3.connect("app.db")
+    return str(db.execute("SELECT * FROM notes WHERE title = '" + request.args["q"] + "'").fetchall())
+
+@app.route("/ping")
+def ping():
+    return service.ping(request.args["host"])
+"""
+
+
+def _no_sink_model(request: FakeRequest) -> Reply:
+    """A model that confirms every type it is asked about but never quotes a sink or names a handler."""
+    if "<readme>" in request.prompt:
+        return Reply("<summary>notes</summary>")
+    focus = re.search(r"Focus: ([A-Z]+) only\.", request.prompt)
+    if focus is None:
+        return Reply({"analysis": "Handlers pass request data on.", "confidence_score": 6,
+                      "vulnerability_types": ["LFI", "SQLI", "RCE"], "context_code": []})
+    return Reply({"analysis": "The request data reaches a dangerous call unchanged.", "poc": "x",
+                  "confidence_score": 8, "vulnerability_types": [focus.group(1)], "context_code": []})
+
+
+def test_llm_findings_without_a_sink_line_take_the_place_and_entry_point_of_the_static_path(tmp_path, monkeypatch) -> None:
+    write_tree(tmp_path / "app", {"app.py": APP, "service.py": SERVICE})
+    with FakeLLM(_no_sink_model) as fake:
+        point_providers_at(fake, monkeypatch)
+        code, report = run_scan(tmp_path / "app", "gpt", tmp_path)
+    assert code == 1
+    got = {
+        f["type"]: (f["entry_function"], f["file"], f["start_line"], f["sink"]["file"], f["sink"]["start_line"])
+        for f in report["findings"]
+    }
+    assert got == {
+        "LFI": ("read_note", "app.py", line(APP, "service.read(name)"), "service.py", line(SERVICE, "open(")),
+        "SQLI": ("search", "app.py", line(APP, "db.execute"), "app.py", line(APP, "db.execute")),
+        "RCE": ("ping", "app.py", line(APP, "service.ping("), "service.py", line(SERVICE, "check_output")),
+    }
+    assert all(f["kind"] == "llm" and f["path"] for f in report["findings"])
+    assert all(f["path"][-1]["line"] == f["sink"]["start_line"] for f in report["findings"])
+
+
+def _lead(entry: str, sink_line: int, fix_line: int = 0, confidence: int = 7) -> Candidate:
+    return Candidate(
+        VulnType.LFI, 22, entry, 1, "app.py", 2, "request.args", (), "store.py", sink_line, confidence,
+        fix_file="app.py" if fix_line else "", fix_line=fix_line,
+    )
+
+
+def test_confirmed_leads_follow_the_named_entry_point_the_quoted_line_or_the_analysis() -> None:
+    seeds = [_lead("read", 5, 10), _lead("read", 8, 11, confidence=9), _lead("export", 5, 20), _lead("admin.show", 8)]
+    assert confirmed_leads(seeds, entry="read", place=None, analysis="") == [seeds[1]]  # the most confident
+    assert confirmed_leads(seeds, entry=None, place=Place("store.py", 5), analysis="") == [seeds[2], seeds[0]]
+    assert confirmed_leads(seeds, entry=None, place=Place("app.py", 20), analysis="") == [seeds[2]]  # its fix line
+    assert confirmed_leads(seeds, entry=None, place=None, analysis="show() passes the id on") == [seeds[3]]
+    assert confirmed_leads(seeds, entry=None, place=None, analysis="reading") == [seeds[3], seeds[2], seeds[1]]
+    assert confirmed_leads(seeds, entry="other", place=None, analysis="") == []

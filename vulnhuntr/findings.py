@@ -7,7 +7,8 @@ Every report format (console, JSON, SARIF, Markdown) is rendered from a
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, fields, replace
 from enum import Enum
 from typing import Any
 
@@ -187,6 +188,31 @@ class Finding:
             values["sink"] = None
         values["other_entry_points"] = tuple(EntryRef(**e) for e in values.get("other_entry_points", ()))
         return cls(**values)
+
+
+def merge_by_place(findings: Iterable[Finding]) -> list[Finding]:
+    """One finding per type, CWE, location and sink: further entry points reaching it are listed on the first.
+
+    Order is kept; a finding whose entry point (and route) is already named is dropped as a repeat.
+    """
+    merged: list[Finding] = []
+    at: dict[tuple[object, ...], int] = {}
+    for finding in findings:
+        key = (finding.type, finding.cwe, finding.location, finding.sink_location)
+        index = at.get(key)
+        if index is None:
+            at[key] = len(merged)
+            merged.append(finding)
+            continue
+        first = merged[index]
+        named = {(first.entry_file, first.entry_function, first.route)}
+        named |= {(e.file, e.function, e.route) for e in first.other_entry_points}
+        extra = [EntryRef(finding.entry_file, finding.entry_function, finding.entry_line, finding.route)]
+        extra += list(finding.other_entry_points)
+        new = tuple(e for e in extra if (e.file, e.function, e.route) not in named)
+        if new:
+            merged[index] = replace(first, other_entry_points=first.other_entry_points + tuple(dict.fromkeys(new)))
+    return merged
 
 
 @dataclass(frozen=True)

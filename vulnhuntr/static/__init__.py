@@ -20,9 +20,9 @@ turns hits into findings and candidates.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
-from ..findings import EntryRef, ErrorEntry, Finding
+from ..findings import ErrorEntry, Finding, merge_by_place
 from ..repo.frameworks.entry import EntryPoint
 from ..repo.map import RepositoryMap
 from ..repo.resolve import Resolver
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 class StaticResult:
     """What the static pass concluded."""
 
-    findings: list[Finding] = field(default_factory=list)  # kind "static", sorted, de-duplicated
+    findings: list[Finding] = field(default_factory=list)  # kind "static", sorted, one per place and sink
     candidates: dict[str, list[Candidate]] = field(default_factory=dict)  # by entry-point file
     errors: list[ErrorEntry] = field(default_factory=list)  # entry points the pass could not analyse
 
@@ -46,7 +46,6 @@ def run_static(repository: RepositoryMap, resolver: Resolver | None = None) -> S
     """Follow request data from every entry point in scope to the sinks it reaches."""
     engine = Engine(repository.index, resolver or repository.resolver)
     result = StaticResult()
-    placed: dict[tuple[object, ...], int] = {}  # (type, fix location, sink) -> index in result.findings
     for entry in repository.entry_points:
         if not repository.in_scope(entry.file):
             continue
@@ -60,9 +59,9 @@ def run_static(repository: RepositoryMap, resolver: Resolver | None = None) -> S
         pairs = [(hit, cand) for hit in hits if (cand := candidate(entry, hit, span)) is not None]
         pairs.sort(key=lambda p: _candidate_order(p[1]))
         result.candidates.setdefault(entry.file, []).extend(_unique([c for _, c in pairs]))
-        for finding in findings(entry, pairs):
-            _add(result.findings, placed, finding)
-    result.findings.sort(key=lambda f: f.sort_key)
+        result.findings.extend(findings(entry, pairs))
+    ordered = sorted(result.findings, key=lambda f: f.sort_key)
+    result.findings = sorted(merge_by_place(ordered), key=lambda f: f.sort_key)
     result.candidates = {k: v for k, v in sorted(result.candidates.items()) if v}
     return result
 
@@ -70,23 +69,6 @@ def run_static(repository: RepositoryMap, resolver: Resolver | None = None) -> S
 def _span(engine: Engine, entry: EntryPoint) -> Span | None:
     node = engine.function_def(entry.file, entry.function)
     return (node.lineno, node.end_lineno or node.lineno) if node is not None else None
-
-
-def _add(found: list[Finding], placed: dict[tuple[object, ...], int], finding: Finding) -> None:
-    """Keep one finding per place and sink: a further entry point reaching it is listed on the first."""
-    key = (finding.type, finding.cwe, finding.location, finding.sink_location)
-    index = placed.get(key)
-    if index is None:
-        placed[key] = len(found)
-        found.append(finding)
-        return
-    first = found[index]
-    other = EntryRef(finding.entry_file, finding.entry_function, finding.entry_line, finding.route)
-    known = {(first.entry_file, first.entry_function, first.route)} | {
-        (e.file, e.function, e.route) for e in first.other_entry_points
-    }
-    if (other.file, other.function, other.route) not in known:
-        found[index] = replace(first, other_entry_points=first.other_entry_points + (other,))
 
 
 def _candidate_order(c: Candidate) -> tuple[object, ...]:
