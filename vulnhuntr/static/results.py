@@ -183,7 +183,10 @@ def _analysis(entry: EntryPoint, hit: Hit, cand: Candidate) -> str:
             f"{hit.sink.label} sink {hit.sink.text} at {where}{via} with no sanitizer recognised on the way."
         )
     if cand.fix_file:
-        what += f" The data leaves {entry.function} at {cand.fix_file}:{cand.fix_line}, the line to fix."
+        what += (
+            f" {entry.function} hands the data to the helper performing the sink at "
+            f"{cand.fix_file}:{cand.fix_line}, where the finding is placed."
+        )
     return f"Static analysis, not confirmed by an LLM: {what}"
 
 
