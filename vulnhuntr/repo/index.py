@@ -21,7 +21,7 @@ from .parse import ParseFailure, parse_source
 from .skipped import SkippedFile
 
 MODULE_SCOPE = "<module>"
-INDEX_VERSION = 1  # bump when what index_file records changes: cached entries of older versions stop matching
+INDEX_VERSION = 2  # bump when what index_file records changes: cached entries of older versions stop matching
 DefinitionKind = Literal["function", "class", "method", "variable"]
 
 
