@@ -275,7 +275,8 @@ class Analyst:
         for sink in sinks:
             places = locate_all(sink.code_line, regions)
             named = _named_entry(sink.entry_point, entry_points)
-            place = self._nearest(places, file, named)
+            guess = _entry_for(sink.entry_point, None, file, entry_points, answer.analysis) if sink.entry_point else None
+            place = self._nearest(places, file, named or guess)
             entry = _entry_for(sink.entry_point, place, file, entry_points, answer.analysis)
             leads = confirmed_leads(seeds, entry=named.function if named else None, place=place, analysis=answer.analysis)
             if named is None and leads:  # the static paths it confirms tell whose finding it is
