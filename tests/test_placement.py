@@ -290,3 +290,46 @@ def test_confirmed_leads_follow_the_named_entry_point_the_quoted_line_or_the_ana
     assert confirmed_leads(seeds, entry=None, place=None, analysis="show() passes the id on") == [seeds[3]]
     assert confirmed_leads(seeds, entry=None, place=None, analysis="reading") == [seeds[3], seeds[2], seeds[1]]
     assert confirmed_leads(seeds, entry="other", place=None, analysis="") == []
+
+
+TWO_PINGS = """
+from flask import Flask, request
+import service
+app = Flask(__name__)
+
+@app.route("/ping")
+def ping():
+    return service.ping(request.args["host"])
+
+@app.route("/trace")
+def trace():
+    host = request.form["target"]
+    return service.ping(host)
+"""
+
+
+def _helper_sink_model(request: FakeRequest) -> Reply:
+    """Quotes the helper's sink line but names no handler."""
+    if "<readme>" in request.prompt:
+        return Reply("<summary>tools</summary>")
+    if "Focus: RCE only." not in request.prompt:
+        return Reply({"analysis": "Hosts go to a shell.", "confidence_score": 6, "vulnerability_types": ["RCE"]})
+    if 'file="service.py"' not in request.prompt:
+        return Reply({"analysis": "Need the helper.", "confidence_score": 5, "vulnerability_types": ["RCE"],
+                      "context_code": [{"name": "service.ping", "reason": "sink", "code_line": ""}]})
+    sink = 'return subprocess.check_output("ping -c1 " + host, shell=True)'
+    return Reply({"analysis": "The host reaches a shell.", "poc": "x; id", "confidence_score": 8,
+                  "vulnerability_types": ["RCE"], "sinks": [{"code_line": sink, "entry_point": ""}]})
+
+
+def test_a_quoted_helper_sink_belongs_to_every_handler_whose_static_path_reaches_it(tmp_path, monkeypatch) -> None:
+    write_tree(tmp_path / "app", {"app.py": TWO_PINGS, "service.py": SERVICE})
+    with FakeLLM(_helper_sink_model) as fake:
+        point_providers_at(fake, monkeypatch)
+        code, report = run_scan(tmp_path / "app", "gpt", tmp_path)
+    assert code == 1
+    sink = line(SERVICE, "check_output")
+    assert sorted((f["entry_function"], f["file"], f["start_line"], f["sink"]["start_line"]) for f in report["findings"]) == [
+        ("ping", "app.py", line(TWO_PINGS, "service.ping(request"), sink),
+        ("trace", "app.py", line(TWO_PINGS, "service.ping(host)"), sink),
+    ]
