@@ -177,3 +177,9 @@ def test_a_file_parsed_through_tree_sitter_is_indexed(tmp_path: Path) -> None:
     assert isinstance(module, ModuleIndex)
     assert ("open", 3) in {(c.callee, c.line) for c in module.calls}
     assert module.tree.body[0].end_lineno == 3
+
+
+def test_a_string_annotation_with_a_nul_byte_does_not_stop_indexing(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text('def f(a: "x\\0y"):\n    pass\n')
+    module = index_file(tmp_path, "a.py")
+    assert isinstance(module, ModuleIndex) and [d.qualname for d in module.definitions] == ["f"]
