@@ -37,8 +37,9 @@ def test_each_provider_finds_exactly_the_expected_vulnerabilities(app, provider,
         protocols = {r.protocol for r in fake.requests}
     assert code == 1
     assert protocols == {{"claude": "anthropic", "gpt": "openai", "ollama": "ollama"}[provider]}
-    found = {
-        (f["type"], f["file"], f["start_line"], f["entry_function"], str(f["cwe"])) for f in report["findings"]
+    found = {  # the sink: the primary location, or the related one when the finding is placed where it is fixed
+        (f["type"], f["sink"]["file"], f["sink"]["start_line"], f["entry_function"], str(f["cwe"]))
+        for f in report["findings"]
     }
     assert found == expected_set(app)
     assert report["errors"] == []
@@ -57,16 +58,16 @@ def test_sarif_report_is_valid_and_points_at_the_sinks(app, tmp_path, monkeypatc
     sarif = json.loads((tmp_path / "out.sarif").read_text())
     jsonschema.Draft4Validator(sarif_schema).validate(sarif)
     results = sarif["runs"][0]["results"]
-    located = {
-        (
-            r["ruleId"],
-            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
-            r["locations"][0]["physicalLocation"]["region"]["startLine"],
-        )
-        for r in results
-    }
+    located = {(r["ruleId"], *_sink_of(r)) for r in results}
     assert located == {(f"VH-{t}", file, line) for t, file, line, _, _ in expected_set(app)}
     assert json.loads((tmp_path / "out.json").read_text())["summary"]["findings"] == len(results)
+
+
+def _sink_of(result: dict) -> tuple[str, int]:
+    """The related "Sink" location of a SARIF result, else its primary location."""
+    sinks = [r for r in result["relatedLocations"] if r.get("message", {}).get("text", "").startswith("Sink")]
+    physical = (sinks[0] if sinks else result["locations"][0])["physicalLocation"]
+    return physical["artifactLocation"]["uri"], physical["region"]["startLine"]
 
 
 def test_min_confidence_decides_what_is_reported(tmp_path, monkeypatch) -> None:
@@ -83,4 +84,4 @@ def test_analyze_one_file_still_resolves_helpers_elsewhere(tmp_path, monkeypatch
         point_providers_at(fake, monkeypatch)
         code, report = run_scan(app, "gpt", tmp_path, "-a", str(app / "shop" / "api.py"))
     assert code == 1
-    assert {(f["type"], f["file"]) for f in report["findings"]} == {("RCE", "shop/services.py"), ("IDOR", "shop/queries.py")}
+    assert {(f["type"], f["sink"]["file"]) for f in report["findings"]} == {("RCE", "shop/services.py"), ("IDOR", "shop/queries.py")}

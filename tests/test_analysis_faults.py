@@ -28,7 +28,7 @@ def config(tmp_path: Path, **analysis: object) -> str:
 
 
 def findings(report) -> set[tuple[str, str]]:
-    return {(f["type"], f["file"]) for f in report["findings"]}
+    return {(f["type"], f["sink"]["file"]) for f in report["findings"]}
 
 
 ALL_DJANGO = {

@@ -67,7 +67,7 @@ def test_rename_with_the_same_content_is_not_reanalysed(tmp_path, monkeypatch) -
     assert after.reasons("reused")["routes/network_tools.py"] == "renamed from routes/tools.py, content unchanged"
     assert after.incremental["removed"] == []
     rce = next(f for f in after.report["findings"] if f["type"] == "RCE")
-    assert (rce["entry_file"], rce["file"]) == ("routes/network_tools.py", "helpers/tools.py")
+    assert (rce["entry_file"], rce["sink"]["file"]) == ("routes/network_tools.py", "helpers/tools.py")
     assert scan_app(root, tmp_path, monkeypatch, "--incremental").calls == 0  # the state follows the rename
 
 

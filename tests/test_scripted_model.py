@@ -44,7 +44,7 @@ def expected_under(app: str, prefix: str) -> set[Found]:
 
 
 def found_in(report: dict) -> set[Found]:
-    return {(f["type"], f["file"], f["start_line"], f["entry_function"], str(f["cwe"])) for f in report["findings"]}
+    return {(f["type"], f["sink"]["file"], f["sink"]["start_line"], f["entry_function"], str(f["cwe"])) for f in report["findings"]}
 
 
 def test_without_root_names_stay_relative_to_the_app() -> None:

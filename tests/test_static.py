@@ -40,7 +40,7 @@ def scan(make_index: Callable[[dict[str, str]], RepoIndex], tmp_path: Path) -> S
 
 def found(result: StaticResult) -> set[tuple[str, int, str, int]]:
     """(type, CWE, sink file, sink line) of every finding."""
-    return {(f.type.value, f.cwe, f.file, f.start_line) for f in result.findings}  # type: ignore[misc]
+    return {(f.type.value, f.cwe, f.sink_location.file, f.sink_location.start_line) for f in result.findings}  # type: ignore[misc]
 
 
 def line(source: str, marker: str) -> int:
@@ -412,7 +412,7 @@ def test_sink_kinds(scan: Scan, imports: str, body: str, expected: tuple[str, in
     finding = one(scan(_flask_sinks(body, imports)))
     assert (finding.type.value, finding.cwe) == expected
     sink_line = FLASK_HEAD.count("\n") + imports.count("\n") + 4 + body.count("\n")  # the body's last line
-    assert finding.file == "app.py" and finding.start_line == sink_line
+    assert finding.sink_location.file == "app.py" and finding.sink_location.start_line == sink_line
 
 
 @pytest.mark.parametrize(
@@ -505,7 +505,7 @@ def test_idor_django_fetch_without_ownership_check(scan: Scan) -> None:
     result = scan({"models.py": IDOR_MODELS, "views.py": IDOR_VIEWS, "urls.py": IDOR_URLS})
     finding = one(result)
     sink = line(IDOR_VIEWS, "get_object_or_404(Invoice")
-    assert (finding.type, finding.cwe, finding.file, finding.start_line) == (VulnType.IDOR, 639, "views.py", sink)
+    assert (finding.type, finding.cwe, finding.sink_location.file, finding.sink_location.start_line) == (VulnType.IDOR, 639, "views.py", sink)
     assert finding.entry_function == "invoice" and finding.confidence <= 5
     weak = [c for c in result.candidates["views.py"] if c.entry_function == "article"]
     assert weak and weak[0].vuln_type is VulnType.IDOR and weak[0].confidence < 4
@@ -602,7 +602,7 @@ def test_cross_file_function_instance_method_and_inherited_method(scan: Scan) ->
     result = scan(
         {"app.py": CROSS_APP, "helpers/__init__.py": "", "helpers/shell.py": CROSS_SHELL, "store.py": CROSS_STORE}
     )
-    by_entry = {f.entry_function: (f.type.value, f.cwe, f.file, f.start_line) for f in result.findings}
+    by_entry = {f.entry_function: (f.type.value, f.cwe, f.sink_location.file, f.sink_location.start_line) for f in result.findings}
     assert by_entry == {
         "a": ("RCE", 78, "helpers/shell.py", line(CROSS_SHELL, "subprocess.run")),  # function in a package module
         "b": ("LFI", 22, "store.py", line(CROSS_STORE, "with open(")),  # method of a module-level instance
@@ -647,7 +647,7 @@ class SafeStore(Store):
         return os.path.join(self.root, os.path.basename(name))
 """
     result = scan({"app.py": app, "store.py": store})
-    assert [(f.entry_function, f.type.value, f.start_line) for f in result.findings] == [
+    assert [(f.entry_function, f.type.value, f.sink_location.start_line) for f in result.findings] == [
         ("u", "LFI", line(store, "open(self.locate"))
     ]
 
@@ -872,7 +872,7 @@ def helper():
 """
     )
     result = scan({"app.py": src})
-    confidences = {f.start_line: f.confidence for f in result.findings}
+    confidences = {f.sink_location.start_line: f.confidence for f in result.findings}
     assert confidences == {line(src, "connect().execute"): 6, line(src, "helper().execute"): 5}
 
 
@@ -934,7 +934,7 @@ import views
 urlpatterns = [path("p/", views.Page.as_view()), path("u/", views.Upload.as_view())]
 """
     result = scan({"views.py": views, "urls.py": urls})
-    assert {(f.entry_function, f.type.value, f.start_line) for f in result.findings} == {
+    assert {(f.entry_function, f.type.value, f.sink_location.start_line) for f in result.findings} == {
         ("Page.get", "RCE", line(views, "os.system")),  # super().get() then self.render() on the subclass
         ("Upload.post", "AFO", line(views, "os.remove")),  # a sink inside __init__
     }

@@ -39,7 +39,12 @@ def results() -> dict[str, StaticResult]:
 
 
 def keys(result: StaticResult) -> set[tuple[str, int, str, int, str]]:
-    return {(f.type.value, f.cwe, f.file, f.start_line, f.entry_function) for f in result.findings}
+    """(type, CWE, sink file, sink line, entry point) of every finding and every entry point listed on it."""
+    return {
+        (f.type.value, f.cwe, f.sink_location.file, f.sink_location.start_line, entry)
+        for f in result.findings
+        for entry in (f.entry_function, *(e.function for e in f.other_entry_points))
+    }
 
 
 @pytest.mark.parametrize("app", APPS)
@@ -69,7 +74,9 @@ def test_findings_are_marked_static_with_a_path_from_source_to_sink(app: str, re
     for finding in results[app].findings:
         assert finding.kind == "static" and "not confirmed by an LLM" in finding.analysis
         assert finding.path[0].file == finding.entry_file
-        assert (finding.path[-1].file, finding.path[-1].line) == (finding.file, finding.start_line)
+        sink = finding.sink_location
+        assert (finding.path[-1].file, finding.path[-1].line) == (sink.file, sink.start_line)
+        assert (finding.file, finding.start_line) in {(s.file, s.line) for s in finding.path}  # placed on the path
         assert finding.poc.startswith("Tamper with")
     assert results[app].findings == sorted(results[app].findings, key=lambda f: f.sort_key)
 
@@ -167,5 +174,5 @@ def test_removing_a_protection_reveals_the_finding(
     tmp_path: Path, app: str, file: str, old: str, new: str, finding: tuple[str, str, int, str]
 ) -> None:
     result = scan(mutated(tmp_path, app, file, old, new))
-    reported = {(f.type.value, f.file, f.start_line, f.entry_function) for f in result.findings}
+    reported = {(f.type.value, f.sink_location.file, f.sink_location.start_line, f.entry_function) for f in result.findings}
     assert finding in reported

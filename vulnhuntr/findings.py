@@ -7,7 +7,8 @@ Every report format (console, JSON, SARIF, Markdown) is rendered from a
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, fields, replace
 from enum import Enum
 from typing import Any
 
@@ -89,13 +90,41 @@ class PathStep:
 
 
 @dataclass(frozen=True)
+class Location:
+    """A line range in one file (relative to the scan root)."""
+
+    file: str
+    start_line: int
+    end_line: int
+
+    def overlaps(self, file: str, low: int, high: int) -> bool:
+        return self.file == file and self.start_line <= high and low <= self.end_line
+
+
+@dataclass(frozen=True)
+class EntryRef:
+    """Another entry point whose request data reaches the same place (listed on one finding)."""
+
+    file: str
+    function: str
+    line: int
+    route: str | None = None
+
+
+@dataclass(frozen=True)
 class Finding:
-    """One vulnerability: where the tainted data does harm, and how it got there."""
+    """One vulnerability: where to fix it, where the tainted data does harm, and how it got there.
+
+    ``file``/``start_line``/``end_line`` are where a security engineer fixes it: the
+    line that builds the dangerous value or hands the data to the helper that
+    performs the sink (usually in the handler). ``sink`` is the dangerous call
+    itself when it lies elsewhere (None: the sink is the primary location).
+    """
 
     type: VulnType
     cwe: int
-    file: str  # the sink's file, relative to the scan root
-    start_line: int  # the sink's line range
+    file: str  # where to fix it, relative to the scan root
+    start_line: int
     end_line: int
     entry_file: str
     entry_function: str
@@ -107,16 +136,33 @@ class Finding:
     kind: str = "llm"  # "llm": confirmed by a model; "static": found by the static pass only
     context: tuple[ContextItem, ...] = ()
     path: tuple[PathStep, ...] = ()  # source → calls → sink, where known (the static pass fills it)
+    sink: Location | None = None  # the sink, when the finding is placed elsewhere
+    other_entry_points: tuple[EntryRef, ...] = ()  # further entry points reaching the same place
+
+    @property
+    def location(self) -> Location:
+        """Where to fix it (the primary location)."""
+        return Location(self.file, self.start_line, self.end_line)
+
+    @property
+    def sink_location(self) -> Location:
+        """The dangerous call: the related sink location, else the primary one."""
+        return self.sink if self.sink is not None else self.location
+
+    def points_at(self, file: str, low: int, high: int) -> bool:
+        """True when the primary location or the sink lies in *file* lines *low*..*high* (for scoring)."""
+        return self.location.overlaps(file, low, high) or self.sink_location.overlaps(file, low, high)
 
     @property
     def fingerprint(self) -> str:
         """Stable across runs and line shifts elsewhere: type, sink file, entry point."""
-        key = f"{self.type.value}|{self.file}|{self.entry_file}|{self.entry_function}"
+        key = f"{self.type.value}|{self.sink_location.file}|{self.entry_file}|{self.entry_function}"
         return hashlib.sha256(key.encode()).hexdigest()[:16]
 
     @property
     def sort_key(self) -> tuple[Any, ...]:
-        return (self.entry_file, self.entry_function, self.type.value, self.file, self.start_line)
+        sink = self.sink_location
+        return (self.entry_file, self.entry_function, self.type.value, self.file, self.start_line, sink.file, sink.start_line)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -124,6 +170,8 @@ class Finding:
         data["fingerprint"] = self.fingerprint
         data["context"] = [asdict(c) for c in self.context]
         data["path"] = [asdict(p) for p in self.path]
+        data["sink"] = asdict(self.sink_location)
+        data["other_entry_points"] = [asdict(e) for e in self.other_entry_points]
         if self.kind == "static":
             data["note"] = STATIC_NOTE
         return data
@@ -136,7 +184,37 @@ class Finding:
         values["type"] = VulnType(values["type"])
         values["context"] = tuple(ContextItem(**c) for c in values.get("context", ()))
         values["path"] = tuple(PathStep(**p) for p in values.get("path", ()))
+        sink = values.get("sink")
+        values["sink"] = Location(**sink) if sink else None
+        if values["sink"] == Location(values["file"], values["start_line"], values["end_line"]):
+            values["sink"] = None
+        values["other_entry_points"] = tuple(EntryRef(**e) for e in values.get("other_entry_points", ()))
         return cls(**values)
+
+
+def merge_by_place(findings: Iterable[Finding]) -> list[Finding]:
+    """One finding per type, CWE, location and sink: further entry points reaching it are listed on the first.
+
+    Order is kept; a finding whose entry point (and route) is already named is dropped as a repeat.
+    """
+    merged: list[Finding] = []
+    at: dict[tuple[object, ...], int] = {}
+    for finding in findings:
+        key = (finding.type, finding.cwe, finding.location, finding.sink_location)
+        index = at.get(key)
+        if index is None:
+            at[key] = len(merged)
+            merged.append(finding)
+            continue
+        first = merged[index]
+        named = {(first.entry_file, first.entry_function, first.route)}
+        named |= {(e.file, e.function, e.route) for e in first.other_entry_points}
+        extra = [EntryRef(finding.entry_file, finding.entry_function, finding.entry_line, finding.route)]
+        extra += list(finding.other_entry_points)
+        new = tuple(e for e in extra if (e.file, e.function, e.route) not in named)
+        if new:
+            merged[index] = replace(first, other_entry_points=first.other_entry_points + tuple(dict.fromkeys(new)))
+    return merged
 
 
 @dataclass(frozen=True)

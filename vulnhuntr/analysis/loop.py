@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from ..config import PruningSettings
 from ..errors import AnswerError, ProviderConfigError, ProviderError
-from ..findings import ContextItem, ErrorEntry, Finding, VulnType
+from ..findings import ContextItem, ErrorEntry, Finding, Location, PathStep, VulnType, merge_by_place
 from ..llm.base import LLMRequest, Message, Provider, approx_tokens
 from ..repo.entrypoints import EntryPoint
 from ..repo.index import RepoIndex
@@ -26,7 +26,7 @@ from . import prompts
 from .context import ContextBuilder, FileView
 from .cwe import cwe_for
 from .engine import BudgetExhausted
-from .locate import Place, Region, locate, locate_all
+from .locate import Place, Region, confirmed_leads, locate, locate_all
 from .response import AnalysisAnswer, ContextCode, answer_schema, parse_answer
 
 log = logging.getLogger(__name__)
@@ -266,19 +266,34 @@ class Analyst:
             ContextItem(s.qualname or s.module, s.file, s.start_line, s.end_line) for s in chain.context.values()
         )
         sinks = answer.sinks or []
-        findings: dict[tuple[str, int, str], Finding] = {}
+        seeds = self._seeds(view, vuln_type)
+        findings: dict[tuple[object, ...], Finding] = {}
+
+        def add(finding: Finding) -> None:
+            findings.setdefault((finding.location, finding.sink_location, finding.entry_function), finding)
+
         for sink in sinks:
             places = locate_all(sink.code_line, regions)
-            named = _entry_for(sink.entry_point, None, file, entry_points, answer.analysis) if sink.entry_point else None
-            place = self._nearest(places, file, named)
+            named = _named_entry(sink.entry_point, entry_points)
+            guess = _entry_for(sink.entry_point, None, file, entry_points, answer.analysis) if sink.entry_point else None
+            place = self._nearest(places, file, named or guess)
             entry = _entry_for(sink.entry_point, place, file, entry_points, answer.analysis)
-            finding = self._finding(vuln_type, answer, place, entry, file, sink.code_line, context, sink.cwe)
-            findings.setdefault((finding.file, finding.start_line, finding.entry_function), finding)
+            leads = confirmed_leads(seeds, entry=named.function if named else None, place=place, analysis=answer.analysis)
+            if named is None and leads:  # the static paths it confirms tell whose finding it is
+                for lead in leads:
+                    owner = _named_entry(lead.entry_function, entry_points)
+                    add(self._finding(vuln_type, answer, place, owner, file, sink.code_line, context, sink.cwe, lead))
+                continue
+            lead = next((c for c in leads if entry is not None and c.entry_function == entry.function), None)
+            add(self._finding(vuln_type, answer, place, entry, file, sink.code_line, context, sink.cwe, lead))
+        if not findings:  # no sink line: the candidates it confirms place it, else the handler
+            for lead in confirmed_leads(seeds, entry=None, place=None, analysis=answer.analysis):
+                owner = _named_entry(lead.entry_function, entry_points)
+                add(self._finding(vuln_type, answer, None, owner, file, None, context, None, lead))
         if not findings:
             entry = _entry_for("", None, file, entry_points, answer.analysis)
-            finding = self._finding(vuln_type, answer, None, entry, file, None, context)
-            findings[(finding.file, finding.start_line, finding.entry_function)] = finding
-        return list(findings.values())
+            add(self._finding(vuln_type, answer, None, entry, file, None, context))
+        return merge_by_place(findings.values())
 
     def _nearest(self, places: list[Place], file: str, entry: EntryPoint | None) -> Place | None:
         """Of several lines matching the quoted sink, the one in code the entry point reaches."""
@@ -303,8 +318,18 @@ class Analyst:
         sink_code: str | None,
         context: tuple[ContextItem, ...],
         stated_cwe: int | None = None,
+        lead: Candidate | None = None,
     ) -> Finding:
-        if place is not None:
+        """A finding at the quoted sink line; with the static *lead* it confirms, placed and pathed as that lead."""
+        sink: Location | None = None
+        path: tuple[PathStep, ...] = ()
+        if lead is not None:
+            fix = lead.fix
+            sink_file, start, end = fix.file, fix.start_line, fix.end_line
+            sink = lead.sink if lead.sink != fix else None
+            path = lead.path
+            stated_cwe = stated_cwe if stated_cwe is not None else lead.cwe
+        elif place is not None:
             sink_file, start, end = place.file, place.line, place.line
         elif entry is not None:  # the model did not quote the sink: point at the handler
             definition = self.index.modules[file].definitions_by_name.get(entry.function)
@@ -326,6 +351,8 @@ class Analyst:
             analysis=answer.analysis,
             poc=answer.poc,
             context=context,
+            path=path,
+            sink=sink,
         )
 
 
@@ -341,15 +368,22 @@ def _entry_for(
     """The handler a finding belongs to: as named by the model, else the one containing the sink, else a guess."""
     if not entry_points:
         return None
-    if named:
-        named = named.split("(", 1)[0].strip()
-        exact = [e for e in entry_points if e.function == named]
-        last = [e for e in entry_points if e.function.rsplit(".", 1)[-1] == named.rsplit(".", 1)[-1]]
-        if exact or len(last) == 1:
-            return (exact or last)[0]
+    entry = _named_entry(named, entry_points)
+    if entry is not None:
+        return entry
     if place is not None and place.file == file:
         containing = [e for e in entry_points if e.line <= place.line]
         if containing:
             return max(containing, key=lambda e: e.line)
     mentioned = [e for e in entry_points if e.function.rsplit(".", 1)[-1] in analysis]
     return (mentioned or list(entry_points))[0]
+
+
+def _named_entry(named: str, entry_points: Sequence[EntryPoint]) -> EntryPoint | None:
+    """The entry point the model named (``view``, ``Views.view``, ``view(request)``), if it is one."""
+    if not named:
+        return None
+    named = named.split("(", 1)[0].strip()
+    exact = [e for e in entry_points if e.function == named]
+    last = [e for e in entry_points if e.function.rsplit(".", 1)[-1] == named.rsplit(".", 1)[-1]]
+    return (exact or last)[0] if exact or len(last) == 1 else None

@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 
 from .. import __version__
 from ..config import Settings
-from ..findings import ErrorEntry, Finding, Report
+from ..findings import ErrorEntry, Finding, Report, merge_by_place
 from ..llm.base import Provider
 from ..llm.pricing import cost, price_for
 from ..repo.entrypoints import EntryPoint
@@ -174,6 +174,7 @@ def _fill(report: Report, results: list[FileResult], min_confidence: int) -> Non
     for result in results:
         findings.extend(result.findings)
         errors.extend(result.errors)
-    report.findings = sorted((f for f in findings if f.confidence >= min_confidence), key=lambda f: f.sort_key)
+    kept = sorted((f for f in findings if f.confidence >= min_confidence), key=lambda f: (-f.confidence, f.sort_key))
+    report.findings = sorted(merge_by_place(kept), key=lambda f: f.sort_key)  # one per place, sink and type
     report.below_threshold = sum(1 for f in findings if f.confidence < min_confidence)
     report.errors = sorted(errors, key=lambda e: (e.file or "", e.stage, e.vuln_type or "", e.reason))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import io
+import tokenize
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -19,7 +21,7 @@ from .parse import ParseFailure, parse_source
 from .skipped import SkippedFile
 
 MODULE_SCOPE = "<module>"
-INDEX_VERSION = 1  # bump when what index_file records changes: cached entries of older versions stop matching
+INDEX_VERSION = 2  # bump when what index_file records changes: cached entries of older versions stop matching
 DefinitionKind = Literal["function", "class", "method", "variable"]
 
 
@@ -158,11 +160,23 @@ def read_source(path: Path, max_bytes: int) -> tuple[bytes, str] | str:
         data = path.read_bytes()
     except OSError as exc:
         return f"unreadable: {exc.strerror or exc}"
+    text, reason = _decode(data)
+    return (data, text) if reason is None else reason
+
+
+def _decode(data: bytes) -> tuple[str, str | None]:
+    """The text of a Python file as Python reads it (a BOM or a PEP 263 coding line, else UTF-8), or why not."""
     try:
-        text = data.decode("utf-8-sig")
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        if "invalid or missing encoding declaration" not in str(exc):  # unknown encoding, BOM against coding line
+            return "", f"bad coding declaration: {exc}"
+        encoding = "utf-8"  # no declaration and not UTF-8: say where it breaks
+    try:
+        return data.decode(encoding), None
     except UnicodeDecodeError as exc:
-        return f"not UTF-8: invalid byte 0x{data[exc.start]:02x} at offset {exc.start}"
-    return data, text
+        name = "UTF-8" if encoding.startswith("utf-8") else encoding
+        return "", f"not {name}: invalid byte 0x{data[exc.start]:02x} at offset {exc.start}"
 
 
 class IndexCache(Protocol):
@@ -410,7 +424,7 @@ def annotation_type(annotation: ast.expr) -> str:
     if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
         try:
             annotation = ast.parse(annotation.value, mode="eval").body
-        except SyntaxError:
+        except (SyntaxError, ValueError):  # ValueError: a NUL byte, on Python 3.10
             return annotation.value
     if isinstance(annotation, ast.Subscript) and dotted(annotation.value) in ("Optional", "typing.Optional"):
         return annotation_type(annotation.slice)

@@ -18,7 +18,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..findings import CWE_NAMES, STATIC_NOTE, Finding, PathStep, Report
+from ..findings import CWE_NAMES, STATIC_NOTE, EntryRef, Finding, PathStep, Report
 from ..repo.frameworks.entry import EntryPoint
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -116,7 +116,13 @@ def _finding_body(finding: Finding) -> list[Text]:
     body = [
         _field("CWE", Text(f"CWE-{finding.cwe}" + (f" {cwe_name}" if cwe_name else ""))),
         _field("Location", _t(finding.file + _line_span(finding.start_line, finding.end_line), "cyan")),
+        *(
+            [_field("Sink", _t(finding.sink.file + _line_span(finding.sink.start_line, finding.sink.end_line), "cyan"))]
+            if finding.sink is not None
+            else []
+        ),
         _field("Entry point", entry),
+        *(_field("Also reached from", _other_entry(e)) for e in finding.other_entry_points),
         _field("Confidence", confidence),
         Text(""),
         Text("Analysis", style="bold underline"),
@@ -132,6 +138,13 @@ def _finding_body(finding: Finding) -> list[Text]:
         body += [Text(""), Text("Context used", style="bold underline")]
         body += [_context_line(c.name, c.file, c.start_line, c.end_line) for c in finding.context]
     return body
+
+
+def _other_entry(entry: EntryRef) -> Text:
+    text = Text.assemble(_t(entry.function, "bold"), " in ", _t(f"{entry.file}:{entry.line}", "cyan"))
+    if entry.route:
+        text.append_text(Text.assemble(" (route ", _t(entry.route), ")"))
+    return text
 
 
 def _path_line(number: int, step: PathStep) -> Text:

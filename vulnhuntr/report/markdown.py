@@ -146,6 +146,12 @@ def _findings(report: Report) -> str:
     return "## Findings\n\n" + "\n\n".join(sections)
 
 
+def _sink_lines(finding: Finding) -> list[str]:
+    """The sink, when the finding is placed where it is fixed rather than at the sink."""
+    sink = finding.sink
+    return [] if sink is None else [f"- Sink: {inline_code(_span(sink.file, sink.start_line, sink.end_line))}"]
+
+
 def _finding(number: int, finding: Finding) -> str:
     route = f" (route {inline_code(finding.route)})" if finding.route else ""
     lines = [
@@ -153,8 +159,14 @@ def _finding(number: int, finding: Finding) -> str:
         "",
         f"- CWE: {_cwe_link(finding.cwe)}",
         f"- Location: {inline_code(_span(finding.file, finding.start_line, finding.end_line))}",
+        *_sink_lines(finding),
         f"- Entry point: {inline_code(finding.entry_function)} in "
         f"{inline_code(f'{finding.entry_file}:{finding.entry_line}')}{route}",
+        *(
+            f"- Also reached from: {inline_code(e.function)} in {inline_code(f'{e.file}:{e.line}')}"
+            + (f" (route {inline_code(e.route)})" if e.route else "")
+            for e in finding.other_entry_points
+        ),
         f"- Confidence: {finding.confidence}/10" + (f" ({STATIC_NOTE})" if finding.kind == "static" else ""),
         f"- Fingerprint: {inline_code(finding.fingerprint)}",
         "",

@@ -223,6 +223,13 @@ def _where(where: str) -> dict[str, Any]:
 
 def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
     related = [_location(finding.entry_file, finding.entry_line, finding.entry_line, _entry_label(finding), 0)]
+    sink = finding.sink
+    if sink is not None:  # the finding is placed where it is fixed; the sink is where the harm happens
+        related.append(_location(sink.file, sink.start_line, sink.end_line, f"Sink: {finding.type.title}", len(related)))
+    for other in finding.other_entry_points:
+        route = f" (route {other.route})" if other.route else ""
+        label = f"Also reached from entry point: {other.function}{route}"
+        related.append(_location(other.file, other.line, other.line, label, len(related)))
     for item in finding.context:
         if item.file and item.start_line:
             related.append(_context_location(item, len(related)))
@@ -244,6 +251,15 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
                 "line": finding.entry_line,
                 "route": finding.route,
             },
+            "sink": {
+                "file": finding.sink_location.file,
+                "startLine": finding.sink_location.start_line,
+                "endLine": finding.sink_location.end_line,
+            },
+            "otherEntryPoints": [
+                {"file": e.file, "function": e.function, "line": e.line, "route": e.route}
+                for e in finding.other_entry_points
+            ],
         },
     }
     if finding.path:
@@ -270,6 +286,11 @@ def _message(finding: Finding) -> str:
         + (f" (route {finding.route})" if finding.route else "")
         + f". Confidence {finding.confidence}/10 ({finding.kind}).",
     ]
+    if finding.sink is not None:
+        parts.append(f"Sink: {finding.sink.file}:{finding.sink.start_line}.")
+    if finding.other_entry_points:
+        others = ", ".join(f"{e.function} in {e.file}:{e.line}" for e in finding.other_entry_points)
+        parts.append(f"Also reachable from: {others}.")
     if finding.kind == "static":
         parts += ["", f"Found by {STATIC_NOTE}."]
     if finding.analysis.strip():

@@ -22,11 +22,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from ..findings import ErrorEntry, Finding
+from ..findings import ErrorEntry, Finding, merge_by_place
+from ..repo.frameworks.entry import EntryPoint
 from ..repo.map import RepositoryMap
 from ..repo.resolve import Resolver
 from .engine import Engine
-from .results import Candidate, candidate, findings
+from .results import Candidate, Span, candidate, findings
 
 __all__ = ["Candidate", "StaticResult", "run_static"]
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 class StaticResult:
     """What the static pass concluded."""
 
-    findings: list[Finding] = field(default_factory=list)  # kind "static", sorted, de-duplicated
+    findings: list[Finding] = field(default_factory=list)  # kind "static", sorted, one per place and sink
     candidates: dict[str, list[Candidate]] = field(default_factory=dict)  # by entry-point file
     errors: list[ErrorEntry] = field(default_factory=list)  # entry points the pass could not analyse
 
@@ -45,7 +46,6 @@ def run_static(repository: RepositoryMap, resolver: Resolver | None = None) -> S
     """Follow request data from every entry point in scope to the sinks it reaches."""
     engine = Engine(repository.index, resolver or repository.resolver)
     result = StaticResult()
-    seen: set[tuple[str, str, str, int]] = set()
     for entry in repository.entry_points:
         if not repository.in_scope(entry.file):
             continue
@@ -55,17 +55,20 @@ def run_static(repository: RepositoryMap, resolver: Resolver | None = None) -> S
             log.warning("static pass failed for %s:%s", entry.file, entry.function, exc_info=True)
             result.errors.append(ErrorEntry(entry.file, "static", f"{type(exc).__name__}: {exc}", entry.function))
             continue
-        pairs = [(hit, cand) for hit in hits if (cand := candidate(entry, hit)) is not None]
+        span = _span(engine, entry)
+        pairs = [(hit, cand) for hit in hits if (cand := candidate(entry, hit, span)) is not None]
         pairs.sort(key=lambda p: _candidate_order(p[1]))
         result.candidates.setdefault(entry.file, []).extend(_unique([c for _, c in pairs]))
-        for finding in findings(entry, pairs):
-            key = (finding.type.value, finding.file, finding.entry_function, finding.start_line)
-            if key not in seen:
-                seen.add(key)
-                result.findings.append(finding)
-    result.findings.sort(key=lambda f: f.sort_key)
+        result.findings.extend(findings(entry, pairs))
+    ordered = sorted(result.findings, key=lambda f: f.sort_key)
+    result.findings = sorted(merge_by_place(ordered), key=lambda f: f.sort_key)
     result.candidates = {k: v for k, v in sorted(result.candidates.items()) if v}
     return result
+
+
+def _span(engine: Engine, entry: EntryPoint) -> Span | None:
+    node = engine.function_def(entry.file, entry.function)
+    return (node.lineno, node.end_lineno or node.lineno) if node is not None else None
 
 
 def _candidate_order(c: Candidate) -> tuple[object, ...]:

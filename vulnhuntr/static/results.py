@@ -4,16 +4,22 @@ Every hit becomes a candidate (the LLM step starts from them); hits confident
 enough become findings of kind "static", one per (type, sink, entry point),
 with the path, a plain-English explanation that says no LLM confirmed it, and
 a hint at the parameter to tamper with.
+
+A finding is placed where it is fixed (DESIGN: Findings and CWEs): the last
+step of the path inside the handler, i.e. the sink itself when the handler
+performs it, else the call that hands the data to the helper performing it.
+The sink then becomes the finding's related location.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..findings import Finding, PathStep, VulnType
+from ..findings import Finding, Location, PathStep, VulnType
 from ..repo.frameworks.entry import EntryPoint
 from .hits import Hit
 from .sinks import fixed_host
+from .taint import SOURCE_STEP
 
 MIN_FINDING_CONFIDENCE = 4
 """Below this a hit is only a candidate (e.g. IDOR on a record not known to belong to anyone)."""
@@ -49,10 +55,46 @@ class Candidate:
     sink_file: str
     sink_line: int
     confidence: int
+    fix_file: str = ""  # where to fix it (see the module docstring); empty: at the sink
+    fix_line: int = 0
+    sink_end_line: int = 0
+
+    @property
+    def fix(self) -> Location:
+        """Where a finding of this candidate is placed."""
+        if self.fix_file:
+            return Location(self.fix_file, self.fix_line, self.fix_line)
+        return self.sink
+
+    @property
+    def sink(self) -> Location:
+        return Location(self.sink_file, self.sink_line, max(self.sink_end_line, self.sink_line))
 
 
-def candidate(entry: EntryPoint, hit: Hit) -> Candidate | None:
-    """The candidate for *hit* seen from *entry*, or None when the hit does not hold up."""
+Span = tuple[int, int]
+"""The first and last line of the entry point's function."""
+
+
+def fix_step(path: tuple[PathStep, ...], entry: EntryPoint, span: Span | None) -> PathStep:
+    """The last step of *path* (ending at the sink) inside the handler: the sink or the call handing data on.
+
+    Only steps after the data entered count: a handler passing the request object to a helper that reads
+    it and performs the sink is fixed in the helper.
+    """
+    sink = path[-1]
+    if span is None:
+        return sink
+    low, high = span
+    entered = max((i for i, step in enumerate(path) if step.description.startswith(SOURCE_STEP)), default=0)
+    for step in reversed(path[entered:]):
+        inside = step.file == entry.file and low <= step.line <= high
+        if inside and (step is sink or step.description.startswith("passed to ")):
+            return step
+    return sink
+
+
+def candidate(entry: EntryPoint, hit: Hit, span: Span | None = None) -> Candidate | None:
+    """The candidate for *hit* seen from *entry* (whose function spans *span*), or None when it does not hold up."""
     taint, sink = hit.taint, hit.sink
     if taint.source is None:
         return None
@@ -60,6 +102,8 @@ def candidate(entry: EntryPoint, hit: Hit) -> Candidate | None:
         return None
     cwe = sink.whole_cwe if sink.whole_cwe is not None and taint.whole else sink.cwe
     step = PathStep(sink.file, sink.line, f"{sink.label}: {sink.text}")
+    path = taint.steps + (step,)
+    fix = fix_step(path, entry, span)
     return Candidate(
         vuln_type=sink.vuln,
         cwe=cwe,
@@ -68,10 +112,13 @@ def candidate(entry: EntryPoint, hit: Hit) -> Candidate | None:
         source_file=taint.source.file,
         source_line=taint.source.line,
         source=taint.source.description,
-        path=taint.steps + (step,),
+        path=path,
         sink_file=sink.file,
         sink_line=sink.line,
         confidence=sink.confidence,
+        fix_file=fix.file if fix is not step else "",
+        fix_line=fix.line if fix is not step else 0,
+        sink_end_line=sink.end_line,
     )
 
 
@@ -101,12 +148,14 @@ def _parameter(hit: Hit) -> str:
 
 
 def _finding(entry: EntryPoint, hit: Hit, cand: Candidate, parameters: list[str]) -> Finding:
+    fix = cand.fix
     return Finding(
         type=cand.vuln_type,
         cwe=cand.cwe,
-        file=cand.sink_file,
-        start_line=hit.sink.line,
-        end_line=hit.sink.end_line,
+        file=fix.file,
+        start_line=fix.start_line,
+        end_line=fix.end_line,
+        sink=cand.sink if fix != cand.sink else None,
         entry_file=entry.file,
         entry_function=entry.function,
         entry_line=entry.line,
@@ -132,6 +181,11 @@ def _analysis(entry: EntryPoint, hit: Hit, cand: Candidate) -> str:
         what = (
             f"{cand.source} read by {entry.function} ({cand.source_file}:{cand.source_line}) reaches the "
             f"{hit.sink.label} sink {hit.sink.text} at {where}{via} with no sanitizer recognised on the way."
+        )
+    if cand.fix_file:
+        what += (
+            f" {entry.function} hands the data to the helper performing the sink at "
+            f"{cand.fix_file}:{cand.fix_line}, where the finding is placed."
         )
     return f"Static analysis, not confirmed by an LLM: {what}"
 

@@ -95,8 +95,12 @@ def with_key(v: Value, key: str, line: int) -> Value:
     return value(out)
 
 
+SOURCE_STEP = "request data enters: "
+"""How a path's source step begins."""
+
+
 def from_source(source: Source, kinds: frozenset[VulnType] = ALL_KINDS, text: str | None = None) -> Value:
-    step = PathStep(source.file, source.line, f"request data enters: {text or source.description}")
+    step = PathStep(source.file, source.line, f"{SOURCE_STEP}{text or source.description}")
     return frozenset({Taint(kinds, (step,), source)})
 
 
