@@ -856,7 +856,9 @@ def test_to_dict() -> None:
         "framework": "flask",
         "route": "/",
         "methods": ["GET"],
+        "kind": "route",
     }
+    assert EntryPoint("a.py", "h", 3, "flask", kind="hook").to_dict()["kind"] == "hook"
 
 
 def test_flask_restful_resources_chalice_and_django_ninja(scan) -> None:

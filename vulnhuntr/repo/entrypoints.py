@@ -90,4 +90,4 @@ def _best(group: list[EntryPoint]) -> EntryPoint:
     for entry in group:
         if entry.route == best.route and entry.framework == best.framework:
             methods += [m for m in entry.methods if m not in methods]
-    return EntryPoint(best.file, best.function, best.line, best.framework, best.route, tuple(methods))
+    return EntryPoint(best.file, best.function, best.line, best.framework, best.route, tuple(methods), best.kind)

@@ -5,6 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+KINDS: dict[str, str] = {
+    "route": "a URL route, view or request handler",
+    "hook": "runs around every request (before_request, after_request, url_value_preprocessor...)",
+    "error-handler": "answers a request that raised an error",
+    "middleware": "wraps every request (Django, Starlette, aiohttp middleware)",
+    "dependency": "a FastAPI dependency: its parameters are read from the request",
+    "api-operation": "an OpenAPI/Swagger operation routed by connexion",
+    "socket": "a socket or Socket.IO event handler: its arguments are client data",
+    "consumer": "a Django Channels consumer method",
+}
+"""What each value of :attr:`EntryPoint.kind` means (said in listings and prompts)."""
+
 
 @dataclass(frozen=True, order=True)
 class EntryPoint:
@@ -16,6 +28,11 @@ class EntryPoint:
     framework: str  # "flask", "fastapi", "django", "drf", "aws-lambda", ...
     route: str | None = None  # "/notes/<name>" where known
     methods: tuple[str, ...] = ()  # upper-case HTTP methods where known
+    kind: str = "route"  # one of KINDS: how the request reaches the function
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown entry-point kind {self.kind!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -25,4 +42,5 @@ class EntryPoint:
             "framework": self.framework,
             "route": self.route,
             "methods": list(self.methods),
+            "kind": self.kind,
         }
