@@ -22,6 +22,7 @@ from .frameworks import (
     flask,
     gradio,
     graphql,
+    hooks,
     pyramid,
     sanic,
     serverless,
@@ -41,6 +42,7 @@ Detector = Callable[[Context], Iterable[EntryPoint]]
 DETECTORS: tuple[Detector, ...] = (
     decorators.detect,
     flask.detect,
+    hooks.detect,
     starlette.detect,
     django.detect,
     drf.detect,

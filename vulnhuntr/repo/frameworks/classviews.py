@@ -46,7 +46,7 @@ def class_entry_points(
     if rule is None:
         return []
     return [
-        EntryPoint(m.module.path, m.qualname, m.line, framework or rule.framework, route, http)
+        EntryPoint(m.module.path, m.qualname, m.line, framework or rule.framework, route, http, rule.kind)
         for m, http in handlers(ctx, target, rule)
     ]
 
