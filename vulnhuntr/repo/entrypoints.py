@@ -15,6 +15,7 @@ from typing import Callable, Iterable
 from .frameworks import (
     aiohttp,
     classviews,
+    connexion,
     decorators,
     django,
     drf,
@@ -33,6 +34,7 @@ from .frameworks.context import Context
 from .frameworks.entry import EntryPoint
 from .index import RepoIndex
 from .resolve import Resolver
+from .skipped import SkippedFile
 
 __all__ = ["EntryPoint", "find_entry_points", "DETECTORS"]
 log = logging.getLogger(__name__)
@@ -55,15 +57,23 @@ DETECTORS: tuple[Detector, ...] = (
     graphql.detect,
     serverless.detect,
     classviews.detect,
+    connexion.detect,
 )
 
 
-def find_entry_points(index: RepoIndex, resolver: Resolver) -> list[EntryPoint]:
-    """Every entry point of the repository, one per handler function, sorted."""
+def find_entry_points(
+    index: RepoIndex, resolver: Resolver, skipped: list[SkippedFile] | None = None
+) -> list[EntryPoint]:
+    """Every entry point of the repository, one per handler function, sorted.
+
+    Files the detectors read besides the code (API specs) and could not use are added to *skipped*.
+    """
     ctx = Context(index, resolver)
     found: list[EntryPoint] = []
     for detect in DETECTORS:
         found += _run(detect, ctx)
+    if skipped is not None:
+        skipped.extend(ctx.skipped)
     return merge(found)
 
 
