@@ -14,6 +14,7 @@ from typing import Callable, Iterable
 
 from .frameworks import (
     aiohttp,
+    classful,
     classviews,
     connexion,
     decorators,
@@ -27,6 +28,7 @@ from .frameworks import (
     pyramid,
     sanic,
     serverless,
+    socketio,
     starlette,
     tornado,
 )
@@ -56,7 +58,9 @@ DETECTORS: tuple[Detector, ...] = (
     gradio.detect,
     graphql.detect,
     serverless.detect,
+    socketio.detect,
     classviews.detect,
+    classful.detect,
     connexion.detect,
 )
 
