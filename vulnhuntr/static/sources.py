@@ -127,6 +127,7 @@ PARAM_ROLES: dict[tuple[str, str], tuple[str, ...]] = {
     ("error-handler", "starlette"): _REQUEST_THEN_CLEAN,
     ("error-handler", "sanic"): _REQUEST_THEN_CLEAN,
     ("middleware", "*"): _REQUEST_THEN_CLEAN,  # (request, call_next / handler / get_response)
+    ("middleware", "asgi"): ("data", "data", "clean"),  # pure ASGI __call__(scope, receive, send)
     ("socket", "socketio"): ("clean", "data"),  # python-socketio handlers get the session id first
 }
 """Roles of an entry point's parameters by position, by (kind, framework or "*"), where they are not a route's.
