@@ -161,7 +161,8 @@ def _controller(item: dict[Any, Any]) -> str | None:
 def find_spec_files(root: Path, name: str | None = None) -> list[str]:
     """Spec-like files under *root* (all of them, or those called *name*), skipping what discovery skips.
 
-    A bounded walk: it stops after :data:`MAX_WALK_ENTRIES` entries and never follows symlinks.
+    A bounded walk: it stops after :data:`MAX_WALK_ENTRIES` entries, never follows symlinked
+    directories and leaves out files whose real path is outside the root.
     """
     found: list[str] = []
     seen = 0
@@ -172,7 +173,9 @@ def find_spec_files(root: Path, name: str | None = None) -> list[str]:
             if seen > MAX_WALK_ENTRIES:
                 return found
             if (name is None and file.endswith(SPEC_SUFFIXES)) or file == name:
-                found.append(Path(directory, file).relative_to(root).as_posix())
+                relative = Path(directory, file).relative_to(root).as_posix()
+                if is_file_inside(root, relative):
+                    found.append(relative)
     return found
 
 
