@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Callable
@@ -281,3 +282,44 @@ def test_paths_and_spec_text_are_checked() -> None:
         parse_text('{"openapi": ', json_only=True)
     with pytest.raises(SpecError):
         parse_text("a: !!python/object/apply:os.system ['echo hi']\n")
+
+
+def test_list_entrypoints_shows_the_kind_and_skipped_specs(tmp_path: Path, capsys, monkeypatch) -> None:
+    from vulnhuntr.cli import main
+
+    write_tree(
+        tmp_path,
+        {
+            **HANDLERS,
+            "app.py": """
+                import connexion
+                from flask import request
+                app = connexion.FlaskApp(__name__)
+                app.add_api("openapi.yaml")
+                app.add_api("broken.yaml")
+
+                @app.app.before_request
+                def check():
+                    return request.args.get("x")
+                """,
+            "openapi.yaml": OPENAPI,
+            "broken.yaml": "openapi: [\n",
+        },
+    )
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["-r", str(tmp_path), "--list-entrypoints", "--format", "json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    assert {(e["function"], e["kind"]) for e in listing["entry_points"]} == {
+        ("get_user", "api-operation"),
+        ("search", "api-operation"),
+        ("create", "api-operation"),
+        ("check", "hook"),
+    }
+    assert {"path": "broken.yaml", "reason": listing["skipped"][0]["reason"]} in listing["skipped"]
+    assert listing["skipped"][0]["reason"].startswith("malformed spec:")
+
+    assert main(["-r", str(tmp_path), "--list-entrypoints"]) == 0
+    out, err = capsys.readouterr()
+    header = next(text for text in out.splitlines() if "framework" in text)
+    assert [c.strip() for c in header.strip("┃ ").split("┃")][3:5] == ["framework", "kind"]
+    assert "api-operation" in out and "skipped broken.yaml: malformed spec" in err
