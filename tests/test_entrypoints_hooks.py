@@ -342,6 +342,25 @@ def test_socketio_event_handlers_and_namespaces(scan) -> None:
     }
 
 
+def test_tornado_prepare_is_a_hook(scan) -> None:
+    files = {
+        "handlers.py": """
+            import tornado.web
+
+            class Base(tornado.web.RequestHandler):
+                def prepare(self):
+                    self.user = self.get_argument("user")
+
+                def get(self):
+                    self.write("x")
+            """
+    }
+    assert {(e.function, e.kind, e.methods) for e in scan(files)} == {
+        ("Base.get", "route", ("GET",)),
+        ("Base.prepare", "hook", ()),
+    }
+
+
 def test_socketserver_handlers_and_channels_consumers(scan) -> None:
     files = {
         "server.py": """
@@ -472,6 +491,17 @@ def test_asgi_and_aiohttp_middleware(scan) -> None:
             app.add_middleware(Timing)
             app.add_middleware(Raw)
 
+            class Listed:
+                def __init__(self, app):
+                    self.app = app
+
+                async def __call__(self, scope, receive, send):
+                    await self.app(scope, receive, send)
+
+            from starlette.applications import Starlette
+            from starlette.middleware import Middleware
+            site = Starlette(middleware=[Middleware(Listed)])
+
             @web.middleware
             async def errors(request, handler):
                 return await handler(request)
@@ -483,6 +513,7 @@ def test_asgi_and_aiohttp_middleware(scan) -> None:
     assert kinds(scan(files)) == {
         "Timing.dispatch": ("starlette", "middleware"),
         "Raw.__call__": ("asgi", "middleware"),
+        "Listed.__call__": ("asgi", "middleware"),
         "errors": ("aiohttp", "middleware"),
     }
 

@@ -121,7 +121,7 @@ REQUEST_FIRST = frozenset({"django", "drf", "starlette", "aiohttp", "sanic", "py
 
 _REQUEST_THEN_CLEAN = ("request", "clean")
 PARAM_ROLES: dict[tuple[str, str], tuple[str, ...]] = {
-    ("hook", "*"): ("clean", "data"),  # after_request(response), teardown(exc); url_value_preprocessor(endpoint, values)
+    ("hook", "*"): ("clean", "data"),  # after_request(response), teardown(exc); url_value_preprocessor(_, values)
     ("error-handler", "*"): ("clean",),  # Flask: the exception only; the request is read from the request proxy
     ("error-handler", "fastapi"): _REQUEST_THEN_CLEAN,  # exception_handler(request, exc)
     ("error-handler", "starlette"): _REQUEST_THEN_CLEAN,

@@ -36,6 +36,7 @@ class ClassRule:
     handler: Handler
     fallbacks: tuple[frozenset[str], ...] = ()  # method names used, tier by tier, when no handler is defined
     kind: str = "route"  # EntryPoint.kind of the handlers
+    hooks: frozenset[str] = frozenset()  # methods that run before every handler of the class (kind "hook")
 
     def matches(self, qualified_base: str) -> bool:
         return split(qualified_base) in self.bases
@@ -174,7 +175,10 @@ RULES: tuple[ClassRule, ...] = (  # DRF before Django: an APIView is also a Djan
     ),
     ClassRule("aiohttp", _bases("aiohttp", "View"), verb),
     ClassRule(
-        "tornado", _bases("tornado", "RequestHandler WebSocketHandler"), _either(verb, _named("on_message", "open"))
+        "tornado",
+        _bases("tornado", "RequestHandler WebSocketHandler"),
+        _either(verb, _named("on_message", "open")),
+        hooks=frozenset({"prepare"}),
     ),
     ClassRule("sanic", _bases("sanic", "HTTPMethodView"), verb),
     ClassRule("http.server", _HTTP_SERVER_BASES, _prefixed("do_", upper=True)),

@@ -96,7 +96,8 @@ def _declared_apis(ctx: Context) -> Iterator[Api]:
                 continue
             spec = _spec_file(ctx, module, call, scope)
             if spec is not None:
-                yield Api(module, spec, _naming(ctx, module, call, scope), string_value(call_arg(call, None, "base_path")))
+                base_path = string_value(call_arg(call, None, "base_path"))
+                yield Api(module, spec, _naming(ctx, module, call, scope), base_path)
 
 
 def _fallback_apis(ctx: Context) -> list[Api]:

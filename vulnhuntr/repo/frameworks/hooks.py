@@ -29,7 +29,11 @@ _FLASK_HOOKS = {
     "app_errorhandler": "error-handler",
     "register_error_handler": "error-handler",
 }
-_ASGI_HOOKS = {"middleware": "middleware", "exception_handler": "error-handler", "add_exception_handler": "error-handler"}
+_ASGI_HOOKS = {
+    "middleware": "middleware",
+    "exception_handler": "error-handler",
+    "add_exception_handler": "error-handler",
+}
 HOOKS: dict[str, dict[str, str]] = {
     "flask": _FLASK_HOOKS,
     "quart": {

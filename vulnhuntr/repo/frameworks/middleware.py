@@ -22,12 +22,13 @@ from .classviews import rule_for
 from .context import Context, Target
 from .entry import EntryPoint
 from .objects import router_framework
-from .syntax import FunctionNode, call_arg, function_methods, positional_names, statements, string_value
+from .syntax import FunctionNode, Scope, call_arg, function_methods, positional_names, statements, string_value
 
 DJANGO_METHODS = frozenset(
-    {"process_request", "process_view", "process_exception", "process_response", "process_template_response", "__call__"}
+    "process_request process_view process_exception process_response process_template_response __call__".split()
 )
 _SETTINGS = ("MIDDLEWARE", "MIDDLEWARE_CLASSES")
+_MIDDLEWARE_WRAPPERS = frozenset({"starlette.middleware.Middleware", "fastapi.middleware.Middleware"})
 _AIOHTTP_DECORATORS = frozenset({"aiohttp.web.middleware", "aiohttp.web_middlewares.middleware"})
 
 
@@ -96,7 +97,7 @@ def _django_shape(node: ast.ClassDef) -> bool:
     stored = {
         target.attr
         for statement, _ in statements(init)
-        if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Name) and statement.value.id == parameter
+        if isinstance(statement, ast.Assign) and dotted(statement.value) == parameter
         for target in statement.targets
         if isinstance(target, ast.Attribute) and dotted(target.value) == "self"
     }
@@ -140,19 +141,27 @@ def _entry(target: Target, framework: str) -> EntryPoint:
 
 
 def _asgi(ctx: Context) -> Iterator[EntryPoint]:
-    """``app.add_middleware(Cls, ...)`` with a pure ASGI class: its ``__call__(scope, receive, send)``."""
+    """``app.add_middleware(Cls, ...)`` or ``Middleware(Cls)`` with a pure ASGI class: its
+    ``__call__(scope, receive, send)``."""
     for module in ctx.modules():
         for call, scope in ctx.method_calls(module, ("add_middleware",)):
             assert isinstance(call.func, ast.Attribute)
-            if router_framework(ctx.object_type(module, call.func.value, scope)) not in ("starlette", "fastapi", None):
-                continue
-            target = ctx.resolve(module, call_arg(call, 0, "middleware_class", "middleware"), scope)
-            if target is None or not target.is_class or rule_for(ctx, target) is not None:
-                continue  # not ours, or a BaseHTTPMiddleware the class rule reports
-            assert isinstance(target.node, ast.ClassDef)
-            for node in function_methods(target.node):
-                if node.name == "__call__" and len(positional_names(node)) == 4:
-                    yield _entry(target.method(node), "asgi")
+            if router_framework(ctx.object_type(module, call.func.value, scope)) in ("starlette", "fastapi", None):
+                yield from _asgi_class(ctx, module, call, scope)
+        if ctx.imports(module, "starlette") and ctx.may_call(module, ("Middleware",)):
+            for call, scope in ctx.calls(module):
+                if ctx.qualify(module, call.func) in _MIDDLEWARE_WRAPPERS:
+                    yield from _asgi_class(ctx, module, call, scope)
+
+
+def _asgi_class(ctx: Context, module: ModuleIndex, call: ast.Call, scope: Scope) -> Iterator[EntryPoint]:
+    target = ctx.resolve(module, call_arg(call, 0, "middleware_class", "middleware", "cls"), scope)
+    if target is None or not target.is_class or rule_for(ctx, target) is not None:
+        return  # not ours, or a BaseHTTPMiddleware the class rule reports
+    assert isinstance(target.node, ast.ClassDef)
+    for node in function_methods(target.node):
+        if node.name == "__call__" and len(positional_names(node)) == 4:
+            yield _entry(target.method(node), "asgi")
 
 
 def _aiohttp(ctx: Context) -> Iterator[EntryPoint]:
