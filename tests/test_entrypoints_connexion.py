@@ -166,6 +166,34 @@ def test_os_path_join_spec_and_resty_resolver(scan) -> None:
     }
 
 
+def test_method_view_resolver_names_methods_of_a_class_per_resource(scan) -> None:
+    files = {
+        "api/__init__.py": """
+            from flask.views import MethodView
+
+            class PetsView(MethodView):
+                def search(self):
+                    return []
+
+                def get(self, pet_id):
+                    return pet_id
+            """,
+        "main.py": """
+            import connexion
+            from connexion.resolver import MethodViewResolver
+
+            app = connexion.FlaskApp(__name__)
+            app.add_api("pets.yaml", resolver=MethodViewResolver("api"))
+            """,
+        "pets.yaml": "openapi: 3.0.0\npaths:\n  /pets:\n    get: {}\n  /pets/{pet_id}:\n    get: {}\n",
+    }
+    found, _ = scan(files)
+    assert {(e.function, e.route, e.kind) for e in found} == {
+        ("PetsView.search", "/pets", "api-operation"),
+        ("PetsView.get", "/pets/{pet_id}", "api-operation"),
+    }
+
+
 def test_relative_resolver_and_a_src_layout(scan) -> None:
     files = {
         "src/shop/__init__.py": "",

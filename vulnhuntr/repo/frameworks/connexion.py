@@ -14,7 +14,8 @@ Operation ids are resolved the way connexion's resolvers do: ``module.function``
 (made relative by ``x-openapi-router-controller`` / ``x-swagger-router-controller``
 or a ``RelativeResolver``), or derived from the path and method by a
 ``RestyResolver`` (``GET /pets`` → ``api.pets.search``, ``GET /pets/{id}`` →
-``api.pets.get``).
+``api.pets.get``; a ``MethodViewResolver`` names methods of a class per resource,
+``api.PetsView.search``).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ _COLLECTION = "search"
 class Naming:
     """How operation ids become dotted function names (connexion's resolver classes)."""
 
-    style: str = "default"  # "default", "relative", "resty"
+    style: str = "default"  # "default", "relative", "resty", "method-view"
     module: str = ""  # RelativeResolver / RestyResolver default module
     collection: str = _COLLECTION  # RestyResolver's name for a collection GET
 
@@ -51,12 +52,14 @@ class Naming:
             if self.style == "relative" and self.module:
                 return f"{self.module}.{operation.operation_id}"
             return operation.operation_id
-        return self._resty(operation) if self.style == "resty" else None
+        return self._resty(operation) if self.style in ("resty", "method-view") else None
 
     def _resty(self, operation: Operation) -> str:
         """REST semantics: the first path segment names the module, the method (or "search") the function."""
         segments = [s for s in operation.spec_path.strip("/").split("/") if s]
         resource = segments[0].replace("-", "_") if segments and not segments[0].startswith("{") else ""
+        if self.style == "method-view":  # a class per resource: ``api.PetsView.search``
+            resource = resource[:1].upper() + resource[1:] + "View" if resource else ""
         controller = operation.controller or ".".join(p for p in (self.module, resource) if p)
         collection = operation.method == "GET" and resource and len(segments) == 1
         return f"{controller}.{self.collection if collection else operation.method.lower()}"
@@ -268,9 +271,9 @@ def _naming(ctx: Context, module: ModuleIndex, call: ast.Call, scope: Scope) -> 
         return Naming()
     top, last = split(ctx.qualify(module, resolver.func) or ".")
     argument = string_value(call_arg(resolver, 0, "default_module_name")) or ""
-    if top == "connexion" and last == "RestyResolver":
+    if top == "connexion" and last in ("RestyResolver", "MethodViewResolver"):
         collection = string_value(call_arg(resolver, 1, "collection_endpoint_name")) or _COLLECTION
-        return Naming("resty", argument, collection)
+        return Naming("resty" if last == "RestyResolver" else "method-view", argument, collection)
     if top == "connexion" and last == "RelativeResolver":
         return Naming("relative", string_value(call_arg(resolver, 0, "root_path")) or argument)
     return Naming()
