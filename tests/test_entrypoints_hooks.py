@@ -518,6 +518,34 @@ def test_asgi_and_aiohttp_middleware(scan) -> None:
     }
 
 
+def test_falcon_middleware_components(scan) -> None:
+    files = {
+        "app.py": """
+            import falcon
+
+            class Auth:
+                def process_request(self, req, resp):
+                    pass
+
+                def process_resource(self, req, resp, resource, params):
+                    pass
+
+                def helper(self):
+                    pass
+
+            class Unused:
+                def process_request(self, req, resp):
+                    pass
+
+            app = falcon.App(middleware=[Auth()])
+            """
+    }
+    assert kinds(scan(files)) == {
+        "Auth.process_request": ("falcon", "middleware"),
+        "Auth.process_resource": ("falcon", "middleware"),
+    }
+
+
 def test_fastapi_dependencies(scan) -> None:
     files = {
         "deps.py": """

@@ -165,3 +165,23 @@ class Trace:
         ("RCE", 78, "consumers.py", line(consumers, 'subprocess.call(self.scope')),
         ("RCE", 78, "site/mw.py", line(mw, "os.system(")),
     }
+
+
+def test_falcon_middleware_params_are_request_data(scan: Scan) -> None:
+    src = """
+import falcon, os
+
+class Audit:
+    def process_resource(self, req, resp, resource, params):
+        os.system("audit " + params["user"])
+        os.system(resp)
+
+    def process_request(self, req, resp):
+        open(req.get_param("log")).read()
+
+app = falcon.App(middleware=[Audit()])
+"""
+    assert found(scan({"app.py": src})) == {
+        ("RCE", 78, "app.py", line(src, 'os.system("audit')),
+        ("LFI", 22, "app.py", line(src, "open(req.get_param")),
+    }

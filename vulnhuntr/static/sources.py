@@ -137,6 +137,7 @@ The last role repeats; "data" falls back to the route rules (annotations, ``Depe
 
 METHOD_PARAMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("middleware", "process_view"): ("request", "clean", "data"),  # Django (request, view, view_args, view_kwargs)
+    ("middleware", "process_resource"): ("request", "clean", "clean", "data"),  # Falcon (req, resp, resource, params)
 }
 """Exceptions to :data:`PARAM_ROLES` for framework methods with a fixed signature."""
 

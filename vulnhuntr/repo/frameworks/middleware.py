@@ -9,7 +9,7 @@ resolved like Django imports them) or a class of the documented shape
 so is the inner function a function middleware factory returns. ASGI classes
 passed to ``app.add_middleware`` contribute ``__call__(scope, receive, send)``
 (``BaseHTTPMiddleware.dispatch`` is a class rule); aiohttp's are the functions
-decorated with ``@web.middleware``.
+decorated with ``@web.middleware``; Falcon's the components given to ``App(middleware=...)``.
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ from ..index import ModuleIndex, dotted
 from .classviews import rule_for
 from .context import Context, Target
 from .entry import EntryPoint
-from .objects import router_framework
+from .objects import router_framework, split
 from .syntax import FunctionNode, Scope, call_arg, function_methods, positional_names, statements, string_value
 
 DJANGO_METHODS = frozenset(
     "process_request process_view process_exception process_response process_template_response __call__".split()
 )
+FALCON_METHODS = frozenset("process_request process_resource process_response".split())
 _SETTINGS = ("MIDDLEWARE", "MIDDLEWARE_CLASSES")
 _MIDDLEWARE_WRAPPERS = frozenset({"starlette.middleware.Middleware", "fastapi.middleware.Middleware"})
 _AIOHTTP_DECORATORS = frozenset({"aiohttp.web.middleware", "aiohttp.web_middlewares.middleware"})
@@ -39,6 +40,8 @@ def detect(ctx: Context) -> Iterator[EntryPoint]:
         yield from _asgi(ctx)
     if ctx.repo_imports("aiohttp"):
         yield from _aiohttp(ctx)
+    if ctx.repo_imports("falcon"):
+        yield from _falcon(ctx)
 
 
 # -- Django ---------------------------------------------------------------------------------
@@ -162,6 +165,26 @@ def _asgi_class(ctx: Context, module: ModuleIndex, call: ast.Call, scope: Scope)
     for node in function_methods(target.node):
         if node.name == "__call__" and len(positional_names(node)) == 4:
             yield _entry(target.method(node), "asgi")
+
+
+def _falcon(ctx: Context) -> Iterator[EntryPoint]:
+    """``falcon.App(middleware=[Component(), ...])``: the components' ``process_*`` methods."""
+    for module in ctx.modules():
+        if not ctx.imports(module, "falcon"):
+            continue
+        for call, scope in ctx.calls(module):
+            if split(ctx.qualify(module, call.func) or ".") not in (("falcon", "App"), ("falcon", "API")):
+                continue
+            listed = call_arg(call, None, "middleware")
+            items = listed.elts if isinstance(listed, (ast.List, ast.Tuple)) else [listed] if listed else []
+            for item in items:
+                target = ctx.resolve(module, item, scope)
+                if target is None or not target.is_class:
+                    continue
+                assert isinstance(target.node, ast.ClassDef)
+                for node in function_methods(target.node):
+                    if node.name in FALCON_METHODS:
+                        yield _entry(target.method(node), "falcon")
 
 
 def _aiohttp(ctx: Context) -> Iterator[EntryPoint]:
