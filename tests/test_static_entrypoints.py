@@ -185,3 +185,37 @@ app = falcon.App(middleware=[Audit()])
         ("RCE", 78, "app.py", line(src, 'os.system("audit')),
         ("LFI", 22, "app.py", line(src, "open(req.get_param")),
     }
+
+
+def test_the_initial_prompt_says_what_kind_of_entry_point_a_hook_is(tmp_path, monkeypatch) -> None:
+    from vulnhuntr.testing import FakeLLM
+    from vulnhuntr.testing.fake_llm import Reply
+
+    from conftest import write_tree
+    from llm_helpers import point_providers_at, run_scan
+
+    write_tree(
+        tmp_path / "app",
+        {
+            "app.py": """
+                from flask import Flask, request
+                app = Flask(__name__)
+
+                @app.before_request
+                def check():
+                    return request.args.get("x")
+
+                @app.get("/")
+                def index():
+                    return "home"
+                """
+        },
+    )
+    quiet = {"analysis": "nothing", "confidence_score": 0, "vulnerability_types": [], "context_code": []}
+    with FakeLLM(lambda request: Reply(content=quiet)) as fake:
+        point_providers_at(fake, monkeypatch)
+        run_scan(tmp_path / "app", "gpt", tmp_path)
+        prompts = [r.prompt for r in fake.requests if "its entry points are" in r.prompt]
+    assert len(prompts) == 1
+    assert "its entry points are: check (hook: runs on every request" in prompts[0]
+    assert ", index." in prompts[0]
