@@ -310,6 +310,8 @@ def test_paths_and_spec_text_are_checked() -> None:
         parse_text('{"openapi": ', json_only=True)
     with pytest.raises(SpecError):
         parse_text("a: !!python/object/apply:os.system ['echo hi']\n")
+    with pytest.raises(SpecError, match="nested too deeply"):
+        parse_text("[" * 100_000, json_only=True)
 
 
 def test_list_entrypoints_shows_the_kind_and_skipped_specs(tmp_path: Path, capsys, monkeypatch) -> None:

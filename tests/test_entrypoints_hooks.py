@@ -116,6 +116,26 @@ def test_flask_hooks_and_error_handlers_on_apps_and_blueprints(scan) -> None:
     assert hook(FLASK_HOOKS, "views.py", "pull_lang", "flask", "hook") in found
 
 
+def test_flask_restx_error_handlers_bare_and_called(scan) -> None:
+    files = {
+        "api.py": """
+            from flask_restx import Api, Namespace
+
+            api = Api()
+            ns = Namespace("x")
+
+            @api.errorhandler
+            def default(error):
+                return {}, 500
+
+            @ns.errorhandler(KeyError)
+            def missing(error):
+                return {}, 404
+            """
+    }
+    assert kinds(scan(files)) == {"default": ("flask", "error-handler"), "missing": ("flask", "error-handler")}
+
+
 def test_hooks_on_an_untyped_app_parameter_in_a_flask_module(scan) -> None:
     files = {
         "hooks.py": """

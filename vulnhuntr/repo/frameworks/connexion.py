@@ -148,7 +148,7 @@ def _spec_file(ctx: Context, module: ModuleIndex, call: ast.Call, scope: Scope) 
 
 def _by_name(ctx: Context, module: ModuleIndex, name: str, tried: list[str]) -> str | None:
     """The spec file named *name* nearest to *module* when it is not where the code says (run from elsewhere)."""
-    found = find_spec_files(ctx.index.root, name) if name else []
+    found = ctx.memo(f"connexion:spec-files:{name}", lambda: find_spec_files(ctx.index.root, name)) if name else []
     if not found:
         shown = next((t for t in tried if inside_root(t) is not None), tried[0] if tried else name)
         ctx.skip(shown, f"OpenAPI spec named in {module.path} not found in the repository")

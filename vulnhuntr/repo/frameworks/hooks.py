@@ -58,6 +58,7 @@ _FUNCTION_AT: dict[str, tuple[int, str]] = {  # where the call form passes the f
     "add_exception_handler": (1, "handler"),
 }
 _CALL_ONLY = frozenset({*_FUNCTION_AT, "register_middleware"})
+_BARE_TOO = frozenset({"middleware", "errorhandler"})  # Sanic's ``@app.middleware``, flask-restx ``@api.errorhandler``
 _TAKES_ARGUMENT = frozenset({"errorhandler", "app_errorhandler", "exception_handler", "middleware", "exception"})
 """Hooks registered as ``@app.errorhandler(404)``: a call that returns the decorator."""
 
@@ -86,8 +87,8 @@ def _decorated(
     func = decorator.func if isinstance(decorator, ast.Call) else decorator
     if not isinstance(func, ast.Attribute) or func.attr in _CALL_ONLY:
         return
-    if isinstance(decorator, ast.Call) != (func.attr in _TAKES_ARGUMENT) and func.attr != "middleware":
-        return  # ``@app.middleware`` alone is Sanic's request middleware
+    if isinstance(decorator, ast.Call) != (func.attr in _TAKES_ARGUMENT) and func.attr not in _BARE_TOO:
+        return
     framework = _framework(ctx, module, func.value, scope, func.attr)
     target = ctx.target(module, scope.qualname(node.name))
     if framework is not None and target is not None and not target.is_class:

@@ -101,15 +101,20 @@ def _parse(root: Path, relative: str) -> Any:
 def parse_text(text: str, json_only: bool = False) -> Any:
     """A spec's data: JSON, or YAML with PyYAML's safe loader (no tags, no objects); Jinja2 markup tolerated."""
     try:
-        return json.loads(text) if json_only else yaml.safe_load(text)
+        return _load(text, json_only)
     except (ValueError, yaml.YAMLError) as first:
         templated = _JINJA.sub("x", text)
         if templated != text:
             try:
-                return json.loads(templated) if json_only else yaml.safe_load(templated)
-            except (ValueError, yaml.YAMLError):
+                return _load(templated, json_only)
+            except (ValueError, yaml.YAMLError, SpecError):
                 pass
         raise SpecError(f"malformed spec: {_one_line(first)}") from first
+
+
+def _load(text: str, json_only: bool) -> Any:
+    try:
+        return json.loads(text) if json_only else yaml.safe_load(text)
     except RecursionError as exc:
         raise SpecError("malformed spec: nested too deeply") from exc
 
