@@ -52,10 +52,17 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_PUT(self):
         open("/srv/static/index.html").read()
+
+    def do_HEAD(self):
+        self._log()
+
+    def _log(self):
+        subprocess.call("logger " + self.headers["User-Agent"], shell=True)
 """
     assert found(scan({"server.py": src})) == {
         ("LFI", 22, "server.py", line(src, 'with open("/srv/www"')),
         ("RCE", 78, "server.py", line(src, "subprocess.run(")),
+        ("RCE", 78, "server.py", line(src, 'subprocess.call("logger')),
     }
 
 

@@ -162,7 +162,9 @@ _CHANNELS_BASES = _bases(
 _CHANNELS_HANDLERS = _named(
     "connect", "receive", "receive_json", "websocket_connect", "websocket_receive", "http_request", "handle"
 )
-_DJANGO_MIDDLEWARE = _named("process_request", "process_view", "process_exception", "process_template_response")
+_DJANGO_MIDDLEWARE = _named(
+    "process_request", "process_view", "process_exception", "process_response", "process_template_response"
+)
 
 RULES: tuple[ClassRule, ...] = (  # DRF before Django: an APIView is also a Django view
     ClassRule("drf", _DRF_BASES, _either(verb, drf_action), (DRF_HOOKS,)),
