@@ -194,6 +194,14 @@ def test_quart_websocket_hooks_and_fastapi_middleware_and_exception_handlers(sca
 
             api.add_exception_handler(KeyError, other)
             """,
+        "s.py": """
+            from starlette.applications import Starlette
+
+            async def not_found(request, exc):
+                return None
+
+            site = Starlette(exception_handlers={404: not_found})
+            """,
     }
     assert kinds(scan(files)) == {
         "ws_check": ("quart", "hook"),
@@ -201,6 +209,7 @@ def test_quart_websocket_hooks_and_fastapi_middleware_and_exception_handlers(sca
         "timing": ("fastapi", "middleware"),
         "value_error": ("fastapi", "error-handler"),
         "other": ("fastapi", "error-handler"),
+        "not_found": ("starlette", "error-handler"),
     }
 
 
@@ -473,7 +482,23 @@ DJANGO_MIDDLEWARE = {
             def process_exception(self, request, exception):
                 return None
         """,
-    "shop/views.py": "from django.http import HttpResponse\n",
+    "shop/views.py": """
+        from django.http import HttpResponse
+
+        def page_not_found(request, exception):
+            return HttpResponse("missing")
+
+        def server_error(request):
+            return HttpResponse("oops")
+        """,
+    "shop/urls.py": """
+        from django.urls import path
+        from shop import views
+
+        urlpatterns = []
+        handler404 = "shop.views.page_not_found"
+        handler500 = views.server_error
+        """,
 }
 
 
@@ -485,6 +510,8 @@ def test_django_middleware_from_settings_shape_and_mixin(scan) -> None:
         "Late.__call__": ("django", "middleware"),
         "Shaped.__call__": ("django", "middleware"),
         "Old.process_exception": ("django", "middleware"),
+        "page_not_found": ("django", "error-handler"),
+        "server_error": ("django", "error-handler"),
     }
 
 

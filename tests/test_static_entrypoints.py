@@ -226,3 +226,18 @@ def test_the_initial_prompt_says_what_kind_of_entry_point_a_hook_is(tmp_path, mo
     assert len(prompts) == 1
     assert "its entry points are: check (hook: runs on every request" in prompts[0]
     assert ", index." in prompts[0]
+
+
+def test_django_error_view_reads_the_request(scan: Scan) -> None:
+    views = """
+from django.http import HttpResponse
+import os
+
+def not_found(request, exception):
+    os.system("log " + request.GET.get("q", ""))
+    os.system(str(exception))
+    return HttpResponse("missing")
+"""
+    urls = 'import django\nhandler404 = "site.views.not_found"\n'
+    files = {"site/__init__.py": "", "site/views.py": views, "site/urls.py": urls}
+    assert found(scan(files)) == {("RCE", 78, "site/views.py", line(views, 'os.system("log'))}

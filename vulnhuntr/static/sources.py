@@ -126,6 +126,7 @@ PARAM_ROLES: dict[tuple[str, str], tuple[str, ...]] = {
     ("error-handler", "fastapi"): _REQUEST_THEN_CLEAN,  # exception_handler(request, exc)
     ("error-handler", "starlette"): _REQUEST_THEN_CLEAN,
     ("error-handler", "sanic"): _REQUEST_THEN_CLEAN,
+    ("error-handler", "django"): _REQUEST_THEN_CLEAN,  # handler404(request, exception)
     ("middleware", "*"): _REQUEST_THEN_CLEAN,  # (request, call_next / handler / get_response)
     ("middleware", "asgi"): ("data", "data", "clean"),  # pure ASGI __call__(scope, receive, send)
     ("socket", "socketio"): ("clean", "data"),  # python-socketio handlers get the session id first

@@ -3,7 +3,8 @@
 Flask and Quart ``before_request``, ``after_request``, ``teardown_request``,
 ``url_value_preprocessor``, ``context_processor`` and error handlers (also their
 blueprint ``app_*`` forms), FastAPI/Starlette ``@app.middleware("http")`` and
-exception handlers, Sanic middleware and exception handlers. Both ways of
+exception handlers (also ``exception_handlers={...}`` tables), Sanic middleware and
+exception handlers. Both ways of
 registering count: ``@app.before_request`` / ``@app.errorhandler(404)`` and
 ``app.before_request(func)`` / ``app.register_error_handler(404, func)``. The
 receiver is identified by import origin, as for routes (:mod:`.decorators`).
@@ -71,6 +72,8 @@ def detect(ctx: Context) -> Iterator[EntryPoint]:
         for node, scope in ctx.definitions(module):
             for decorator in node.decorator_list:
                 yield from _decorated(ctx, module, node, scope, decorator)
+        if ctx.imports(module, "starlette") or ctx.imports(module, "fastapi"):
+            yield from _handler_tables(ctx, module)
         if not ctx.may_call(module, names):
             continue
         for call, scope in ctx.calls(module):
@@ -122,6 +125,21 @@ def _curried(ctx: Context, module: ModuleIndex, call: ast.Call, scope: Scope) ->
     target = ctx.resolve(module, call_arg(call, 0), scope) if framework is not None else None
     if framework is not None and target is not None and not target.is_class:
         yield _entry(target, framework, HOOKS[framework][attr])
+
+
+def _handler_tables(ctx: Context, module: ModuleIndex) -> Iterator[EntryPoint]:
+    """``Starlette(exception_handlers={404: page})`` / ``FastAPI(exception_handlers=...)``."""
+    for call, scope in ctx.calls(module):
+        table = call_arg(call, None, "exception_handlers")
+        if not isinstance(table, ast.Dict):
+            continue
+        framework = router_framework(ctx.qualify(module, call.func))
+        if framework not in ("starlette", "fastapi"):
+            continue
+        for value in table.values:
+            target = ctx.resolve(module, value, scope)
+            if target is not None and not target.is_class:
+                yield _entry(target, framework, "error-handler")
 
 
 def _entry(target: Target, framework: str, kind: str) -> EntryPoint:
