@@ -54,6 +54,7 @@ HOOKS: dict[str, dict[str, str]] = {
 }
 """Per framework: the app/blueprint methods that register a hook, and the entry-point kind of the hook."""
 
+_NAMES = frozenset(name for hooks in HOOKS.values() for name in hooks)
 _FUNCTION_AT: dict[str, tuple[int, str]] = {  # where the call form passes the function (position, keyword)
     "register_error_handler": (1, "f"),
     "add_exception_handler": (1, "handler"),
@@ -67,7 +68,7 @@ _TAKES_ARGUMENT = frozenset({"errorhandler", "app_errorhandler", "exception_hand
 def detect(ctx: Context) -> Iterator[EntryPoint]:
     if not any(ctx.repo_imports(package) for package in (*HOOKS, "flask_restx", "flask_restful")):
         return
-    names = frozenset(name for hooks in HOOKS.values() for name in hooks)
+    names = _NAMES
     for module in ctx.modules():
         for node, scope in ctx.definitions(module):
             for decorator in node.decorator_list:
@@ -88,7 +89,7 @@ def _decorated(
 ) -> Iterator[EntryPoint]:
     """``@app.before_request`` or ``@app.errorhandler(404)``."""
     func = decorator.func if isinstance(decorator, ast.Call) else decorator
-    if not isinstance(func, ast.Attribute) or func.attr in _CALL_ONLY:
+    if not isinstance(func, ast.Attribute) or func.attr not in _NAMES or func.attr in _CALL_ONLY:
         return
     if isinstance(decorator, ast.Call) != (func.attr in _TAKES_ARGUMENT) and func.attr not in _BARE_TOO:
         return
