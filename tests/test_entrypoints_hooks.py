@@ -442,6 +442,14 @@ DJANGO_MIDDLEWARE = {
         ]
         MIDDLEWARE += ["shop.middleware.Late"]
         """,
+    "shop/retry.py": """
+        class Retry:
+            def __init__(self, func):
+                self.func = func
+
+            def __call__(self, arg):
+                return self.func(arg)
+        """,
     "shop/middleware.py": """
         from django.utils.deprecation import MiddlewareMixin
 

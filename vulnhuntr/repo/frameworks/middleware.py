@@ -56,8 +56,9 @@ def _django(ctx: Context) -> Iterator[EntryPoint]:
         listed.add((target.module.path, target.qualname))
         yield from _django_entries(ctx, target)
     for module in ctx.modules():
+        django_module = ctx.imports(module, "django")
         for node, scope in ctx.definitions(module):
-            if isinstance(node, ast.ClassDef) and _django_shape(node):
+            if isinstance(node, ast.ClassDef) and _django_shape(node, django_module):
                 target = ctx.target(module, scope.qualname(node.name))
                 if target is not None and (module.path, target.qualname) not in listed:
                     yield from _django_entries(ctx, target)
@@ -90,9 +91,15 @@ def _setting_values(node: ast.AST) -> list[ast.expr]:
     return []
 
 
-def _django_shape(node: ast.ClassDef) -> bool:
-    """``__init__(self, get_response)`` storing it on ``self``, ``__call__(self, request)`` calling it."""
+def _django_shape(node: ast.ClassDef, django_module: bool) -> bool:
+    """``__init__(self, get_response)`` storing it on ``self``, ``__call__(self, request)`` calling it.
+
+    A decorator class has the same shape, so it counts only in a module importing django or
+    with a ``process_*`` method of its own.
+    """
     methods = {m.name: m for m in function_methods(node)}
+    if not django_module and not any(name.startswith("process_") for name in methods):
+        return False
     init, call = methods.get("__init__"), methods.get("__call__")
     if init is None or call is None or len(positional_names(init)) != 2 or len(positional_names(call)) != 2:
         return False
