@@ -69,7 +69,7 @@ class Naming:
 class Api:
     """One ``add_api`` call: where its spec is, and how its operations are named."""
 
-    module: ModuleIndex  # where the call is (relative imports of operation ids start there)
+    module: ModuleIndex  # where the call is: of two copies of a module, an operation id names the nearer
     spec: str  # relative path of the spec file
     naming: Naming
     base_path: str | None
@@ -78,12 +78,10 @@ class Api:
 def detect(ctx: Context) -> Iterator[EntryPoint]:
     if not ctx.repo_imports("connexion"):
         return
-    apis = list(_declared_apis(ctx))
-    if not any(api.spec for api in apis):
-        apis += _fallback_apis(ctx)
+    apis = list(_declared_apis(ctx)) or _fallback_apis(ctx)
     seen: set[tuple[str, str | None]] = set()
     for api in apis:
-        if api.spec and (api.spec, api.base_path) not in seen:
+        if (api.spec, api.base_path) not in seen:
             seen.add((api.spec, api.base_path))
             yield from _operations(ctx, api)
 
