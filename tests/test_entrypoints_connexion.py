@@ -194,6 +194,35 @@ def test_method_view_resolver_names_methods_of_a_class_per_resource(scan) -> Non
     }
 
 
+def test_path_items_referenced_from_other_files(scan) -> None:
+    files = {
+        **HANDLERS,
+        "app.py": "import connexion\napp = connexion.FlaskApp(__name__, specification_dir='spec')\napp.add_api('main.yaml')\n",
+        "spec/main.yaml": """
+            openapi: 3.0.0
+            paths:
+              /users/{user_id}:
+                $ref: "paths/users.yaml#/one"
+              /users:
+                $ref: "#/x-paths/many"
+              /elsewhere:
+                $ref: "../../outside.yaml"
+            x-paths:
+              many:
+                get:
+                  operationId: api.users.search
+            """,
+        "spec/paths/users.yaml": """
+            one:
+              get:
+                operationId: api.users.get_user
+            """,
+    }
+    found, skipped = scan(files)
+    assert {(e.function, e.route) for e in found} == {("get_user", "/users/{user_id}"), ("search", "/users")}
+    assert skipped == []
+
+
 def test_relative_resolver_and_a_src_layout(scan) -> None:
     files = {
         "src/shop/__init__.py": "",

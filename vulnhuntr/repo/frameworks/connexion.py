@@ -4,7 +4,7 @@ The spec is found from the code: ``app.add_api("openapi.yaml", base_path=..., re
 on a connexion app (``connexion.App``, ``FlaskApp``, ``AsyncApp``...), read from the
 app's ``specification_dir`` (a literal, or ``Path(__file__).parent / "spec"``-style
 expressions). When the code does not say where the spec is, every spec-like file
-of the repository is tried. Each operation becomes an entry point of kind
+of the repository is tried; a path item may be a ``$ref`` to another file. Each operation becomes an entry point of kind
 "api-operation" in the handler's module: the route is the spec path, the method
 the operation's. connexion passes the spec's parameters (path, query, header,
 cookie, form fields, ``body``) as keyword arguments, so the handler's parameters

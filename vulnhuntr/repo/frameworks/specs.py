@@ -79,7 +79,30 @@ def load(root: Path, relative: str, base_path: str | None = None) -> Spec:
     if not isinstance(paths, dict):
         raise SpecError("OpenAPI spec without a 'paths' mapping")
     prefix = base_path if base_path is not None else _base_path(data)
-    return Spec(relative, tuple(_operations(paths, prefix)))
+    items = {path: _path_item(root, relative, data, item) for path, item in paths.items()}
+    return Spec(relative, tuple(_operations(items, prefix)))
+
+
+def _path_item(root: Path, spec: str, data: dict[str, Any], item: Any) -> Any:
+    """A path item, its ``$ref`` followed once: ``#/x-paths/pets`` in the spec, ``paths/pets.yaml#/get`` beside it.
+
+    A reference that cannot be followed (outside the root, missing, malformed) leaves the item as it is.
+    """
+    if not (isinstance(item, dict) and isinstance(item.get("$ref"), str)):
+        return item
+    location, _, pointer = item["$ref"].partition("#")
+    document: Any = data
+    if location:
+        relative = inside_root(posixpath.join(posixpath.dirname(spec), location))
+        if relative is None:
+            return item
+        try:
+            document = _parse(root, relative)
+        except SpecError:
+            return item
+    for part in (p.replace("~1", "/").replace("~0", "~") for p in pointer.strip("/").split("/") if p):
+        document = document.get(part) if isinstance(document, dict) else None
+    return document if isinstance(document, dict) else item
 
 
 def _parse(root: Path, relative: str) -> Any:
