@@ -197,7 +197,11 @@ def test_method_view_resolver_names_methods_of_a_class_per_resource(scan) -> Non
 def test_path_items_referenced_from_other_files(scan) -> None:
     files = {
         **HANDLERS,
-        "app.py": "import connexion\napp = connexion.FlaskApp(__name__, specification_dir='spec')\napp.add_api('main.yaml')\n",
+        "app.py": """
+            import connexion
+            app = connexion.FlaskApp(__name__, specification_dir="spec")
+            app.add_api("main.yaml")
+            """,
         "spec/main.yaml": """
             openapi: 3.0.0
             paths:
