@@ -30,7 +30,8 @@ def test_list_entrypoints_json_matches_expected(capsys) -> None:
     assert all(e["framework"] == "flask" for e in report["entry_points"])
 
 
-def test_table_output_never_interprets_markup(tmp_path: Path, capsys) -> None:
+def test_table_output_never_interprets_markup(tmp_path: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # the route cell on one line
     (tmp_path / "app.py").write_text(
         "from flask import Flask\napp = Flask(__name__)\n\n@app.route('/[bold]x[/bold]/[/etc/passwd]')\ndef view():\n    return ''\n"
     )

@@ -856,7 +856,18 @@ def test_to_dict() -> None:
         "framework": "flask",
         "route": "/",
         "methods": ["GET"],
+        "kind": "route",
     }
+    assert EntryPoint("a.py", "h", 3, "flask", kind="hook").to_dict()["kind"] == "hook"
+
+
+def test_describe_names_the_kind_of_non_routes_only() -> None:
+    assert EntryPoint("a.py", "f", 2, "flask", "/x", ("GET",)).describe() == "f"
+    operation = EntryPoint("a.py", "get_user", 2, "connexion", "/</code>", ("GET",), "api-operation")
+    assert operation.describe() == (
+        "get_user (api-operation GET: routed from the OpenAPI spec by connexion; every parameter is request data)"
+    )
+    assert "hook" in EntryPoint("a.py", "check", 2, "flask", kind="hook").describe()
 
 
 def test_flask_restful_resources_chalice_and_django_ninja(scan) -> None:

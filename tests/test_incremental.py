@@ -160,3 +160,15 @@ def test_an_interrupted_run_records_only_the_files_that_finished(tmp_path) -> No
     assert [r.file for r in second.plan.reused] == ["routes/files.py"]
     assert second.baseline.startswith("partial results of an unfinished run of ")
     store.close()
+
+
+def test_states_saved_before_entry_point_kinds_are_still_reused() -> None:
+    from vulnhuntr.incremental import _Now, _staleness
+    from vulnhuntr.repo.entrypoints import EntryPoint
+
+    entry = EntryPoint("a.py", "f", 1, "flask", "/", ("GET",))
+    now = _Now({"a.py": "1" * 64}, {"a.py": [entry]}, {"a.py": {"a.py"}}, lambda _path: True)
+    old = {"function": "f", "line": 1, "framework": "flask", "route": "/", "methods": ["GET"]}
+    assert _staleness("a.py", FileState({"a.py": "1" * 64}, [old]), now) is None
+    hook = {**old, "kind": "hook"}
+    assert _staleness("a.py", FileState({"a.py": "1" * 64}, [hook]), now) == "entry points changed"

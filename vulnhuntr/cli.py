@@ -390,10 +390,18 @@ def dry_run(settings: Settings, console: Console, since: str | None = None) -> i
 def print_entry_points(result: RepositoryMap, console: Console) -> None:
     """A table of the attack surface; every cell is plain text, never markup."""
     table = Table(title=f"{len(result.entry_points)} entry points in {escape(clean(str(result.root)))}")
-    for column in ("file", "line", "function", "framework", "route", "methods"):
+    for column in ("file", "line", "function", "framework", "kind", "route", "methods"):
         table.add_column(column, overflow="fold")
     for entry in sorted((e for e in result.entry_points if result.in_scope(e.file)), key=lambda e: (e.file, e.line)):
-        cells = (entry.file, str(entry.line), entry.function, entry.framework, entry.route or "", ",".join(entry.methods))
+        cells = (
+            entry.file,
+            str(entry.line),
+            entry.function,
+            entry.framework,
+            entry.kind,
+            entry.route or "",
+            ",".join(entry.methods),
+        )
         table.add_row(*(Text(clean(cell)) for cell in cells))
     console.print(table)
     console.print(Text(f"{len(result.files)} Python files scanned, {len(result.skipped)} skipped"))

@@ -389,7 +389,7 @@ def _staleness(file: str, previous: FileState, now: _Now) -> str | None:
         return f"{_helpers(gone)} deleted"
     if fresh:
         return f"now calls into {', '.join(fresh)}"
-    if _entry_points(now.targets[file]) != previous.entry_points:
+    if _entry_points(now.targets[file]) != [{"kind": "route", **e} for e in previous.entry_points]:  # "kind" is new
         return "entry points changed"
     return None
 

@@ -129,7 +129,7 @@ class Analyst:
 
     async def _analyse_view(self, view: FileView, result: FileResult) -> None:
         """Initial pass over one view of the file, then one chain per suspected type, concurrently."""
-        names = [e.function for e in view.entry_points]
+        names = [e.describe() for e in view.entry_points]  # non-routes say their kind
         try:
             initial = await self.ask(prompts.initial_request(view.file, view.code, names))
         except ProviderConfigError:

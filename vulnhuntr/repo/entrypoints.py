@@ -14,17 +14,23 @@ from typing import Callable, Iterable
 
 from .frameworks import (
     aiohttp,
+    classful,
     classviews,
+    connexion,
     decorators,
+    dependencies,
     django,
     drf,
     falcon,
     flask,
     gradio,
     graphql,
+    hooks,
+    middleware,
     pyramid,
     sanic,
     serverless,
+    socketio,
     starlette,
     tornado,
 )
@@ -32,6 +38,7 @@ from .frameworks.context import Context
 from .frameworks.entry import EntryPoint
 from .index import RepoIndex
 from .resolve import Resolver
+from .skipped import SkippedFile
 
 __all__ = ["EntryPoint", "find_entry_points", "DETECTORS"]
 log = logging.getLogger(__name__)
@@ -41,7 +48,10 @@ Detector = Callable[[Context], Iterable[EntryPoint]]
 DETECTORS: tuple[Detector, ...] = (
     decorators.detect,
     flask.detect,
+    hooks.detect,
+    middleware.detect,
     starlette.detect,
+    dependencies.detect,
     django.detect,
     drf.detect,
     aiohttp.detect,
@@ -52,16 +62,26 @@ DETECTORS: tuple[Detector, ...] = (
     gradio.detect,
     graphql.detect,
     serverless.detect,
+    socketio.detect,
     classviews.detect,
+    classful.detect,
+    connexion.detect,
 )
 
 
-def find_entry_points(index: RepoIndex, resolver: Resolver) -> list[EntryPoint]:
-    """Every entry point of the repository, one per handler function, sorted."""
+def find_entry_points(
+    index: RepoIndex, resolver: Resolver, skipped: list[SkippedFile] | None = None
+) -> list[EntryPoint]:
+    """Every entry point of the repository, one per handler function, sorted.
+
+    Files the detectors read besides the code (API specs) and could not use are added to *skipped*.
+    """
     ctx = Context(index, resolver)
     found: list[EntryPoint] = []
     for detect in DETECTORS:
         found += _run(detect, ctx)
+    if skipped is not None:
+        skipped.extend(ctx.skipped)
     return merge(found)
 
 
@@ -90,4 +110,4 @@ def _best(group: list[EntryPoint]) -> EntryPoint:
     for entry in group:
         if entry.route == best.route and entry.framework == best.framework:
             methods += [m for m in entry.methods if m not in methods]
-    return EntryPoint(best.file, best.function, best.line, best.framework, best.route, tuple(methods))
+    return EntryPoint(best.file, best.function, best.line, best.framework, best.route, tuple(methods), best.kind)

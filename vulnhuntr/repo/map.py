@@ -103,7 +103,8 @@ def map_repository(settings: Settings, store: Store | None = None) -> Repository
         timings=timings,
     )
     started = time.perf_counter()
-    repository.entry_points = find_entry_points(index, repository.resolver)
+    repository.entry_points = find_entry_points(index, repository.resolver, repository.skipped)
+    repository.skipped.sort()
     timings["entry_points"] = time.perf_counter() - started
     log.info("found %d entry points", len(repository.entry_points))
     return repository

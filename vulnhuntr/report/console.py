@@ -54,7 +54,7 @@ def print_attack_surface(entry_points: Sequence[EntryPoint], files: int, skipped
 
     The full table is ``--list-entrypoints``'s job; on a big repository it runs to hundreds of rows.
     """
-    kinds = Counter(f"{e.framework} {getattr(e, 'kind', 'route')}" for e in entry_points)
+    kinds = Counter(f"{e.framework} {e.kind}" for e in entry_points)
     per_file = Counter(e.file for e in entry_points)
     console.print(_t(f"Attack surface: {_count(len(entry_points), 'entry point')} in {_count(len(per_file), 'file')} "
                      f"({files} Python files scanned, {skipped} skipped)"))

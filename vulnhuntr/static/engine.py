@@ -52,7 +52,7 @@ class Engine(Lookup):
     def _entry_env(self, frame: Frame, entry: EntryPoint) -> Env:
         env = Env()
         params = handler_params(
-            frame.node, entry.framework, entry.route, lambda n: self.qualify(n, entry.file, entry.line)
+            frame.node, entry.framework, entry.route, lambda n: self.qualify(n, entry.file, entry.line), entry.kind
         )
         placeholders = route_names(entry.route)
         annotations = self._annotations(frame)

@@ -38,6 +38,7 @@ REQUEST_ATTRIBUTES: dict[str, frozenset[str]] = {
     "tornado": frozenset("body arguments query_arguments body_arguments files headers cookies query".split()),
     "sanic": frozenset("args json form files body query_args cookies headers get_args match_info".split()),
     "bottle": frozenset("query forms params json files body GET POST cookies headers get_cookie get_header".split()),
+    "connexion": _FLASK | _STARLETTE,  # connexion 2 hands out Flask's request, connexion 3 a Starlette one
     "pyramid": frozenset("params matchdict json_body GET POST body json headers cookies text".split()),
     "falcon": frozenset(
         "get_param get_param_as_list get_param_as_int media get_media params stream bounded_stream "
@@ -55,6 +56,8 @@ GLOBAL_REQUESTS = {
     "quart.request": "quart",
     "quart.globals.request": "quart",
     "bottle.request": "bottle",
+    "connexion.request": "connexion",
+    "connexion.context.request": "connexion",
 }
 """Module-level request proxies, by qualified name."""
 
@@ -65,6 +68,9 @@ SELF_SOURCES: dict[str, frozenset[str]] = {
     ),
     "django": frozenset({"kwargs", "args"}),
     "drf": frozenset({"kwargs", "args"}),
+    "http.server": frozenset("path headers rfile requestline raw_requestline request".split()),
+    "socketserver": frozenset({"request", "rfile"}),
+    "channels": frozenset({"scope"}),
 }
 """Attributes of ``self`` that hold request data in class-based handlers."""
 
@@ -113,6 +119,29 @@ ID_TYPES = frozenset({"int", "float", "bool", "uuid.UUID", "UUID", "datetime.dat
 REQUEST_FIRST = frozenset({"django", "drf", "starlette", "aiohttp", "sanic", "pyramid", "falcon"})
 """Frameworks that pass the request as the handler's first parameter."""
 
+_REQUEST_THEN_CLEAN = ("request", "clean")
+PARAM_ROLES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("hook", "*"): ("clean", "data"),  # after_request(response), teardown(exc); url_value_preprocessor(_, values)
+    ("error-handler", "*"): ("clean",),  # Flask: the exception only; the request is read from the request proxy
+    ("error-handler", "fastapi"): _REQUEST_THEN_CLEAN,  # exception_handler(request, exc)
+    ("error-handler", "starlette"): _REQUEST_THEN_CLEAN,
+    ("error-handler", "sanic"): _REQUEST_THEN_CLEAN,
+    ("error-handler", "django"): _REQUEST_THEN_CLEAN,  # handler404(request, exception)
+    ("middleware", "*"): _REQUEST_THEN_CLEAN,  # (request, call_next / handler / get_response)
+    ("middleware", "asgi"): ("data", "data", "clean"),  # pure ASGI __call__(scope, receive, send)
+    ("socket", "socketio"): ("clean", "data"),  # python-socketio handlers get the session id first
+}
+"""Roles of an entry point's parameters by position, by (kind, framework or "*"), where they are not a route's.
+
+The last role repeats; "data" falls back to the route rules (annotations, ``Depends``).
+"""
+
+METHOD_PARAMS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("middleware", "process_view"): ("request", "clean", "data"),  # Django (request, view, view_args, view_kwargs)
+    ("middleware", "process_resource"): ("request", "clean", "clean", "data"),  # Falcon (req, resp, resource, params)
+}
+"""Exceptions to :data:`PARAM_ROLES` for framework methods with a fixed signature."""
+
 _ROUTE_CONVERTER = re.compile(r"<(int|float|uuid|path|string|slug)?:?(\w+)>")
 _ROUTE_PLACEHOLDER = re.compile(r"<(\w+)(?::(\w+))?>|\{(\w+)(?::[^}]*)?\}|\(\?P<(\w+)>|/:(\w+)")
 _CONVERTERS = frozenset("int float uuid path string str slug any number alpha ymd strorempty".split())
@@ -131,7 +160,11 @@ Qualify = Callable[[str], "str | None"]
 
 
 def handler_params(
-    node: ast.FunctionDef | ast.AsyncFunctionDef, framework: str, route: str | None, qualify: Qualify
+    node: ast.FunctionDef | ast.AsyncFunctionDef,
+    framework: str,
+    route: str | None,
+    qualify: Qualify,
+    kind: str = "route",
 ) -> list[Param]:
     """The role of each parameter of an entry-point handler (``self``/``cls`` excluded)."""
     args = [*node.args.posonlyargs, *node.args.args]
@@ -139,13 +172,22 @@ def handler_params(
         args = args[1:]
     defaults = _defaults(node)
     converters = _route_converters(route)
+    roles = _roles(kind, framework, node.name)
     params: list[Param] = []
     for position, arg in enumerate([*args, *node.args.kwonlyargs]):
-        params.append(_param(arg, position, framework, defaults.get(arg.arg), converters, qualify))
+        role = roles[min(position, len(roles) - 1)] if roles else None
+        if role is not None and role != "data":
+            params.append(Param(arg.arg, role))
+        else:
+            params.append(_param(arg, position, framework, defaults.get(arg.arg), converters, qualify, role is None))
     for extra in (node.args.vararg, node.args.kwarg):
         if extra is not None:
             params.append(Param(extra.arg, "data"))
     return params
+
+
+def _roles(kind: str, framework: str, name: str) -> tuple[str, ...] | None:
+    return METHOD_PARAMS.get((kind, name)) or PARAM_ROLES.get((kind, framework)) or PARAM_ROLES.get((kind, "*"))
 
 
 def _param(
@@ -155,10 +197,11 @@ def _param(
     default: ast.expr | None,
     converters: dict[str, str],
     qualify: Qualify,
+    request_first: bool = True,
 ) -> Param:
     annotation = annotation_type(arg.annotation) if arg.annotation is not None else None
     qualified = (qualify(annotation) or annotation) if annotation else None
-    if qualified in REQUEST_CLASSES or (position == 0 and framework in REQUEST_FIRST):
+    if qualified in REQUEST_CLASSES or (position == 0 and request_first and framework in REQUEST_FIRST):
         return Param(arg.arg, "request")
     if framework == "falcon" and position == 1:
         return Param(arg.arg, "clean")  # the response object

@@ -35,6 +35,8 @@ class ClassRule:
     bases: frozenset[tuple[str, str]]  # (top-level package, class name) of the framework base
     handler: Handler
     fallbacks: tuple[frozenset[str], ...] = ()  # method names used, tier by tier, when no handler is defined
+    kind: str = "route"  # EntryPoint.kind of the handlers
+    hooks: frozenset[str] = frozenset()  # methods that run before every handler of the class (kind "hook")
 
     def matches(self, qualified_base: str) -> bool:
         return split(qualified_base) in self.bases
@@ -42,7 +44,10 @@ class ClassRule:
     @property
     def packages(self) -> frozenset[str]:
         """What a repository must import somewhere for a class to derive from one of the bases."""
-        return frozenset("http.server" if top == "http" else top for top, _ in self.bases)
+        return frozenset(_PACKAGE_OF.get(top, top) for top, _ in self.bases)
+
+
+_PACKAGE_OF = {"http": "http.server"}
 
 
 def verb(_ctx: Context, method: Target) -> Methods | None:
@@ -94,6 +99,11 @@ def _prefixed(prefix: str, upper: bool) -> Handler:
     return handler
 
 
+def _event(_ctx: Context, method: Target) -> Methods | None:
+    """Socket.IO ``Namespace`` methods ``on_<event>``."""
+    return () if method.node.name.startswith("on_") else None
+
+
 falcon_responder = _either(_prefixed("on_", upper=False), _named("on_websocket"))
 
 
@@ -141,6 +151,20 @@ _GRAPHENE_TYPES = (
     | _bases("graphene_sqlalchemy", "SQLAlchemyObjectType")
 )
 _DISPATCH_REQUEST = (frozenset({"dispatch_request"}),)
+_SOCKETSERVER_BASES = _bases(
+    "socketserver", "BaseRequestHandler StreamRequestHandler DatagramRequestHandler"
+)
+_CHANNELS_BASES = _bases(
+    "channels",
+    "WebsocketConsumer AsyncWebsocketConsumer JsonWebsocketConsumer AsyncJsonWebsocketConsumer SyncConsumer "
+    "AsyncConsumer AsyncHttpConsumer",
+)
+_CHANNELS_HANDLERS = _named(
+    "connect", "receive", "receive_json", "websocket_connect", "websocket_receive", "http_request", "handle"
+)
+_DJANGO_MIDDLEWARE = _named(
+    "process_request", "process_view", "process_exception", "process_response", "process_template_response"
+)
 
 RULES: tuple[ClassRule, ...] = (  # DRF before Django: an APIView is also a Django view
     ClassRule("drf", _DRF_BASES, _either(verb, drf_action), (DRF_HOOKS,)),
@@ -153,10 +177,19 @@ RULES: tuple[ClassRule, ...] = (  # DRF before Django: an APIView is also a Djan
     ),
     ClassRule("aiohttp", _bases("aiohttp", "View"), verb),
     ClassRule(
-        "tornado", _bases("tornado", "RequestHandler WebSocketHandler"), _either(verb, _named("on_message", "open"))
+        "tornado",
+        _bases("tornado", "RequestHandler WebSocketHandler"),
+        _either(verb, _named("on_message", "open")),
+        hooks=frozenset({"prepare"}),
     ),
     ClassRule("sanic", _bases("sanic", "HTTPMethodView"), verb),
     ClassRule("http.server", _HTTP_SERVER_BASES, _prefixed("do_", upper=True)),
+    ClassRule("socketserver", _SOCKETSERVER_BASES, _named("handle"), kind="socket"),
+    ClassRule("channels", _CHANNELS_BASES, _CHANNELS_HANDLERS, kind="consumer"),
+    ClassRule("django", _bases("django", "MiddlewareMixin"), _DJANGO_MIDDLEWARE, kind="middleware"),
+    ClassRule("starlette", _bases("starlette", "BaseHTTPMiddleware"), _named("dispatch"), kind="middleware"),
+    ClassRule("flask", _bases("flask_socketio", "Namespace"), _event, kind="socket"),
+    ClassRule("socketio", _bases("socketio", "Namespace AsyncNamespace"), _event, kind="socket"),
     ClassRule("graphene", _GRAPHENE_TYPES, _resolver),
     ClassRule("graphene", _bases("graphene", "Mutation ClientIDMutation"), _named("mutate", "mutate_and_get_payload")),
 )

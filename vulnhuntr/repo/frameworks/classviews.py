@@ -45,10 +45,14 @@ def class_entry_points(
     rule = rule or rule_for(ctx, target)
     if rule is None:
         return []
-    return [
-        EntryPoint(m.module.path, m.qualname, m.line, framework or rule.framework, route, http)
+    found = [
+        EntryPoint(m.module.path, m.qualname, m.line, framework or rule.framework, route, http, rule.kind)
         for m, http in handlers(ctx, target, rule)
     ]
+    assert isinstance(target.node, ast.ClassDef)
+    hooks = [target.method(node) for node in function_methods(target.node) if node.name in rule.hooks]
+    framework = framework or rule.framework
+    return found + [EntryPoint(h.module.path, h.qualname, h.line, framework, None, (), "hook") for h in hooks]
 
 
 def detect(ctx: Context) -> Iterator[EntryPoint]:

@@ -16,6 +16,7 @@ from typing import Any, Callable, Collection, Iterator, TypeVar
 
 from ..index import ModuleIndex, RepoIndex, annotation_type, dotted
 from ..resolve import Resolver
+from ..skipped import SkippedFile
 from .objects import router_framework
 from .syntax import DefinitionNode, FunctionNode, Scope, statements, walk
 
@@ -66,6 +67,13 @@ class Context:
         self._callees: dict[str, frozenset[str] | None] = {}  # None: some callee could be anything
         self._definitions: dict[str, list[tuple[DefinitionNode, Scope]]] = {}
         self._calls: dict[str, list[tuple[ast.Call, Scope]]] = {}
+        self.skipped: list[SkippedFile] = []  # files a detector read and could not use (API specs)
+
+    def skip(self, path: str, reason: str) -> None:
+        """Say why a file a detector needed (an API spec) was not used; reported once per path and reason."""
+        entry = SkippedFile(path, reason)
+        if entry not in self.skipped:
+            self.skipped.append(entry)
 
     def memo(self, key: str, build: Callable[[], T]) -> T:
         """A repository-wide table a detector builds once per run (route names, URL prefixes)."""
@@ -202,6 +210,26 @@ class Context:
                 return None
             return self.resolve(module, binding.value, scope, depth + 1)
         return self._resolve_name(module, name, getattr(expr, "lineno", None), depth)
+
+    def import_target(self, dotted_name: str, near: ModuleIndex) -> Target | None:
+        """The repo function or class a dotted import string names (``"app.api.get_pet"``, settings' ``MIDDLEWARE``).
+
+        Frameworks import the longest importable module prefix and take the rest as
+        attributes, so the module is found by name (also under a ``src/`` folder, the
+        copy nearest *near*), never through the names bound where the string is written.
+        """
+        parts = dotted_name.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            home = self.index.find_module(".".join(parts[:cut]), near.module)
+            if home is None:
+                continue
+            found = self.resolver.resolve(".".join(parts[cut:]), home.path)
+            symbol = found.symbol
+            if symbol is None or found.approximate or symbol.kind == "variable":
+                return None
+            owner = self.index.modules.get(symbol.file)
+            return self.target(owner, symbol.qualname) if owner is not None else None
+        return None
 
     def _resolve_call(self, module: ModuleIndex, call: ast.Call, scope: Scope, depth: int) -> Target | None:
         func = call.func

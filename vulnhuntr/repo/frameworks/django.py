@@ -19,9 +19,10 @@ from .context import Context, Target
 from .drf import api_view_methods
 from .entry import EntryPoint
 from .objects import split
-from .syntax import call_arg, method_names
+from .syntax import Scope, call_arg, method_names, string_value
 from .urlconf import Pattern, as_url, include_prefix, join_route, patterns
 
+ERROR_HANDLERS = ("handler400", "handler403", "handler404", "handler500")
 _DJANGO_RULE = next(rule for rule in RULES if rule.framework == "django")
 _REQUIRE: dict[str, tuple[str, ...]] = {
     "require_GET": ("GET",),
@@ -38,6 +39,19 @@ def detect(ctx: Context) -> Iterator[EntryPoint]:
         for pattern in patterns(ctx, module):
             if pattern.included is None:
                 yield from _routed(ctx, module, pattern, as_url(join_route(prefix, pattern.route)))
+        yield from _error_handlers(ctx, module)
+
+
+def _error_handlers(ctx: Context, module: ModuleIndex) -> Iterator[EntryPoint]:
+    """A URLconf's ``handler404 = "shop.views.not_found"`` (or a view reference): error views get the request."""
+    for name in ERROR_HANDLERS:
+        value = ctx.variable_value(module, name)
+        if value is None:
+            continue
+        text = string_value(value)
+        target = ctx.import_target(text, module) if text is not None else ctx.resolve(module, value, Scope())
+        if target is not None and not target.is_class:
+            yield EntryPoint(target.module.path, target.qualname, target.line, "django", None, (), "error-handler")
 
 
 def _routed(ctx: Context, module: ModuleIndex, pattern: Pattern, url: str) -> Iterator[EntryPoint]:

@@ -32,6 +32,9 @@ _ROUTERS: dict[tuple[str, str], str] = {
     ("chalice", "Blueprint"): "aws-lambda",
     ("ninja", "NinjaAPI"): "django",
     ("ninja", "Router"): "django",
+    ("connexion", "App"): "flask",  # connexion's Flask apps take Flask routes too
+    ("connexion", "FlaskApp"): "flask",
+    ("connexion", "app"): "flask",  # ``connexion_app.app``: the Flask app inside
 }
 
 # Import roots whose presence in a module makes an untyped ``@x.route("/...")`` plausible, by preference.
