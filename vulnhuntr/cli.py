@@ -20,13 +20,13 @@ from rich.text import Text
 from . import __version__, cache_cli
 from .config import Settings, load_settings
 from .errors import VulnhuntrError
-from .analysis.plan import make_plan
+from .analysis.plan import Plan, make_plan
 from .analysis.progress import progress_for
 from .llm.pricing import price_for
 from .llm.registry import model_name, provider_family
 from .logs import configure_logging
 from .report import write_reports
-from .report.console import print_report
+from .report.console import clean, print_report
 from .repo.map import RepositoryMap, map_repository
 from .incremental import IncrementalRun
 from .scan import ScanResult, scan
@@ -295,6 +295,7 @@ def dry_run(settings: Settings, console: Console, since: str | None = None) -> i
     for file, entries, tokens in plan.files:
         table.add_row(Text(file), str(entries), f"{tokens:,}")
     console.print(table)
+    print_unreached_plan(plan, console)
     for label, estimate in (("least", plan.low), ("typical", plan.typical), ("most", plan.high)):
         dollars = f"${estimate.cost_usd:.2f}" if estimate.cost_usd is not None else "unknown price"
         console.print(
@@ -302,6 +303,21 @@ def dry_run(settings: Settings, console: Console, since: str | None = None) -> i
                  f"{estimate.output_tokens:,} output tokens, {dollars}")
         )
     return EXIT_OK
+
+
+def print_unreached_plan(plan: Plan, console: Console) -> None:
+    """Modules with sinks no entry point reaches: each gets a chain after the entry-point files (counted above)."""
+    if plan.unreached:
+        table = Table(title=f"{len(plan.unreached)} unreached sink modules (no entry point reaches them), "
+                            "each analysed after the entry-point files")
+        for column in ("module", "sink calls", "code tokens"):
+            table.add_column(column)
+        for file, sinks, tokens in plan.unreached:
+            table.add_row(Text(clean(file)), str(sinks), f"{tokens:,}")
+        console.print(table)
+    if plan.unreached_left_out:
+        console.print(Text(clean(f"{len(plan.unreached_left_out)} more unreached sink modules left out by "
+                                 f"analysis.unreached_modules: {', '.join(plan.unreached_left_out)}")))
 
 
 def print_entry_points(result: RepositoryMap, console: Console) -> None:

@@ -76,6 +76,12 @@ class ContextItem:
 STATIC_NOTE = "static analysis, not confirmed by an LLM"
 """How every report format labels a finding of kind "static"."""
 
+UNREACHED_NOTE = (
+    "unreached module: no detected entry point reaches this code; its functions' parameters were assumed "
+    "attacker-controlled"
+)
+"""How every report format labels a finding with ``reached`` False."""
+
 
 @dataclass(frozen=True)
 class PathStep:
@@ -105,6 +111,7 @@ class Finding:
     kind: str = "llm"  # "llm": confirmed by a model; "static": found by the static pass only
     context: tuple[ContextItem, ...] = ()
     path: tuple[PathStep, ...] = ()  # source → calls → sink, where known (the static pass fills it)
+    reached: bool = True  # False: found in a module no entry point reaches, its parameters assumed user input
 
     @property
     def fingerprint(self) -> str:
@@ -124,6 +131,8 @@ class Finding:
         data["path"] = [asdict(p) for p in self.path]
         if self.kind == "static":
             data["note"] = STATIC_NOTE
+        if not self.reached:
+            data["note"] = UNREACHED_NOTE
         return data
 
     @classmethod
@@ -198,6 +207,15 @@ class IncrementalSummary:
 
 
 @dataclass
+class UnreachedSummary:
+    """Modules with dangerous sinks that no entry point reaches: analysed on their own, or left out by the cap."""
+
+    analysed: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)  # over ``analysis.unreached_modules``
+    cap: int = 0
+
+
+@dataclass
 class Report:
     """Everything a scan concluded; the single input of every report format."""
 
@@ -219,6 +237,7 @@ class Report:
     notes: list[str] = field(default_factory=list)  # plain statements about the run (e.g. LLM confirmation off)
     tool_version: str = ""
     incremental: IncrementalSummary | None = None  # None unless --incremental or --since
+    unreached: UnreachedSummary | None = None  # None when no unreached sink module was looked for
 
     def findings_by_type(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -255,4 +274,5 @@ class Report:
             "errors": [asdict(e) for e in self.errors],
             "skipped": self.skipped,
             "incremental": asdict(self.incremental) if self.incremental is not None else None,
+            "unreached_modules": asdict(self.unreached) if self.unreached is not None else None,
         }

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..config import PruningSettings
 from ..errors import AnswerError, ProviderConfigError, ProviderError
@@ -28,6 +28,7 @@ from .cwe import cwe_for
 from .engine import BudgetExhausted
 from .locate import Place, Region, locate, locate_all
 from .response import AnalysisAnswer, ContextCode, answer_schema, parse_answer
+from .unreached import SinkSite, UnreachedModule
 
 log = logging.getLogger(__name__)
 
@@ -110,28 +111,47 @@ class Analyst:
         raise AnswerError(f"no usable answer after {self.limits.reasks + 1} attempts: {reason}")
 
     # a file ------------------------------------------------------------------------
-    async def analyse_file(self, file: str, entry_points: Sequence[EntryPoint]) -> FileResult:
-        """Initial pass, then one chain per vulnerability type; an unexpected failure stays in this file."""
+    async def analyse_file(
+        self, file: str, entry_points: Sequence[EntryPoint], unreached: UnreachedModule | None = None
+    ) -> FileResult:
+        """Initial pass, then one chain per vulnerability type; an unexpected failure stays in this file.
+
+        With *unreached*, the file is a module no entry point reaches: its sink-holding
+        functions stand in for entry points and their parameters are treated as user input.
+        """
         try:
-            return await self._analyse_file(file, entry_points)
+            return await self._analyse_file(file, entry_points, unreached)
         except (ProviderConfigError, asyncio.CancelledError):
             raise
         except Exception as exc:  # noqa: BLE001 - one file's failure must not end the scan
             log.exception("analysis of %s failed", file)
             return FileResult(file, errors=[ErrorEntry(file, "analysis", f"internal error: {type(exc).__name__}: {exc}")])
 
-    async def _analyse_file(self, file: str, entry_points: Sequence[EntryPoint]) -> FileResult:
+    async def analyse_unreached(self, module: UnreachedModule) -> FileResult:
+        """A module no entry point reaches, on its own; its findings say so (``reached`` False)."""
+        result = await self.analyse_file(module.file, module.entry_points(self.index.modules[module.file]), module)
+        result.findings = [replace(f, reached=False) for f in result.findings]
+        return result
+
+    async def _analyse_file(
+        self, file: str, entry_points: Sequence[EntryPoint], unreached: UnreachedModule | None = None
+    ) -> FileResult:
         result = FileResult(file)
         result.context_files.add(file)
         for view in self.context.views(file, entry_points, self._fixed_tokens):
-            await self._analyse_view(view, result)
+            await self._analyse_view(view, result, unreached)
         return result
 
-    async def _analyse_view(self, view: FileView, result: FileResult) -> None:
+    async def _analyse_view(self, view: FileView, result: FileResult, unreached: UnreachedModule | None = None) -> None:
         """Initial pass over one view of the file, then one chain per suspected type, concurrently."""
         names = [e.function for e in view.entry_points]
+        if unreached is None:
+            request = prompts.initial_request(view.file, view.code, names)
+        else:
+            shown = [s for s in unreached.sinks if s.function in names]
+            request = prompts.unreached_request(view.file, view.code, names, [_sink_text(s) for s in shown])
         try:
-            initial = await self.ask(prompts.initial_request(view.file, view.code, names))
+            initial = await self.ask(request)
         except ProviderConfigError:
             raise
         except BudgetExhausted as exc:
@@ -142,16 +162,24 @@ class Analyst:
             return
         suspected = list(initial.vulnerability_types) if initial.confidence_score > 0 else []
         suspected += sorted({c.vuln_type for c in self._seeds(view)} - set(suspected), key=list(VulnType).index)
-        chains = [self._run_chain(view, vuln_type, initial) for vuln_type in suspected]
+        if unreached is not None:  # its sinks are the evidence the static seeds are for reached files
+            sink_types = {s.vuln_type for s in unreached.sinks if s.function in names}
+            suspected += sorted(sink_types - set(suspected), key=list(VulnType).index)
+        chains = [self._run_chain(view, vuln_type, initial, unreached) for vuln_type in suspected]
         for findings, errors, shown in await asyncio.gather(*chains):
             result.findings.extend(findings)
             result.errors.extend(errors)
             result.context_files |= shown
 
     async def _run_chain(
-        self, view: FileView, vuln_type: VulnType, initial: AnalysisAnswer
+        self, view: FileView, vuln_type: VulnType, initial: AnalysisAnswer, unreached: UnreachedModule | None = None
     ) -> tuple[list[Finding], list[ErrorEntry], set[str]]:
         chain = _Chain(vuln_type)
+        if unreached is not None:
+            names = [e.function for e in view.entry_points]
+            chain.notes.append(prompts.unreached_note(names))
+            sinks = [s for s in unreached.sinks if s.vuln_type == vuln_type and s.function in names]
+            chain.notes += [f"dangerous call: {_sink_text(s)}" for s in sinks]
         seeds = self._seeds(view, vuln_type)
         if seeds:  # the static pass traced this type: its entry points, its path and a note, first
             seeded = {c.entry_function for c in seeds}
@@ -327,6 +355,10 @@ class Analyst:
             poc=answer.poc,
             context=context,
         )
+
+
+def _sink_text(site: SinkSite) -> str:
+    return f"{site.call} in {site.function} at line {site.line}"
 
 
 def _describe(seed: Candidate) -> str:

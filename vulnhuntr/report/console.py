@@ -16,7 +16,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..findings import CWE_NAMES, STATIC_NOTE, Finding, PathStep, Report
+from ..findings import CWE_NAMES, STATIC_NOTE, UNREACHED_NOTE, Finding, PathStep, Report
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 """C0/C1 controls (ESC sequences) and bidi overrides ("Trojan source"); tab and newline stay."""
@@ -74,6 +74,8 @@ def _finding_body(finding: Finding) -> list[Text]:
     )
     if finding.route:
         entry.append_text(Text.assemble(" (route ", _t(finding.route), ")"))
+    if not finding.reached:
+        entry.append(f" ({UNREACHED_NOTE})", style="dim")
     confidence = Text(f"{finding.confidence}/10", style=_confidence_style(finding.confidence))
     if finding.kind == "static":
         confidence.append(f" ({STATIC_NOTE})", style="dim")

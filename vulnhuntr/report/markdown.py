@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 
-from ..findings import CWE_NAMES, STATIC_NOTE, ContextItem, ErrorEntry, Finding, PathStep, Report
+from ..findings import CWE_NAMES, STATIC_NOTE, UNREACHED_NOTE, ContextItem, ErrorEntry, Finding, PathStep, Report
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|])")
 _BACKTICK_RUN = re.compile(r"`+")
@@ -141,7 +141,8 @@ def _finding(number: int, finding: Finding) -> str:
         f"- CWE: {_cwe_link(finding.cwe)}",
         f"- Location: {inline_code(_span(finding.file, finding.start_line, finding.end_line))}",
         f"- Entry point: {inline_code(finding.entry_function)} in "
-        f"{inline_code(f'{finding.entry_file}:{finding.entry_line}')}{route}",
+        f"{inline_code(f'{finding.entry_file}:{finding.entry_line}')}{route}"
+        + ("" if finding.reached else f" ({UNREACHED_NOTE})"),
         f"- Confidence: {finding.confidence}/10" + (f" ({STATIC_NOTE})" if finding.kind == "static" else ""),
         f"- Fingerprint: {inline_code(finding.fingerprint)}",
         "",
