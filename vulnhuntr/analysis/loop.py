@@ -28,6 +28,7 @@ from .cwe import cwe_for
 from .engine import BudgetExhausted
 from .locate import Place, Region, locate, locate_all
 from .response import AnalysisAnswer, ContextCode, answer_schema, parse_answer
+from .suspicion import Pointed, pointed_at
 from .unreached import SinkSite, UnreachedModule
 
 log = logging.getLogger(__name__)
@@ -181,15 +182,21 @@ class Analyst:
             sinks = [s for s in unreached.sinks if s.vuln_type == vuln_type and s.function in names]
             chain.notes += [f"dangerous call: {_sink_text(s)}" for s in sinks]
         seeds = self._seeds(view, vuln_type)
+        pointed = pointed_at(initial, vuln_type, self.index.modules[view.file], view.entry_points)
         if seeds:  # the static pass traced this type: its entry points, its path and a note, first
             seeded = {c.entry_function for c in seeds}
-            view = self.context.focus(view, [e for e in view.entry_points if e.function in seeded])
+            # ... and whatever the initial answer pointed at for this type stays whole beside them
+            suspected = [e for e in view.entry_points if e.function in pointed.entry_functions - seeded]
+            view = self.context.focus(view, [e for e in view.entry_points if e.function in seeded] + suspected)
             chain.notes.extend(_describe(c) for c in seeds)
-        prefetched = self._path_symbols(seeds) if seeds else self.context.callees(view)
+            prefetched = self._path_symbols(seeds) + self._callees_of(view, suspected)
+        else:
+            prefetched = self.context.callees(view)
         if self.context.pruning.enabled:  # --no-prune: whole files, the model asks for everything itself
             for symbol in prefetched:
                 if not view.shows(symbol):
                     chain.context.setdefault((symbol.file, symbol.qualname), symbol)
+        self._add_pointed(chain, view, pointed)
         findings, errors = await self._rounds(chain, view, initial)
         return findings, errors, {symbol.file for symbol in chain.context.values()}
 
@@ -245,6 +252,20 @@ class Analyst:
                 if symbol is not None and symbol not in symbols and not (symbol.file == seed.source_file and symbol.qualname == seed.entry_function):
                     symbols.append(symbol)
         return symbols
+
+    def _callees_of(self, view: FileView, entry_points: Sequence[EntryPoint]) -> list[Symbol]:
+        """What these entry points of the view call (none when there are none)."""
+        if not entry_points:
+            return []
+        return self.context.callees(FileView(view.file, "", tuple(entry_points), frozenset()))
+
+    def _add_pointed(self, chain: _Chain, view: FileView, pointed: Pointed) -> None:
+        """Definitions the initial answer pointed at for the chain's type, by name or by line, when not in view."""
+        symbols = [self.resolver.resolve(name, view.file).symbol for name in pointed.names]
+        symbols += [self.context.definition_at(view.file, line) for line in sorted(pointed.lines)]
+        for symbol in symbols:
+            if symbol is not None and symbol.kind != "module" and not view.shows(symbol):
+                chain.context.setdefault((symbol.file, symbol.qualname), symbol)
 
     # context -----------------------------------------------------------------------
     def _wants_more(self, chain: _Chain, view: FileView, requested: Sequence[ContextCode]) -> bool:

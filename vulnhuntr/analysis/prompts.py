@@ -134,9 +134,9 @@ def initial_request(file: str, code: str, entry_points: Sequence[str]) -> str:
         f"{_file_block(file, code)}\n\n"
         f"Task: this file handles remote input; its entry points are: {handlers}.\n"
         f"Analyse how attacker-controlled data flows from these entry points. List in "
-        f"`vulnerability_types` every type ({types}) with a plausible path, give your overall "
-        f"`confidence_score`, and name in `context_code` the project code you need to see to "
-        f"follow the data further."
+        f"`vulnerability_types` every type ({types}) with a plausible path, name in `suspects` the "
+        f"entry points or functions behind each, give your overall `confidence_score`, and name in "
+        f"`context_code` the project code you need to see to follow the data further."
     )
 
 
@@ -149,8 +149,9 @@ def unreached_request(file: str, code: str, functions: Sequence[str], sinks: Seq
         f"({'; '.join(sinks)}). It may still be reached at run time (a dispatch table, getattr, a "
         f"plugin or module loaded by name, a job queued by a request), so treat the parameters of "
         f"{', '.join(functions)} as attacker-controlled. List in `vulnerability_types` every type "
-        f"({types}) with a plausible path from those parameters, give your overall "
-        f"`confidence_score`, and name in `context_code` the project code you need to see."
+        f"({types}) with a plausible path from those parameters, name in `suspects` the functions "
+        f"behind each, give your overall `confidence_score`, and name in `context_code` the project "
+        f"code you need to see."
     )
 
 
