@@ -1,6 +1,7 @@
 """Command line: arguments → Settings → ``scan()`` → output → exit code.
 
-Exit codes follow bandit: 0 clean, 1 findings, 2 usage or configuration error.
+Exit codes follow bandit: 0 clean, 1 findings, 2 usage or configuration error (or nothing
+could be analysed), 3 incomplete (something was not analysed and nothing was found), 130 interrupted.
 Scanned code is untrusted, so nothing it contains is ever rendered as rich markup.
 """
 
@@ -20,6 +21,7 @@ from rich.text import Text
 from . import __version__, cache_cli
 from .config import Settings, load_settings
 from .errors import VulnhuntrError
+from .findings import Report
 from .analysis.plan import Plan, make_plan
 from .analysis.progress import progress_for
 from .llm.pricing import price_for
@@ -35,6 +37,7 @@ from .store import Store
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
 EXIT_INTERRUPTED = 130
 
 DESCRIPTION = """\
@@ -62,7 +65,8 @@ configuration: defaults < .vulnhuntr.yaml at the root (or --config FILE, or
 OPENAI_MODEL, OPENAI_BASE_URL, OLLAMA_MODEL, OLLAMA_BASE_URL) < command line.
 
 exit codes: 0 nothing found, 1 findings reported, 2 usage, configuration or authentication
-error, 130 interrupted.
+error, or nothing could be analysed, 3 incomplete (some analysis failed or was skipped, and
+nothing was found), 130 interrupted.
 """
 
 
@@ -254,9 +258,22 @@ def finish(result: ScanResult, formats: list[str], output: Path | None, err: Con
     if formats:
         for path in write_reports(report, formats, output):
             err.print(Text(f"report written to {path}"))
+    code = exit_code(report)
+    if code == EXIT_USAGE:
+        first = next((e.reason for e in report.errors if e.stage in ("llm", "analysis", "budget")), "see the errors")
+        err.print(Text(clean(f"vulnhuntr: error: nothing could be analysed: every LLM analysis failed ({first})")))
+    return code
+
+
+def exit_code(report: Report) -> int:
+    """The one place a report becomes an exit code: a scan that did not analyse everything never exits 0."""
     if report.stop_reason == "interrupted":
         return EXIT_INTERRUPTED
-    return EXIT_FINDINGS if report.findings else EXIT_OK
+    if report.findings:
+        return EXIT_FINDINGS
+    if report.analyses_total and report.analyses_failed >= report.analyses_total:
+        return EXIT_USAGE  # nothing could be analysed: a broken server or model, not a clean repository
+    return EXIT_OK if report.complete else EXIT_INCOMPLETE
 
 
 def clear_cache(settings: Settings, err: Console) -> None:

@@ -174,6 +174,28 @@ class Usage:
 
 
 @dataclass
+class Faults:
+    """LLM faults of a run: the recovered ones (asked again, retried) and the 429s and timeouts seen."""
+
+    reasks: int = 0  # answers that did not validate, asked again with the reason
+    retries: int = 0  # calls sent again after a 429, a server error or a timeout
+    rate_limited: int = 0  # 429 (or overloaded) answers
+    timeouts: int = 0
+    server_errors: int = 0  # 5xx and dropped connections
+
+    def add(self, other: Faults) -> None:
+        for name in ("reasks", "retries", "rate_limited", "timeouts", "server_errors"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def describe(self) -> str:
+        """One line, the same words in every report format."""
+        return (
+            f"{self.reasks} re-asks, {self.retries} retries ({self.rate_limited} rate limited, "
+            f"{self.timeouts} timeouts, {self.server_errors} server errors)"
+        )
+
+
+@dataclass
 class CacheSummary:
     """What the answer cache saved this run (hits cost nothing and are not counted as calls)."""
 
@@ -238,6 +260,9 @@ class Report:
     tool_version: str = ""
     incremental: IncrementalSummary | None = None  # None unless --incremental or --since
     unreached: UnreachedSummary | None = None  # None when no unreached sink module was looked for
+    faults: Faults = field(default_factory=Faults)
+    analyses_total: int = 0  # entry-point files and unreached modules sent to the LLM this run
+    analyses_failed: int = 0  # of those, the ones of which nothing could be analysed
 
     def findings_by_type(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -269,6 +294,9 @@ class Report:
                 "cached_input_tokens": self.usage.cached_input_tokens,
                 "estimated_cost_usd": self.cost_usd,
                 "cache": asdict(self.cache) if self.cache is not None else None,
+                "faults": asdict(self.faults),
+                "analyses": self.analyses_total,
+                "analyses_failed": self.analyses_failed,
             },
             "findings": [f.to_dict() for f in self.findings],
             "errors": [asdict(e) for e in self.errors],

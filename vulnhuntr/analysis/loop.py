@@ -49,6 +49,8 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[ErrorEntry] = field(default_factory=list)
     context_files: set[str] = field(default_factory=set)  # every file whose code the model was shown
+    unanalysed: set[str] = field(default_factory=set)  # entry points whose initial pass failed: nothing concluded
+    concluded: bool = True  # False when no initial pass of the file succeeded: it was not analysed at all
 
 
 @dataclass
@@ -87,6 +89,7 @@ class Analyst:
         self.schema = answer_schema()
         self.context = context or ContextBuilder(index, resolver, PruningSettings(enabled=False), depth=0)
         self.seeds = seeds or {}  # static-pass candidates by entry-point file
+        self.reasks = 0  # answers that did not validate and were asked again, for the report's summary
         # what every prompt carries besides code: system, guidance, schema, instructions, the answer
         self._fixed_tokens = approx_tokens(self.system) + 600 + approx_tokens(str(self.schema)) + limits.max_output_tokens
 
@@ -95,7 +98,7 @@ class Analyst:
         """One answer that validates, re-asking with the error a bounded number of times."""
         messages = [Message("user", user_text, stable_prefix)]
         reason = ""
-        for _attempt in range(self.limits.reasks + 1):
+        for attempt in range(self.limits.reasks + 1):
             response = await self.provider.complete(
                 LLMRequest(self.system, tuple(messages), self.schema, max_tokens=self.limits.max_output_tokens)
             )
@@ -104,6 +107,8 @@ class Analyst:
             except AnswerError as exc:
                 reason = str(exc) + (" (the answer was cut off at the output token limit)" if response.truncated else "")
                 log.warning("unusable answer: %s", reason)
+                if attempt < self.limits.reasks:  # the last bad answer is not asked again
+                    self.reasks += 1
                 messages += [Message("assistant", response.text or "(empty answer)"), Message("user", prompts.reask_request(reason))]
                 continue
             for warning in warnings:
@@ -125,8 +130,10 @@ class Analyst:
         except (ProviderConfigError, asyncio.CancelledError):
             raise
         except Exception as exc:  # noqa: BLE001 - one file's failure must not end the scan
-            log.exception("analysis of %s failed", file)
-            return FileResult(file, errors=[ErrorEntry(file, "analysis", f"internal error: {type(exc).__name__}: {exc}")])
+            log.error("analysis of %s failed: %s: %s", file, type(exc).__name__, exc)
+            log.debug("analysis of %s failed", file, exc_info=True)  # the traceback only with -vv
+            error = ErrorEntry(file, "analysis", f"internal error: {type(exc).__name__}: {exc}")
+            return FileResult(file, errors=[error], unanalysed={e.function for e in entry_points}, concluded=False)
 
     async def analyse_unreached(self, module: UnreachedModule) -> FileResult:
         """A module no entry point reaches, on its own; its findings say so (``reached`` False)."""
@@ -139,12 +146,17 @@ class Analyst:
     ) -> FileResult:
         result = FileResult(file)
         result.context_files.add(file)
+        concluded = False
         for view in self.context.views(file, entry_points, self._fixed_tokens):
-            await self._analyse_view(view, result, unreached)
+            concluded = await self._analyse_view(view, result, unreached) or concluded
+        result.concluded = concluded
         return result
 
-    async def _analyse_view(self, view: FileView, result: FileResult, unreached: UnreachedModule | None = None) -> None:
-        """Initial pass over one view of the file, then one chain per suspected type, concurrently."""
+    async def _analyse_view(self, view: FileView, result: FileResult, unreached: UnreachedModule | None = None) -> bool:
+        """Initial pass over one view of the file, then one chain per suspected type, concurrently.
+
+        False when the initial pass failed: the view's entry points were not analysed.
+        """
         names = [e.function for e in view.entry_points]
         if unreached is None:
             request = prompts.initial_request(view.file, view.code, names)
@@ -157,10 +169,12 @@ class Analyst:
             raise
         except BudgetExhausted as exc:
             result.errors.append(ErrorEntry(view.file, "budget", f"not analysed: {exc}"))
-            return
+            result.unanalysed.update(names)
+            return False
         except (ProviderError, AnswerError) as exc:
             result.errors.append(ErrorEntry(view.file, "llm", f"initial analysis failed: {exc}"))
-            return
+            result.unanalysed.update(names)
+            return False
         suspected = list(initial.vulnerability_types) if initial.confidence_score > 0 else []
         suspected += sorted({c.vuln_type for c in self._seeds(view)} - set(suspected), key=list(VulnType).index)
         if unreached is not None:  # its sinks are the evidence the static seeds are for reached files
@@ -171,6 +185,7 @@ class Analyst:
             result.findings.extend(findings)
             result.errors.extend(errors)
             result.context_files |= shown
+        return True
 
     async def _run_chain(
         self, view: FileView, vuln_type: VulnType, initial: AnalysisAnswer, unreached: UnreachedModule | None = None

@@ -11,6 +11,7 @@ from ..config import Settings
 from ..findings import ErrorEntry, Finding, Report, UnreachedSummary
 from ..llm.base import Provider
 from ..llm.pricing import cost, price_for
+from ..llm.retry import faults_of
 from ..repo.entrypoints import EntryPoint
 from ..repo.map import RepositoryMap
 from ..llm.windows import prompt_budget
@@ -63,6 +64,7 @@ async def analyse(
     progress = progress or NullProgress()
     price = price_for(provider.name, provider.model, settings.pricing)
     gate = CallGate(provider, settings.performance.parallel.in_flight, Budget(budget_usd, price), progress)
+    analyst: Analyst | None = None
     try:
         summary, problem = await summarise_readme(gate, repository.root, repository.readme)
         if problem is not None:
@@ -91,8 +93,21 @@ async def analyse(
     if gate.budget.refused:
         report.complete, report.stop_reason = False, report.stop_reason or "budget"
     report.usage = gate.usage
+    report.faults.add(faults_of(provider))
+    report.faults.reasks += analyst.reasks if analyst is not None else 0
+    _account(report, [*targets, *(m.file for m in selection.modules)], {**results, **unreached_results})
     concluded = [*results.values(), *reused, *unreached_results.values()]
     return _finish(report, concluded, every_target, settings, cost_usd=cost(gate.usage, price))
+
+
+NOT_ANALYSED_STAGES = frozenset({"llm", "analysis", "budget", "interrupted"})
+"""Error stages that mean some code was not (fully) analysed: the report is incomplete."""
+
+
+def _account(report: Report, planned: Sequence[str], results: dict[str, FileResult]) -> None:
+    """How many of this run's analyses concluded nothing (every initial pass failed, or never ran)."""
+    report.analyses_total = len(planned)
+    report.analyses_failed = sum(1 for f in planned if f not in results or not results[f].concluded)
 
 
 async def _run_files(
@@ -229,8 +244,17 @@ def _finish(
 ) -> Report:
     """Findings, errors and coverage of every file concluded this run or re-used from the last."""
     _fill(report, results, settings.min_confidence)
-    report.entry_points_analysed = sum(len(targets.get(r.file, ())) for r in results)
+    report.entry_points_analysed = sum(len(targets.get(r.file, ())) - len(r.unanalysed) for r in results)
     report.cost_usd = cost_usd
+    failed = [e for e in report.errors if e.stage in NOT_ANALYSED_STAGES]
+    if failed:  # something was not analysed: never reported as complete
+        report.complete = False
+        report.stop_reason = report.stop_reason or "errors"
+        files = sorted({e.file or "-" for e in failed})
+        shown = ", ".join(files[:10]) + (f" and {len(files) - 10} more" if len(files) > 10 else "")
+        report.notes.append(
+            f"incomplete: {len(failed)} analysis step(s) failed in {len(files)} file(s) ({shown}); see the errors"
+        )
     return report
 
 

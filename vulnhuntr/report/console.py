@@ -188,6 +188,7 @@ def _summary_table(report: Report) -> Table:
         ("Errors", Text(str(len(report.errors)), style="red" if report.errors else "")),
         ("Skipped files", Text(str(len(report.skipped)))),
         ("LLM calls", Text(str(usage.calls))),
+        ("Recovered faults", Text(report.faults.describe())),
         (
             "Tokens",
             Text(

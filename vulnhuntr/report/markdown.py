@@ -78,7 +78,9 @@ def _header(report: Report) -> str:
     if report.tool_version:
         lines.append(f"- vulnhuntr {escape_text(report.tool_version)}")
     if not report.complete:
-        lines += ["", "> **Incomplete run**: interrupted or stopped by a budget; not every entry point was analysed."]
+        why = {"interrupted": "interrupted", "budget": "stopped by the budget", "errors": "some analyses failed"}
+        reason = why.get(report.stop_reason or "", "stopped")
+        lines += ["", f"> **Incomplete run**: {reason}; not everything was analysed (see Errors)."]
     return "\n".join(lines)
 
 
@@ -93,6 +95,7 @@ def _summary(report: Report) -> str:
         ("Errors", str(len(report.errors))),
         ("Skipped files", str(len(report.skipped))),
         ("LLM calls", str(usage.calls)),
+        ("Recovered faults", report.faults.describe()),
         (
             "Tokens",
             f"{usage.input_tokens:,} input, {usage.output_tokens:,} output, {usage.cached_input_tokens:,} cached",

@@ -356,6 +356,7 @@ def _run_properties(report: Report) -> dict[str, Any]:
         "cachedInputTokens": report.usage.cached_input_tokens,
         "estimatedCostUsd": report.cost_usd,
         "stopReason": report.stop_reason,
+        "faults": asdict(report.faults),
         "notes": list(report.notes),
         "incremental": _incremental(report),
         "unreachedModules": asdict(report.unreached) if report.unreached is not None else None,
