@@ -204,3 +204,18 @@ def test_dry_run_counts_unreached_modules(tmp_path, capsys) -> None:
     assert "tasks/report.py" in out and "tasks/backup.py" in out
     # least: the README summary, one initial pass for app.py and one per unreached module
     assert re.search(r"least: 4 calls", out)
+
+
+def test_prefilter_leaves_unreached_modules_out_and_says_why(tmp_path, monkeypatch) -> None:
+    code, report, requests = _scan(tmp_path, monkeypatch, "--prefilter")
+    assert not any("tasks/" in r.prompt for r in requests)
+    assert report["unreached_modules"]["analysed"] == []
+    assert report["unreached_modules"]["left_out"] == ["tasks/report.py", "tasks/backup.py"]
+    assert any("were left out (--prefilter)" in n for n in report["notes"])
+
+
+def test_an_incremental_run_leaves_unreached_modules_to_full_scans(tmp_path, monkeypatch) -> None:
+    code, report, requests = _scan(tmp_path, monkeypatch, "--incremental")
+    assert report["unreached_modules"] is None
+    assert not any('<file path="tasks/' in r.prompt for r in requests)
+    assert any("are analysed by full scans only" in n for n in report["notes"])

@@ -152,7 +152,9 @@ class Analyst:
         result.concluded = concluded
         return result
 
-    async def _analyse_view(self, view: FileView, result: FileResult, unreached: UnreachedModule | None = None) -> bool:
+    async def _analyse_view(
+        self, view: FileView, result: FileResult, unreached: UnreachedModule | None = None
+    ) -> bool:
         """Initial pass over one view of the file, then one chain per suspected type, concurrently.
 
         False when the initial pass failed: the view's entry points were not analysed.

@@ -53,11 +53,18 @@ async def analyse(
     if provider is None:
         return _static_only(report, repository, static)
     context = _context_builder(repository, settings, provider.model)
-    selection = unreached_selection(repository, settings, context, only=only)
+    selection = unreached_selection(repository, settings, context)
     if settings.analysis.prefilter and selection.modules:  # no static candidate is ever found there
         selection = UnreachedSelection((), tuple(m.file for m in selection.modules) + selection.left_out, selection.cap)
-    report.unreached, unreached_note = _unreached_summary(selection, settings)
-    report.notes += [unreached_note] if unreached_note else []
+    if only is None:
+        report.unreached, unreached_note = _unreached_summary(selection, settings)
+        report.notes += [unreached_note] if unreached_note else []
+    elif selection.modules:  # an incremental run plans by entry-point file: unreached modules wait for a full scan
+        report.notes.append(
+            f"{len(selection.modules)} module(s) with dangerous calls that no entry point reaches are analysed "
+            "by full scans only, not by --incremental or --since"
+        )
+        selection = UnreachedSelection(cap=selection.cap)
     unreached_results: dict[str, FileResult] = {}
     if not targets and not selection.modules:
         return _finish(report, [*reused], every_target, settings, cost_usd=0.0)

@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from ..findings import VulnType
 from ..repo.entrypoints import EntryPoint
 from ..repo.frameworks.testcode import is_test_module
-from ..repo.index import ModuleIndex, RepoIndex, dotted
+from ..repo.index import MODULE_SCOPE, ModuleIndex, RepoIndex, dotted
+from ..repo.parse import ParseFailure
 from ..repo.resolve import Resolver, Symbol
 from ..static.sinks import Arg, SinkRule, rules_for
 
@@ -140,11 +141,17 @@ def reached_files(entry_points: Sequence[EntryPoint], called_from: CalledFrom) -
 
 def sink_sites(module: ModuleIndex, resolver: Resolver) -> tuple[SinkSite, ...]:
     """The dangerous calls inside the module's functions whose dangerous argument is not a literal."""
-    candidates = {c.line for c in module.calls if c.scope != "<module>" and _rules(c.callee, module.path, c.line, resolver)}
+    candidates = {
+        c.line for c in module.calls if c.scope != MODULE_SCOPE and _rules(c.callee, module.path, c.line, resolver)
+    }
     if not candidates:  # most modules: no syntax tree needed
         return ()
+    try:
+        body = module.tree.body
+    except (ParseFailure, RecursionError, ValueError):  # indexed once, so rare: such a module is left out
+        return ()
     sites: list[SinkSite] = []
-    for scope, call in _calls_in_functions(module.tree.body, ""):
+    for scope, call in _calls_in_functions(body, ""):
         if call.lineno not in candidates:
             continue
         name = dotted(call.func)
