@@ -14,6 +14,7 @@ from vulnhuntr.repo.index import build_index
 from vulnhuntr.repo.resolve import Resolver
 from vulnhuntr.testing import FakeLLM
 from vulnhuntr.testing.fake_llm import Reply
+from vulnhuntr.testing.scripted_model import ScriptedModel
 
 from conftest import write_tree
 from llm_helpers import point_providers_at, run_scan
@@ -173,3 +174,31 @@ def test_a_handler_named_in_the_analysis_text_stays_too(tmp_path, monkeypatch) -
         tmp_path, monkeypatch, {"analysis": "report() puts the sort parameter into ORDER BY (SQL injection)."}
     )
     assert prompts and REPORT_SINK in prompts[0] and "def health():" not in prompts[0]
+
+
+def test_the_scripted_model_names_its_suspects_and_they_stay_in_view(tmp_path, monkeypatch) -> None:
+    """The simulated model of the benchmarks: it flags exactly the labelled vulnerabilities of the file."""
+    write_tree(tmp_path / "shop", {**SHOP, "expected.yaml": """
+        app: shop
+        vulnerabilities:
+          - id: shop-sqli-search
+            type: SQLI
+            cwe: 89
+            entry_point: {file: app.py, function: search}
+            source: {file: app.py, line: 16}
+            sink: {file: app.py, line: 18}
+          - id: shop-sqli-report
+            type: SQLI
+            cwe: 89
+            entry_point: {file: app.py, function: report}
+            source: {file: app.py, line: 24}
+            sink: {file: app.py, line: 27}
+        """})
+    with FakeLLM(ScriptedModel([tmp_path / "shop"])) as fake:
+        point_providers_at(fake, monkeypatch)
+        code, report = run_scan(tmp_path / "shop", "claude", tmp_path, "--no-cache")
+        initial = next(r for r in fake.requests if "Focus:" not in r.prompt and "<readme>" not in r.prompt)
+        prompts = [r.prompt for r in fake.requests if "Focus: SQLI only." in r.prompt]
+    assert "name in `suspects` the entry points or functions behind each" in initial.prompt
+    assert prompts and all(REPORT_SINK in p and SEARCH_SINK in p and "def health():" not in p for p in prompts)
+    assert code == 1 and {f["entry_function"] for f in report["findings"]} == {"search", "report"}

@@ -261,7 +261,8 @@ def finish(result: ScanResult, formats: list[str], output: Path | None, err: Con
     code = exit_code(report)
     if code == EXIT_USAGE:
         first = next((e.reason for e in report.errors if e.stage in ("llm", "analysis", "budget")), "see the errors")
-        err.print(Text(clean(f"vulnhuntr: error: nothing could be analysed: every LLM analysis failed ({first})")))
+        err.print(Text(clean(f"vulnhuntr: error: nothing could be analysed: every analysis failed or was not run "
+                             f"({first})")))
     return code
 
 

@@ -260,7 +260,8 @@ def _finish(
         files = sorted({e.file or "-" for e in failed})
         shown = ", ".join(files[:10]) + (f" and {len(files) - 10} more" if len(files) > 10 else "")
         report.notes.append(
-            f"incomplete: {len(failed)} analysis step(s) failed in {len(files)} file(s) ({shown}); see the errors"
+            f"incomplete: {len(failed)} analysis step(s) failed or were not run in {len(files)} file(s) ({shown}); "
+            "see the errors"
         )
     return report
 
