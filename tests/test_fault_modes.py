@@ -52,7 +52,7 @@ def test_a_scan_where_every_call_fails_is_not_clean(provider, fault, tmp_path, m
     (error,) = [e for e in report["errors"] if e["stage"] == "llm"]
     assert error["file"] == "app.py" and "initial analysis failed" in error["reason"]
     if fault == "html200":
-        assert "is not a" in error["reason"] and "502 Bad Gateway" in error["reason"]
+        assert "is not a valid" in error["reason"] and "502 Bad Gateway" in error["reason"]
         assert len(error["reason"]) < 400  # the page's start, not the whole page
     if fault in ("garbage", "truncated"):
         assert report["summary"]["faults"]["reasks"] == 1  # asked again once, then gave up
@@ -102,7 +102,7 @@ def test_some_calls_failing_with_findings_exits_1_and_says_incomplete(tmp_path, 
     assert code == 1 and {f["type"] for f in report["findings"]} == {"LFI", "IDOR", "XSS", "RCE"}
     assert report["complete"] is False and report["stop_reason"] == "errors"
     (error,) = report["errors"]
-    assert error["vuln_type"] == "SQLI" and "is not a Ollama API response" in error["reason"]
+    assert error["vuln_type"] == "SQLI" and "is not a valid Ollama API response" in error["reason"]
     markdown = render_markdown(_report_from(report))
     assert "**Incomplete run**: some analyses failed" in markdown
     assert "| Complete | **no** |" in markdown and "| Recovered faults | 0 re-asks, 0 retries" in markdown

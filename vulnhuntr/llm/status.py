@@ -55,7 +55,7 @@ def error_detail(exc: Any) -> str:
 def unusable_response(provider: str, where: str, body: Any) -> UnusableResponseError:
     """A success status whose body the SDK could not turn into a response (a proxy's HTML page, a cut stream)."""
     return UnusableResponseError(
-        f"{provider} at {where} answered with something that is not a {provider} API response: {snippet(body)}"
+        f"{provider} at {where} answered with a body that is not a valid {provider} API response: {snippet(body)}"
     )
 
 
