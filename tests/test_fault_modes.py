@@ -144,3 +144,18 @@ def test_exit_codes_from_the_report() -> None:
     assert exit_code(report(complete=False, stop_reason="errors", analyses_total=2, analyses_failed=1)) == 3
     assert exit_code(report(complete=False, stop_reason="errors", analyses_total=2, analyses_failed=2)) == 2
     assert exit_code(report(complete=False, stop_reason="interrupted")) == 130
+
+
+def test_an_unexpected_error_is_one_line_and_never_the_findings_code(tmp_path, monkeypatch, capsys) -> None:
+    import vulnhuntr.cli as cli
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("something nobody expected")
+
+    monkeypatch.setattr(cli, "scan", broken)
+    code, _ = run_scan(FLASK, "none", tmp_path)
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE and "Traceback" not in err
+    assert "internal error: RuntimeError: something nobody expected (-vv shows the traceback)" in " ".join(err.split())
+    with pytest.raises(RuntimeError):
+        run_scan(FLASK, "none", tmp_path, "-vv")

@@ -234,6 +234,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print(Text("vulnhuntr: interrupted"))
         return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - a bug must not look like "findings" (exit 1) or print a traceback
+        if args.verbose >= 2:
+            raise
+        err.print(Text(clean(f"vulnhuntr: internal error: {type(exc).__name__}: {exc} (-vv shows the traceback)")))
+        return EXIT_USAGE
 
 
 def list_entry_points(settings: Settings, *, json_output: bool, err: Console) -> int:
