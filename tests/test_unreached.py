@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from vulnhuntr.analysis.context import ContextBuilder
-from vulnhuntr.analysis.unreached import reached_files, select_unreached
+from vulnhuntr.analysis.unreached import callee_step, reached_files, select_unreached
 from vulnhuntr.cli import main
 from vulnhuntr.config import PruningSettings
 from vulnhuntr.findings import VulnType
@@ -86,17 +86,19 @@ def _select(root: Path, cap: int = 10):
     index = build_index(root, sorted(APP))
     resolver = Resolver(index)
     entries = find_entry_points(index, resolver)
-    context = ContextBuilder(index, resolver, PruningSettings())
-    return entries, context, select_unreached(index, resolver, entries, context._called_from, cap=cap)
+    return entries, index, resolver, select_unreached(index, resolver, entries, cap=cap)
 
 
 def test_reached_means_an_entry_point_file_or_the_callee_walk_at_any_depth(tmp_path) -> None:
-    entries, context, _ = _select(tmp_path)
+    entries, index, resolver, _ = _select(tmp_path)
+    assert reached_files(entries, callee_step(index, resolver)) == {"app.py", "helpers.py"}
+    # the same as the context builder's own walk, which also follows the resolver's repo-wide search
+    context = ContextBuilder(index, resolver, PruningSettings())
     assert reached_files(entries, context._called_from) == {"app.py", "helpers.py"}
 
 
 def test_modules_with_dynamic_sinks_no_entry_point_reaches_are_selected(tmp_path) -> None:
-    _, _, selection = _select(tmp_path)
+    *_, selection = _select(tmp_path)
     # tasks/report.py: two sinks (an f-string query, a file read); a literal query is no sink;
     # tasks/backup.py: one shell command (the argv of literals is none); static_only.py and tests: none
     assert [m.file for m in selection.modules] == ["tasks/report.py", "tasks/backup.py"]
@@ -109,10 +111,10 @@ def test_modules_with_dynamic_sinks_no_entry_point_reaches_are_selected(tmp_path
 
 
 def test_the_cap_keeps_the_modules_with_most_sinks_and_names_the_rest(tmp_path) -> None:
-    _, _, selection = _select(tmp_path, cap=1)
+    *_, selection = _select(tmp_path, cap=1)
     assert [m.file for m in selection.modules] == ["tasks/report.py"]
     assert selection.left_out == ("tasks/backup.py",)
-    _, _, none = _select(tmp_path / "again", cap=0)
+    *_, none = _select(tmp_path / "again", cap=0)
     assert none.modules == () and none.left_out == ()
 
 

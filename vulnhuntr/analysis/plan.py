@@ -24,7 +24,6 @@ from ..llm.pricing import cost
 from ..repo.map import RepositoryMap
 from . import prompts
 from .engine import TYPICAL_OUTPUT_TOKENS
-from .context import ContextBuilder
 from .run import targets_by_file, unreached_selection
 
 CONTEXT_TOKENS_PER_ROUND = 400  # a typical fetched definition
@@ -58,8 +57,7 @@ def make_plan(
         targets = {f: e for f, e in targets.items() if f in only}
     system = approx_tokens(prompts.system_prompt("x" * 600))
     files = [(f, len(e), approx_tokens(repository.index.modules[f].source)) for f, e in sorted(targets.items())]
-    context = ContextBuilder(repository.index, repository.resolver, settings.performance.pruning)
-    selection = unreached_selection(repository, settings, context, only=only)
+    selection = unreached_selection(repository, settings, only=only)
     unreached = [(m.file, len(m.sinks), approx_tokens(repository.index.modules[m.file].source)) for m in selection.modules]
     planned = files + unreached
     rounds = settings.analysis.max_rounds

@@ -53,7 +53,7 @@ async def analyse(
     if provider is None:
         return _static_only(report, repository, static)
     context = _context_builder(repository, settings, provider.model)
-    selection = unreached_selection(repository, settings, context)
+    selection = unreached_selection(repository, settings)
     if settings.analysis.prefilter and selection.modules:  # no static candidate is ever found there
         selection = UnreachedSelection((), tuple(m.file for m in selection.modules) + selection.left_out, selection.cap)
     if only is None:
@@ -154,7 +154,7 @@ async def _run_unreached(
 
 
 def unreached_selection(
-    repository: RepositoryMap, settings: Settings, context: ContextBuilder, only: Collection[str] | None = None
+    repository: RepositoryMap, settings: Settings, only: Collection[str] | None = None
 ) -> UnreachedSelection:
     """The unreached sink modules a full scan analyses (none in an incremental run, which plans by entry-point file)."""
     if only is not None:
@@ -163,7 +163,6 @@ def unreached_selection(
         repository.index,
         repository.resolver,
         repository.entry_points,
-        context._called_from,  # the context's own callee step: what it resolves, the walk follows
         cap=settings.analysis.unreached_modules,
         in_scope=repository.in_scope,
         exclude=repository.forced_files,
