@@ -202,3 +202,24 @@ def test_the_scripted_model_names_its_suspects_and_they_stay_in_view(tmp_path, m
     assert "name in `suspects` the entry points or functions behind each" in initial.prompt
     assert prompts and all(REPORT_SINK in p and SEARCH_SINK in p and "def health():" not in p for p in prompts)
     assert code == 1 and {f["entry_function"] for f in report["findings"]} == {"search", "report"}
+
+
+def test_a_common_word_names_a_handler_only_when_written_as_code(tmp_path) -> None:
+    write_tree(tmp_path, {"app.py": """
+        from flask import Flask, request
+        app = Flask(__name__)
+
+        @app.route("/")
+        def index():
+            return request.args["q"]
+        """})
+    index = build_index(tmp_path, ["app.py"])
+    entries = find_entry_points(index, Resolver(index))
+    module = index.modules["app.py"]
+
+    def pointed(text: str) -> frozenset[str]:
+        answer, _ = parse_answer(json.dumps({"analysis": text}))
+        return pointed_at(answer, VulnType.XSS, module, entries).entry_functions
+
+    assert pointed("The query string is used as an index into a list.") == frozenset()
+    assert pointed("`index` echoes q.") == pointed("index() echoes q.") == {"index"}

@@ -157,11 +157,18 @@ def _mentioned(sentence: str, entry_points: Sequence[EntryPoint]) -> set[str]:
         shorts.setdefault(entry.function.rsplit(".", 1)[-1], set()).add(entry.function)
     for entry in entry_points:
         short = entry.function.rsplit(".", 1)[-1]
-        if _word(entry.function, sentence):
+        common = short.lower() in _COMMON or len(short) < 4
+        if _word(entry.function, sentence) and not (common and "." not in entry.function):
             found.add(entry.function)
-        elif len(shorts[short]) == 1 and len(short) >= 4 and short.lower() not in _COMMON and _word(short, sentence):
+        elif len(shorts[short]) == 1 and not common and _word(short, sentence):
+            found.add(entry.function)
+        elif common and _as_code(short, sentence):  # "index" as a word is not a handler; `index` or index() is
             found.add(entry.function)
     return found
+
+
+def _as_code(name: str, text: str) -> bool:
+    return re.search(rf"`{re.escape(name)}`|(?<![\w.]){re.escape(name)}\(", text) is not None
 
 
 def _word(name: str, text: str) -> bool:
