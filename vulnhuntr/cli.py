@@ -1,6 +1,7 @@
 """Command line: arguments → Settings → ``scan()`` → output → exit code.
 
-Exit codes follow bandit: 0 clean, 1 findings, 2 usage or configuration error.
+Exit codes follow bandit: 0 clean, 1 findings, 2 usage or configuration error (or nothing
+could be analysed), 3 incomplete (something was not analysed and nothing was found), 130 interrupted.
 Scanned code is untrusted, so nothing it contains is ever rendered as rich markup.
 """
 
@@ -22,7 +23,8 @@ from rich.text import Text
 from . import __version__, cache_cli
 from .config import Settings, load_settings
 from .errors import VulnhuntrError
-from .analysis.plan import make_plan
+from .findings import Report
+from .analysis.plan import Plan, make_plan
 from .analysis.progress import progress_for
 from .llm.pricing import price_for
 from .llm.registry import model_name, provider_family
@@ -38,6 +40,7 @@ from .triage import FILE_NAME as TRIAGE_FILE
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
 EXIT_INTERRUPTED = 130
 
 DESCRIPTION = """\
@@ -67,7 +70,8 @@ configuration: defaults < .vulnhuntr.yaml at the root (or --config FILE, or
 OPENAI_MODEL, OPENAI_BASE_URL, OLLAMA_MODEL, OLLAMA_BASE_URL) < command line.
 
 exit codes: 0 nothing found, 1 findings reported, 2 usage, configuration or authentication
-error, 130 interrupted.
+error, or nothing could be analysed, 3 incomplete (some analysis failed or was skipped, and
+nothing was found), 130 interrupted.
 """
 
 
@@ -306,6 +310,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print(Text("vulnhuntr: interrupted"))
         return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - a bug must not look like "findings" (exit 1) or print a traceback
+        if args.verbose >= 2:
+            raise
+        err.print(Text(clean(f"vulnhuntr: internal error: {type(exc).__name__}: {exc} (-vv shows the traceback)")))
+        return EXIT_USAGE
 
 
 def list_entry_points(settings: Settings, *, json_output: bool, err: Console) -> int:
@@ -337,9 +346,23 @@ def finish(
     if formats:
         for path in write_reports(report, formats, output):
             err.print(Text(f"report written to {path}"))
+    code = exit_code(report)
+    if code == EXIT_USAGE:
+        first = next((e.reason for e in report.errors if e.stage in ("llm", "analysis", "budget")), "see the errors")
+        err.print(Text(clean(f"vulnhuntr: error: nothing could be analysed: every analysis failed or was not run "
+                             f"({first})")))
+    return code
+
+
+def exit_code(report: Report) -> int:
+    """The one place a report becomes an exit code: a scan that did not analyse everything never exits 0."""
     if report.stop_reason == "interrupted":
         return EXIT_INTERRUPTED
-    return EXIT_FINDINGS if report.findings else EXIT_OK
+    if report.findings:
+        return EXIT_FINDINGS
+    if report.analyses_total and report.analyses_failed >= report.analyses_total:
+        return EXIT_USAGE  # nothing could be analysed: a broken server or model, not a clean repository
+    return EXIT_OK if report.complete else EXIT_INCOMPLETE
 
 
 def clear_cache(settings: Settings, err: Console) -> None:
@@ -378,6 +401,7 @@ def dry_run(settings: Settings, console: Console, since: str | None = None) -> i
     for file, entries, tokens in plan.files:
         table.add_row(Text(clean(file)), str(entries), f"{tokens:,}")
     console.print(table)
+    print_unreached_plan(plan, console)
     for label, estimate in (("least", plan.low), ("typical", plan.typical), ("most", plan.high)):
         dollars = f"${estimate.cost_usd:.2f}" if estimate.cost_usd is not None else "unknown price"
         console.print(
@@ -385,6 +409,21 @@ def dry_run(settings: Settings, console: Console, since: str | None = None) -> i
                  f"{estimate.output_tokens:,} output tokens, {dollars}")
         )
     return EXIT_OK
+
+
+def print_unreached_plan(plan: Plan, console: Console) -> None:
+    """Modules with sinks no entry point reaches: each gets a chain after the entry-point files (counted above)."""
+    if plan.unreached:
+        table = Table(title=f"{len(plan.unreached)} unreached sink modules (no entry point reaches them), "
+                            "each analysed after the entry-point files")
+        for column in ("module", "sink calls", "code tokens"):
+            table.add_column(column)
+        for file, sinks, tokens in plan.unreached:
+            table.add_row(Text(clean(file)), str(sinks), f"{tokens:,}")
+        console.print(table)
+    if plan.unreached_left_out:
+        console.print(Text(clean(f"{len(plan.unreached_left_out)} more unreached sink modules left out by "
+                                 f"analysis.unreached_modules: {', '.join(plan.unreached_left_out)}")))
 
 
 def print_entry_points(result: RepositoryMap, console: Console) -> None:

@@ -157,6 +157,7 @@ class AnalysisSettings(BaseModel):
     timeout_seconds: float = Field(default=180, gt=0)  # per LLM call
     max_output_tokens: int = Field(default=4096, gt=0)
     prefilter: StrictBool = False  # send to the LLM only entry-point files where the static pass found a candidate
+    unreached_modules: int = Field(default=10, ge=0)  # sink modules no entry point reaches that get a chain; 0: none
 
 
 class RateLimit(BaseModel):

@@ -50,5 +50,13 @@ class TransientProviderError(ProviderError):
     retryable = True
 
 
+class ProviderTimeoutError(TransientProviderError):
+    """The call took longer than ``analysis.timeout_seconds``."""
+
+
+class UnusableResponseError(ProviderError):
+    """The server answered with success but not with its protocol's response (an HTML page, non-JSON, another shape)."""
+
+
 class AnswerError(VulnhuntrError):
     """The model's answer could not be turned into the expected structure."""

@@ -79,6 +79,12 @@ class ContextItem:
 STATIC_NOTE = "static analysis, not confirmed by an LLM"
 """How every report format labels a finding of kind "static"."""
 
+UNREACHED_NOTE = (
+    "unreached module: no detected entry point reaches this code; its functions' parameters were assumed "
+    "attacker-controlled"
+)
+"""How every report format labels a finding with ``reached`` False."""
+
 
 @dataclass(frozen=True)
 class PathStep:
@@ -152,6 +158,7 @@ class Finding:
     def points_at(self, file: str, low: int, high: int) -> bool:
         """True when the primary location or the sink lies in *file* lines *low*..*high* (for scoring)."""
         return self.location.overlaps(file, low, high) or self.sink_location.overlaps(file, low, high)
+    reached: bool = True  # False: found in a module no entry point reaches, its parameters assumed user input
 
     @property
     def fingerprint(self) -> str:
@@ -174,6 +181,8 @@ class Finding:
         data["other_entry_points"] = [asdict(e) for e in self.other_entry_points]
         if self.kind == "static":
             data["note"] = STATIC_NOTE
+        if not self.reached:
+            data["note"] = UNREACHED_NOTE
         return data
 
     @classmethod
@@ -248,6 +257,28 @@ class Usage:
 
 
 @dataclass
+class Faults:
+    """LLM faults of a run: the recovered ones (asked again, retried) and the 429s and timeouts seen."""
+
+    reasks: int = 0  # answers that did not validate, asked again with the reason
+    retries: int = 0  # calls sent again after a 429, a server error or a timeout
+    rate_limited: int = 0  # 429 (or overloaded) answers
+    timeouts: int = 0
+    server_errors: int = 0  # 5xx and dropped connections
+
+    def add(self, other: Faults) -> None:
+        for name in ("reasks", "retries", "rate_limited", "timeouts", "server_errors"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def describe(self) -> str:
+        """One line, the same words in every report format."""
+        return (
+            f"{self.reasks} re-asks, {self.retries} retries ({self.rate_limited} rate limited, "
+            f"{self.timeouts} timeouts, {self.server_errors} server errors)"
+        )
+
+
+@dataclass
 class CacheSummary:
     """What the answer cache saved this run (hits cost nothing and are not counted as calls)."""
 
@@ -319,6 +350,15 @@ class BaselineSummary:
 
 
 @dataclass
+class UnreachedSummary:
+    """Modules with dangerous sinks that no entry point reaches: analysed on their own, or left out by the cap."""
+
+    analysed: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)  # over ``analysis.unreached_modules``
+    cap: int = 0
+
+
+@dataclass
 class Report:
     """Everything a scan concluded; the single input of every report format."""
 
@@ -343,6 +383,10 @@ class Report:
     suppressed: list[Suppressed] = field(default_factory=list)  # silenced inline or by the triage file
     unused_suppressions: list[UnusedSuppression] | None = None  # None unless asked for
     baseline: BaselineSummary | None = None  # None unless --baseline
+    unreached: UnreachedSummary | None = None  # None when no unreached sink module was looked for
+    faults: Faults = field(default_factory=Faults)
+    analyses_total: int = 0  # entry-point files and unreached modules sent to the LLM this run
+    analyses_failed: int = 0  # of those, the ones of which nothing could be analysed
 
     def findings_by_type(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -376,6 +420,9 @@ class Report:
                 "cached_input_tokens": self.usage.cached_input_tokens,
                 "estimated_cost_usd": self.cost_usd,
                 "cache": asdict(self.cache) if self.cache is not None else None,
+                "faults": asdict(self.faults),
+                "analyses": self.analyses_total,
+                "analyses_failed": self.analyses_failed,
             },
             "findings": [f.to_dict() for f in self.findings],
             "errors": [asdict(e) for e in self.errors],
@@ -386,4 +433,5 @@ class Report:
                 [asdict(u) for u in self.unused_suppressions] if self.unused_suppressions is not None else None
             ),
             "baseline": self.baseline.to_dict() if self.baseline is not None else None,
+            "unreached_modules": asdict(self.unreached) if self.unreached is not None else None,
         }

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..config import PruningSettings
 from ..errors import AnswerError, ProviderConfigError, ProviderError
@@ -28,6 +28,8 @@ from .cwe import cwe_for
 from .engine import BudgetExhausted
 from .locate import Place, Region, confirmed_leads, locate, locate_all
 from .response import AnalysisAnswer, ContextCode, answer_schema, parse_answer
+from .suspicion import Pointed, pointed_at
+from .unreached import SinkSite, UnreachedModule
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,8 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[ErrorEntry] = field(default_factory=list)
     context_files: set[str] = field(default_factory=set)  # every file whose code the model was shown
+    unanalysed: set[str] = field(default_factory=set)  # entry points whose initial pass failed: nothing concluded
+    concluded: bool = True  # False when no initial pass of the file succeeded: it was not analysed at all
 
 
 @dataclass
@@ -85,6 +89,7 @@ class Analyst:
         self.schema = answer_schema()
         self.context = context or ContextBuilder(index, resolver, PruningSettings(enabled=False), depth=0)
         self.seeds = seeds or {}  # static-pass candidates by entry-point file
+        self.reasks = 0  # answers that did not validate and were asked again, for the report's summary
         # what every prompt carries besides code: system, guidance, schema, instructions, the answer
         self._fixed_tokens = approx_tokens(self.system) + 600 + approx_tokens(str(self.schema)) + limits.max_output_tokens
 
@@ -93,7 +98,7 @@ class Analyst:
         """One answer that validates, re-asking with the error a bounded number of times."""
         messages = [Message("user", user_text, stable_prefix)]
         reason = ""
-        for _attempt in range(self.limits.reasks + 1):
+        for attempt in range(self.limits.reasks + 1):
             response = await self.provider.complete(
                 LLMRequest(self.system, tuple(messages), self.schema, max_tokens=self.limits.max_output_tokens)
             )
@@ -102,6 +107,8 @@ class Analyst:
             except AnswerError as exc:
                 reason = str(exc) + (" (the answer was cut off at the output token limit)" if response.truncated else "")
                 log.warning("unusable answer: %s", reason)
+                if attempt < self.limits.reasks:  # the last bad answer is not asked again
+                    self.reasks += 1
                 messages += [Message("assistant", response.text or "(empty answer)"), Message("user", prompts.reask_request(reason))]
                 continue
             for warning in warnings:
@@ -110,58 +117,104 @@ class Analyst:
         raise AnswerError(f"no usable answer after {self.limits.reasks + 1} attempts: {reason}")
 
     # a file ------------------------------------------------------------------------
-    async def analyse_file(self, file: str, entry_points: Sequence[EntryPoint]) -> FileResult:
-        """Initial pass, then one chain per vulnerability type; an unexpected failure stays in this file."""
+    async def analyse_file(
+        self, file: str, entry_points: Sequence[EntryPoint], unreached: UnreachedModule | None = None
+    ) -> FileResult:
+        """Initial pass, then one chain per vulnerability type; an unexpected failure stays in this file.
+
+        With *unreached*, the file is a module no entry point reaches: its sink-holding
+        functions stand in for entry points and their parameters are treated as user input.
+        """
         try:
-            return await self._analyse_file(file, entry_points)
+            return await self._analyse_file(file, entry_points, unreached)
         except (ProviderConfigError, asyncio.CancelledError):
             raise
         except Exception as exc:  # noqa: BLE001 - one file's failure must not end the scan
-            log.exception("analysis of %s failed", file)
-            return FileResult(file, errors=[ErrorEntry(file, "analysis", f"internal error: {type(exc).__name__}: {exc}")])
+            log.error("analysis of %s failed: %s: %s", file, type(exc).__name__, exc)
+            log.debug("analysis of %s failed", file, exc_info=True)  # the traceback only with -vv
+            error = ErrorEntry(file, "analysis", f"internal error: {type(exc).__name__}: {exc}")
+            return FileResult(file, errors=[error], unanalysed={e.function for e in entry_points}, concluded=False)
 
-    async def _analyse_file(self, file: str, entry_points: Sequence[EntryPoint]) -> FileResult:
-        result = FileResult(file)
-        result.context_files.add(file)
-        for view in self.context.views(file, entry_points, self._fixed_tokens):
-            await self._analyse_view(view, result)
+    async def analyse_unreached(self, module: UnreachedModule) -> FileResult:
+        """A module no entry point reaches, on its own; its findings say so (``reached`` False)."""
+        result = await self.analyse_file(module.file, module.entry_points(self.index.modules[module.file]), module)
+        result.findings = [replace(f, reached=False) for f in result.findings]
         return result
 
-    async def _analyse_view(self, view: FileView, result: FileResult) -> None:
-        """Initial pass over one view of the file, then one chain per suspected type, concurrently."""
-        names = [e.describe() for e in view.entry_points]  # non-routes say their kind
+    async def _analyse_file(
+        self, file: str, entry_points: Sequence[EntryPoint], unreached: UnreachedModule | None = None
+    ) -> FileResult:
+        result = FileResult(file)
+        result.context_files.add(file)
+        concluded = False
+        for view in self.context.views(file, entry_points, self._fixed_tokens):
+            concluded = await self._analyse_view(view, result, unreached) or concluded
+        result.concluded = concluded
+        return result
+
+    async def _analyse_view(
+        self, view: FileView, result: FileResult, unreached: UnreachedModule | None = None
+    ) -> bool:
+        """Initial pass over one view of the file, then one chain per suspected type, concurrently.
+
+        False when the initial pass failed: the view's entry points were not analysed.
+        """
+        names = [e.function for e in view.entry_points]
+        if unreached is None:
+            described = [e.describe() for e in view.entry_points]  # non-routes say their kind
+            request = prompts.initial_request(view.file, view.code, described)
+        else:
+            shown = [s for s in unreached.sinks if s.function in names]
+            request = prompts.unreached_request(view.file, view.code, names, [_sink_text(s) for s in shown])
         try:
-            initial = await self.ask(prompts.initial_request(view.file, view.code, names))
+            initial = await self.ask(request)
         except ProviderConfigError:
             raise
         except BudgetExhausted as exc:
             result.errors.append(ErrorEntry(view.file, "budget", f"not analysed: {exc}"))
-            return
+            result.unanalysed.update(names)
+            return False
         except (ProviderError, AnswerError) as exc:
             result.errors.append(ErrorEntry(view.file, "llm", f"initial analysis failed: {exc}"))
-            return
+            result.unanalysed.update(names)
+            return False
         suspected = list(initial.vulnerability_types) if initial.confidence_score > 0 else []
         suspected += sorted({c.vuln_type for c in self._seeds(view)} - set(suspected), key=list(VulnType).index)
-        chains = [self._run_chain(view, vuln_type, initial) for vuln_type in suspected]
+        if unreached is not None:  # its sinks are the evidence the static seeds are for reached files
+            sink_types = {s.vuln_type for s in unreached.sinks if s.function in names}
+            suspected += sorted(sink_types - set(suspected), key=list(VulnType).index)
+        chains = [self._run_chain(view, vuln_type, initial, unreached) for vuln_type in suspected]
         for findings, errors, shown in await asyncio.gather(*chains):
             result.findings.extend(findings)
             result.errors.extend(errors)
             result.context_files |= shown
+        return True
 
     async def _run_chain(
-        self, view: FileView, vuln_type: VulnType, initial: AnalysisAnswer
+        self, view: FileView, vuln_type: VulnType, initial: AnalysisAnswer, unreached: UnreachedModule | None = None
     ) -> tuple[list[Finding], list[ErrorEntry], set[str]]:
         chain = _Chain(vuln_type)
+        if unreached is not None:
+            names = [e.function for e in view.entry_points]
+            chain.notes.append(prompts.unreached_note(names))
+            sinks = [s for s in unreached.sinks if s.vuln_type == vuln_type and s.function in names]
+            chain.notes += [f"dangerous call: {_sink_text(s)}" for s in sinks]
         seeds = self._seeds(view, vuln_type)
+        pointed = pointed_at(initial, vuln_type, self.index.modules[view.file], view.entry_points)
         if seeds:  # the static pass traced this type: its entry points, its path and a note, first
             seeded = {c.entry_function for c in seeds}
-            view = self.context.focus(view, [e for e in view.entry_points if e.function in seeded])
+            # ... and whatever the initial answer pointed at for this type stays whole beside them
+            suspected = [e for e in view.entry_points if e.function in pointed.entry_functions - seeded]
+            view = self.context.focus(view, [e for e in view.entry_points if e.function in seeded] + suspected)
             chain.notes.extend(_describe(c) for c in seeds)
-        prefetched = self._path_symbols(seeds) if seeds else self.context.callees(view)
+            prefetched = self._path_symbols(seeds) + self._callees_of(view, suspected)
+        else:
+            prefetched = self.context.callees(view)
         if self.context.pruning.enabled:  # --no-prune: whole files, the model asks for everything itself
             for symbol in prefetched:
                 if not view.shows(symbol):
                     chain.context.setdefault((symbol.file, symbol.qualname), symbol)
+        self._add_pointed(chain, view, pointed)
         findings, errors = await self._rounds(chain, view, initial)
         return findings, errors, {symbol.file for symbol in chain.context.values()}
 
@@ -217,6 +270,20 @@ class Analyst:
                 if symbol is not None and symbol not in symbols and not (symbol.file == seed.source_file and symbol.qualname == seed.entry_function):
                     symbols.append(symbol)
         return symbols
+
+    def _callees_of(self, view: FileView, entry_points: Sequence[EntryPoint]) -> list[Symbol]:
+        """What these entry points of the view call (none when there are none)."""
+        if not entry_points:
+            return []
+        return self.context.callees(FileView(view.file, "", tuple(entry_points), frozenset()))
+
+    def _add_pointed(self, chain: _Chain, view: FileView, pointed: Pointed) -> None:
+        """Definitions the initial answer pointed at for the chain's type, by name or by line, when not in view."""
+        symbols = [self.resolver.resolve(name, view.file).symbol for name in pointed.names]
+        symbols += [self.context.definition_at(view.file, line) for line in sorted(pointed.lines)]
+        for symbol in symbols:
+            if symbol is not None and symbol.kind != "module" and not view.shows(symbol):
+                chain.context.setdefault((symbol.file, symbol.qualname), symbol)
 
     # context -----------------------------------------------------------------------
     def _wants_more(self, chain: _Chain, view: FileView, requested: Sequence[ContextCode]) -> bool:
@@ -354,6 +421,10 @@ class Analyst:
             path=path,
             sink=sink,
         )
+
+
+def _sink_text(site: SinkSite) -> str:
+    return f"{site.call} in {site.function} at line {site.line}"
 
 
 def _describe(seed: Candidate) -> str:

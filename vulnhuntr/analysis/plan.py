@@ -6,12 +6,16 @@ types per file, three rounds each) and the most (every type up to the round
 limit). Input tokens follow from the prompts' real sizes: the system prompt
 and the file's code are sent on every call, plus fetched context that grows
 with each round.
+
+Modules with dangerous sinks that no entry point reaches (see
+:mod:`vulnhuntr.analysis.unreached`) are planned like entry-point files, after
+them, up to ``analysis.unreached_modules``; the plan says how many the cap left out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..config import ModelPrice, Settings
 from ..findings import Usage, VulnType
@@ -20,7 +24,7 @@ from ..llm.pricing import cost
 from ..repo.map import RepositoryMap
 from . import prompts
 from .engine import TYPICAL_OUTPUT_TOKENS
-from .run import targets_by_file
+from .run import targets_by_file, unreached_selection
 
 CONTEXT_TOKENS_PER_ROUND = 400  # a typical fetched definition
 TYPICAL_TYPES, TYPICAL_ROUNDS = 2, 3
@@ -40,6 +44,8 @@ class Plan:
     low: Estimate
     typical: Estimate
     high: Estimate
+    unreached: list[tuple[str, int, int]] = field(default_factory=list)  # (module, sink sites, tokens of its code)
+    unreached_left_out: list[str] = field(default_factory=list)  # unreached sink modules over the cap
 
 
 def make_plan(
@@ -51,12 +57,17 @@ def make_plan(
         targets = {f: e for f, e in targets.items() if f in only}
     system = approx_tokens(prompts.system_prompt("x" * 600))
     files = [(f, len(e), approx_tokens(repository.index.modules[f].source)) for f, e in sorted(targets.items())]
+    selection = unreached_selection(repository, settings, only=only)
+    unreached = [(m.file, len(m.sinks), approx_tokens(repository.index.modules[m.file].source)) for m in selection.modules]
+    planned = files + unreached
     rounds = settings.analysis.max_rounds
     return Plan(
         files=files,
-        low=_estimate(files, system, types=0, rounds=0, price=price),
-        typical=_estimate(files, system, types=TYPICAL_TYPES, rounds=min(TYPICAL_ROUNDS, rounds), price=price),
-        high=_estimate(files, system, types=len(VulnType), rounds=rounds, price=price),
+        low=_estimate(planned, system, types=0, rounds=0, price=price),
+        typical=_estimate(planned, system, types=TYPICAL_TYPES, rounds=min(TYPICAL_ROUNDS, rounds), price=price),
+        high=_estimate(planned, system, types=len(VulnType), rounds=rounds, price=price),
+        unreached=unreached,
+        unreached_left_out=list(selection.left_out),
     )
 
 

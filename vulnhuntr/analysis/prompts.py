@@ -137,9 +137,32 @@ def initial_request(file: str, code: str, entry_points: Sequence[str]) -> str:
         f"{_file_block(file, code)}\n\n"
         f"Task: this file handles remote input; its entry points are: {handlers}.\n"
         f"Analyse how attacker-controlled data flows from these entry points. List in "
-        f"`vulnerability_types` every type ({types}) with a plausible path, give your overall "
-        f"`confidence_score`, and name in `context_code` the project code you need to see to "
-        f"follow the data further."
+        f"`vulnerability_types` every type ({types}) with a plausible path, name in `suspects` the "
+        f"entry points or functions behind each, give your overall `confidence_score`, and name in "
+        f"`context_code` the project code you need to see to follow the data further."
+    )
+
+
+def unreached_request(file: str, code: str, functions: Sequence[str], sinks: Sequence[str]) -> str:
+    """First pass over a module no detected entry point reaches but which holds dangerous calls."""
+    types = ", ".join(t.value for t in VulnType)
+    return (
+        f"{_file_block(file, code)}\n\n"
+        f"Task: no detected entry point reaches this file, but it holds dangerous calls "
+        f"({'; '.join(sinks)}). It may still be reached at run time (a dispatch table, getattr, a "
+        f"plugin or module loaded by name, a job queued by a request), so treat the parameters of "
+        f"{', '.join(functions)} as attacker-controlled. List in `vulnerability_types` every type "
+        f"({types}) with a plausible path from those parameters, name in `suspects` the functions "
+        f"behind each, give your overall `confidence_score`, and name in `context_code` the project "
+        f"code you need to see."
+    )
+
+
+def unreached_note(functions: Sequence[str]) -> str:
+    """What every round of an unreached module's chain is told about where the input comes from."""
+    return (
+        "no detected entry point reaches this file: treat the parameters of "
+        f"{', '.join(functions)} as attacker-controlled (it may be called dynamically)"
     )
 
 

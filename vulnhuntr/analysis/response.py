@@ -3,7 +3,9 @@
 Field names are the original tool's (scratchpad, analysis, poc,
 confidence_score, vulnerability_types, context_code) so its users' tooling
 keeps working; ``sinks`` is an optional addition that lets the model point at
-the exact line where tainted data does harm.
+the exact line where tainted data does harm, and ``suspects`` (optional too)
+lets the initial pass say which handlers or functions made it suspect each
+type, so that type's chain keeps them in view.
 
 Models wrap JSON in markdown fences, think aloud before it, invent
 vulnerability types or score 12 out of 10. :func:`parse_answer` repairs what is
@@ -54,6 +56,13 @@ class Sink(BaseModel):
     cwe: int | None = Field(default=None, description="CWE number of this sink, e.g. 78 for a shell command")
 
 
+class Suspect(BaseModel):
+    """Where the model suspects one type (optional: the type's chain keeps these functions in view)."""
+
+    type: VulnType
+    functions: list[str] = Field(default_factory=list, description="Entry points or functions, as named in the code")
+
+
 class AnalysisAnswer(BaseModel):
     scratchpad: str = Field(default="", description="Step-by-step working: sources, transformations, sinks")
     analysis: str = Field(default="", description="Final explanation of what was found and why")
@@ -62,6 +71,7 @@ class AnalysisAnswer(BaseModel):
     vulnerability_types: list[VulnType] = Field(default_factory=list)
     context_code: list[ContextCode] = Field(default_factory=list)
     sinks: list[Sink] = Field(default_factory=list)
+    suspects: list[Suspect] = Field(default_factory=list)
 
     @field_validator("vulnerability_types")
     @classmethod
@@ -113,6 +123,7 @@ def _repair(data: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
         data["confidence_score"] = _clamped_confidence(data["confidence_score"], warnings)
     data["context_code"] = _context_items(data.get("context_code", []))
     data["sinks"] = _sinks(data.get("sinks", []))
+    data["suspects"] = _suspects(data.get("suspects", []), warnings)
     for key in ("scratchpad", "analysis", "poc"):
         if key in data and not isinstance(data[key], str):
             data[key] = json.dumps(data[key]) if data[key] is not None else ""
@@ -179,3 +190,22 @@ def _sinks(values: Any) -> list[Any]:
             sink["cwe"] = _cwe_number(value.get("cwe"))
             sinks.append(sink)
     return sinks
+
+
+def _suspects(values: Any, warnings: list[str]) -> list[dict[str, Any]]:
+    """``[{type, functions}]``, also from ``{"SQLI": ["search"]}`` or one name as a string; unknown types dropped."""
+    if isinstance(values, dict):
+        values = [{"type": k, "functions": v} for k, v in values.items()]
+    if not isinstance(values, list):
+        return []
+    suspects: list[dict[str, Any]] = []
+    for value in values:
+        if not isinstance(value, dict):
+            continue
+        types = _known_types([value.get("type", "")], warnings)
+        functions = value.get("functions", [])
+        functions = [functions] if isinstance(functions, str) else functions if isinstance(functions, list) else []
+        names = [str(f).strip() for f in functions if isinstance(f, (str, int)) and str(f).strip()]
+        if types:
+            suspects.append({"type": types[0], "functions": names})
+    return suspects

@@ -8,9 +8,10 @@ from collections.abc import Collection, Sequence
 
 from .. import __version__
 from ..config import Settings
-from ..findings import ErrorEntry, Finding, Report, merge_by_place
+from ..findings import ErrorEntry, Finding, Report, UnreachedSummary, merge_by_place
 from ..llm.base import Provider
 from ..llm.pricing import cost, price_for
+from ..llm.retry import faults_of
 from ..repo.entrypoints import EntryPoint
 from ..repo.map import RepositoryMap
 from ..llm.windows import prompt_budget
@@ -20,6 +21,7 @@ from .engine import Budget, CallGate
 from .loop import Analyst, FileResult, LoopLimits
 from .progress import NullProgress, Progress
 from .readme import summarise_readme
+from .unreached import UnreachedModule, UnreachedSelection, select_unreached
 
 async def analyse(
     repository: RepositoryMap,
@@ -50,11 +52,26 @@ async def analyse(
     results = {} if results is None else results
     if provider is None:
         return _static_only(report, repository, static)
-    if not targets:
+    context = _context_builder(repository, settings, provider.model)
+    selection = unreached_selection(repository, settings)
+    if settings.analysis.prefilter and selection.modules:  # no static candidate is ever found there
+        selection = UnreachedSelection((), tuple(m.file for m in selection.modules) + selection.left_out, selection.cap)
+    if only is None:
+        report.unreached, unreached_note = _unreached_summary(selection, settings)
+        report.notes += [unreached_note] if unreached_note else []
+    elif selection.modules:  # an incremental run plans by entry-point file: unreached modules wait for a full scan
+        report.notes.append(
+            f"{len(selection.modules)} module(s) with dangerous calls that no entry point reaches are analysed "
+            "by full scans only, not by --incremental or --since"
+        )
+        selection = UnreachedSelection(cap=selection.cap)
+    unreached_results: dict[str, FileResult] = {}
+    if not targets and not selection.modules:
         return _finish(report, [*reused], every_target, settings, cost_usd=0.0)
     progress = progress or NullProgress()
     price = price_for(provider.name, provider.model, settings.pricing)
     gate = CallGate(provider, settings.performance.parallel.in_flight, Budget(budget_usd, price), progress)
+    analyst: Analyst | None = None
     try:
         summary, problem = await summarise_readme(gate, repository.root, repository.readme)
         if problem is not None:
@@ -65,20 +82,39 @@ async def analyse(
             repository.resolver,
             readme_summary=summary,
             limits=_limits(settings),
-            context=_context_builder(repository, settings, provider.model),
+            context=context,
             seeds=static.candidates if static is not None else None,
         )
-        progress.start(len(targets))
+        progress.start(len(targets) + len(selection.modules))
         await _run_files(analyst, targets, results, progress)
+        await _run_unreached(analyst, selection.modules, unreached_results, progress)  # ranked after the reached
     except asyncio.CancelledError:
         report.complete, report.stop_reason = False, "interrupted"
         report.errors += [ErrorEntry(f, "interrupted", "not finished: the scan was interrupted") for f in targets if f not in results]
+        report.errors += [
+            ErrorEntry(m.file, "interrupted", "unreached module not finished: the scan was interrupted")
+            for m in selection.modules if m.file not in unreached_results
+        ]
     finally:
         progress.finish()
     if gate.budget.refused:
         report.complete, report.stop_reason = False, report.stop_reason or "budget"
     report.usage = gate.usage
-    return _finish(report, [*results.values(), *reused], every_target, settings, cost_usd=cost(gate.usage, price))
+    report.faults.add(faults_of(provider))
+    report.faults.reasks += analyst.reasks if analyst is not None else 0
+    _account(report, [*targets, *(m.file for m in selection.modules)], {**results, **unreached_results})
+    concluded = [*results.values(), *reused, *unreached_results.values()]
+    return _finish(report, concluded, every_target, settings, cost_usd=cost(gate.usage, price))
+
+
+NOT_ANALYSED_STAGES = frozenset({"llm", "analysis", "budget", "interrupted"})
+"""Error stages that mean some code was not (fully) analysed: the report is incomplete."""
+
+
+def _account(report: Report, planned: Sequence[str], results: dict[str, FileResult]) -> None:
+    """How many of this run's analyses concluded nothing (every initial pass failed, or never ran)."""
+    report.analyses_total = len(planned)
+    report.analyses_failed = sum(1 for f in planned if f not in results or not results[f].concluded)
 
 
 async def _run_files(
@@ -97,6 +133,57 @@ async def _run_files(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _run_unreached(
+    analyst: Analyst, modules: Sequence[UnreachedModule], results: dict[str, FileResult], progress: Progress
+) -> None:
+    """The unreached sink modules, once every reached file is done, concurrently among themselves."""
+
+    async def one(module: UnreachedModule) -> None:
+        results[module.file] = await analyst.analyse_unreached(module)
+        progress.file_done()
+
+    tasks = [asyncio.create_task(one(module)) for module in modules]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def unreached_selection(
+    repository: RepositoryMap, settings: Settings, only: Collection[str] | None = None
+) -> UnreachedSelection:
+    """The unreached sink modules a full scan analyses (none in an incremental run, which plans by entry-point file)."""
+    if only is not None:
+        return UnreachedSelection(cap=settings.analysis.unreached_modules)
+    return select_unreached(
+        repository.index,
+        repository.resolver,
+        repository.entry_points,
+        cap=settings.analysis.unreached_modules,
+        in_scope=repository.in_scope,
+        exclude=repository.forced_files,
+    )
+
+
+def _unreached_summary(selection: UnreachedSelection, settings: Settings) -> tuple[UnreachedSummary, str | None]:
+    """The report's record of unreached sink modules, and the note every format prints."""
+    summary = UnreachedSummary([m.file for m in selection.modules], list(selection.left_out), selection.cap)
+    parts = []
+    if summary.analysed:
+        parts.append(
+            f"{len(summary.analysed)} module(s) with dangerous calls that no entry point reaches were analysed on "
+            f"their own, their functions' parameters treated as user input: {', '.join(summary.analysed)}"
+        )
+    if summary.left_out:
+        why = "--prefilter" if settings.analysis.prefilter else f"analysis.unreached_modules: {selection.cap}"
+        parts.append(
+            f"{len(summary.left_out)} more such module(s) were left out ({why}): {', '.join(summary.left_out)}"
+        )
+    return summary, ("; ".join(parts) + ".") if parts else None
 
 
 def _static_only(report: Report, repository: RepositoryMap, static: StaticResult | None) -> Report:
@@ -163,8 +250,18 @@ def _finish(
 ) -> Report:
     """Findings, errors and coverage of every file concluded this run or re-used from the last."""
     _fill(report, results, settings.min_confidence)
-    report.entry_points_analysed = sum(len(targets.get(r.file, ())) for r in results)
+    report.entry_points_analysed = sum(len(targets.get(r.file, ())) - len(r.unanalysed) for r in results)
     report.cost_usd = cost_usd
+    failed = [e for e in report.errors if e.stage in NOT_ANALYSED_STAGES]
+    if failed:  # something was not analysed: never reported as complete
+        report.complete = False
+        report.stop_reason = report.stop_reason or "errors"
+        files = sorted({e.file or "-" for e in failed})
+        shown = ", ".join(files[:10]) + (f" and {len(files) - 10} more" if len(files) > 10 else "")
+        report.notes.append(
+            f"incomplete: {len(failed)} analysis step(s) failed or were not run in {len(files)} file(s) ({shown}); "
+            "see the errors"
+        )
     return report
 
 

@@ -11,7 +11,7 @@ import anthropic
 from ..errors import MissingCredentials, ProviderError
 from ..findings import Usage
 from .base import LLMRequest, LLMResponse, Message
-from .status import error_detail, translate_sdk_error
+from .status import error_detail, translate_sdk_error, unusable_response
 
 DEFAULT_MODEL = "claude-sonnet-5"
 THINKING_HEADROOM = 4  # max_tokens multiplier when thinking may spend output tokens before the answer
@@ -56,12 +56,15 @@ class ClaudeProvider:
                 raise self._error(exc) from exc
             except anthropic.AnthropicError as exc:
                 raise self._error(exc) from exc
-        return LLMResponse(
-            text=_answer_text(message.content),
-            usage=_usage(message.usage),
-            truncated=message.stop_reason == "max_tokens",
-            model=message.model,
-        )
+        try:
+            return LLMResponse(
+                text=_answer_text(message.content),
+                usage=_usage(message.usage),
+                truncated=message.stop_reason == "max_tokens",
+                model=message.model,
+            )
+        except (AttributeError, TypeError, KeyError, ValueError) as exc:
+            raise unusable_response("Claude", self.where, message) from exc
 
     def _arguments(self, request: LLMRequest) -> dict[str, Any]:
         arguments: dict[str, Any] = {

@@ -7,10 +7,10 @@ from typing import Any
 import httpx
 import ollama
 
-from ..errors import ProviderConfigError, TransientProviderError
+from ..errors import ProviderConfigError, ProviderTimeoutError, TransientProviderError
 from ..findings import Usage
 from .base import LLMRequest, LLMResponse
-from .status import error_for_status
+from .status import error_for_status, unusable_response
 
 DEFAULT_MODEL = "llama3.1"
 DEFAULT_HOST = "http://localhost:11434"
@@ -54,10 +54,15 @@ class OllamaProvider:
                 f"cannot reach Ollama at {self.where}: start it with `ollama serve` or set OLLAMA_BASE_URL"
             ) from exc
         except httpx.TimeoutException as exc:
-            raise TransientProviderError(f"Ollama call timed out ({self.where})") from exc
+            raise ProviderTimeoutError(f"Ollama call timed out ({self.where})") from exc
         except httpx.HTTPError as exc:
             raise TransientProviderError(f"Ollama call failed ({self.where}): {exc}") from exc
-        return _response(reply)
+        except ValueError as exc:  # a body that is not JSON, or JSON of another shape (pydantic's error is one)
+            raise unusable_response("Ollama", self.where, getattr(exc, "doc", None) or exc) from exc
+        try:
+            return _response(reply)
+        except (AttributeError, TypeError, KeyError, ValueError) as exc:
+            raise unusable_response("Ollama", self.where, reply) from exc
 
     async def aclose(self) -> None:
         client: Any = getattr(self._client, "_client", None)

@@ -16,7 +16,7 @@ import openai
 from ..errors import MissingCredentials, ProviderError
 from ..findings import Usage
 from .base import LLMRequest, LLMResponse
-from .status import error_detail, translate_sdk_error
+from .status import error_detail, translate_sdk_error, unusable_response
 
 DEFAULT_MODEL = "gpt-5.2"
 KEY_VARIABLE = "OPENAI_API_KEY"
@@ -57,7 +57,10 @@ class OpenAIProvider:
                 raise self._error(exc) from exc
             except openai.OpenAIError as exc:
                 raise self._error(exc) from exc
-            return _response(completion)
+            try:
+                return _response(completion)
+            except (AttributeError, TypeError, IndexError, KeyError, ValueError) as exc:
+                raise unusable_response("OpenAI", self.where, completion) from exc
 
     def _arguments(self, request: LLMRequest, mode: str) -> dict[str, Any]:
         system = request.system

@@ -6,7 +6,8 @@ import asyncio
 import logging
 import random
 
-from ..errors import ProviderError, RateLimitedError
+from ..errors import ProviderError, ProviderTimeoutError, RateLimitedError
+from ..findings import Faults
 from .base import LLMRequest, LLMResponse, Provider
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class RetryingProvider:
         self.rate_limit_attempts = max(self.attempts, rate_limit_attempts)
         self.base_delay = base_delay
         self.max_delay = max_delay
+        self.faults = Faults()  # what this run's calls met, for the report's summary
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
         attempt = 0
@@ -47,11 +49,21 @@ class RetryingProvider:
                 return await self.inner.complete(request)
             except ProviderError as exc:
                 limit = self.rate_limit_attempts if isinstance(exc, RateLimitedError) else self.attempts
+                self._count(exc)
                 if not exc.retryable or attempt >= limit:
                     raise
+                self.faults.retries += 1
                 delay = self._delay(attempt, exc.retry_after)
                 log.warning("%s (attempt %d of %d), retrying in %.1fs", exc, attempt, limit, delay)
                 await asyncio.sleep(delay)
+
+    def _count(self, exc: ProviderError) -> None:
+        if isinstance(exc, RateLimitedError):
+            self.faults.rate_limited += 1
+        elif isinstance(exc, ProviderTimeoutError):
+            self.faults.timeouts += 1
+        elif exc.retryable:
+            self.faults.server_errors += 1
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -61,3 +73,15 @@ class RetryingProvider:
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+def faults_of(provider: object) -> Faults:
+    """The faults counted by the retry layer somewhere inside a provider stack (none counted: zeros)."""
+    seen: set[int] = set()
+    while provider is not None and id(provider) not in seen:
+        seen.add(id(provider))
+        faults = getattr(provider, "faults", None)
+        if isinstance(faults, Faults):
+            return faults
+        provider = getattr(provider, "inner", None)
+    return Faults()

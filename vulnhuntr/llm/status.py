@@ -7,11 +7,23 @@ long the server asked us to wait.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
-from ..errors import ProviderConfigError, ProviderError, RateLimitedError, TransientProviderError
+from ..errors import (
+    ProviderConfigError,
+    ProviderError,
+    ProviderTimeoutError,
+    RateLimitedError,
+    TransientProviderError,
+    UnusableResponseError,
+)
+
+SNIPPET_CHARS = 200
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def translate_sdk_error(
@@ -24,7 +36,7 @@ def translate_sdk_error(
             key_variable=key_variable,
         )
     if isinstance(exc, sdk.APITimeoutError):
-        return TransientProviderError(f"{provider} call timed out ({where})")
+        return ProviderTimeoutError(f"{provider} call timed out ({where})")
     if isinstance(exc, sdk.APIConnectionError):
         return ProviderConfigError(f"cannot reach {unreachable}: {exc}")
     return ProviderError(f"{provider} call failed: {exc}")
@@ -40,11 +52,34 @@ def error_detail(exc: Any) -> str:
     return str(exc.message)
 
 
+def unusable_response(provider: str, where: str, body: Any) -> UnusableResponseError:
+    """A success status whose body the SDK could not turn into a response (a proxy's HTML page, a cut stream)."""
+    return UnusableResponseError(
+        f"{provider} at {where} answered with a body that is not a valid {provider} API response: {snippet(body)}"
+    )
+
+
+def snippet(value: Any, limit: int = SNIPPET_CHARS) -> str:
+    """The start of a server's text on one line, control characters made visible: safe to log and report."""
+    if isinstance(value, (bytes, bytearray)):
+        value = value.decode("utf-8", errors="replace")
+    if isinstance(value, Mapping):
+        error = value.get("error", value)
+        message = error.get("message") if isinstance(error, Mapping) else error
+        value = message if isinstance(message, str) and message else json.dumps(value, default=str)
+    text = " ".join(str(value).split())
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def error_for_status(
     status: int, detail: str, headers: Mapping[str, str] | None, *, provider: str, where: str, key_variable: str | None
 ) -> ProviderError:
-    """The vulnhuntr error for an HTTP *status* returned by *provider* at *where*."""
-    detail = " ".join(detail.split())[:300]
+    """The vulnhuntr error for an HTTP *status* returned by *provider* at *where*.
+
+    *detail* is whatever the server said: text, or a JSON object (Ollama passes its body on as it is).
+    """
+    detail = snippet(detail, 300)
     if status in (401, 403):
         hint = f"; check {key_variable}" if key_variable else ""
         return ProviderConfigError(f"{provider} at {where} refused the credentials (HTTP {status}){hint}: {detail}")

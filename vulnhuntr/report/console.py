@@ -18,7 +18,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..findings import CWE_NAMES, STATIC_NOTE, EntryRef, Finding, PathStep, Report
+from ..findings import CWE_NAMES, STATIC_NOTE, UNREACHED_NOTE, EntryRef, Finding, PathStep, Report
 from ..repo.frameworks.entry import EntryPoint
 
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -110,6 +110,8 @@ def _finding_body(finding: Finding) -> list[Text]:
     )
     if finding.route:
         entry.append_text(Text.assemble(" (route ", _t(finding.route), ")"))
+    if not finding.reached:
+        entry.append(f" ({UNREACHED_NOTE})", style="dim")
     confidence = Text(f"{finding.confidence}/10", style=_confidence_style(finding.confidence))
     if finding.kind == "static":
         confidence.append(f" ({STATIC_NOTE})", style="dim")
@@ -257,6 +259,7 @@ def _summary_table(report: Report) -> Table:
         ("Errors", Text(str(len(report.errors)), style="red" if report.errors else "")),
         ("Skipped files", Text(str(len(report.skipped)))),
         ("LLM calls", Text(str(usage.calls))),
+        ("Recovered faults", Text(report.faults.describe())),
         (
             "Tokens",
             Text(

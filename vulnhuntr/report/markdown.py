@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 
-from ..findings import CWE_NAMES, STATIC_NOTE, ContextItem, ErrorEntry, Finding, PathStep, Report
+from ..findings import CWE_NAMES, STATIC_NOTE, UNREACHED_NOTE, ContextItem, ErrorEntry, Finding, PathStep, Report
 from .console import clean
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|])")
@@ -85,7 +85,9 @@ def _header(report: Report) -> str:
     if report.tool_version:
         lines.append(f"- vulnhuntr {escape_text(report.tool_version)}")
     if not report.complete:
-        lines += ["", "> **Incomplete run**: interrupted or stopped by a budget; not every entry point was analysed."]
+        why = {"interrupted": "interrupted", "budget": "stopped by the budget", "errors": "some analyses failed"}
+        reason = why.get(report.stop_reason or "", "stopped")
+        lines += ["", f"> **Incomplete run**: {reason}; not everything was analysed (see Errors)."]
     return "\n".join(lines)
 
 
@@ -100,6 +102,7 @@ def _summary(report: Report) -> str:
         ("Errors", str(len(report.errors))),
         ("Skipped files", str(len(report.skipped))),
         ("LLM calls", str(usage.calls)),
+        ("Recovered faults", report.faults.describe()),
         (
             "Tokens",
             f"{usage.input_tokens:,} input, {usage.output_tokens:,} output, {usage.cached_input_tokens:,} cached",
@@ -161,7 +164,8 @@ def _finding(number: int, finding: Finding) -> str:
         f"- Location: {inline_code(_span(finding.file, finding.start_line, finding.end_line))}",
         *_sink_lines(finding),
         f"- Entry point: {inline_code(finding.entry_function)} in "
-        f"{inline_code(f'{finding.entry_file}:{finding.entry_line}')}{route}",
+        f"{inline_code(f'{finding.entry_file}:{finding.entry_line}')}{route}"
+        + ("" if finding.reached else f" ({UNREACHED_NOTE})"),
         *(
             f"- Also reached from: {inline_code(e.function)} in {inline_code(f'{e.file}:{e.line}')}"
             + (f" (route {inline_code(e.route)})" if e.route else "")

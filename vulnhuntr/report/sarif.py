@@ -17,6 +17,7 @@ import json
 import ntpath
 import os
 import posixpath
+from dataclasses import asdict
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
@@ -25,6 +26,7 @@ from ..findings import (
     CWE_NAMES,
     DEFAULT_CWE,
     STATIC_NOTE,
+    UNREACHED_NOTE,
     ContextItem,
     ErrorEntry,
     Finding,
@@ -245,6 +247,7 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
             "confidence": finding.confidence,
             "cwe": finding.cwe,
             "kind": finding.kind,
+            "reached": finding.reached,
             "entryPoint": {
                 "file": finding.entry_file,
                 "function": finding.entry_function,
@@ -293,6 +296,8 @@ def _message(finding: Finding) -> str:
         parts.append(f"Also reachable from: {others}.")
     if finding.kind == "static":
         parts += ["", f"Found by {STATIC_NOTE}."]
+    if not finding.reached:
+        parts += ["", f"Note: {UNREACHED_NOTE}."]
     if finding.analysis.strip():
         parts += ["", "Analysis:", finding.analysis.strip()]
     if finding.poc.strip():
@@ -408,8 +413,10 @@ def _run_properties(report: Report) -> dict[str, Any]:
         "cachedInputTokens": report.usage.cached_input_tokens,
         "estimatedCostUsd": report.cost_usd,
         "stopReason": report.stop_reason,
+        "faults": asdict(report.faults),
         "notes": list(report.notes),
         "incremental": _incremental(report),
+        "unreachedModules": asdict(report.unreached) if report.unreached is not None else None,
     }
 
 

@@ -88,6 +88,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     truncated: bool = False
+    body: bytes | None = None  # sent verbatim as the HTTP body, whatever the protocol (an HTML page, a cut stream)
 
 
 def default_reply() -> Reply:
@@ -818,6 +819,8 @@ class FakeLLM:
     def _render(self, request: FakeRequest, reply: Reply) -> tuple[int, bytes, dict[str, str]]:
         """Status, body bytes and headers for a reply in the request's protocol."""
         headers = {"content-type": "application/json", **reply.headers}
+        if reply.body is not None:
+            return reply.status, reply.body, headers
         if reply.status >= 400:
             return reply.status, json.dumps(error_body(request.protocol, reply)).encode(), headers
         return reply.status, self._success_body(request, reply, headers), headers

@@ -88,7 +88,8 @@ class ScriptedModel:
         return Reply(self._round(file, focus.group(1), request.prompt))
 
     def _initial(self, file: str) -> dict[str, Any]:
-        types = sorted({v.type for v in self.expected.get(file, [])})
+        expected = self.expected.get(file, [])
+        types = sorted({v.type for v in expected})
         return {
             "scratchpad": "Reading the handlers of the file.",
             "analysis": f"Handlers in {file} pass request data to helpers." if types else "Nothing reaches a sink.",
@@ -96,6 +97,9 @@ class ScriptedModel:
             "confidence_score": 6 if types else 0,
             "vulnerability_types": types,
             "context_code": [],
+            "suspects": [  # the handlers behind each suspicion, as a good model names them
+                {"type": t, "functions": sorted({v.entry_function for v in expected if v.type == t})} for t in types
+            ],
         }
 
     def _round(self, file: str, vuln_type: str, prompt: str) -> dict[str, Any]:
