@@ -204,6 +204,27 @@ class Resolver:
             narrowed=pattern.narrowed,
         )
 
+    def dispatch_member(self, found: Dispatch, attribute: str) -> Dispatch:
+        """``mod = import_module(name); mod.run(...)``: the same lookup, then *attribute* of each candidate."""
+        targets: list[tuple[_Target, bool]] = []
+        for target in found.targets:
+            symbol = target.symbol
+            module = self.index.modules.get(symbol.file) if symbol is not None else None
+            if module is None or symbol is None:
+                continue
+            if symbol.kind == "module":
+                targets.append((_Module(module), False))
+            elif symbol.qualname in module.definitions_by_name:
+                targets.append((_Def(module, module.definitions_by_name[symbol.qualname]), False))
+        members = [t[0] for t in self._members_of(targets, (attribute,))]
+        unique = list(dict.fromkeys(members))
+        return replace(
+            found,
+            via=f"{found.via}.{attribute}",
+            targets=tuple(unique[:MAX_CANDIDATES]),
+            more=tuple(t.name for t in unique[MAX_CANDIDATES:]),
+        )
+
     def _is_builtin_lookup(self, shape: Shape, module: ModuleIndex, scope: str, line: int | None) -> bool:
         """``getattr``, ``globals``, ``import_module`` really are the builtins and importlib (not a local helper)."""
         if shape.head is None:
@@ -243,6 +264,8 @@ class Resolver:
         self, module: ModuleIndex, scope: str, line: int | None, base: str, pattern: KeyPattern
     ) -> list[tuple[_Target, bool]] | None:
         """What was put into the container *base* names, anywhere in the repository; None if nothing was."""
+        if not self._registrations_named(base.rsplit(".", 1)[-1]):
+            return None
         keys = self._container_keys(module, scope, base, line, query=True)
         if not keys:
             return None

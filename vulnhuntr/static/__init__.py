@@ -44,6 +44,7 @@ class StaticResult:
 def run_static(repository: RepositoryMap, resolver: Resolver | None = None) -> StaticResult:
     """Follow request data from every entry point in scope to the sinks it reaches."""
     engine = Engine(repository.index, resolver or repository.resolver)
+    engine.entries = frozenset((e.file, e.function) for e in repository.entry_points)
     result = StaticResult()
     seen: set[tuple[str, str, str, int]] = set()
     for entry in repository.entry_points:
