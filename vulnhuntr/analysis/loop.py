@@ -158,6 +158,7 @@ class Analyst:
             view = self.context.focus(view, [e for e in view.entry_points if e.function in seeded])
             chain.notes.extend(_describe(c) for c in seeds)
         prefetched = self._path_symbols(seeds) if seeds else self.context.callees(view)
+        chain.notes.extend(self.context.dispatch_notes(view))  # calls through a lookup by key: every target named
         if self.context.pruning.enabled:  # --no-prune: whole files, the model asks for everything itself
             for symbol in prefetched:
                 if not view.shows(symbol):

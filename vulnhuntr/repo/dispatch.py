@@ -39,7 +39,7 @@ class KeyPattern:
 
     def matches(self, name: str | None) -> bool:
         if name is None:
-            return self.exact is None  # an entry with an unknown key may be the one
+            return True  # an entry whose key the code does not spell out may be the one
         if self.exact is not None:
             return name == self.exact
         return name.startswith(self.prefix) and name.endswith(self.suffix)
