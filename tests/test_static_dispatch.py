@@ -1,0 +1,258 @@
+"""The static pass through calls that pick their target by a key, and the open-dispatch sink (CWE 94)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from vulnhuntr.repo.entrypoints import find_entry_points
+from vulnhuntr.repo.index import RepoIndex
+from vulnhuntr.repo.map import RepositoryMap
+from vulnhuntr.repo.resolve import Resolver
+from vulnhuntr.static import StaticResult, run_static
+
+Scan = Callable[[dict[str, str]], StaticResult]
+HEAD = "from flask import Flask, request\napp = Flask(__name__)\n"
+
+
+@pytest.fixture
+def scan(make_index: Callable[[dict[str, str]], RepoIndex], tmp_path: Path) -> Scan:
+    def run(files: dict[str, str]) -> StaticResult:
+        index = make_index(files)
+        resolver = Resolver(index)
+        repository = RepositoryMap(
+            root=tmp_path,
+            files=tuple(sorted(files)),
+            entry_points=find_entry_points(index, resolver),
+            skipped=[],
+            readme=None,
+            index=index,
+        )
+        return run_static(repository, resolver)
+
+    return run
+
+
+def found(result: StaticResult) -> set[tuple[str, int, str, int]]:
+    return {(f.type.value, f.cwe, f.file, f.start_line) for f in result.findings}  # type: ignore[misc]
+
+
+def line(source: str, marker: str) -> int:
+    text = textwrap.dedent(source).lstrip("\n")
+    return next(n for n, text_line in enumerate(text.splitlines(), 1) if marker in text_line)
+
+
+ACTIONS = '''
+import os
+import socket
+
+def ping(host):
+    return socket.gethostbyname(host)
+
+def lookup(host):
+    os.system("nslookup " + host)
+
+def echo(value):
+    return value
+
+ACTIONS = {"ping": ping, "lookup": lookup, "echo": echo}
+'''
+
+
+def test_a_table_of_actions_keyed_by_request_data_reaches_the_one_that_runs_a_shell(scan: Scan) -> None:
+    app = HEAD + '''
+from .actions import ACTIONS
+
+@app.post("/run")
+def run():
+    return str(ACTIONS[request.form["action"]](request.form["value"]))
+'''
+    result = scan({"pkg/__init__.py": "", "pkg/app.py": app, "pkg/actions.py": ACTIONS})
+    assert found(result) == {("RCE", 78, "pkg/actions.py", line(ACTIONS, "os.system"))}
+    path = [step.description for step in result.findings[0].path]
+    assert any("dispatched by ACTIONS[" in step and "lookup()" in step for step in path), path
+
+
+def test_a_table_of_safe_functions_gives_nothing(scan: Scan) -> None:
+    safe = '''
+def upper(v):
+    return v.upper()
+
+def lower(v):
+    return v.lower()
+
+FORMATS = {"upper": upper, "lower": lower}
+'''
+    app = HEAD + '''
+from .formats import FORMATS
+
+@app.get("/fmt")
+def fmt():
+    return FORMATS[request.args["f"]](request.args["v"]).strip()
+'''
+    assert scan({"pkg/__init__.py": "", "pkg/app.py": app, "pkg/formats.py": safe}).findings == []
+
+
+def test_lookup_bound_to_a_local_with_get_then_called(scan: Scan) -> None:
+    app = HEAD + '''
+from .actions import ACTIONS
+
+@app.post("/run")
+def run():
+    handler = ACTIONS.get(request.form["action"])
+    if handler is None:
+        return "unknown", 404
+    return str(handler(request.form["value"]))
+'''
+    result = scan({"pkg/__init__.py": "", "pkg/app.py": app, "pkg/actions.py": ACTIONS})
+    assert found(result) == {("RCE", 78, "pkg/actions.py", line(ACTIONS, "os.system"))}
+
+
+def test_a_registry_filled_by_a_decorator_in_another_module(scan: Scan) -> None:
+    registry = '''
+HANDLERS = {}
+
+def handles(kind):
+    def wrap(cls):
+        HANDLERS[kind] = cls
+        return cls
+    return wrap
+'''
+    handlers = '''
+import subprocess
+from .registry import handles
+
+@handles("convert")
+class Convert:
+    @staticmethod
+    def run(args):
+        return subprocess.check_output("convert " + args, shell=True)
+
+@handles("noop")
+class Noop:
+    @staticmethod
+    def run(args):
+        return args
+'''
+    app = HEAD + '''
+from .registry import HANDLERS
+
+@app.post("/job/<kind>")
+def job(kind):
+    return HANDLERS[kind].run(request.get_json()["args"])
+'''
+    files = {"pkg/__init__.py": "", "pkg/app.py": app, "pkg/registry.py": registry, "pkg/handlers.py": handlers}
+    assert found(scan(files)) == {("RCE", 78, "pkg/handlers.py", line(handlers, "check_output"))}
+
+
+def test_getattr_on_self_with_a_prefix_follows_the_matching_methods_and_is_no_code_injection(scan: Scan) -> None:
+    app = HEAD + '''
+import os
+from flask.views import MethodView
+
+class Tools(MethodView):
+    def post(self):
+        return getattr(self, "tool_" + request.form["tool"])(request.form["arg"])
+
+    def tool_disk(self, arg):
+        return os.popen("df " + arg).read()
+
+    def tool_time(self, arg):
+        return arg
+
+    def unrelated(self, arg):
+        return eval(arg)
+
+app.add_url_rule("/tools", view_func=Tools.as_view("tools"))
+'''
+    assert found(scan({"app.py": app})) == {("RCE", 78, "app.py", line(app, "os.popen"))}
+
+
+def test_globals_picked_by_request_data_is_code_injection(scan: Scan) -> None:
+    app = HEAD + '''
+def status():
+    return "ok"
+
+@app.get("/call")
+def call():
+    return globals()[request.args["fn"]]()
+'''
+    assert found(scan({"app.py": app})) == {("RCE", 94, "app.py", line(app, "globals()["))}
+
+
+def test_getattr_on_a_module_picked_by_request_data_is_code_injection_and_its_functions_are_followed(
+    scan: Scan,
+) -> None:
+    tools = "import os\n\ndef clean(path):\n    os.remove(path)\n\ndef size(path):\n    return len(path)\n"
+    app = HEAD + '''
+from . import tools
+
+@app.post("/tool")
+def tool():
+    fn = getattr(tools, request.form["name"])
+    return str(fn(request.form["path"]))
+'''
+    result = scan({"pkg/__init__.py": "", "pkg/app.py": app, "pkg/tools.py": tools})
+    assert found(result) == {("RCE", 94, "pkg/app.py", line(app, "return str(fn(")), ("AFO", 73, "pkg/tools.py", 4)}
+    rce = next(f for f in result.findings if f.cwe == 94)
+    assert "callable chosen by user input" in rce.analysis or any(
+        "callable chosen by user input" in s.description for s in rce.path
+    )
+
+
+@pytest.mark.parametrize(
+    "guard",
+    [
+        'name = request.args["fn"]\n    if name not in ("status", "health"):\n        return "no", 400',
+        'name = request.args["fn"]\n    if name not in ALLOWED:\n        return "no", 400',
+        'name = "status"',
+    ],
+)
+def test_open_dispatch_with_an_allow_list_or_a_constant_name_is_no_finding(scan: Scan, guard: str) -> None:
+    app = HEAD + f'''
+ALLOWED = {{"status", "health"}}
+
+def status():
+    return "ok"
+
+def health():
+    return "ok"
+
+@app.get("/call")
+def call():
+    {guard}
+    return globals()[name]()
+'''
+    assert scan({"app.py": app}).findings == []
+
+
+def test_a_table_of_outside_functions(scan: Scan) -> None:
+    app = HEAD + '''
+import os
+import shutil
+
+COMMANDS = {"shell": os.system, "copy": shutil.copy}
+
+@app.post("/cmd")
+def cmd():
+    return str(COMMANDS[request.form["c"]](request.form["arg"]))
+'''
+    assert found(scan({"app.py": app})) == {("RCE", 78, "app.py", line(app, "COMMANDS[request"))}
+
+
+def test_import_module_prefix_reaches_the_plugins_main(scan: Scan) -> None:
+    plugin = "import pickle\n\ndef main(data):\n    return pickle.loads(data)\n"
+    app = HEAD + '''
+import importlib
+
+@app.post("/plugin/<name>")
+def plugin(name):
+    module = importlib.import_module("pkg.plugins." + name)
+    return str(module.main(request.get_data()))
+'''
+    files = {"pkg/__init__.py": "", "pkg/app.py": app, "pkg/plugins/__init__.py": "", "pkg/plugins/load.py": plugin}
+    result = found(scan(files))
+    assert ("RCE", 502, "pkg/plugins/load.py", 4) in result
