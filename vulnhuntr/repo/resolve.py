@@ -168,6 +168,8 @@ class Resolver:
         shape = shape_of(node) if node is not None else None
         if shape is None or module is None:
             return None
+        if shape.kind == "container" and not self._registrations_named((shape.base or "").rsplit(".", 1)[-1]):
+            return None  # nothing was ever put into a container of that name: the usual case, answered first
         text = lookup if isinstance(lookup, str) else expression_text(lookup)
         scope = scope_at(module, line) if line is not None else MODULE_SCOPE
         key = (text, file, scope, receiver)

@@ -56,8 +56,19 @@ def picked_by_call(ev: Evaluator, func: ast.expr) -> Picked | None:
     return _lookup(ev, func)
 
 
+_LOOKUP_CALLS = frozenset({"getattr", "import_module", "__import__", "get"})
+
+
 def _lookup(ev: Evaluator, node: ast.expr) -> Picked | None:
-    if not isinstance(node, (ast.Subscript, ast.Call, ast.Attribute)):
+    if isinstance(node, ast.Call):
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        if name not in _LOOKUP_CALLS:
+            return None  # most calls: not a lookup, decided without building its shape
+    elif isinstance(node, ast.Attribute):
+        if dotted(node) is not None:
+            return None  # ``os.path.join``: a plain name
+    elif not isinstance(node, ast.Subscript):
         return None
     shape = shape_of(node)
     if shape is None or shape.key is None:
