@@ -163,24 +163,30 @@ class Resolver:
         ``self`` (file, qualname) when the caller knows it better than the enclosing class.
         None when *lookup* is no lookup or looks into something that is no known container.
         """
-        node = parse_lookup(lookup) if isinstance(lookup, str) else lookup
         module = self.index.modules.get(file)
-        shape = shape_of(node) if node is not None else None
-        if shape is None or module is None:
+        if module is None:
             return None
-        if shape.kind == "container" and not self._registrations_named((shape.base or "").rsplit(".", 1)[-1]):
-            return None  # nothing was ever put into a container of that name: the usual case, answered first
-        text = lookup if isinstance(lookup, str) else expression_text(lookup)
         scope = scope_at(module, line) if line is not None else MODULE_SCOPE
-        key = (text, file, scope, receiver)
-        if key not in self._dispatches:
-            self._dispatches[key] = self._dispatch(shape, text, module, scope, line, receiver)
-        return self._dispatches[key]
+        if isinstance(lookup, str):  # asked by text again and again (the context walk, the model): memoised first
+            key = (lookup, file, scope, receiver)
+            if key not in self._dispatches:
+                node = parse_lookup(lookup)
+                shape = shape_of(node) if node is not None else None
+                self._dispatches[key] = self._dispatch(shape, lookup, module, scope, line, receiver) if shape else None
+            return self._dispatches[key]
+        shape = shape_of(lookup)
+        if shape is None:
+            return None
+        return self._dispatch(shape, None, module, scope, line, receiver, lookup)
 
     def _dispatch(
-        self, shape: Shape, text: str, module: ModuleIndex, scope: str, line: int | None,
-        receiver: tuple[str, str] | None,
+        self, shape: Shape, text: str | None, module: ModuleIndex, scope: str, line: int | None,
+        receiver: tuple[str, str] | None, node: ast.expr | None = None,
     ) -> Dispatch | None:
+        if shape.kind == "container" and not self._registrations_named((shape.base or "").rsplit(".", 1)[-1]):
+            return None  # nothing was ever put into a container of that name: the usual case, answered first
+        if text is None:
+            text = expression_text(node) if node is not None else ""
         pattern = shape.pattern
         if shape.kind == "container":
             found = self._container_targets(module, scope, line, shape.base or "", pattern)
