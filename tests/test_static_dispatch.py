@@ -256,3 +256,55 @@ def plugin(name):
     files = {"pkg/__init__.py": "", "pkg/app.py": app, "pkg/plugins/__init__.py": "", "pkg/plugins/load.py": plugin}
     result = found(scan(files))
     assert ("RCE", 502, "pkg/plugins/load.py", 4) in result
+
+
+def test_a_table_of_bound_methods_kept_on_self(scan: Scan) -> None:
+    app = HEAD + '''
+import os
+from flask.views import MethodView
+
+class Jobs(MethodView):
+    def __init__(self):
+        self.routes = {"purge": self.purge, "show": self.show}
+
+    def post(self):
+        return self.routes[request.form["job"]](request.form["target"])
+
+    def purge(self, target):
+        os.remove(target)
+        return "gone"
+
+    def show(self, target):
+        return target.upper()
+
+app.add_url_rule("/jobs", view_func=Jobs.as_view("jobs"))
+'''
+    assert found(scan({"app.py": app})) == {("AFO", 73, "app.py", line(app, "os.remove"))}
+
+
+def test_getattr_on_a_local_object_picked_by_request_data(scan: Scan) -> None:
+    app = HEAD + '''
+import os
+
+class Maintenance:
+    def wipe(self, path):
+        os.remove(path)
+
+    def stat(self, path):
+        return path
+
+@app.post("/maint")
+def maint():
+    tool = Maintenance()
+    return str(getattr(tool, request.form["op"])(request.form["path"]))
+
+@app.post("/other")
+def other():
+    thing = make_thing()
+    return str(getattr(thing, request.form["op"])())
+'''
+    assert found(scan({"app.py": app})) == {
+        ("RCE", 94, "app.py", line(app, "getattr(tool,")),
+        ("AFO", 73, "app.py", line(app, "os.remove")),
+        ("RCE", 94, "app.py", line(app, "getattr(thing,")),
+    }

@@ -292,8 +292,16 @@ class Resolver:
             if target is None and registration.scope != MODULE_SCOPE:
                 found += [(t, False) for t in self._decorated_by(m, registration.scope)]  # ``REGISTRY[name] = fn`` in a decorator
             elif target is not None:
-                found.append((target, False))
+                found.append((target, self._bound_value(m, registration)))
         return found
+
+    def _bound_value(self, module: ModuleIndex, registration: Registration) -> bool:
+        """``{"a": self.do_a}``, ``{"b": store.read}``: a method read from an object is bound to it."""
+        parts = registration.value.split(".")
+        if len(parts) < 2:
+            return False
+        owner = self._chain(parts[:-1], module, registration.scope, registration.line)
+        return owner is not None and self._is_instance(owner)
 
     def _container_keys(
         self, module: ModuleIndex, scope: str, text: str, line: int | None, query: bool = False

@@ -11,12 +11,12 @@ functions is not: the key only picks among them.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ..findings import VulnType
-from ..repo.dispatch import Dispatch, Target, shape_of
-from ..repo.index import dotted
+from ..repo.dispatch import Dispatch, Shape, Target, shape_of
+from ..repo.index import dotted, expression_text
 from .callee import Callee, FunctionRef
 from .env import Callables, RepoClass
 from .hits import Sink
@@ -74,11 +74,47 @@ def _lookup(ev: Evaluator, node: ast.expr) -> Picked | None:
     if shape is None or shape.key is None:
         return None
     root = shape.base.split(".", 1)[0] if shape.base else None
-    if root is not None and root not in ("self", "cls") and shape.kind == "getattr" and ev.env.is_local(root):
-        return None  # ``getattr(obj, name)`` on a local object of unknown type
+    if shape.kind == "getattr" and (shape.base is None or (root not in ("self", "cls") and ev.env.is_local(root))):
+        return _on_local(ev, node, shape)
     receiver = ev.frame.receiver
     found = ev.engine.dispatch(node, ev.frame.file, ev.line, (receiver.file, receiver.qualname) if receiver else None)
     return Picked(found, ev.eval(shape.key), root in ("self", "cls")) if found is not None else None
+
+
+def _on_local(ev: Evaluator, node: ast.expr, shape: Shape) -> Picked | None:
+    """``getattr(obj, name)`` on a local: the methods of its class when the pass knows it, else no candidate.
+
+    Either way any attribute of the object can be picked, so the open-dispatch rule applies.
+    """
+    call = _getattr_call(node)
+    if call is None or shape.key is None:
+        return None
+    obj_type = ev.type_of(call.args[0])
+    if isinstance(obj_type, RepoClass):
+        as_self = ast.Call(func=call.func, args=[ast.Name("self", ast.Load()), *call.args[1:]], keywords=[])
+        ast.copy_location(as_self, call)
+        as_self.end_lineno, as_self.end_col_offset = call.end_lineno, call.end_col_offset
+        rebuilt = _with_call(node, call, as_self)
+        found = ev.engine.dispatch(rebuilt, ev.frame.file, ev.line, (obj_type.file, obj_type.qualname))
+        found = replace(found, via=expression_text(node)) if found is not None else None
+    else:
+        found = Dispatch(via=expression_text(node), kind="getattr", targets=(), open=True, narrowed=shape.pattern.narrowed)
+    return Picked(found, ev.eval(shape.key)) if found is not None else None
+
+
+def _getattr_call(node: ast.expr) -> ast.Call | None:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node if isinstance(node, ast.Call) else None
+
+
+def _with_call(node: ast.expr, old: ast.Call, new: ast.Call) -> ast.expr:
+    """*node* with its innermost ``getattr(...)`` call replaced (``getattr(o, n).run`` → ``getattr(self, n).run``)."""
+    if node is old:
+        return new
+    assert isinstance(node, ast.Attribute)
+    rebuilt = ast.Attribute(value=_with_call(node.value, old, new), attr=node.attr, ctx=ast.Load())
+    return ast.copy_location(rebuilt, node)
 
 
 def record_open_dispatch(ev: Evaluator, node: ast.Call, picked: Picked) -> None:
