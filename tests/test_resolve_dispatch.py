@@ -255,12 +255,13 @@ def test_candidates_are_bounded_and_the_rest_named(make_index) -> None:
 
 
 def test_index_records_registrations_and_keeps_them_through_the_cache(make_index) -> None:
-    index = make_index({"r.py": 'R = {"a": f}\nR["b"] = g\nR.append(h)\nfn = R.get(k)\nx = [1, 2]\n'})
+    index = make_index({"r.py": 'R = {"a": f}\nR["b"] = g\nR.append(h)\nfn = R.get(k)\nx = [1, 2]\nR.register("c", i)\n'})
     module = index.modules["r.py"]
     assert module.registrations == (
         Registration("R", "f", 1, "<module>", "a"),
         Registration("R", "g", 2, "<module>", "b"),
         Registration("R", "h", 3, "<module>", None),
+        Registration("R", "i", 6, "<module>", "c"),
     )
     assert [c.callee for c in module.lookups] == ["R.get(k)"]
     again = ModuleIndex.from_dict(module.to_dict(), module.source)
@@ -282,3 +283,11 @@ def test_key_pattern(key: str, pattern: KeyPattern) -> None:
     import ast
 
     assert key_pattern(ast.parse(key, mode="eval").body) == pattern
+
+
+def test_incremental_call_chain_counts_every_dispatch_candidate_as_a_dependency(resolver: Resolver) -> None:
+    from vulnhuntr.incremental import call_chain_files
+
+    files = call_chain_files(resolver.index, resolver, "app/views.py")
+    assert {"app/handlers.py", "app/plugins/alpha.py", "app/plugins/beta.py", "app/actions.py"} <= files
+    assert "app/plugins/gamma.py" not in files  # has no ``main``: not reached by ``import_module(...).main``

@@ -443,7 +443,7 @@ class _Collector(ast.NodeVisitor):
         self.generic_visit(node)
 
 
-_FILLERS = frozenset({"append", "add", "insert", "setdefault", "update", "extend"})
+_FILLERS = frozenset({"append", "add", "insert", "setdefault", "update", "extend", "register"})
 
 
 def _constant_key(node: ast.expr) -> str | None:
@@ -466,6 +466,8 @@ def _container_elements(value: ast.expr) -> list[tuple[str | None, ast.expr]]:
 def _filled(method: str, node: ast.Call) -> list[tuple[str | None, ast.expr]]:
     """What ``container.<method>(...)`` puts into the container."""
     args = node.args
+    if method in ("add", "register") and len(args) > 1:  # ``commands.add("ls", list_files)``
+        return [(_constant_key(args[0]), args[1])]
     if method in ("append", "add") and args:
         return [(None, args[0])]
     if method == "insert" and len(args) > 1:
