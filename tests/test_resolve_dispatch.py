@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import write_tree
 
-from vulnhuntr.repo.dispatch import MAX_CANDIDATES, KeyPattern, key_pattern
+from vulnhuntr.repo.dispatch import MAX_CANDIDATES, MAX_NAMED, KeyPattern, key_pattern
 from vulnhuntr.repo.index import ModuleIndex, Registration, build_index
 from vulnhuntr.repo.resolve import Resolver
 
@@ -245,13 +245,15 @@ def test_the_answer_says_where_the_lookup_goes(resolver: Resolver) -> None:
 
 
 def test_candidates_are_bounded_and_the_rest_named(make_index) -> None:
-    functions = "".join(f"def f{i}(v):\n    return v\n\n" for i in range(MAX_CANDIDATES + 3))
-    table = "T = {" + ", ".join(f'"{i}": f{i}' for i in range(MAX_CANDIDATES + 3)) + "}\n"
+    count = MAX_CANDIDATES + MAX_NAMED + 2
+    functions = "".join(f"def f{i}(v):\n    return v\n\n" for i in range(count))
+    table = "T = {" + ", ".join(f'"{i}": f{i}' for i in range(count)) + "}\n"
     index = make_index({"t.py": functions + table + "def go(k):\n    return T[k](1)\n"})
     resolver = Resolver(index)
     found = resolver.dispatch("T[k]", "t.py", index.modules["t.py"].line_count)
     assert found is not None and len(found.targets) == MAX_CANDIDATES
-    assert found.more == tuple(f"t.f{i}" for i in range(MAX_CANDIDATES, MAX_CANDIDATES + 3))
+    assert found.more == tuple(f"t.f{i}" for i in range(MAX_CANDIDATES, MAX_CANDIDATES + MAX_NAMED))
+    assert found.unnamed == 2 and found.describe().endswith(f"t.f{MAX_CANDIDATES + MAX_NAMED - 1} and 2 more")
 
 
 def test_index_records_registrations_and_keeps_them_through_the_cache(make_index) -> None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .resolve import Symbol
 
 MAX_CANDIDATES = 12  # definitions one lookup resolves to; the rest are named only
+MAX_NAMED = 30  # names of candidates past the bound kept for the prompt; the others are only counted
 ShapeKind = Literal["container", "getattr", "globals", "import"]
 _IMPORTERS = frozenset({"importlib.import_module", "import_module", "__import__"})
 _NAMESPACES = frozenset({"globals", "locals"})
@@ -80,7 +81,8 @@ class Dispatch:
     via: str  # the lookup as written ("ACTIONS[name]", "getattr(self, 'do_' + verb)")
     kind: ShapeKind
     targets: tuple[Target, ...]
-    more: tuple[str, ...] = ()  # qualified names of the candidates past the bound
+    more: tuple[str, ...] = ()  # qualified names of the candidates past the bound (at most MAX_NAMED)
+    unnamed: int = 0  # candidates past that, only counted
     open: bool = False  # any name of a namespace can be picked (globals, a module, an object, any module)
     narrowed: bool = False  # the key is constant or has fixed text around it
 
@@ -93,7 +95,22 @@ class Dispatch:
         names = self.names
         if not names:
             return f"{self.via} picks a callable by name; no definition in the repository matches"
-        return f"{self.via} dispatches to one of: {', '.join(names)}"
+        others = f" and {self.unnamed} more" if self.unnamed else ""
+        return f"{self.via} dispatches to one of: {', '.join(names)}{others}"
+
+
+def bounded(via: str, kind: ShapeKind, targets: list[Target], open_: bool, narrowed: bool) -> Dispatch:
+    """The answer for *targets* (nearest first): the first :data:`MAX_CANDIDATES`, the next ones by name."""
+    rest = [t.name for t in targets[MAX_CANDIDATES:]]
+    return Dispatch(
+        via=via,
+        kind=kind,
+        targets=tuple(targets[:MAX_CANDIDATES]),
+        more=tuple(rest[:MAX_NAMED]),
+        unnamed=max(0, len(rest) - MAX_NAMED),
+        open=open_,
+        narrowed=narrowed,
+    )
 
 
 def shape_of(expr: ast.expr) -> Shape | None:

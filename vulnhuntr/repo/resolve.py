@@ -16,7 +16,7 @@ import builtins
 from dataclasses import dataclass, replace
 from typing import Union
 
-from .dispatch import MAX_CANDIDATES, Dispatch, KeyPattern, Shape, Target, parse_lookup, shape_of
+from .dispatch import Dispatch, KeyPattern, Shape, Target, bounded, parse_lookup, shape_of
 from .index import MODULE_SCOPE, Definition, ImportRecord, ModuleIndex, Registration, RepoIndex, expression_text
 
 _BUILTINS = frozenset(dir(builtins))
@@ -203,14 +203,7 @@ class Resolver:
         targets = self._members_of(found, shape.attributes)
         targets.sort(key=lambda t: (t[1] != module.path, t[1], t[2]))
         unique = list(dict.fromkeys(t[0] for t in targets))
-        return Dispatch(
-            via=text,
-            kind=shape.kind,
-            targets=tuple(unique[:MAX_CANDIDATES]),
-            more=tuple(t.name for t in unique[MAX_CANDIDATES:]),
-            open=shape.kind != "container",
-            narrowed=pattern.narrowed,
-        )
+        return bounded(text, shape.kind, unique, shape.kind != "container", pattern.narrowed)
 
     def dispatch_member(self, found: Dispatch, attribute: str) -> Dispatch:
         """``mod = import_module(name); mod.run(...)``: the same lookup, then *attribute* of each candidate."""
@@ -224,14 +217,8 @@ class Resolver:
                 targets.append((_Module(module), False))
             elif symbol.qualname in module.definitions_by_name:
                 targets.append((_Def(module, module.definitions_by_name[symbol.qualname]), False))
-        members = [t[0] for t in self._members_of(targets, (attribute,))]
-        unique = list(dict.fromkeys(members))
-        return replace(
-            found,
-            via=f"{found.via}.{attribute}",
-            targets=tuple(unique[:MAX_CANDIDATES]),
-            more=tuple(t.name for t in unique[MAX_CANDIDATES:]),
-        )
+        members = list(dict.fromkeys(t[0] for t in self._members_of(targets, (attribute,))))
+        return bounded(f"{found.via}.{attribute}", found.kind, members, found.open, found.narrowed)
 
     def _is_builtin_lookup(self, shape: Shape, module: ModuleIndex, scope: str, line: int | None) -> bool:
         """``getattr``, ``globals``, ``import_module`` really are the builtins and importlib (not a local helper)."""
