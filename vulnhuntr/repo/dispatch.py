@@ -93,10 +93,11 @@ class Dispatch:
     def describe(self) -> str:
         """``ACTIONS[name] dispatches to one of: app.ping, app.report``."""
         names = self.names
+        via = self.via if len(self.via) <= 100 else self.via[:97] + "..."
         if not names:
-            return f"{self.via} picks a callable by name; no definition in the repository matches"
+            return f"{via} picks a callable by name; no definition in the repository matches"
         others = f" and {self.unnamed} more" if self.unnamed else ""
-        return f"{self.via} dispatches to one of: {', '.join(names)}{others}"
+        return f"{via} dispatches to one of: {', '.join(names)}{others}"
 
 
 def bounded(via: str, kind: ShapeKind, targets: list[Target], open_: bool, narrowed: bool) -> Dispatch:
