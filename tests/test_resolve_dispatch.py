@@ -89,6 +89,23 @@ REPO = {
         def plugin(fn):
             PLUGINS.append(fn)
             return fn
+
+        COMMANDS = {}
+
+        def add_command(name, fn):
+            COMMANDS[name] = fn
+
+        class Registry:
+            def __init__(self):
+                self.commands = {}
+
+            def add_command(self, name, fn):
+                self.commands[name] = fn
+
+            def run(self, name, arg):
+                return self.commands[name](arg)
+
+        REGISTRY = Registry()
         ''',
     "app/handlers.py": '''
         from .registry import register, HANDLERS
@@ -113,6 +130,12 @@ REPO = {
         @registry.plugin
         def audit(v):
             return v
+
+        def export(v):
+            return v
+
+        registry.add_command("export", export)
+        registry.REGISTRY.add_command("audit", fn=audit)
         ''',
     "app/plugins/__init__.py": "",
     "app/plugins/alpha.py": "def main(v):\n    return v\n",
@@ -193,6 +216,15 @@ def test_registry_filled_by_append_in_a_plain_decorator(resolver: Resolver) -> N
     line = resolver.index.modules["app/registry.py"].line_count
     found = resolver.dispatch("PLUGINS[0]", "app/registry.py", line)
     assert found is not None and found.names == ["app.handlers.audit"]
+
+
+def test_registry_filled_by_calls_of_a_registering_function_or_method(resolver: Resolver) -> None:
+    module = resolver.index.modules["app/registry.py"]
+    found = resolver.dispatch("COMMANDS[name]", "app/registry.py", module.line_count)
+    assert found is not None and found.names == ["app.handlers.export"]
+    line = next(n for n, text in enumerate(module.lines, 1) if "return self.commands[name](arg)" in text)
+    on_self = resolver.dispatch("self.commands[name]", "app/registry.py", line)
+    assert on_self is not None and on_self.names == ["app.handlers.audit"]
 
 
 def test_getattr_on_a_module_and_a_prefix_narrows(resolver: Resolver) -> None:

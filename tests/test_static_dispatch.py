@@ -308,3 +308,35 @@ def other():
         ("AFO", 73, "app.py", line(app, "os.remove")),
         ("RCE", 94, "app.py", line(app, "getattr(thing,")),
     }
+
+
+def test_a_command_table_filled_by_calls_of_a_registering_function(scan: Scan) -> None:
+    commands = '''
+import subprocess
+
+_COMMANDS = {}
+
+def command(name, handler):
+    _COMMANDS[name] = handler
+
+def run(name, arg):
+    return _COMMANDS[name](arg)
+
+def backup(target):
+    return subprocess.call("tar czf /tmp/b.tgz " + target, shell=True)
+
+def status(target):
+    return target
+
+command("backup", backup)
+command("status", status)
+'''
+    app = HEAD + '''
+from .commands import run
+
+@app.post("/admin/<name>")
+def admin(name):
+    return str(run(name, request.form["target"]))
+'''
+    result = scan({"pkg/__init__.py": "", "pkg/app.py": app, "pkg/commands.py": commands})
+    assert found(result) == {("RCE", 78, "pkg/commands.py", line(commands, "subprocess.call"))}

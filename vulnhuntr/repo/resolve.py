@@ -17,7 +17,17 @@ from dataclasses import dataclass, replace
 from typing import Union
 
 from .dispatch import Dispatch, KeyPattern, Shape, Target, bounded, parse_lookup, shape_of
-from .index import MODULE_SCOPE, Definition, ImportRecord, ModuleIndex, Registration, RepoIndex, expression_text
+from .index import (
+    MODULE_SCOPE,
+    CallSite,
+    Definition,
+    ImportRecord,
+    ModuleIndex,
+    Registration,
+    RepoIndex,
+    dotted,
+    expression_text,
+)
 
 _BUILTINS = frozenset(dir(builtins))
 _MAX_DEPTH = 24  # guards import cycles and pathological re-export chains
@@ -99,6 +109,8 @@ class Resolver:
         self._dispatches: dict[tuple[str, str, str, tuple[str, str] | None], Dispatch | None] = {}
         self._registrations: dict[str, list[tuple[ModuleIndex, Registration]]] | None = None
         self._decorated: dict[str, list[tuple[ModuleIndex, Definition, str]]] | None = None
+        self._calls: dict[str, list[tuple[ModuleIndex, CallSite]]] | None = None
+        self._call_nodes: dict[str, dict[int, list[ast.Call]]] = {}
 
     # public API ------------------------------------------------------------
     def resolve(self, name: str, file: str | None = None, line: int | None = None) -> Resolution:
@@ -276,8 +288,9 @@ class Resolver:
             if registration.value in ("self", "cls") and enclosing_class(m, registration.line) is not None:
                 continue  # ``REGISTRY[cls.name] = cls`` in a class: every subclass, not followed
             target = self._chain(registration.value.split("."), m, registration.scope, registration.line)
-            if target is None and registration.scope != MODULE_SCOPE:
-                found += [(t, False) for t in self._decorated_by(m, registration.scope)]  # ``REGISTRY[name] = fn`` in a decorator
+            if target is None and registration.scope != MODULE_SCOPE:  # a parameter: ``REGISTRY[name] = fn``
+                found += [(t, False) for t in self._decorated_by(m, registration.scope)]
+                found += [(t, False) for t in self._passed_to(m, registration.scope, registration.value)]
             elif target is not None:
                 found.append((target, self._bound_value(m, registration)))
         return found
@@ -353,6 +366,48 @@ class Resolver:
                 if isinstance(target, _Def) and target.module is module and target.definition.qualname in functions:
                     found.append(_Def(m, definition))
         return found
+
+    def _passed_to(self, module: ModuleIndex, scope: str, parameter: str) -> list[_Target]:
+        """What calls of the function at *scope* pass for *parameter* (``add_command("ls", list_files)``)."""
+        definition = module.definitions_by_name.get(scope)
+        node = _function_node(module, definition) if definition is not None else None
+        if definition is None or node is None:
+            return []
+        positional = [a.arg for a in [*node.args.posonlyargs, *node.args.args]]
+        if definition.kind == "method" and positional:
+            positional = positional[1:]
+        position = positional.index(parameter) if parameter in positional else None
+        if self._calls is None:
+            table: dict[str, list[tuple[ModuleIndex, CallSite]]] = {}
+            for m in self.index.modules.values():
+                for call in m.calls:
+                    table.setdefault(call.callee.rsplit(".", 1)[-1], []).append((m, call))
+            self._calls = table
+        found: list[_Target] = []
+        for m, call in self._calls.get(definition.name, []):
+            callee = self._chain(call.callee.split("."), m, call.scope, call.line)
+            if not (isinstance(callee, _Def) and callee.module is module and callee.definition.qualname == scope):
+                continue
+            for site in self._calls_at(m, call.line, call.callee):
+                given = [k.value for k in site.keywords if k.arg == parameter]
+                if position is not None and position < len(site.args):
+                    given.append(site.args[position])
+                for value in given:
+                    text = dotted(value)
+                    target = self._chain(text.split("."), m, call.scope, call.line) if text else None
+                    if target is not None:
+                        found.append(target)
+        return found
+
+    def _calls_at(self, module: ModuleIndex, line: int, callee: str) -> list[ast.Call]:
+        """The calls of *callee* (as the index writes it) on *line* of *module*; one walk per module."""
+        if module.path not in self._call_nodes:
+            by_line: dict[int, list[ast.Call]] = {}
+            for node in ast.walk(module.tree):
+                if isinstance(node, ast.Call):
+                    by_line.setdefault(node.lineno, []).append(node)
+            self._call_nodes[module.path] = by_line
+        return [n for n in self._call_nodes[module.path].get(line, []) if expression_text(n.func) == callee]
 
     def _namespace_targets(
         self, module: ModuleIndex, scope: str, line: int | None, base: str | None,
@@ -639,6 +694,14 @@ def _symbol(target: _Def) -> Symbol:
         end_line=d.end_line,
         source=target.module.snippet(d.start_line, d.end_line),
     )
+
+
+def _function_node(module: ModuleIndex, definition: Definition) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The ``def`` of *definition* in the module's tree (parsed again only when it came from the cache)."""
+    for node in ast.walk(module.tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno == definition.line:
+            return node
+    return None
 
 
 def _short(target: _Target) -> str:
