@@ -159,6 +159,26 @@ REPO = {
             def do_get(self, arg):
                 return arg
         ''',
+    "app/exporters.py": '''
+        class Exporter:
+            formats = {}
+
+            def __init_subclass__(cls, **kwargs):
+                Exporter.formats[cls.name] = cls
+
+            @classmethod
+            def build(cls, kind):
+                return cls.formats[kind]()
+
+        class Csv(Exporter):
+            name = "csv"
+
+        class Pdf(Exporter):
+            name = "pdf"
+
+        class Tsv(Csv):
+            name = "tsv"
+        ''',
     "app/shadow.py": '''
         def getattr(obj, name):
             return name
@@ -225,6 +245,13 @@ def test_registry_filled_by_calls_of_a_registering_function_or_method(resolver: 
     line = next(n for n, text in enumerate(module.lines, 1) if "return self.commands[name](arg)" in text)
     on_self = resolver.dispatch("self.commands[name]", "app/registry.py", line)
     assert on_self is not None and on_self.names == ["app.handlers.audit"]
+
+
+def test_registry_filled_by_init_subclass_holds_every_subclass(resolver: Resolver) -> None:
+    module = resolver.index.modules["app/exporters.py"]
+    line = next(n for n, text in enumerate(module.lines, 1) if "cls.formats[kind]()" in text)
+    found = resolver.dispatch("cls.formats[kind]", "app/exporters.py", line)
+    assert found is not None and found.names == ["app.exporters.Csv", "app.exporters.Pdf", "app.exporters.Tsv"]
 
 
 def test_getattr_on_a_module_and_a_prefix_narrows(resolver: Resolver) -> None:

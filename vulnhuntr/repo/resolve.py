@@ -111,6 +111,7 @@ class Resolver:
         self._decorated: dict[str, list[tuple[ModuleIndex, Definition, str]]] | None = None
         self._calls: dict[str, list[tuple[ModuleIndex, CallSite]]] | None = None
         self._call_nodes: dict[str, dict[int, list[ast.Call]]] = {}
+        self._derived: dict[tuple[str, str], list[_Def]] | None = None
 
     # public API ------------------------------------------------------------
     def resolve(self, name: str, file: str | None = None, line: int | None = None) -> Resolution:
@@ -285,8 +286,10 @@ class Resolver:
             return None
         found: list[tuple[_Target, bool]] = []
         for m, registration in entries:
-            if registration.value in ("self", "cls") and enclosing_class(m, registration.line) is not None:
-                continue  # ``REGISTRY[cls.name] = cls`` in a class: every subclass, not followed
+            owner = enclosing_class(m, registration.line) if registration.value in ("self", "cls") else None
+            if owner is not None:  # ``REGISTRY[cls.name] = cls`` in ``__init_subclass__``: every subclass
+                found += [(t, False) for t in self._subclasses(_Def(m, owner))]
+                continue
             target = self._chain(registration.value.split("."), m, registration.scope, registration.line)
             if target is None and registration.scope != MODULE_SCOPE:  # a parameter: ``REGISTRY[name] = fn``
                 found += [(t, False) for t in self._decorated_by(m, registration.scope)]
@@ -323,6 +326,18 @@ class Resolver:
         if target is None and len(parts) == 1 and scope != MODULE_SCOPE:
             return {("local", module.path, scope, parts[0])}
         return set()
+
+    def _subclasses(self, cls: _Def) -> list[_Target]:
+        """Repository classes that derive from *cls*, directly or not (one pass over every class, memoised)."""
+        if self._derived is None:
+            table: dict[tuple[str, str], list[_Def]] = {}
+            for m in self.index.modules.values():
+                for d in m.definitions:
+                    if d.kind == "class" and d.bases:
+                        for base in self._repo_bases(_Def(m, d)):
+                            table.setdefault((base.module.path, base.definition.qualname), []).append(_Def(m, d))
+            self._derived = table
+        return list(self._derived.get((cls.module.path, cls.definition.qualname), []))
 
     def _repo_bases(self, cls: _Def, depth: int = 0) -> list[_Def]:
         found: list[_Def] = []
