@@ -352,3 +352,12 @@ def test_incremental_call_chain_counts_every_dispatch_candidate_as_a_dependency(
     files = call_chain_files(resolver.index, resolver, "app/views.py")
     assert {"app/handlers.py", "app/plugins/alpha.py", "app/plugins/beta.py", "app/actions.py"} <= files
     assert "app/plugins/gamma.py" not in files  # has no ``main``: not reached by ``import_module(...).main``
+
+
+def test_a_pathological_key_is_no_crash() -> None:
+    import ast
+
+    key: ast.expr = ast.Name("x")
+    for _ in range(5000):  # deeper than the interpreter's recursion limit
+        key = ast.BinOp(key, ast.Add(), ast.Name("x"))
+    assert key_pattern(key) == KeyPattern()

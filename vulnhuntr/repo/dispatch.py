@@ -155,7 +155,10 @@ def key_pattern(key: ast.expr) -> KeyPattern:
     """``"run"`` is exact; ``"do_" + verb``, ``f"cmd_{x}"``, ``"%s_view" % x`` keep their fixed text."""
     if isinstance(key, ast.Constant):
         return KeyPattern(exact=str(key.value))
-    parts = _parts(key)
+    try:
+        parts = _parts(key)
+    except RecursionError:  # a concatenation thousands of terms long: nothing is known of it
+        return KeyPattern()
     if parts is None:
         return KeyPattern()
     prefix = ""
