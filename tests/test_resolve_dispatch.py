@@ -316,13 +316,14 @@ def test_candidates_are_bounded_and_the_rest_named(make_index) -> None:
 
 
 def test_index_records_registrations_and_keeps_them_through_the_cache(make_index) -> None:
-    index = make_index({"r.py": 'R = {"a": f}\nR["b"] = g\nR.append(h)\nfn = R.get(k)\nx = [1, 2]\nR.register("c", i)\n'})
+    index = make_index({"r.py": 'R = {"a": f}\nR["b"] = g\nR.append(h)\nfn = R.get(k)\nx = [1, 2]\nR.register("c", i)\nR["d"] = Handler()\n'})
     module = index.modules["r.py"]
     assert module.registrations == (
         Registration("R", "f", 1, "<module>", "a"),
         Registration("R", "g", 2, "<module>", "b"),
         Registration("R", "h", 3, "<module>", None),
         Registration("R", "i", 6, "<module>", "c"),
+        Registration("R", "Handler()", 7, "<module>", "d"),
     )
     assert [c.callee for c in module.lookups] == ["R.get(k)"]
     again = ModuleIndex.from_dict(module.to_dict(), module.source)

@@ -340,3 +340,44 @@ def admin(name):
 '''
     result = scan({"pkg/__init__.py": "", "pkg/app.py": app, "pkg/commands.py": commands})
     assert found(result) == {("RCE", 78, "pkg/commands.py", line(commands, "subprocess.call"))}
+
+
+def test_a_route_table_of_handler_objects(scan: Scan) -> None:
+    handlers = '''
+import os
+
+class Base:
+    def handle(self, arg):
+        return arg
+
+class Remove(Base):
+    def handle(self, arg):
+        os.unlink(arg)
+        return "removed"
+
+class Echo(Base):
+    pass
+
+class Hook:
+    def __call__(self, arg):
+        return os.popen(arg).read()
+
+ROUTES = {"/rm": Remove(), "/echo": Echo()}
+HOOKS = [Hook()]
+'''
+    app = HEAD + '''
+from .handlers import ROUTES, HOOKS
+
+@app.post("/api/<path:sub>")
+def api(sub):
+    return ROUTES["/" + sub].handle(request.form["arg"])
+
+@app.post("/hook")
+def hook():
+    return HOOKS[0](request.form["cmd"])
+'''
+    result = scan({"pkg/__init__.py": "", "pkg/app.py": app, "pkg/handlers.py": handlers})
+    assert found(result) == {
+        ("AFO", 73, "pkg/handlers.py", line(handlers, "os.unlink")),
+        ("RCE", 78, "pkg/handlers.py", line(handlers, "os.popen")),
+    }

@@ -89,7 +89,7 @@ class Registration:
     """
 
     container: str  # as written ("ACTIONS", "self.handlers", "registry.HANDLERS")
-    value: str  # what is stored, as written ("run", "views.Upload", "fn")
+    value: str  # what is stored, as written ("run", "views.Upload", "fn"; "Upload()" for an object built there)
     line: int
     scope: str  # qualname of the enclosing function or class, or "<module>"
     key: str | None = None  # a constant key, when the code gives one
@@ -392,9 +392,9 @@ class _Collector(ast.NodeVisitor):
         """Containers filled with names (``T = {"a": f}``, ``T["a"] = f``) and dynamic lookups bound to a name."""
         for target in targets:
             if isinstance(target, ast.Subscript):
-                container, stored = dotted(target.value), dotted(value)
-                if container is not None and stored is not None:
-                    self._register(container, stored, line, _constant_key(target.slice))
+                container = dotted(target.value)
+                if container is not None:
+                    self._register(container, value, line, _constant_key(target.slice))
                 continue
             container = dotted(target)
             if container is None:
@@ -406,6 +406,8 @@ class _Collector(ast.NodeVisitor):
 
     def _register(self, container: str, value: ast.expr | str, line: int, key: str | None) -> None:
         stored = value if isinstance(value, str) else dotted(value)
+        if isinstance(value, ast.Call) and dotted(value.func) is not None:
+            stored = f"{dotted(value.func)}()"  # an object built in place: ``{"/a": UploadHandler()}``
         if stored is not None:
             self.registrations.append(Registration(container, stored, line, self._current(), key))
 

@@ -254,8 +254,9 @@ class Resolver:
                 owner = current
                 current = self._member(current, attribute, 1) if current is not None else None
                 bound = owner is not None and self._is_instance(owner)
-            if isinstance(current, _Instance) and not attributes:
-                continue  # an object in the table: calling it runs ``__call__``, rarely a handler
+            if not attributes and current is not None and self._is_instance(current):  # calling an object: ``__call__``
+                current = self._member(current, "__call__", 1)
+                bound = True
             if isinstance(current, _Def) and current.definition.kind in ("function", "class", "method"):
                 symbol = _symbol(current)
                 targets.append((Target(symbol, bound), symbol.file, symbol.start_line))
@@ -290,7 +291,13 @@ class Resolver:
             if owner is not None:  # ``REGISTRY[cls.name] = cls`` in ``__init_subclass__``: every subclass
                 found += [(t, False) for t in self._subclasses(_Def(m, owner))]
                 continue
-            target = self._chain(registration.value.split("."), m, registration.scope, registration.line)
+            built = registration.value.endswith("()")
+            value = registration.value[:-2] if built else registration.value
+            target = self._chain(value.split("."), m, registration.scope, registration.line)
+            if built:  # an instance of the class called there; outside or unknown constructors say nothing
+                is_class = isinstance(target, _Def) and target.definition.kind == "class"
+                found += [(_Instance(target), True)] if is_class else []  # type: ignore[arg-type]
+                continue
             if target is None and registration.scope != MODULE_SCOPE:  # a parameter: ``REGISTRY[name] = fn``
                 found += [(t, False) for t in self._decorated_by(m, registration.scope)]
                 found += [(t, False) for t in self._passed_to(m, registration.scope, registration.value)]
