@@ -87,7 +87,7 @@ def _on_local(ev: Evaluator, node: ast.expr, shape: Shape) -> Picked | None:
     Either way any attribute of the object can be picked, so the open-dispatch rule applies.
     """
     call = _getattr_call(node)
-    if call is None or shape.key is None:
+    if call is None or shape.key is None or ev.qualify(call.func) != "builtins.getattr":
         return None
     obj_type = ev.type_of(call.args[0])
     if isinstance(obj_type, RepoClass):
