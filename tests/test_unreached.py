@@ -22,16 +22,17 @@ from llm_helpers import point_providers_at, run_scan
 
 APP = {
     "app.py": """
-        import importlib
         from flask import Flask, request
+        from rq import Queue
         from helpers import clean_name
 
         app = Flask(__name__)
+        jobs = Queue("jobs")
 
         @app.route("/run/<job>")
         def run_job(job):
-            module = importlib.import_module("tasks." + clean_name(job))
-            return module.main(request.args.get("arg", ""))
+            jobs.enqueue("tasks." + clean_name(job) + ".main", request.args.get("arg", ""))
+            return "queued"
         """,
     "helpers.py": """
         import os

@@ -77,8 +77,12 @@ def _callees(index: RepoIndex, resolver: Resolver, path: str, scope: str) -> Ite
     module = index.modules.get(path)
     if module is None:
         return
-    for call in module.calls:
+    for call in [*module.calls, *module.lookups]:
         if scope and call.scope != scope and not call.scope.startswith(scope + "."):
+            continue
+        dispatch = resolver.dispatch(call.callee, path, call.line) if "[" in call.callee or "(" in call.callee else None
+        if dispatch is not None:  # ``ACTIONS[name](...)``: every candidate is a dependency
+            yield from ((t.symbol.file, t.symbol.qualname) for t in dispatch.targets if t.symbol is not None)
             continue
         found = _callee(index, resolver, call.callee, path, call.line)
         if found is not None:

@@ -22,8 +22,11 @@ from dataclasses import dataclass, field
 from ..config import PruningSettings
 from ..llm.base import approx_tokens
 from ..repo.entrypoints import EntryPoint
-from ..repo.index import ModuleIndex, RepoIndex
+from ..repo.dispatch import Dispatch
+from ..repo.index import CallSite, ModuleIndex, RepoIndex
 from ..repo.resolve import Resolver, Symbol
+
+DISPATCH_SHOWN = 4  # candidates of one lookup by key pre-resolved into the prompt; the others are named
 
 @dataclass(frozen=True)
 class FileView:
@@ -53,6 +56,7 @@ class ContextBuilder:
     depth: int = 2  # call distance of pre-resolved callees
     prompt_budget: int = 60_000  # tokens per prompt, already capped by the model's context window
     _callees: dict[tuple[str, tuple[str, ...]], list[tuple[int, Symbol]]] = field(default_factory=dict)
+    _notes: dict[tuple[str, tuple[str, ...]], list[str]] = field(default_factory=dict)
 
     # the entry-point file -------------------------------------------------------------
     def views(self, file: str, entry_points: Sequence[EntryPoint], reserved_tokens: int) -> list[FileView]:
@@ -104,8 +108,14 @@ class ContextBuilder:
         """In-repo definitions the view's entry points call, nearest first, not already shown."""
         key = (view.file, tuple(e.function for e in view.entry_points))
         if key not in self._callees:
-            self._callees[key] = self._walk_callees(view, self.depth)
+            self._notes[key] = []
+            self._callees[key] = self._walk_callees(view, self.depth, self._notes[key])
         return [symbol for _distance, symbol in self._callees[key] if not view.shows(symbol)]
+
+    def dispatch_notes(self, view: FileView) -> list[str]:
+        """One line per lookup by key on the walk (``ACTIONS[name](...)``): where it can go, what was not shown."""
+        self.callees(view)
+        return list(self._notes.get((view.file, tuple(e.function for e in view.entry_points)), []))
 
     def reachable(self, file: str, entry: EntryPoint) -> list[Symbol]:
         """Definitions one entry point calls, to the configured depth (at least 2): where its sinks can be."""
@@ -115,13 +125,13 @@ class ContextBuilder:
             self._callees[key] = self._walk_callees(view, max(self.depth, 2))
         return [symbol for _distance, symbol in self._callees[key]]
 
-    def _walk_callees(self, view: FileView, depth: int) -> list[tuple[int, Symbol]]:
+    def _walk_callees(self, view: FileView, depth: int, notes: list[str] | None = None) -> list[tuple[int, Symbol]]:
         found: dict[tuple[str, str], tuple[int, Symbol]] = {}
         frontier = [(view.file, e.function) for e in view.entry_points]
         for distance in range(1, depth + 1):
             next_frontier: list[tuple[str, str]] = []
             for file, scope in frontier:
-                for symbol in self._called_from(file, scope):
+                for symbol in self._called_from(file, scope, notes):
                     key = (symbol.file, symbol.qualname)
                     if key in found or (symbol.file, symbol.qualname) in frontier:
                         continue
@@ -130,20 +140,49 @@ class ContextBuilder:
             frontier = next_frontier
         return list(found.values())
 
-    def _called_from(self, file: str, scope: str) -> Iterable[Symbol]:
-        """Definitions called inside *scope* of *file* (nested scopes included), in source order."""
+    def _called_from(self, file: str, scope: str, notes: list[str] | None = None) -> Iterable[Symbol]:
+        """Definitions called inside *scope* of *file* (nested scopes included), in source order.
+
+        A call through a lookup by key brings its first :data:`DISPATCH_SHOWN` candidates
+        (nearest first); *notes* gets a line naming all of them.
+        """
         module = self.index.modules.get(file)
         if module is None:
             return []
         symbols = []
-        for call in module.calls:
+        for call in [*module.calls, *module.lookups]:
             if call.scope != scope and not call.scope.startswith(scope + "."):
                 continue
-            symbol = self.resolver.resolve(call.callee, file, call.line).symbol
+            resolution = self.resolver.resolve(call.callee, file, call.line)
+            if resolution.dispatch is not None:
+                symbols += self._dispatched(resolution.dispatch, file, call, notes)
+                continue
+            symbol = resolution.symbol
             if symbol is None or symbol.kind == "module":
                 continue
             symbols.append(self._constructor(symbol) if symbol.kind == "class" else symbol)
         return [s for s in symbols if s is not None]
+
+    def _dispatched(self, found: Dispatch, file: str, call: CallSite, notes: list[str] | None) -> list[Symbol]:
+        """The nearest candidates of a lookup (constructors for classes), and a note naming every candidate."""
+        shown: list[Symbol] = []
+        shown_names: set[str] = set()
+        for target in found.targets:
+            symbol = target.symbol
+            if symbol is None or symbol.kind == "module" or len(shown) >= DISPATCH_SHOWN:
+                continue
+            code = self._constructor(symbol) if symbol.kind == "class" else symbol
+            if code is not None:
+                shown.append(code)
+                shown_names.add(symbol.qualified_name)
+        if notes is not None and found.names:
+            line = f"{file}:{call.line}: {found.describe()}"
+            rest = [n for n in found.names if n not in shown_names]
+            if rest:
+                line += f"; not shown, ask for them by name if needed: {', '.join(rest)}"
+            if line not in notes:
+                notes.append(line)
+        return shown
 
     def _constructor(self, cls: Symbol) -> Symbol | None:
         """A call of a class runs its ``__init__``: show that, not the whole class."""

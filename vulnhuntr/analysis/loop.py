@@ -210,6 +210,7 @@ class Analyst:
             prefetched = self._path_symbols(seeds) + self._callees_of(view, suspected)
         else:
             prefetched = self.context.callees(view)
+        chain.notes.extend(self.context.dispatch_notes(view))  # calls through a lookup by key: every target named
         if self.context.pruning.enabled:  # --no-prune: whole files, the model asks for everything itself
             for symbol in prefetched:
                 if not view.shows(symbol):

@@ -21,7 +21,7 @@ from .parse import ParseFailure, parse_source
 from .skipped import SkippedFile
 
 MODULE_SCOPE = "<module>"
-INDEX_VERSION = 2  # bump when what index_file records changes: cached entries of older versions stop matching
+INDEX_VERSION = 3  # bump when what index_file records changes: cached entries of older versions stop matching
 DefinitionKind = Literal["function", "class", "method", "variable"]
 
 
@@ -82,6 +82,21 @@ class AttributeAssignment:
     line: int
 
 
+@dataclass(frozen=True)
+class Registration:
+    """A name put into a container, so a lookup in the container can reach it.
+
+    ``ACTIONS = {"run": run}``, ``HANDLERS.append(fn)``, ``REGISTRY["x"] = Cls``: the
+    resolver turns ``ACTIONS[name](...)`` into every definition registered this way.
+    """
+
+    container: str  # as written ("ACTIONS", "self.handlers", "registry.HANDLERS")
+    value: str  # what is stored, as written ("run", "views.Upload", "fn"; "Upload()" for an object built there)
+    line: int
+    scope: str  # qualname of the enclosing function or class, or "<module>"
+    key: str | None = None  # a constant key, when the code gives one
+
+
 @dataclass
 class ModuleIndex:
     """What one Python file defines, imports and calls. Plain data, cacheable by ``sha256``."""
@@ -95,6 +110,8 @@ class ModuleIndex:
     imports: tuple[ImportRecord, ...] = ()
     calls: tuple[CallSite, ...] = ()
     attributes: tuple[AttributeAssignment, ...] = ()
+    registrations: tuple[Registration, ...] = ()
+    lookups: tuple[CallSite, ...] = ()  # ``fn = TABLE[name]``, ``getattr(obj, name)``: dynamic lookups bound to a name
     source: str = field(default="", repr=False, compare=False)
 
     @property
@@ -135,6 +152,8 @@ class ModuleIndex:
             imports=tuple(ImportRecord(**d) for d in data["imports"]),
             calls=tuple(CallSite(**d) for d in data["calls"]),
             attributes=tuple(AttributeAssignment(**d) for d in data["attributes"]),
+            registrations=tuple(Registration(**d) for d in data.get("registrations", ())),
+            lookups=tuple(CallSite(**d) for d in data.get("lookups", ())),
             source=source,
         )
 
@@ -228,6 +247,8 @@ def _index_text(relpath: str, sha256: str, text: str) -> ModuleIndex | SkippedFi
         imports=tuple(collector.imports),
         calls=tuple(collector.calls),
         attributes=tuple(collector.attributes),
+        registrations=tuple(collector.registrations),
+        lookups=tuple(collector.lookups),
         source=text,
     )
     index.__dict__["tree"] = parsed.tree  # already parsed: prime the cached property
@@ -282,6 +303,8 @@ class _Collector(ast.NodeVisitor):
         self.imports: list[ImportRecord] = []
         self.calls: list[CallSite] = []
         self.attributes: list[AttributeAssignment] = []
+        self.registrations: list[Registration] = []
+        self.lookups: list[CallSite] = []
         self._annotations: list[dict[str, str]] = []  # per function: parameter -> annotation
 
     # scope helpers -------------------------------------------------------
@@ -358,6 +381,7 @@ class _Collector(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _record_assignment(self, targets: Iterable[ast.expr], value: ast.expr, node: ast.stmt) -> None:
+        self._record_registrations(targets, value, node.lineno)
         at_definition_level = not self.scope or self.scope[-1][1] == "class"
         callee = expression_text(value.func) if isinstance(value, ast.Call) else None
         for target in targets:
@@ -377,6 +401,29 @@ class _Collector(ast.NodeVisitor):
                 type_text = callee or self._annotation_of(value)
                 if type_text:
                     self._record_self_attribute(target, type_text, node.lineno)
+
+    def _record_registrations(self, targets: Iterable[ast.expr], value: ast.expr, line: int) -> None:
+        """Containers filled with names (``T = {"a": f}``, ``T["a"] = f``) and dynamic lookups bound to a name."""
+        for target in targets:
+            if isinstance(target, ast.Subscript):
+                container = dotted(target.value)
+                if container is not None:
+                    self._register(container, value, line, _constant_key(target.slice))
+                continue
+            container = dotted(target)
+            if container is None:
+                continue
+            for key, element in _container_elements(value):
+                self._register(container, element, line, key)
+            if _is_lookup(value):
+                self.lookups.append(CallSite(expression_text(value), line, self._current()))
+
+    def _register(self, container: str, value: ast.expr | str, line: int, key: str | None) -> None:
+        stored = value if isinstance(value, str) else dotted(value)
+        if isinstance(value, ast.Call) and dotted(value.func) is not None:
+            stored = f"{dotted(value.func)}()"  # an object built in place: ``{"/a": UploadHandler()}``
+        if stored is not None:
+            self.registrations.append(Registration(container, stored, line, self._current(), key))
 
     def _annotation_of(self, value: ast.expr) -> str | None:
         if isinstance(value, ast.Name) and self._annotations:
@@ -403,7 +450,62 @@ class _Collector(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         self.calls.append(CallSite(expression_text(node.func), node.lineno, self._current()))
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in _FILLERS:
+            container = dotted(func.value)
+            if container is not None:
+                for key, element in _filled(func.attr, node):
+                    self._register(container, element, node.lineno, key)
         self.generic_visit(node)
+
+
+_FILLERS = frozenset({"append", "add", "insert", "setdefault", "update", "extend", "register"})
+
+
+def _constant_key(node: ast.expr) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _container_elements(value: ast.expr) -> list[tuple[str | None, ast.expr]]:
+    """(key, element) of a dict, list, tuple or set literal, or of ``dict(a=f)``."""
+    if isinstance(value, ast.Dict):
+        return [(_constant_key(k) if k is not None else None, v) for k, v in zip(value.keys, value.values)]
+    if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+        return [(None, e) for e in value.elts]
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "dict":
+        return [(k.arg, k.value) for k in value.keywords if k.arg] + [
+            pair for arg in value.args for pair in _container_elements(arg)
+        ]
+    return []
+
+
+def _filled(method: str, node: ast.Call) -> list[tuple[str | None, ast.expr]]:
+    """What ``container.<method>(...)`` puts into the container."""
+    args = node.args
+    if method in ("add", "register") and len(args) > 1:  # ``commands.add("ls", list_files)``
+        return [(_constant_key(args[0]), args[1])]
+    if method in ("append", "add") and args:
+        return [(None, args[0])]
+    if method == "insert" and len(args) > 1:
+        return [(None, args[1])]
+    if method == "setdefault" and len(args) > 1:
+        return [(_constant_key(args[0]), args[1])]
+    if method in ("update", "extend"):
+        found = [pair for arg in args for pair in _container_elements(arg)]
+        return found + [(k.arg, k.value) for k in node.keywords if k.arg]
+    return []
+
+
+def _is_lookup(value: ast.expr) -> bool:
+    """``TABLE[name]``, ``TABLE.get(name)``, ``getattr(obj, name)``, ``import_module(name)``: a callable picked by a key."""
+    if isinstance(value, ast.Subscript):
+        return dotted(value.value) is not None or isinstance(value.value, ast.Call)
+    if not isinstance(value, ast.Call):
+        return False
+    name = dotted(value.func)
+    if name in ("getattr", "importlib.import_module", "import_module", "__import__"):
+        return bool(value.args)
+    return isinstance(value.func, ast.Attribute) and value.func.attr == "get" and bool(value.args)
 
 
 def _assigned_names(target: ast.expr) -> list[ast.Name]:

@@ -45,6 +45,7 @@ class StaticResult:
 def run_static(repository: RepositoryMap, resolver: Resolver | None = None) -> StaticResult:
     """Follow request data from every entry point in scope to the sinks it reaches."""
     engine = Engine(repository.index, resolver or repository.resolver)
+    engine.entries = frozenset((e.file, e.function) for e in repository.entry_points)
     result = StaticResult()
     for entry in repository.entry_points:
         if not repository.in_scope(entry.file):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from ..findings import PathStep, VulnType
 from ..repo.frameworks.syntax import FunctionNode, positional_names
 from ..repo.index import dotted
-from . import idor
+from . import dispatch, idor
 from .callee import Callee, FunctionRef, Site, resolve_call
 from .env import External, ObjType, RepoClass, RequestObject
 from .hits import Sink
@@ -62,14 +62,32 @@ def evaluate_call(ev: Evaluator, node: ast.Call) -> Value:
         ev.set_call_type(node, None)
         return _keyed(source, node)
     ev.line = node.lineno  # nested calls in the arguments moved it
-    callee = resolve_call(func, _site(ev), ev.engine, receiver_type)
     facts = CallFacts(node, args, keywords, receiver, ev.is_html)
+    picked = dispatch.picked_by_call(ev, func)
+    if picked is not None:
+        ev.line = node.lineno
+        return _keyed(_dispatched(ev, node, picked, facts), node)
+    callee = resolve_call(func, _site(ev), ev.engine, receiver_type)
     _record_sinks(ev, node, callee, facts, receiver_type)
     _record_fetch(ev, node, callee, facts)
     result, result_type = _result(ev, node, callee, facts)
-    ev.set_call_type(node, result_type)
+    ev.set_call_type(node, dispatch.lookup_type(ev, node) or result_type)
     _mutate(ev, func, callee, facts)
     return _keyed(result, node)
+
+
+def _dispatched(ev: Evaluator, node: ast.Call, picked: dispatch.Picked, facts: CallFacts) -> Value:
+    """A call through a lookup by key: every candidate is called with the same arguments."""
+    dispatch.record_open_dispatch(ev, node, picked)
+    via = dispatch.via_text(picked)
+    results: list[Value] = []
+    for callee in dispatch.callees(ev, picked):
+        _record_sinks(ev, node, callee, facts, None)
+        _record_fetch(ev, node, callee, facts)
+        result, _type = _result(ev, node, callee, facts, via)
+        results.append(result)
+    ev.set_call_type(node, None)
+    return union(CLEAN, *results)
 
 
 def _site(ev: Evaluator) -> Site:
@@ -122,16 +140,18 @@ def _record_fetch(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFact
 # -- results --------------------------------------------------------------------------
 
 
-def _result(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFacts) -> tuple[Value, ObjType | None]:
+def _result(
+    ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFacts, via: str | None = None
+) -> tuple[Value, ObjType | None]:
     known = _sanitizer_name(ev, callee)
     if known is not None:  # a known sanitizer is one even when its code is in the scanned tree
         return _sanitized(SANITIZERS[known], facts), None
     if callee.function is not None:
-        summarised = _summarised(ev, node, callee.function, facts)
+        summarised = _summarised(ev, node, callee.function, facts, via)
         if summarised is not None:
             return summarised
     if callee.cls is not None:
-        _constructed(ev, node, callee.cls, facts)
+        _constructed(ev, node, callee.cls, facts, via)
         return CLEAN, callee.cls
     result_type = External(callee.qualified) if callee.qualified else None
     return _outside(node, callee, facts), result_type
@@ -191,7 +211,7 @@ def _joined(facts: CallFacts) -> Value:
 
 
 def _summarised(
-    ev: Evaluator, node: ast.Call, ref: FunctionRef, facts: CallFacts
+    ev: Evaluator, node: ast.Call, ref: FunctionRef, facts: CallFacts, via: str | None = None
 ) -> tuple[Value, ObjType | None] | None:
     function = ev.engine.function_def(ref.file, ref.qualname)
     if function is None:
@@ -202,7 +222,8 @@ def _summarised(
     if summary is None:
         return None
     bindings = bind_arguments(function, node, facts, ref.implicit_first)
-    step = PathStep(ev.frame.file, node.lineno, f"passed to {ref.qualname}() in {ref.file}")
+    dispatched = f" (dispatched by {via})" if via else ""
+    step = PathStep(ev.frame.file, node.lineno, f"passed to {ref.qualname}() in {ref.file}{dispatched}")
     for hit in summary.hits:
         if hit.sink.vuln is VulnType.IDOR and ev.frame.owner_checked:
             continue  # the caller compares the record's owner with the user
@@ -211,11 +232,11 @@ def _summarised(
     return returned, summary.return_type
 
 
-def _constructed(ev: Evaluator, node: ast.Call, cls: RepoClass, facts: CallFacts) -> None:
+def _constructed(ev: Evaluator, node: ast.Call, cls: RepoClass, facts: CallFacts, via: str | None = None) -> None:
     """``Store(user_path)``: sinks inside ``__init__`` are reached (what it keeps on ``self`` is not tracked)."""
     init = ev.engine.member_call(cls, "", "__init__").function
     if init is not None and init.file and (facts.args or facts.keywords):
-        _summarised(ev, node, replace(init, receiver=cls, implicit_first=True), facts)
+        _summarised(ev, node, replace(init, receiver=cls, implicit_first=True), facts, via)
 
 
 def _carried(flow: Taint, bindings: dict[str, Value], step: PathStep) -> list[Taint]:

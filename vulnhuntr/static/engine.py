@@ -35,6 +35,7 @@ class Engine(Lookup):
     def __init__(self, index: RepoIndex, resolver: Resolver) -> None:
         super().__init__(index, resolver)
         self._summaries: dict[SummaryKey, Summary] = {}
+        self.entries: frozenset[tuple[str, str]] = frozenset()  # (file, function) of every entry point
 
     # entry points -----------------------------------------------------------------
     def analyze_entry(self, entry: EntryPoint) -> set[Hit]:

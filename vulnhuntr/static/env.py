@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Union
 
 from ..findings import VulnType
+from ..repo.dispatch import Dispatch
 from .taint import CLEAN, Value, union, without
 
 
@@ -37,7 +38,16 @@ class External:
     name: str
 
 
-ObjType = Union[RequestObject, RepoClass, External]
+@dataclass(frozen=True)
+class Callables:
+    """A callable picked by a key (``fn = ACTIONS[name]``): what it can be, and the key's taint."""
+
+    dispatch: Dispatch
+    key: Value
+    on_self: bool = False  # looked up on ``self``: bound methods keep the caller's ``self``
+
+
+ObjType = Union[RequestObject, RepoClass, External, Callables]
 
 
 @dataclass

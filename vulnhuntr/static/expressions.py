@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from ..repo.index import dotted
-from . import calls, guards
+from . import calls, dispatch, guards
 from .env import Env, ObjType, RepoClass, RequestObject
 from .frame import Frame
 from .hits import Hit, Sink
@@ -236,6 +236,8 @@ class Evaluator:
             return self.type_of(node.value)
         if isinstance(node, ast.Call):
             return self._call_types.get(id(node))
+        if isinstance(node, ast.Subscript):
+            return dispatch.lookup_type(self, node)
         key = dotted(node)
         if key is None:
             return None

@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any, Callable, TypeVar
 
 from ..repo.frameworks.syntax import FunctionNode
+from ..repo.dispatch import Dispatch
 from ..repo.index import MODULE_SCOPE, RepoIndex, annotation_type, dotted
 from ..repo.resolve import Resolution, Resolver, Symbol, scope_at
 from .callee import Callee, FunctionRef
@@ -165,6 +166,13 @@ class Lookup:
         implicit = kind != "staticmethod" and (instance is not None or kind == "classmethod")
         owner = RepoClass(symbol.file, symbol.qualname.rsplit(".", 1)[0])
         return Callee(function=FunctionRef(symbol.file, symbol.qualname, instance or owner, implicit))
+
+    def dispatch(
+        self, node: ast.expr, file: str, line: int, receiver: tuple[str, str] | None
+    ) -> Dispatch | None:
+        """Every candidate of a lookup by key (``ACTIONS[name]``, ``getattr(self, "do_" + verb)``), memoised."""
+        where = (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)
+        return self._cached(("dispatch", file, where, receiver), lambda: self.resolver.dispatch(node, file, line, receiver))
 
     def super_call(self, file: str, defining: str, receiver: RepoClass, attribute: str) -> Callee:
         """``super().attribute(...)`` in a method of class *defining*: the first base that has it."""

@@ -1,0 +1,172 @@
+"""Calls through a lookup by key: follow every candidate, and flag a callable chosen by the user.
+
+``ACTIONS[request.args["a"]](value)`` calls one of the functions put into ``ACTIONS``;
+the static pass analyses the call once per candidate, with the same arguments, and
+unions what they do. A lookup into an *open* namespace (``globals()``, ``getattr`` on a
+module or an object) whose key is request data lets the user pick any callable there:
+that is code injection (CWE 94) by itself. A table the code filled with a few
+functions is not: the key only picks among them.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from ..findings import VulnType
+from ..repo.dispatch import Dispatch, Shape, Target, shape_of
+from ..repo.index import dotted, expression_text
+from .callee import Callee, FunctionRef
+from .env import Callables, RepoClass
+from .hits import Sink
+from .taint import Value
+
+if TYPE_CHECKING:
+    from .expressions import Evaluator
+
+OPEN_DISPATCH_LABEL = "callable chosen by user input"
+OPEN_DISPATCH_CONFIDENCE = 6
+
+
+@dataclass(frozen=True)
+class Picked:
+    """The lookup a call goes through and the taint of its key."""
+
+    dispatch: Dispatch
+    key: Value
+    on_self: bool = False  # ``getattr(self, ...)``: bound methods get the caller's own ``self``
+
+
+def lookup_type(ev: Evaluator, node: ast.expr) -> Callables | None:
+    """``ACTIONS[name]``, ``getattr(obj, name)``: what the looked-up value can be, when it is a known callable."""
+    picked = _lookup(ev, node)
+    return Callables(picked.dispatch, picked.key, picked.on_self) if picked is not None else None
+
+
+def picked_by_call(ev: Evaluator, func: ast.expr) -> Picked | None:
+    """The lookup behind a call's callee: written inline, or a local bound to a lookup (``fn = T[k]; fn(x)``)."""
+    if isinstance(func, ast.Name):
+        held = ev.env.types.get(func.id)
+        return Picked(held.dispatch, held.key, held.on_self) if isinstance(held, Callables) else None
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        held = ev.env.types.get(func.value.id)
+        if isinstance(held, Callables):
+            return Picked(ev.engine.resolver.dispatch_member(held.dispatch, func.attr), held.key)
+    return _lookup(ev, func)
+
+
+_LOOKUP_CALLS = frozenset({"getattr", "import_module", "__import__", "get"})
+
+
+def _lookup(ev: Evaluator, node: ast.expr) -> Picked | None:
+    if isinstance(node, ast.Call):
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        if name not in _LOOKUP_CALLS:
+            return None  # most calls: not a lookup, decided without building its shape
+    elif isinstance(node, ast.Attribute):
+        if dotted(node) is not None:
+            return None  # ``os.path.join``: a plain name
+    elif not isinstance(node, ast.Subscript):
+        return None
+    shape = shape_of(node)
+    if shape is None or shape.key is None:
+        return None
+    root = shape.base.split(".", 1)[0] if shape.base else None
+    if shape.kind == "getattr" and (shape.base is None or (root not in ("self", "cls") and ev.env.is_local(root))):
+        return _on_local(ev, node, shape)
+    receiver = ev.frame.receiver
+    found = ev.engine.dispatch(node, ev.frame.file, ev.line, (receiver.file, receiver.qualname) if receiver else None)
+    return Picked(found, ev.eval(shape.key), root in ("self", "cls")) if found is not None else None
+
+
+def _on_local(ev: Evaluator, node: ast.expr, shape: Shape) -> Picked | None:
+    """``getattr(obj, name)`` on a local: the methods of its class when the pass knows it, else no candidate.
+
+    Either way any attribute of the object can be picked, so the open-dispatch rule applies.
+    """
+    call = _getattr_call(node)
+    if call is None or shape.key is None or ev.qualify(call.func) != "builtins.getattr":
+        return None
+    obj_type = ev.type_of(call.args[0])
+    if isinstance(obj_type, RepoClass):
+        as_self = ast.Call(func=call.func, args=[ast.Name("self", ast.Load()), *call.args[1:]], keywords=[])
+        ast.copy_location(as_self, call)
+        as_self.end_lineno, as_self.end_col_offset = call.end_lineno, call.end_col_offset
+        rebuilt = _with_call(node, call, as_self)
+        found = ev.engine.dispatch(rebuilt, ev.frame.file, ev.line, (obj_type.file, obj_type.qualname))
+        found = replace(found, via=expression_text(node)) if found is not None else None
+    else:
+        found = Dispatch(via=expression_text(node), kind="getattr", targets=(), open=True, narrowed=shape.pattern.narrowed)
+    return Picked(found, ev.eval(shape.key)) if found is not None else None
+
+
+def _getattr_call(node: ast.expr) -> ast.Call | None:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node if isinstance(node, ast.Call) else None
+
+
+def _with_call(node: ast.expr, old: ast.Call, new: ast.Call) -> ast.expr:
+    """*node* with its innermost ``getattr(...)`` call replaced (``getattr(o, n).run`` → ``getattr(self, n).run``)."""
+    if node is old:
+        return new
+    assert isinstance(node, ast.Attribute)
+    rebuilt = ast.Attribute(value=_with_call(node.value, old, new), attr=node.attr, ctx=ast.Load())
+    return ast.copy_location(rebuilt, node)
+
+
+def record_open_dispatch(ev: Evaluator, node: ast.Call, picked: Picked) -> None:
+    """A callable picked from an open namespace by request data: RCE, CWE 94.
+
+    Not for a key with fixed text around it (``"do_" + verb`` reaches only ``do_*``),
+    nor for ``import_module``, whose argument is a code sink of the sink table already.
+    """
+    found = picked.dispatch
+    if not found.open or found.narrowed or found.kind == "import":
+        return
+    chosen = [t for t in picked.key if VulnType.RCE in t.kinds and t.whole]
+    if chosen:
+        sink = Sink.at(ev.frame.file, node, VulnType.RCE, 94, OPEN_DISPATCH_LABEL, OPEN_DISPATCH_CONFIDENCE)
+        ev.record(sink, chosen)
+
+
+def callees(ev: Evaluator, picked: Picked) -> list[Callee]:
+    """Each candidate as the call site would call it (bound methods get ``self`` implicitly).
+
+    Entry points among them are analysed on their own: what they read from the request
+    themselves is reported there, not again for every handler that can dispatch to them.
+    """
+    entries = ev.engine.entries
+    targets = [
+        t for t in picked.dispatch.targets
+        if t.symbol is None or (t.symbol.file, t.symbol.qualname) not in entries
+    ]
+    return [c for c in (_callee(ev, t, picked.on_self) for t in targets) if c is not None]
+
+
+def _callee(ev: Evaluator, target: Target, on_self: bool) -> Callee | None:
+    symbol = target.symbol
+    if symbol is None:
+        return Callee(qualified=target.external, namespace=True)
+    if symbol.kind == "class":
+        return Callee(cls=RepoClass(symbol.file, symbol.qualname))
+    if symbol.kind == "function":
+        return Callee(function=FunctionRef(symbol.file, symbol.qualname, None, False))
+    if symbol.kind != "method":
+        return None
+    owner = RepoClass(symbol.file, symbol.qualname.rsplit(".", 1)[0])
+    node = ev.engine.function_node(symbol.file, symbol.qualname)
+    decorators = {dotted(d) for d in getattr(node, "decorator_list", [])}
+    if "staticmethod" in decorators:
+        return Callee(function=FunctionRef(symbol.file, symbol.qualname, owner, False))
+    implicit = target.bound or "classmethod" in decorators
+    receiver = ev.frame.receiver if on_self and ev.frame.receiver is not None else owner
+    return Callee(function=FunctionRef(symbol.file, symbol.qualname, receiver, implicit))
+
+
+def via_text(picked: Picked) -> str:
+    """How a path step names the lookup ("dispatched by ACTIONS[...]")."""
+    return picked.dispatch.via if len(picked.dispatch.via) <= 60 else picked.dispatch.via[:57] + "..."
+
