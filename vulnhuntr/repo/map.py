@@ -6,6 +6,7 @@ Building it needs no LLM, so ``--list-entrypoints`` and the analysis share it.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -55,18 +56,23 @@ class RepositoryMap:
         }
 
 
+PARSER = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+"""Part of every cached index's key: each interpreter's own parser reads the file again on demand
+(``ModuleIndex.tree``), so an entry made under another Python version may not parse here."""
+
+
 class StoreIndexCache:
-    """Per-file indexes in the persistent store, keyed by content, path and index version."""
+    """Per-file indexes in the persistent store, keyed by content, path, index version and interpreter."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
     def get(self, sha256: str, relpath: str) -> dict[str, Any] | None:
-        value = self.store.get_json("index", digest(sha256, relpath, INDEX_VERSION))
+        value = self.store.get_json("index", digest(sha256, relpath, INDEX_VERSION, PARSER))
         return value if isinstance(value, dict) else None
 
     def put(self, sha256: str, relpath: str, data: dict[str, Any]) -> None:
-        self.store.put_json("index", digest(sha256, relpath, INDEX_VERSION), data)
+        self.store.put_json("index", digest(sha256, relpath, INDEX_VERSION, PARSER), data)
 
 
 def map_repository(settings: Settings, store: Store | None = None) -> RepositoryMap:
