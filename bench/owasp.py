@@ -46,7 +46,7 @@ def scan(corpus: Path, sarif: Path, log: Path) -> float:
     """Run the CLI on *corpus* with the static pass only; the console output goes to *log*."""
     with open(log, "w", encoding="utf-8") as sink, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         started = time.perf_counter()
-        code = cli_main(["-r", str(corpus), "-l", "none", "--format", "sarif", "-o", str(sarif), "-q"])
+        code = cli_main(["-r", str(corpus), "-l", "none", "--format", "sarif", "-o", str(sarif), "-q", "--no-cache"])
         elapsed = time.perf_counter() - started
     if not sarif.exists():
         raise SystemExit(f"the scan wrote no report (exit code {code}); see {log}")

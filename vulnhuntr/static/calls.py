@@ -16,13 +16,15 @@ from typing import TYPE_CHECKING
 from ..findings import PathStep, VulnType
 from ..repo.frameworks.syntax import FunctionNode, positional_names
 from ..repo.index import dotted
-from . import idor
+from . import containers, idor, responses
 from .callee import Callee, FunctionRef, Site, resolve_call
 from .env import External, ObjType, RepoClass, RequestObject
 from .hits import Sink
 from .sanitizers import (
     BARRIER_METHODS,
     BARRIERS,
+    DECODERS,
+    ENCODERS,
     JOINERS,
     MUTATORS,
     NORMALIZER_METHODS,
@@ -32,7 +34,7 @@ from .sanitizers import (
     Sanitizer,
 )
 from .sinks import CallFacts, dangerous_value, rules_for
-from .taint import CLEAN, Taint, Value, compose, prefixed, relocated, union, with_key, without
+from .taint import CLEAN, Taint, Value, compose, decoded, encoded, prefixed, relocated, union, with_key, without
 
 if TYPE_CHECKING:
     from .expressions import Evaluator
@@ -58,6 +60,10 @@ def evaluate_call(ev: Evaluator, node: ast.Call) -> Value:
         receiver = ev.eval(func)
     args = [ev.eval(a) for a in node.args]
     keywords = {k.arg or f"**{i}": ev.eval(k.value) for i, k in enumerate(node.keywords)}
+    slot = containers.method(ev, node, args) if source is None else None
+    if slot is not None:  # ``items.pop(0)``, ``conf.get("s", "k")`` on a container whose slots are known
+        ev.set_call_type(node, None)
+        return slot
     if source is not None:
         ev.set_call_type(node, None)
         return _keyed(source, node)
@@ -65,6 +71,8 @@ def evaluate_call(ev: Evaluator, node: ast.Call) -> Value:
     callee = resolve_call(func, _site(ev), ev.engine, receiver_type)
     facts = CallFacts(node, args, keywords, receiver, ev.is_html)
     _record_sinks(ev, node, callee, facts, receiver_type)
+    if callee.function is None and callee.cls is None:
+        responses.constructed(ev, node, callee.qualified)
     _record_fetch(ev, node, callee, facts)
     result, result_type = _result(ev, node, callee, facts)
     ev.set_call_type(node, result_type)
@@ -157,9 +165,17 @@ def _outside(node: ast.Call, callee: Callee, facts: CallFacts) -> Value:
         return CLEAN
     if qualified in JOINERS:
         return _joined(facts)
+    if qualified in ENCODERS:
+        return encoded(_arguments(facts))
+    if qualified in DECODERS:
+        return decoded(_arguments(facts))
     if not isinstance(node.func, ast.Attribute) or callee.namespace:
         return union(_arguments(facts), facts.receiver)  # a function: its result is made from its arguments
-    return _method_result(node.func, callee.method, facts)
+    result = _method_result(node.func, callee.method, facts)
+    if not qualified and callee.method not in BARRIER_METHODS and callee.method not in MUTATORS:
+        # an object we know nothing about (``thing = factory(); thing.run(x)``): its answer may be made from x
+        result = union(result, prefixed(_arguments(facts), "{}"))
+    return result
 
 
 def _arguments(facts: CallFacts, skip: int = 0) -> Value:

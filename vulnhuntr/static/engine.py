@@ -22,7 +22,7 @@ from .hits import EMPTY, Hit, Summary
 from .lookup import Lookup
 from .sources import handler_params, route_names
 from .statements import Walker
-from .taint import CLEAN, Source, from_source, symbolic, union
+from .taint import ALL_KINDS, CLEAN, Source, from_source, symbolic, union
 
 MAX_DEPTH = 10
 
@@ -63,6 +63,9 @@ class Engine(Lookup):
                 kind = "route parameter" if param.name in placeholders else "handler parameter"
                 source = Source(entry.file, entry.line, f"{kind} '{param.name}'", param.name)
                 env.bind(param.name, from_source(source, param.kinds), annotations.get(param.name))
+                if param.name not in annotations and param.kinds == ALL_KINDS:
+                    env.text.add(param.name)  # a path or query string parameter
+
             else:
                 env.bind(param.name, CLEAN)
         return env

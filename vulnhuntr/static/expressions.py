@@ -12,12 +12,21 @@ import re
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from ..repo.index import dotted
-from . import calls, guards
+from . import calls, containers, guards
+from .constants import GLOBAL, UNKNOWN, fold
 from .env import Env, ObjType, RepoClass, RequestObject
 from .frame import Frame
 from .hits import Hit, Sink
 from .sanitizers import PASSTHROUGH_METHODS
-from .sources import SELF_REQUEST, SELF_SOURCES, request_attributes
+from .sources import (
+    SELF_REQUEST,
+    SELF_SOURCES,
+    TEXT_ATTRIBUTES,
+    TEXT_FUNCTIONS,
+    TEXT_MAPPINGS,
+    TEXT_METHODS,
+    request_attributes,
+)
 from .taint import CLEAN, Source, Taint, Value, from_source, prefixed, union, with_key
 
 if TYPE_CHECKING:
@@ -78,6 +87,9 @@ class Evaluator:
     def _Subscript(self, node: ast.Subscript) -> Value:
         base = self.eval(node.value)
         self.eval(node.slice)
+        slot = containers.read(self, node)
+        if slot is not None:
+            return slot
         if base and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
             return with_key(base, node.slice.value, node.lineno)
         return base
@@ -134,7 +146,22 @@ class Evaluator:
 
     def _IfExp(self, node: ast.IfExp) -> Value:
         self.eval(node.test)
+        fixed = self.constant(node.test)
+        if fixed is not UNKNOWN:
+            return self.eval(node.body if fixed else node.orelse)
         return union(self.eval(node.body), self.eval(node.orelse))
+
+    # constants ------------------------------------------------------------------------
+    def constant(self, node: ast.expr) -> object:
+        """The value of *node* when the code fixes it (literals, constant locals, module str constants)."""
+        return fold(node, self._constant_of)
+
+    def _constant_of(self, name: str) -> object:
+        found = self.env.constant(name)
+        if found is GLOBAL:
+            text = self.engine.constant_text(name, self.frame.file, self.line)
+            return text if text is not None else GLOBAL
+        return found
 
     # containers ---------------------------------------------------------------------
     def _List(self, node: ast.List | ast.Tuple | ast.Set) -> Value:
@@ -206,7 +233,7 @@ class Evaluator:
             self.bind(target.value, val)
         elif isinstance(target, ast.Subscript):
             root = dotted(target.value)
-            if root is not None and val:
+            if root is not None and not containers.store(self, target, val) and val:
                 self.env.add(root, val)
         elif isinstance(target, (ast.Name, ast.Attribute)):
             key = dotted(target)
@@ -225,6 +252,11 @@ class Evaluator:
             normalized=calls.is_normalizer(self, source),
             html=self.is_html(source),
         )
+        fixed = self.constant(source)
+        if fixed is not UNKNOWN:
+            self.env.consts[key] = fixed
+        if self.is_text(source):
+            self.env.text.add(key)
 
     def _tainted_names(self, node: ast.expr) -> list[str]:
         return [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and self.env.get(n.id)]
@@ -278,6 +310,49 @@ class Evaluator:
 
     def set_call_type(self, node: ast.Call, obj_type: ObjType | None) -> None:
         self._call_types[id(node)] = obj_type
+
+    def is_text(self, node: ast.expr) -> bool:
+        """Is *node* known to be a str/bytes (built here, or a request parameter read)?"""
+        if isinstance(node, ast.Constant):
+            return isinstance(node.value, (str, bytes))
+        if isinstance(node, ast.JoinedStr):
+            return True
+        if isinstance(node, ast.Name):
+            return node.id in self.env.text
+        if isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.Add):
+                return self.is_text(node.left) or self.is_text(node.right)
+            return isinstance(node.op, ast.Mod) and self.is_text(node.left)
+        if isinstance(node, ast.IfExp):
+            return self.is_text(node.body) or self.is_text(node.orelse)
+        if isinstance(node, ast.BoolOp):
+            return any(self.is_text(v) for v in node.values)
+        if isinstance(node, ast.Await):
+            return self.is_text(node.value)
+        if isinstance(node, ast.Subscript):
+            return self.is_text(node.value) or self._text_container(node.value)
+        if isinstance(node, ast.Attribute):
+            return node.attr in TEXT_ATTRIBUTES and self._is_request(node.value)
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute):
+                if func.attr in TEXT_METHODS:
+                    return True
+                if func.attr in ("get", "get_argument", "get_query_argument", "get_body_argument", "get_cookie"):
+                    return self._text_container(func.value) or self._is_request(func.value)
+                if func.attr == "get_data":
+                    return self._is_request(func.value)
+            return self.qualify(func) in TEXT_FUNCTIONS
+        return False
+
+    def _text_container(self, node: ast.expr) -> bool:
+        """``request.args``, ``request.cookies``, ``request.GET``: mappings of request strings."""
+        return isinstance(node, ast.Attribute) and node.attr in TEXT_MAPPINGS and self._is_request(node.value)
+
+    def _is_request(self, node: ast.expr) -> bool:
+        if isinstance(node, ast.Name) and node.id == "self" and self.frame.framework == "tornado":
+            return True
+        return isinstance(self.type_of(node), RequestObject)
 
     def is_html(self, node: ast.expr) -> bool:
         """Is *node* a string built with HTML markup (so a generic response renders it as HTML)?"""

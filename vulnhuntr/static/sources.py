@@ -212,3 +212,25 @@ def request_attributes(framework: str | None) -> frozenset[str]:
 def global_request(qualified: str | None) -> str | None:
     """The framework of a module-level request proxy, if *qualified* names one."""
     return GLOBAL_REQUESTS.get(qualified or "")
+
+
+TEXT_MAPPINGS = frozenset(
+    "args form values cookies headers GET POST COOKIES META query_params path_params query forms params "
+    "arguments query_arguments body_arguments matchdict match_info query_args".split()
+)
+"""Request mappings whose items are strings (``request.args["q"]``, ``request.GET.get("q")``)."""
+
+TEXT_ATTRIBUTES = frozenset("data body query_string text full_path url".split())
+"""Request attributes that are the raw text (or bytes) of the request."""
+
+TEXT_METHODS = frozenset(
+    "format format_map join replace strip lstrip rstrip lower upper title capitalize casefold swapcase center "
+    "ljust rjust zfill expandtabs removeprefix removesuffix translate decode encode".split()
+)
+"""Methods whose result is a str (or bytes)."""
+
+TEXT_FUNCTIONS = frozenset(
+    "builtins.format builtins.chr urllib.parse.unquote urllib.parse.unquote_plus "
+    "html.unescape textwrap.dedent textwrap.fill base64.b64decode base64.urlsafe_b64decode".split()
+)
+"""Functions whose result is a str (or bytes)."""

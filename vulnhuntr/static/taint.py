@@ -42,6 +42,7 @@ class Taint:
     source: Source | None = None  # None while symbolic (``param`` set)
     param: str | None = None  # the summarised function's parameter this came from
     prefix: str = ""  # fixed text known to precede the tainted part ("" = the whole value)
+    encoded: frozenset[VulnType] = frozenset()  # kinds an encoding (base64) suspended until it is decoded
 
     @property
     def whole(self) -> bool:
@@ -54,7 +55,7 @@ CLEAN: Value = frozenset()
 
 def value(taints: Iterable[Taint]) -> Value:
     """A value with at most :data:`MAX_TAINTS` records, chosen deterministically (shortest paths first)."""
-    unique = {t for t in taints if t.kinds}
+    unique = {t for t in taints if t.kinds or t.encoded}
     if len(unique) <= MAX_TAINTS:
         return frozenset(unique)
     ranked = sorted(unique, key=_rank)
@@ -75,6 +76,16 @@ def union(*values: Value) -> Value:
 def without(v: Value, kinds: frozenset[VulnType]) -> Value:
     """The value after a sanitizer that neutralises *kinds*."""
     return value(replace(t, kinds=t.kinds - kinds) for t in v) if v and kinds else v
+
+
+def encoded(v: Value) -> Value:
+    """After ``base64.b64encode``: harmless as it is, the request data again once decoded."""
+    return value(replace(t, kinds=frozenset(), encoded=t.encoded | t.kinds) for t in v) if v else v
+
+
+def decoded(v: Value) -> Value:
+    """After ``base64.b64decode``: what an encoding suspended is back."""
+    return value(replace(t, kinds=t.kinds | t.encoded, encoded=frozenset()) for t in v) if v else v
 
 
 def prefixed(v: Value, prefix: str) -> Value:
@@ -107,11 +118,15 @@ def symbolic(param: str, kinds: frozenset[VulnType] = ALL_KINDS) -> Value:
 def compose(actual: Taint, flow: Taint, call_step: PathStep | None) -> Taint | None:
     """A callee's *flow* for one parameter, seen from a caller whose argument carries *actual*."""
     kinds = actual.kinds & flow.kinds
-    if not kinds:
+    suspended = actual.encoded & (flow.kinds | flow.encoded)
+    if flow.encoded:  # the callee encodes its parameter
+        kinds, suspended = frozenset(), suspended | (actual.kinds & flow.encoded)
+    if not kinds and not suspended:
         return None
     middle = (call_step,) if call_step is not None else ()
     return Taint(
         kinds=kinds,
+        encoded=suspended,
         steps=_capped(actual.steps + middle + flow.steps),
         source=actual.source,
         param=actual.param,
