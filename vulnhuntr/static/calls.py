@@ -33,14 +33,31 @@ from .sanitizers import (
     SANITIZERS,
     Sanitizer,
 )
-from .sinks import CallFacts, dangerous_value, rules_for
-from .taint import CLEAN, Taint, Value, compose, decoded, encoded, prefixed, relocated, union, with_key, without
+from .sinks import CallFacts, SinkRule, dangerous_value, rules_for
+from .taint import (
+    CLEAN,
+    LITERAL,
+    NO_DOTDOT,
+    Taint,
+    Value,
+    compose,
+    decoded,
+    encoded,
+    prefixed,
+    relocated,
+    unchecked,
+    union,
+    with_key,
+    without,
+)
 
 if TYPE_CHECKING:
     from .expressions import Evaluator
 
 IDOR_OWNED_CONFIDENCE = 5
 IDOR_UNKNOWN_CONFIDENCE = 3
+CHECK_KEEPING_METHODS = frozenset({"format", "format_map", "join", "encode", "decode"})
+"""String methods that embed or re-encode the text as it is: its shape checks still hold for that part."""
 UNTYPED_CONFIDENCE = 5  # a sink known only by its method name on an object of unknown type
 
 KNOWN_LIBRARIES = frozenset(
@@ -77,6 +94,8 @@ def evaluate_call(ev: Evaluator, node: ast.Call) -> Value:
     result, result_type = _result(ev, node, callee, facts)
     ev.set_call_type(node, result_type)
     _mutate(ev, func, callee, facts)
+    if not (isinstance(func, ast.Attribute) and func.attr in CHECK_KEEPING_METHODS):
+        result = unchecked(result)
     return _keyed(result, node)
 
 
@@ -103,11 +122,22 @@ def _record_sinks(
     rules, by_name = rules_for(callee.qualified, None if callee.namespace else callee.method)
     guessed = by_name and not _known_library(receiver_type)
     for rule in rules:
-        tainted = dangerous_value(rule, facts)
+        tainted = _unvouched(rule, dangerous_value(rule, facts))
         if tainted:
             confidence = min(UNTYPED_CONFIDENCE, rule.confidence) if guessed else rule.confidence
             sink = Sink.at(ev.frame.file, node, rule.vuln, rule.cwe, rule.label, confidence, rule.whole_cwe)
             ev.record(sink, tainted)
+
+
+def _unvouched(rule: SinkRule, tainted: Value) -> Value:
+    """Drop taint a shape check made harmless for this sink (see :data:`.taint.LITERAL`, ``NO_DOTDOT``)."""
+    if not any(t.checks for t in tainted):
+        return tainted
+    if rule.cwe == 94:
+        return frozenset(t for t in tainted if not (LITERAL in t.checks and t.whole))
+    if rule.vuln in (VulnType.LFI, VulnType.AFO):
+        return frozenset(t for t in tainted if not (NO_DOTDOT in t.checks and not t.whole))
+    return tainted
 
 
 def _known_library(receiver_type: ObjType | None) -> bool:

@@ -20,7 +20,7 @@ from ..repo.resolve import Resolution, Resolver, Symbol, scope_at
 from .callee import Callee, FunctionRef
 from .env import External, ObjType, RepoClass, RequestObject
 from .idor import has_owner_field
-from .sources import global_request
+from .sources import declared_request, global_request
 
 T = TypeVar("T")
 
@@ -74,6 +74,9 @@ class Lookup:
 
         def find() -> ObjType | None:
             qualified = self.resolver.instance_type(f"{owner.qualname}.{attribute}", owner.file)
+            framework = declared_request(qualified)
+            if framework is not None:  # ``self.request = request`` kept by a wrapper class
+                return RequestObject(framework)
             return self.class_ref(qualified) or (External(qualified) if qualified else None)
 
         return self._cached(("attr", owner, attribute), find)
@@ -87,6 +90,9 @@ class Lookup:
         qualified = self.qualify(annotation_type(annotation), file, line)
         if qualified is None or qualified.startswith(("builtins.", "typing.")):
             return None
+        framework = declared_request(qualified)
+        if framework is not None:
+            return RequestObject(framework)
         return self.class_ref(qualified) or External(qualified)
 
     def owned_model(self, expr: ast.expr, file: str) -> bool:

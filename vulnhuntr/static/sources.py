@@ -94,6 +94,32 @@ REQUEST_CLASSES = frozenset(
 )
 """A parameter annotated with one of these is the request object, whatever its position."""
 
+DECLARED_REQUESTS: dict[str, str] = {
+    "flask.Request": "flask",
+    "flask.wrappers.Request": "flask",
+    "werkzeug.Request": "flask",
+    "werkzeug.wrappers.Request": "flask",
+    "werkzeug.wrappers.request.Request": "flask",
+    "quart.Request": "quart",
+    "quart.wrappers.Request": "quart",
+    "bottle.BaseRequest": "bottle",
+    "bottle.LocalRequest": "bottle",
+}
+"""Request classes of frameworks that also offer a global proxy: an attribute or helper parameter declared
+with one (``self.request: flask.Request``) holds the request."""
+
+
+def declared_request(qualified: str | None) -> str | None:
+    """The framework of a request class named by an annotation or an instance attribute's type."""
+    if not qualified:
+        return None
+    if qualified in DECLARED_REQUESTS:
+        return DECLARED_REQUESTS[qualified]
+    if qualified in REQUEST_CLASSES:
+        root = qualified.split(".", 1)[0]
+        return {"rest_framework": "drf", "fastapi": "starlette"}.get(root, root)
+    return None
+
 INJECTED = frozenset(
     {
         "fastapi.Depends",

@@ -28,6 +28,7 @@ class Walker:
 
     def __init__(self, ev: Evaluator) -> None:
         self.ev = ev
+        self._loops: list[tuple[list[Env], list[Env]]] = []  # per enclosing loop: states at break, at continue
 
     def block(self, statements: list[ast.stmt]) -> bool:
         """Run *statements*; True when the block always leaves (return, raise, abort)."""
@@ -111,9 +112,15 @@ class Walker:
         return True
 
     def _Continue(self, node: ast.stmt) -> bool:
+        if self._loops:
+            self._loops[-1][1].append(self.ev.env.copy())
         return True
 
-    _Break = _Continue
+    def _Break(self, node: ast.stmt) -> bool:
+        """Leaves the loop: the state here joins the state after the loop."""
+        if self._loops:
+            self._loops[-1][0].append(self.ev.env.copy())
+        return True
 
     def _If(self, node: ast.If) -> bool:
         self.ev.eval(node.test)
@@ -139,13 +146,24 @@ class Walker:
     def _For(self, node: ast.For | ast.AsyncFor) -> bool:
         items = self.ev.eval(node.iter)
         before = self.ev.env
+        self._loops.append(([], []))
         for _ in range(2):
             env = self.ev.env.copy()
             self.ev.env = env
             self.ev.bind(node.target, items)
-            after, _left = self.branch(node.body, env)
-            self.ev.env = Env.merge([before, after])
-        self.block(node.orelse)
+            after, left = self.branch(node.body, env)
+            self.ev.env = Env.merge([before, *([] if left else [after]), *self._loops[-1][1]])
+            self._loops[-1][1].clear()
+        return self._after_loop(node.orelse)
+
+    def _after_loop(self, orelse: list[ast.stmt]) -> bool:
+        """``else:`` runs when the loop ends normally; a ``break`` skips it and joins after."""
+        breaks = self._loops.pop()[0]
+        left = self.block(orelse)
+        through = ([] if left else [self.ev.env]) + breaks
+        if not through:
+            return True
+        self.ev.env = Env.merge(through)
         return False
 
     _AsyncFor = _For
@@ -155,11 +173,12 @@ class Walker:
         if self.ev.constant(node.test) is False:
             return self.block(node.orelse)
         before = self.ev.env
+        self._loops.append(([], []))
         for _ in range(2):
-            after, _left = self.branch(node.body, self.ev.env.copy())
-            self.ev.env = Env.merge([before, after])
-        self.block(node.orelse)
-        return False
+            after, left = self.branch(node.body, self.ev.env.copy())
+            self.ev.env = Env.merge([before, *([] if left else [after]), *self._loops[-1][1]])
+            self._loops[-1][1].clear()
+        return self._after_loop(node.orelse)
 
     def _With(self, node: ast.With | ast.AsyncWith) -> bool:
         for item in node.items:

@@ -43,6 +43,7 @@ class Taint:
     param: str | None = None  # the summarised function's parameter this came from
     prefix: str = ""  # fixed text known to precede the tainted part ("" = the whole value)
     encoded: frozenset[VulnType] = frozenset()  # kinds an encoding (base64) suspended until it is decoded
+    checks: frozenset[str] = frozenset()  # shape checks the value passed (see CHECKS), until a call transforms it
 
     @property
     def whole(self) -> bool:
@@ -76,6 +77,23 @@ def union(*values: Value) -> Value:
 def without(v: Value, kinds: frozenset[VulnType]) -> Value:
     """The value after a sanitizer that neutralises *kinds*."""
     return value(replace(t, kinds=t.kinds - kinds) for t in v) if v and kinds else v
+
+
+LITERAL = "quoted literal"
+"""Checked to start and end with the same quote and hold no other: a plain string literal to ``eval``."""
+NO_DOTDOT = "no dot-dot"
+"""Checked to contain no ``..``: appended to a fixed directory, it cannot climb out of it."""
+
+
+def checked(v: Value, check: str) -> Value:
+    return value(replace(t, checks=t.checks | {check}) for t in v) if v else v
+
+
+def unchecked(v: Value) -> Value:
+    """A call's result: whatever it did to the text, the earlier shape checks no longer vouch for it."""
+    if not any(t.checks for t in v):
+        return v
+    return value(replace(t, checks=frozenset()) for t in v)
 
 
 def encoded(v: Value) -> Value:
