@@ -30,6 +30,8 @@ from .sanitizers import (
     NORMALIZER_METHODS,
     NORMALIZERS,
     PASSTHROUGH_METHODS,
+    PATH_CLASSES,
+    PATH_METHODS,
     SANITIZERS,
     Sanitizer,
 )
@@ -172,6 +174,8 @@ def _result(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFacts) -> 
         _constructed(ev, node, callee.cls, facts)
         return CLEAN, callee.cls
     result_type = External(callee.qualified) if callee.qualified else None
+    if callee.method in PATH_METHODS and callee.qualified and callee.qualified.rsplit(".", 1)[0] in PATH_CLASSES:
+        result_type = External(callee.qualified.rsplit(".", 1)[0])  # ``(base / name).resolve()`` is a Path
     return _outside(node, callee, facts), result_type
 
 

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Callable, Iterable
 from ..repo.index import dotted
 from . import calls, containers, guards
 from .constants import GLOBAL, UNKNOWN, fold
-from .env import Env, ObjType, RepoClass, RequestObject
+from .env import Env, External, ObjType, RepoClass, RequestObject
 from .frame import Frame
 from .hits import Hit, Sink
-from .sanitizers import PASSTHROUGH_METHODS
+from .sanitizers import PASSTHROUGH_METHODS, PATH_CLASSES
 from .sources import (
     SELF_REQUEST,
     SELF_SOURCES,
@@ -27,7 +27,7 @@ from .sources import (
     TEXT_METHODS,
     request_attributes,
 )
-from .taint import CLEAN, Source, Taint, Value, from_source, prefixed, union, with_key
+from .taint import CLEAN, Source, Taint, Value, from_source, prefixed, prefixed_cut, union, with_key
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -90,6 +90,8 @@ class Evaluator:
         slot = containers.read(self, node)
         if slot is not None:
             return slot
+        if base and isinstance(node.slice, ast.Slice) and node.slice.lower is not None:
+            return prefixed_cut(base)  # ``text[4:]`` may cut off the fixed text in front
         if base and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
             return with_key(base, node.slice.value, node.lineno)
         return base
@@ -268,6 +270,9 @@ class Evaluator:
             return self.type_of(node.value)
         if isinstance(node, ast.Call):
             return self._call_types.get(id(node))
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):  # ``base / name`` of a Path is a Path
+            left = self.type_of(node.left)
+            return left if isinstance(left, External) and left.name in PATH_CLASSES else None
         key = dotted(node)
         if key is None:
             return None

@@ -115,6 +115,10 @@ MUTATORS = frozenset("append extend add insert update setdefault appendleft exte
 JOINERS = frozenset({"os.path.join", "posixpath.join", "ntpath.join", "pathlib.Path", "pathlib.PurePath"})
 """Path builders: arguments after the first are appended to a base."""
 
+PATH_CLASSES = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.WindowsPath"})
+PATH_METHODS = frozenset("resolve absolute joinpath with_name with_suffix with_stem expanduser parent".split())
+"""``pathlib`` objects and their methods that give another path."""
+
 NORMALIZERS = frozenset(
     {
         "os.path.realpath",

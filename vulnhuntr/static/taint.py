@@ -113,6 +113,13 @@ def prefixed(v: Value, prefix: str) -> Value:
     return value(replace(t, prefix=prefix + t.prefix) for t in v)
 
 
+def prefixed_cut(v: Value) -> Value:
+    """A slice of the value: the fixed text known to precede it may be gone."""
+    if not any(t.prefix for t in v):
+        return v
+    return value(replace(t, prefix="") for t in v)
+
+
 def with_key(v: Value, key: str, line: int) -> Value:
     """Name the request parameter (``request.args.get("name")``) on taint read at *line*."""
     out = []
