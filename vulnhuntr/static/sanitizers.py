@@ -102,7 +102,7 @@ BARRIERS = frozenset(
 BARRIER_METHODS = frozenset(
     "startswith endswith isdigit isdecimal isnumeric isalnum isalpha isidentifier isspace islower isupper "
     "count find rfind index rindex exists is_file is_dir is_absolute is_relative_to execute executemany "
-    "executescript fetchone fetchall fetchmany first all count_documents".split()
+    "executescript fetchone fetchall fetchmany first all count_documents read_text read_bytes".split()
 )
 """Methods that answer a question about the data (or fetch stored rows) instead of returning it."""
 
