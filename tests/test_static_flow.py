@@ -297,3 +297,102 @@ urlpatterns = [path("h/", views.hello), path("p/", views.plain)]
 """
     result = scan({"site/__init__.py": "", "site/views.py": views, "site/urls.py": urls})
     assert found(result) == {("XSS", 79, "site/views.py", line(views, 'HttpResponse("Hello " + request.GET.get("name", ""))'))}
+
+
+# -- form objects and input schemas are request data ------------------------------------------------
+
+
+def test_wtforms_field_data_is_request_data(scan: Scan) -> None:
+    src = """
+import os
+from flask import Flask
+from flask_wtf import FlaskForm
+from wtforms import StringField
+app = Flask(__name__)
+
+class PingForm(FlaskForm):
+    host = StringField("host")
+
+@app.post("/ping")
+def ping():
+    form = PingForm()
+    if form.validate_on_submit():
+        os.system("ping -c 1 " + form.host.data)
+    return "ok"
+"""
+    assert found(scan({"app.py": src})) == {("RCE", 78, "app.py", line(src, "os.system"))}
+
+
+def test_django_cleaned_data_is_request_data(scan: Scan) -> None:
+    views = """
+import subprocess
+from django import forms
+from django.http import HttpResponse
+
+class PingForm(forms.Form):
+    host = forms.CharField()
+
+def ping(request):
+    form = PingForm(request.POST)
+    if form.is_valid():
+        subprocess.run("ping " + form.cleaned_data["host"], shell=True)
+    return HttpResponse("ok")
+"""
+    urls = "from django.urls import path\nfrom . import views\nurlpatterns = [path('p/', views.ping)]\n"
+    result = scan({"site/__init__.py": "", "site/views.py": views, "site/urls.py": urls})
+    assert found(result) == {("RCE", 78, "site/views.py", line(views, "subprocess.run"))}
+
+
+def test_drf_validated_data_is_request_data(scan: Scan) -> None:
+    src = """
+import os
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+class FileSerializer(serializers.Serializer):
+    name = serializers.CharField()
+
+class Remove(APIView):
+    def post(self, request):
+        serializer = FileSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        os.remove("/srv/files/" + serializer.validated_data["name"])
+        return Response({"ok": True})
+"""
+    assert found(scan({"app.py": src})) == {("AFO", 22, "app.py", line(src, "os.remove"))}
+
+
+def test_marshmallow_load_and_pydantic_body_carry_request_data(scan: Scan) -> None:
+    src = """
+import os
+from fastapi import FastAPI
+from pydantic import BaseModel
+from flask import Flask, request
+from marshmallow import Schema, fields
+
+api = FastAPI()
+app = Flask(__name__)
+
+class Job(BaseModel):
+    command: str
+
+class JobSchema(Schema):
+    command = fields.Str()
+
+@api.post("/jobs")
+def create(job: Job):
+    os.system(job.command)
+    return {"ok": True}
+
+@app.post("/jobs")
+def create_flask():
+    job = JobSchema().load(request.get_json())
+    os.system(job["command"])
+    return "ok"
+"""
+    result = scan({"app.py": src})
+    assert found(result) == {
+        ("RCE", 78, "app.py", line(src, "os.system(job.command)")),
+        ("RCE", 78, "app.py", line(src, 'os.system(job["command"])')),
+    }

@@ -19,6 +19,8 @@ from .frame import Frame
 from .hits import Hit, Sink
 from .sanitizers import PASSTHROUGH_METHODS, PATH_CLASSES
 from .sources import (
+    FIELD_DATA,
+    FORM_DATA,
     SELF_REQUEST,
     SELF_SOURCES,
     TEXT_ATTRIBUTES,
@@ -307,7 +309,21 @@ class Evaluator:
         if isinstance(node.value, ast.Name) and node.value.id == "self" and not self.env.is_local("self"):
             if node.attr in SELF_SOURCES.get(self.frame.framework or "", ()):
                 return self._read(node)
+        if self._form_data(node):
+            return self._read(node)
         return None
+
+    def _form_data(self, node: ast.Attribute) -> bool:
+        """``form.cleaned_data``, ``serializer.validated_data``, ``form.comment.data`` of a form instance."""
+        owner = self.type_of(node.value)
+        if isinstance(owner, RepoClass):
+            kind = self.engine.form_kind(owner)
+            if kind is not None and node.attr in FORM_DATA[kind]:
+                return True
+        if node.attr in FIELD_DATA and isinstance(node.value, ast.Attribute):
+            form = self.type_of(node.value.value)
+            return isinstance(form, RepoClass) and self.engine.form_kind(form) == "wtforms"
+        return False
 
     def _read(self, node: ast.Attribute) -> Value:
         text = dotted(node) or f"{ast.unparse(node.value)}.{node.attr}"

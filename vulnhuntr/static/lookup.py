@@ -20,7 +20,7 @@ from ..repo.resolve import Resolution, Resolver, Symbol, scope_at
 from .callee import Callee, FunctionRef
 from .env import External, ObjType, RepoClass, RequestObject
 from .idor import has_owner_field
-from .sources import declared_request, global_request
+from .sources import FORM_BASES, declared_request, global_request
 
 T = TypeVar("T")
 
@@ -94,6 +94,18 @@ class Lookup:
         if framework is not None:
             return RequestObject(framework)
         return self.class_ref(qualified) or External(qualified)
+
+    def form_kind(self, cls: RepoClass) -> str | None:
+        """The form library a repository class derives from (WTForms, Django forms, DRF, marshmallow)."""
+
+        def find() -> str | None:
+            module = self.index.modules.get(cls.file)
+            definition = module.definitions_by_name.get(cls.qualname) if module is not None else None
+            if module is None or definition is None:
+                return None
+            return next((FORM_BASES[b] for b in self.resolver.class_bases(module, definition) if b in FORM_BASES), None)
+
+        return self._cached(("form", cls), find)
 
     def owned_model(self, expr: ast.expr, file: str) -> bool:
         """Is *expr* a repository model class with an owner/user field?"""

@@ -19,7 +19,8 @@ from ..repo.index import annotation_type, dotted
 from .taint import ALL_KINDS, ID_ONLY
 
 _FLASK = frozenset(
-    "args form values json get_json files cookies headers data get_data view_args stream query_string".split()
+    "args form values json get_json files cookies headers data get_data view_args stream query_string "
+    "referrer user_agent authorization".split()
 )
 _DJANGO = frozenset("GET POST body FILES COOKIES META headers read readline readlines".split())
 _STARLETTE = frozenset(
@@ -260,3 +261,29 @@ TEXT_FUNCTIONS = frozenset(
     "html.unescape textwrap.dedent textwrap.fill base64.b64decode base64.urlsafe_b64decode".split()
 )
 """Functions whose result is a str (or bytes)."""
+
+
+FORM_BASES: dict[str, str] = {
+    **{name: "wtforms" for name in "wtforms.Form wtforms.form.Form flask_wtf.FlaskForm flask_wtf.Form "
+       "flask_wtf.form.FlaskForm".split()},
+    **{name: "django" for name in "django.forms.Form django.forms.ModelForm django.forms.forms.Form "
+       "django.forms.models.ModelForm django.forms.BaseForm".split()},
+    **{name: "drf" for name in "rest_framework.serializers.Serializer rest_framework.serializers.ModelSerializer "
+       "rest_framework.serializers.HyperlinkedModelSerializer rest_framework.serializers.BaseSerializer".split()},
+    **{name: "marshmallow" for name in "marshmallow.Schema marshmallow.schema.Schema".split()},
+}
+"""Base classes of form and input-schema classes, by library: their instances hold what the client sent."""
+
+FORM_DATA: dict[str, frozenset[str]] = {
+    "wtforms": frozenset({"data"}),  # ``form.data``; fields: ``form.name.data`` (see FIELD_DATA)
+    "django": frozenset({"cleaned_data", "data"}),
+    "drf": frozenset({"validated_data", "initial_data", "data"}),
+    "marshmallow": frozenset(),
+}
+"""Attributes of a form instance that hold submitted values."""
+
+FIELD_DATA = frozenset({"data", "raw_data"})
+"""Attributes of a WTForms field (``form.comment.data``) that hold the submitted value."""
+
+SCHEMA_LOADERS = frozenset({"load", "loads", "validate"})
+"""Methods of an input schema (marshmallow) whose result is the data they were given."""
