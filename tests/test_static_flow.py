@@ -396,3 +396,45 @@ def create_flask():
         ("RCE", 78, "app.py", line(src, "os.system(job.command)")),
         ("RCE", 78, "app.py", line(src, 'os.system(job["command"])')),
     }
+
+
+# -- fields set in one method and read in another ---------------------------------------------------
+
+
+def test_self_fields_set_in_one_method_reach_sinks_in_another(scan: Scan) -> None:
+    src = """
+import os, subprocess
+from flask import Flask, request
+app = Flask(__name__)
+
+class Job:
+    def __init__(self, command, label):
+        self.command = command
+        self.label = label
+
+    def run(self):
+        subprocess.run(self.command, shell=True)
+
+    def describe(self):
+        os.system("echo " + self.label)
+
+    def retarget(self, command):
+        self.command = command
+
+@app.post("/jobs")
+def create():
+    job = Job(request.form["cmd"], "fixed label")
+    job.run()
+    job.describe()
+    return "ok"
+
+@app.post("/later")
+def later():
+    job = Job("ls", "fixed")
+    job.retarget(request.form["cmd"])
+    job.run()
+    return "ok"
+"""
+    assert found(scan({"app.py": src})) == {("RCE", 78, "app.py", line(src, "subprocess.run(self.command"))}
+    findings = scan({"app.py": src}).findings
+    assert {f.entry_function for f in findings} == {"create", "later"}

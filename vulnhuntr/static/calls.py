@@ -19,7 +19,7 @@ from ..repo.index import dotted
 from . import containers, idor, responses
 from .callee import Callee, FunctionRef, Site, resolve_call
 from .env import External, ObjType, RepoClass, RequestObject
-from .hits import Sink
+from .hits import Sink, Summary
 from .sanitizers import (
     BARRIER_METHODS,
     BARRIERS,
@@ -47,8 +47,10 @@ from .taint import (
     encoded,
     prefixed,
     relocated,
+    symbolic,
     unchecked,
     union,
+    value,
     with_key,
     without,
 )
@@ -241,7 +243,7 @@ def _joined(facts: CallFacts) -> Value:
 
 
 def _summarised(
-    ev: Evaluator, node: ast.Call, ref: FunctionRef, facts: CallFacts
+    ev: Evaluator, node: ast.Call, ref: FunctionRef, facts: CallFacts, constructing: bool = False
 ) -> tuple[Value, ObjType | None] | None:
     function = ev.engine.function_def(ref.file, ref.qualname)
     if function is None:
@@ -252,20 +254,50 @@ def _summarised(
     if summary is None:
         return None
     bindings = bind_arguments(function, node, facts, ref.implicit_first)
+    owner = None if constructing else _receiver_text(node)
+    bindings.update(_field_bindings(ev, owner, summary))
     step = PathStep(ev.frame.file, node.lineno, f"passed to {ref.qualname}() in {ref.file}")
     for hit in summary.hits:
         if hit.sink.vuln is VulnType.IDOR and ev.frame.owner_checked:
             continue  # the caller compares the record's owner with the user
         ev.record(hit.sink, _carried(hit.taint, bindings, step))
     returned = union(CLEAN, *(frozenset(_carried(t, bindings, step)) for t in summary.returns))
+    fields = {name: value(t for flow in val for t in _carried(flow, bindings, step)) for name, val in summary.fields}
+    if owner is not None and ref.implicit_first:
+        for name, val in fields.items():  # ``obj.load(x)`` left x in ``obj.name``
+            ev.env.values[f"{owner}.{name}"] = val
+    elif fields:
+        ev.new_fields[id(node)] = fields
     return returned, summary.return_type
 
 
+def _receiver_text(node: ast.Call) -> str | None:
+    """``obj`` of ``obj.method(...)``, when it is a plain dotted name."""
+    return dotted(node.func.value) if isinstance(node.func, ast.Attribute) else None
+
+
+def _field_bindings(ev: Evaluator, owner: str | None, summary: Summary) -> dict[str, Value]:
+    """What the caller's object holds in the fields the callee reads (``self.name`` -> ``obj.name``)."""
+    if owner is None:
+        return {}
+    wanted = {t.param for h in summary.hits for t in (h.taint,) if t.param and t.param.startswith("self.")}
+    wanted |= {t.param for t in summary.returns if t.param and t.param.startswith("self.")}
+    wanted |= {t.param for _, val in summary.fields for t in val if t.param and t.param.startswith("self.")}
+    found: dict[str, Value] = {}
+    for param in wanted:
+        key = owner + param[4:]
+        if key in ev.env.values:
+            found[param] = ev.env.values[key]
+        elif ev.own_field(key):
+            found[param] = symbolic(key)
+    return found
+
+
 def _constructed(ev: Evaluator, node: ast.Call, cls: RepoClass, facts: CallFacts) -> None:
-    """``Store(user_path)``: sinks inside ``__init__`` are reached (what it keeps on ``self`` is not tracked)."""
+    """``Store(user_path)``: sinks inside ``__init__`` are reached; what it keeps on ``self`` goes to the new object."""
     init = ev.engine.member_call(cls, "", "__init__").function
     if init is not None and init.file and (facts.args or facts.keywords):
-        _summarised(ev, node, replace(init, receiver=cls, implicit_first=True), facts)
+        _summarised(ev, node, replace(init, receiver=cls, implicit_first=True), facts, constructing=True)
 
 
 def _carried(flow: Taint, bindings: dict[str, Value], step: PathStep) -> list[Taint]:

@@ -29,7 +29,7 @@ from .sources import (
     TEXT_METHODS,
     request_attributes,
 )
-from .taint import CLEAN, Source, Taint, Value, from_source, prefixed, prefixed_cut, union, with_key
+from .taint import CLEAN, Source, Taint, Value, from_source, prefixed, prefixed_cut, symbolic, union, with_key
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -48,6 +48,7 @@ class Evaluator:
         self.hits: set[Hit] = set()
         self.returns: list[Value] = []
         self._call_types: dict[int, ObjType | None] = {}
+        self.new_fields: dict[int, dict[str, Value]] = {}  # constructor call -> fields its __init__ set
 
     # dispatch ---------------------------------------------------------------------
     def eval(self, node: ast.expr) -> Value:
@@ -84,7 +85,20 @@ class Evaluator:
         source = self.source(node)
         if source is not None:
             return source
+        if key is not None and self.own_field(key):
+            return symbolic(key)  # whatever the caller's object holds there
         return self.eval(node.value)  # an attribute of tainted data is tainted data
+
+    def own_field(self, key: str) -> bool:
+        """``self.name`` read in a method summary: a field the caller's object may have filled."""
+        frame = self.frame
+        return (
+            not frame.entry
+            and key.startswith("self.")
+            and key.count(".") == 1
+            and frame.is_method
+            and not self.env.is_local("self")
+        )
 
     def _Subscript(self, node: ast.Subscript) -> Value:
         base = self.eval(node.value)

@@ -11,6 +11,7 @@ import ast
 from typing import Callable
 
 from ..findings import VulnType
+from ..repo.index import dotted
 from . import containers, guards, responses
 from .constants import UNKNOWN
 from .env import Env
@@ -69,10 +70,15 @@ class Walker:
         if literal is None and isinstance(node.value, ast.Call):
             literal = containers.built(self.ev, node.value)
         obj_type = self.ev.type_of(node.value)
+        fields = self.ev.new_fields.pop(id(node.value), {})
         for target in node.targets:
             self.ev.bind(target, val, obj_type, node.value)
             if literal is not None and isinstance(target, ast.Name):
                 self.ev.env.shapes[target.id] = literal[0]
+            name = dotted(target)
+            for field_name, field_value in fields.items():  # ``obj = Cls(x)`` whose __init__ kept x
+                if name is not None:
+                    self.ev.env.values[f"{name}.{field_name}"] = field_value
         return False
 
     def _AnnAssign(self, node: ast.AnnAssign) -> bool:
