@@ -438,3 +438,57 @@ def later():
     assert found(scan({"app.py": src})) == {("RCE", 78, "app.py", line(src, "subprocess.run(self.command"))}
     findings = scan({"app.py": src}).findings
     assert {f.entry_function for f in findings} == {"create", "later"}
+
+
+# -- closures and callbacks, one level ------------------------------------------------------------
+
+
+def test_a_closure_sees_the_handler_state(scan: Scan) -> None:
+    body = """    def run():
+        os.system('echo ' + param)
+
+    def echo(text):
+        return 'echo ' + text
+
+    def fixed():
+        os.system('echo fixed')
+
+    run()
+    fixed()
+    os.system(echo(param))
+    return 'ok'
+"""
+    src = _view(body)
+    assert found(scan({"app.py": src})) == {
+        ("RCE", 78, "app.py", line(src, "os.system('echo ' + param)")),
+        ("RCE", 78, "app.py", line(src, "os.system(echo(param))")),
+    }
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "pool.submit(run, param)",
+        "threading.Thread(target=run, args=(param,)).start()",
+        "functools.partial(run, param)()",
+        "list(map(run, [param]))",
+    ],
+)
+def test_callbacks_are_called_with_their_arguments(scan: Scan, call: str) -> None:
+    src = (
+        FLASK_HEAD
+        + """import functools, threading
+from concurrent.futures import ThreadPoolExecutor
+pool = ThreadPoolExecutor()
+
+def run(command):
+    subprocess.run(command, shell=True)
+
+@app.post('/x')
+def x():
+    param = request.form.get('p', '')
+    """
+        + call
+        + "\n    return 'ok'\n"
+    )
+    assert ("RCE", 78, "app.py", line(src, "subprocess.run(command")) in found(scan({"app.py": src}))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from ..findings import PathStep, VulnType
 from ..repo.frameworks.syntax import FunctionNode, positional_names
 from ..repo.index import dotted
-from . import containers, idor, responses
+from . import callbacks, containers, idor, responses
 from .callee import Callee, FunctionRef, Site, resolve_call
 from .env import External, ObjType, RepoClass, RequestObject
 from .hits import Sink, Summary
@@ -88,14 +88,24 @@ def evaluate_call(ev: Evaluator, node: ast.Call) -> Value:
     if source is not None:
         ev.set_call_type(node, None)
         return _keyed(source, node)
+    local = callbacks.local_function(ev, node)
+    if local is not None:  # a function defined in this one: walked here, with what it closes over
+        ev.set_call_type(node, None)
+        return callbacks.inline(ev, local, args, keywords)
     ev.line = node.lineno  # nested calls in the arguments moved it
     callee = resolve_call(func, _site(ev), ev.engine, receiver_type)
     facts = CallFacts(node, args, keywords, receiver, ev.is_html)
     _record_sinks(ev, node, callee, facts, receiver_type)
+    called_back = CLEAN
     if callee.function is None and callee.cls is None:
         responses.constructed(ev, node, callee.qualified)
+        direct = callbacks.direct_call(ev, node, callee.qualified)
+        if direct is not None:  # ``pool.submit(run, cmd)`` runs ``run(cmd)``
+            called_back = evaluate_call(ev, direct)
+            ev.line = node.lineno
     _record_fetch(ev, node, callee, facts)
     result, result_type = _result(ev, node, callee, facts)
+    result = union(result, called_back)
     ev.set_call_type(node, result_type)
     _mutate(ev, func, callee, facts)
     if not (isinstance(func, ast.Attribute) and func.attr in CHECK_KEEPING_METHODS):

@@ -49,6 +49,8 @@ class Evaluator:
         self.returns: list[Value] = []
         self._call_types: dict[int, ObjType | None] = {}
         self.new_fields: dict[int, dict[str, Value]] = {}  # constructor call -> fields its __init__ set
+        self.local_defs: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}  # functions defined in this one
+        self.inlined: list[ast.FunctionDef | ast.AsyncFunctionDef] = []  # local functions being walked now
 
     # dispatch ---------------------------------------------------------------------
     def eval(self, node: ast.expr) -> Value:
@@ -259,6 +261,7 @@ class Evaluator:
                 self._bind_name(key, val, obj_type, source)
 
     def _bind_name(self, key: str, val: Value, obj_type: ObjType | None, source: ast.expr | None) -> None:
+        self.local_defs.pop(key, None)
         if source is None:
             self.env.bind(key, val, obj_type)
             return

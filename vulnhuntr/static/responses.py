@@ -42,7 +42,7 @@ def returned(ev: Evaluator, node: ast.Return, val: Value) -> None:
     """``return f"<p>{name}</p>"`` (or ``return text, 200``) in a view of an HTML-by-default framework."""
     frame = ev.frame
     value = node.value
-    if value is None or not (frame.entry and frame.framework in HTML_VIEWS and val):
+    if value is None or ev.inlined or not (frame.entry and frame.framework in HTML_VIEWS and val):
         return
     body = value.elts[0] if isinstance(value, ast.Tuple) and value.elts else value
     if body is not value and declares_other_type(value.elts[1:]):  # type: ignore[attr-defined]

@@ -251,6 +251,10 @@ class Walker:
     # definitions inside the function ----------------------------------------------------
     def _FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> bool:
         self.ev.env.bind(node.name, frozenset())
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self.ev.local_defs[node.name] = node  # walked where it is called (see .callbacks)
+        else:
+            self.ev.local_defs.pop(node.name, None)
         return False
 
     _AsyncFunctionDef = _FunctionDef
