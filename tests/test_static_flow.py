@@ -492,3 +492,20 @@ def x():
         + "\n    return 'ok'\n"
     )
     assert ("RCE", 78, "app.py", line(src, "subprocess.run(command")) in found(scan({"app.py": src}))
+
+
+# -- a file the handler writes and reads back -------------------------------------------------------
+
+
+def test_an_upload_saved_then_loaded_is_still_request_data(scan: Scan) -> None:
+    body = """    upload = request.files['model']
+    path = os.path.join('/srv/uploads', 'model.pkl')
+    upload.save(path)
+    with open(path, 'rb') as handle:
+        model = pickle.load(handle)
+    with open('/srv/defaults.pkl', 'rb') as handle:
+        defaults = pickle.load(handle)
+    return 'ok'
+"""
+    src = _view(body, "import pickle\n")
+    assert found(scan({"app.py": src})) == {("RCE", 502, "app.py", line(src, "model = pickle.load"))}

@@ -60,6 +60,7 @@ if TYPE_CHECKING:
 
 IDOR_OWNED_CONFIDENCE = 5
 IDOR_UNKNOWN_CONFIDENCE = 3
+FILE_OPENERS = frozenset({"builtins.open", "io.open", "codecs.open"})
 CHECK_KEEPING_METHODS = frozenset({"format", "format_map", "join", "encode", "decode"})
 """String methods that embed or re-encode the text as it is: its shape checks still hold for that part."""
 UNTYPED_CONFIDENCE = 5  # a sink known only by its method name on an object of unknown type
@@ -105,7 +106,8 @@ def evaluate_call(ev: Evaluator, node: ast.Call) -> Value:
             ev.line = node.lineno
     _record_fetch(ev, node, callee, facts)
     result, result_type = _result(ev, node, callee, facts)
-    result = union(result, called_back)
+    result = union(result, called_back, _read_back(ev, node, callee))
+    _remember_write(ev, node, callee, facts)
     ev.set_call_type(node, result_type)
     _mutate(ev, func, callee, facts)
     if not (isinstance(func, ast.Attribute) and func.attr in CHECK_KEEPING_METHODS):
@@ -384,6 +386,34 @@ def _mutate(ev: Evaluator, func: ast.expr, callee: Callee, facts: CallFacts) -> 
     added = union(CLEAN, *facts.args, *facts.keywords.values())
     if target is not None and added and ev.env.is_local(target.split(".", 1)[0]):
         ev.env.add(target, added)
+
+
+def _remember_write(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFacts) -> None:
+    """``upload.save(path)``, ``Path(path).write_bytes(data)``: request data now sits in that file."""
+    if not isinstance(node.func, ast.Attribute):
+        return
+    if callee.method == "save" and facts.receiver and node.args:
+        path, data = node.args[0], facts.receiver
+    elif callee.method in ("write_bytes", "write_text") and node.args and facts.args and facts.args[0]:
+        path, data = node.func.value, facts.args[0]
+    else:
+        return
+    key = _path_key(path)
+    ev.env.written[key] = union(ev.env.written.get(key, CLEAN), data)
+
+
+def _read_back(ev: Evaluator, node: ast.Call, callee: Callee) -> Value:
+    """``open(path, "rb")`` of a file this function saved request data to: the data comes back."""
+    if not ev.env.written or callee.qualified not in FILE_OPENERS or not node.args:
+        return CLEAN
+    return ev.env.written.get(_path_key(node.args[0]), CLEAN)
+
+
+def _path_key(node: ast.expr) -> str:
+    """A path expression as written (``os.path.join(UPLOADS, name)``), to match a later read of the same file."""
+    if isinstance(node, ast.Call) and node.args and (dotted(node.func) or "").endswith("Path"):
+        node = node.args[0] if len(node.args) == 1 else node  # ``Path(p)`` is the file ``p``
+    return ast.unparse(node)
 
 
 def is_normalizer(ev: Evaluator, node: ast.expr) -> bool:

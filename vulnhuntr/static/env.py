@@ -56,6 +56,7 @@ class Env:
     consts: dict[str, Any] = field(default_factory=dict)  # locals that hold a known constant
     shapes: dict[str, Shape] = field(default_factory=dict)  # locals whose container slots are known
     text: set[str] = field(default_factory=set)  # locals known to hold str/bytes
+    written: dict[str, Value] = field(default_factory=dict)  # file path (as written) -> request data saved there
 
     def copy(self) -> Env:
         return Env(
@@ -67,6 +68,7 @@ class Env:
             dict(self.consts),
             dict(self.shapes),
             set(self.text),
+            dict(self.written),
         )
 
     def constant(self, name: str) -> Any:
@@ -132,6 +134,8 @@ class Env:
             merged.normalized &= other.normalized  # normalised only if it is on every branch
             merged.html |= other.html
             merged.text |= other.text
+            for path, val in other.written.items():
+                merged.written[path] = union(merged.written.get(path, CLEAN), val)
             merged.consts = {
                 k: v for k, v in merged.consts.items() if k in other.consts and _same(other.consts[k], v)
             }
