@@ -135,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         return table.returncode
     print(f"scan: {elapsed:.1f} s; files skipped by the parser: {len(skipped)} (they count as misses)")
     for category, (missed, false) in sorted(lists.items()):
-        print(f"  {category:16} missed {len(missed):3}  false positives {len(false):3}  -> {args.out}/owasp-{category}.txt")
+        where = args.out / f"owasp-{category}.txt"
+        print(f"  {category:16} missed {len(missed):3}  false positives {len(false):3}  -> {where}")
     return 0
 
 

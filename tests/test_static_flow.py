@@ -69,7 +69,10 @@ def test_match_on_a_constant_subject(scan: Scan, pick: int, flagged: bool) -> No
         ("    d = {'a': 'safe', 'b': param}\n    bar = d.get('b', '')\n", True),
         ("    d = {'a': 'safe'}\n    d[param] = param\n    bar = d['a']\n", True),  # a key we cannot know
         ("    items = ['safe', param, 'more']\n    items.pop(0)\n    bar = items[1]\n", False),
-        ("    items = []\n    items.append('safe')\n    items.append(param)\n    items.pop(0)\n    bar = items[0]\n", True),
+        (
+            "    items = []\n    items.append('safe')\n    items.append(param)\n    items.pop(0)\n    bar = items[0]\n",
+            True,
+        ),
         ("    items = [param]\n    items.insert(0, 'safe')\n    bar = items[0]\n", False),
         ("    items = ['safe']\n    items.extend(param.split(','))\n    bar = items[0]\n", True),  # slots unknown
         ("    x = ['safe', param]\n    y = x[0]\n    bar = y\n", False),
@@ -114,7 +117,12 @@ import importlib
 def make_thing(name):
     return getattr(importlib.import_module("plugins"), name)()
 """
-    body = "    thing = make_thing('Thing')\n    bar = thing.do_something(param)\n    os.system('echo ' + bar)\n    return 'ok'\n"
+    body = (
+        "    thing = make_thing('Thing')\n"
+        "    bar = thing.do_something(param)\n"
+        "    os.system('echo ' + bar)\n"
+        "    return 'ok'\n"
+    )
     src = _view(body, "from factory import make_thing\n")
     result = scan({"factory.py": factory, "app.py": src})
     assert found(result) == {("RCE", 78, "app.py", line(src, "os.system"))}
@@ -208,7 +216,10 @@ def b():
 @pytest.mark.parametrize(
     ("guard", "flagged"),
     [
-        ("    if not bar.startswith(\"'\") or not bar.endswith(\"'\") or \"'\" in bar[1:-1]:\n        return 'no'\n", False),
+        (
+            "    if not bar.startswith(\"'\") or not bar.endswith(\"'\") or \"'\" in bar[1:-1]:\n        return 'no'\n",
+            False,
+        ),
         ("    if not bar.startswith(\"'\") or not bar.endswith(\"'\"):\n        return 'no'\n", True),  # inner quote
         ("", True),
     ],
@@ -296,7 +307,8 @@ from . import views
 urlpatterns = [path("h/", views.hello), path("p/", views.plain)]
 """
     result = scan({"site/__init__.py": "", "site/views.py": views, "site/urls.py": urls})
-    assert found(result) == {("XSS", 79, "site/views.py", line(views, 'HttpResponse("Hello " + request.GET.get("name", ""))'))}
+    sink = line(views, 'HttpResponse("Hello " + request.GET.get("name", ""))')
+    assert found(result) == {("XSS", 79, "site/views.py", sink)}
 
 
 # -- form objects and input schemas are request data ------------------------------------------------
@@ -509,3 +521,19 @@ def test_an_upload_saved_then_loaded_is_still_request_data(scan: Scan) -> None:
 """
     src = _view(body, "import pickle\n")
     assert found(scan({"app.py": src})) == {("RCE", 502, "app.py", line(src, "model = pickle.load"))}
+
+
+def test_folding_refuses_huge_values() -> None:
+    import ast
+
+    from vulnhuntr.static.constants import GLOBAL, UNKNOWN, fold
+
+    def value(text: str) -> object:
+        return fold(ast.parse(text, mode="eval").body, lambda name: GLOBAL)
+
+    assert value("'ab' * 10**9") is UNKNOWN
+    assert value("2 ** 10**6") is UNKNOWN
+    assert value("(7 * 42) - 86 > 200") is True
+    assert value("len('abc') + 1") == 4
+    assert value("'ABC'[1]") == "B"
+    assert value("1 / 0") is UNKNOWN

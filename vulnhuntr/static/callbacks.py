@@ -53,7 +53,8 @@ def direct_call(ev: Evaluator, node: ast.Call, qualified: str | None) -> ast.Cal
         extra = keywords.get("kwargs")
         named = []
         if isinstance(extra, ast.Dict):
-            named = [ast.keyword(str(k.value), v) for k, v in zip(extra.keys, extra.values) if isinstance(k, ast.Constant)]
+            pairs = zip(extra.keys, extra.values)
+            named = [ast.keyword(str(k.value), v) for k, v in pairs if isinstance(k, ast.Constant)]
         return _call(node, target, args, named)
     return None
 

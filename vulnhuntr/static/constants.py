@@ -169,7 +169,8 @@ def _subscript(node: ast.Subscript, lookup: Lookup) -> Any:
     if base is UNKNOWN or not isinstance(base, (str, bytes, tuple)):
         return UNKNOWN
     if isinstance(node.slice, ast.Slice):
-        parts = [_fold(p, lookup) if p is not None else None for p in (node.slice.lower, node.slice.upper, node.slice.step)]
+        bounds = (node.slice.lower, node.slice.upper, node.slice.step)
+        parts = [_fold(p, lookup) if p is not None else None for p in bounds]
         if any(p is UNKNOWN for p in parts):
             return UNKNOWN
         return base[slice(*parts)]

@@ -65,7 +65,8 @@ class Shape:
                 return None
             return Shape("list", tuple(union(a, b) for a, b in zip(self.items, other.items)))
         keys = [k for k, _ in self.items] + [k for k, _ in other.items if k not in dict(self.items)]
-        return Shape(self.kind, tuple((k, union(self.get(k) or CLEAN, other.get(k) or CLEAN)) for k in keys), self.arity)
+        slots = tuple((k, union(self.get(k) or CLEAN, other.get(k) or CLEAN)) for k in keys)
+        return Shape(self.kind, slots, self.arity)
 
 
 def built(ev: Evaluator, node: ast.expr) -> tuple[Shape, Value] | None:

@@ -262,6 +262,9 @@ class Evaluator:
 
     def _bind_name(self, key: str, val: Value, obj_type: ObjType | None, source: ast.expr | None) -> None:
         self.local_defs.pop(key, None)
+        if "." not in key:  # a new object: the fields known for the old one are gone
+            for stale in [k for k in self.env.values if k.startswith(key + ".")]:
+                del self.env.values[stale]
         if source is None:
             self.env.bind(key, val, obj_type)
             return
