@@ -537,3 +537,31 @@ def test_folding_refuses_huge_values() -> None:
     assert value("len('abc') + 1") == 4
     assert value("'ABC'[1]") == "B"
     assert value("1 / 0") is UNKNOWN
+
+
+def test_dataclass_and_model_fields_keep_what_they_were_built_from(scan: Scan) -> None:
+    src = (
+        FLASK_HEAD
+        + """from dataclasses import dataclass
+
+@dataclass
+class Job:
+    command: str
+    label: str = "job"
+
+@app.post('/x')
+def x():
+    job = Job(request.form['cmd'])
+    os.system(job.command)
+    os.system('echo ' + job.label)
+    named = Job(command='ls', label=request.form['label'])
+    os.system(named.command)
+    spread = Job(**request.get_json())
+    subprocess.run(spread.command, shell=True)
+    return 'ok'
+"""
+    )
+    assert found(scan({"app.py": src})) == {
+        ("RCE", 78, "app.py", line(src, "os.system(job.command)")),
+        ("RCE", 78, "app.py", line(src, "subprocess.run(spread.command")),
+    }

@@ -310,6 +310,29 @@ def _constructed(ev: Evaluator, node: ast.Call, cls: RepoClass, facts: CallFacts
     init = ev.engine.member_call(cls, "", "__init__").function
     if init is not None and init.file and (facts.args or facts.keywords):
         _summarised(ev, node, replace(init, receiver=cls, implicit_first=True), facts, constructing=True)
+    elif init is None and (facts.args or facts.keywords):
+        fields = _declared_fields(ev.engine.declared_fields(cls), node, facts)
+        if fields:
+            ev.new_fields[id(node)] = fields
+
+
+def _declared_fields(names: tuple[str, ...], node: ast.Call, facts: CallFacts) -> dict[str, Value]:
+    """A dataclass / model built from arguments (``Item(name=x)``, ``Item(**data)``): each field's value."""
+    found: dict[str, Value] = {}
+    for name, arg, val in zip(names, node.args, facts.args):
+        if isinstance(arg, ast.Starred):
+            break
+        if val:
+            found[name] = val
+    for index, keyword in enumerate(node.keywords):
+        if keyword.arg is None:  # ``**data``: any field may come from it
+            val = facts.keywords.get(f"**{index}", CLEAN)
+            for name in names:
+                if val:
+                    found[name] = union(found.get(name, CLEAN), val)
+        elif keyword.arg in names and facts.keywords.get(keyword.arg):
+            found[keyword.arg] = facts.keywords[keyword.arg]
+    return found
 
 
 def _carried(flow: Taint, bindings: dict[str, Value], step: PathStep) -> list[Taint]:

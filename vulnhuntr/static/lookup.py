@@ -107,6 +107,23 @@ class Lookup:
 
         return self._cached(("form", cls), find)
 
+    def declared_fields(self, cls: RepoClass) -> tuple[str, ...]:
+        """Fields a class declares with annotations, in order (dataclasses, pydantic models, NamedTuples)."""
+
+        def find() -> tuple[str, ...]:
+            node = self.function_node(cls.file, cls.qualname)
+            if not isinstance(node, ast.ClassDef):
+                return ()
+            return tuple(
+                s.target.id
+                for s in node.body
+                if isinstance(s, ast.AnnAssign)
+                and isinstance(s.target, ast.Name)
+                and "ClassVar" not in ast.unparse(s.annotation)
+            )
+
+        return self._cached(("fields", cls), find)
+
     def owned_model(self, expr: ast.expr, file: str) -> bool:
         """Is *expr* a repository model class with an owner/user field?"""
         name = dotted(expr)
