@@ -565,3 +565,32 @@ def x():
         ("RCE", 78, "app.py", line(src, "os.system(job.command)")),
         ("RCE", 78, "app.py", line(src, "subprocess.run(spread.command")),
     }
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        "request.cookies.get('c', '')",
+        "request.headers.get('X-Name', '')",
+        "request.values.get('v', '')",
+        "request.get_data(as_text=True)",
+        "request.referrer or ''",
+        "request.user_agent.string",
+    ],
+)
+def test_flask_sources_beyond_args_and_form(scan: Scan, read: str) -> None:
+    src = FLASK_HEAD + f"\n@app.get('/x')\ndef x():\n    os.system('echo ' + {read})\n    return 'ok'\n"
+    assert ("RCE", 78) in _types(src, scan)
+
+
+@pytest.mark.parametrize(
+    ("clean", "expected"),
+    [
+        ("html.escape(param)", {("RCE", 78)}),  # an HTML escaper does not make a shell command safe
+        ("shlex.quote(param)", {("XSS", 79)}),  # nor a shell quoter an HTML page
+        ("str(int(param))", set()),
+    ],
+)
+def test_sanitizers_only_clean_what_they_sanitize(scan: Scan, clean: str, expected: set[tuple[str, int]]) -> None:
+    body = f"    bar = {clean}\n    os.system('echo ' + bar)\n    return 'value: ' + bar\n"
+    assert _types(_view(body, "import html, shlex\n"), scan) == expected
