@@ -594,3 +594,26 @@ def test_flask_sources_beyond_args_and_form(scan: Scan, read: str) -> None:
 def test_sanitizers_only_clean_what_they_sanitize(scan: Scan, clean: str, expected: set[tuple[str, int]]) -> None:
     body = f"    bar = {clean}\n    os.system('echo ' + bar)\n    return 'value: ' + bar\n"
     assert _types(_view(body, "import html, shlex\n"), scan) == expected
+
+
+def test_flask_restful_resources_return_json_not_html(scan: Scan) -> None:
+    src = """
+from flask import Flask, request
+from flask.views import MethodView
+from flask_restful import Api, Resource
+app = Flask(__name__)
+api = Api(app)
+
+class Greeting(Resource):
+    def get(self):
+        return "Hello " + request.args.get("name", "")
+
+class Page(MethodView):
+    def get(self):
+        return "Hello " + request.args.get("name", "")
+
+api.add_resource(Greeting, "/api/greeting")
+app.add_url_rule("/page", view_func=Page.as_view("page"))
+"""
+    result = scan({"app.py": src})
+    assert {(f.type.value, f.entry_function) for f in result.findings} == {("XSS", "Page.get")}

@@ -95,17 +95,21 @@ class Lookup:
             return RequestObject(framework)
         return self.class_ref(qualified) or External(qualified)
 
-    def form_kind(self, cls: RepoClass) -> str | None:
-        """The form library a repository class derives from (WTForms, Django forms, DRF, marshmallow)."""
+    def bases(self, cls: RepoClass) -> tuple[str, ...]:
+        """Qualified names of every base class of a repository class, transitively."""
 
-        def find() -> str | None:
+        def find() -> tuple[str, ...]:
             module = self.index.modules.get(cls.file)
             definition = module.definitions_by_name.get(cls.qualname) if module is not None else None
             if module is None or definition is None:
-                return None
-            return next((FORM_BASES[b] for b in self.resolver.class_bases(module, definition) if b in FORM_BASES), None)
+                return ()
+            return tuple(self.resolver.class_bases(module, definition))
 
-        return self._cached(("form", cls), find)
+        return self._cached(("bases", cls), find)
+
+    def form_kind(self, cls: RepoClass) -> str | None:
+        """The form library a repository class derives from (WTForms, Django forms, DRF, marshmallow)."""
+        return next((FORM_BASES[b] for b in self.bases(cls) if b in FORM_BASES), None)
 
     def declared_fields(self, cls: RepoClass) -> tuple[str, ...]:
         """Fields a class declares with annotations, in order (dataclasses, pydantic models, NamedTuples)."""

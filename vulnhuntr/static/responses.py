@@ -23,6 +23,11 @@ if TYPE_CHECKING:
 HTML_VIEWS = frozenset({"flask", "quart", "bottle"})
 """Frameworks that send a returned ``str`` as ``text/html``."""
 
+JSON_RESOURCES = frozenset(
+    "flask_restful.Resource flask_restx.Resource flask_restplus.Resource flask_restful.resource.Resource".split()
+)
+"""Class-based views whose return values are serialised as JSON, not sent as HTML."""
+
 HTML_DEFAULT_RESPONSES = frozenset(
     """
     flask.Response flask.wrappers.Response flask.make_response flask.helpers.make_response
@@ -43,6 +48,8 @@ def returned(ev: Evaluator, node: ast.Return, val: Value) -> None:
     frame = ev.frame
     value = node.value
     if value is None or ev.inlined or not (frame.entry and frame.framework in HTML_VIEWS and val):
+        return
+    if frame.receiver is not None and JSON_RESOURCES.intersection(ev.engine.bases(frame.receiver)):
         return
     body = value.elts[0] if isinstance(value, ast.Tuple) and value.elts else value
     if body is not value and declares_other_type(value.elts[1:]):  # type: ignore[attr-defined]
