@@ -2,7 +2,8 @@
 
 Not a test: it prints figures. The corpus is GPL-3.0 and stays outside the
 project; this script only reads it. It scans the corpus in-process with the
-CLI (``-l none --format sarif``), prints the scorer's table, and writes, per
+CLI (``-l none --format sarif --no-cache``: a shared index cache may hold
+modules another interpreter parsed), prints the scorer's table, and writes, per
 category, the case ids missed and falsely flagged (each with the findings
 located in its file) to ``bench/out/owasp-<category>.txt`` for study. Files
 the parser skipped are listed too: they count as misses.
