@@ -406,6 +406,9 @@ def _flask_sinks(body: str, imports: str = "") -> dict[str, str]:
             "    return render_template_string('<p>{{ v|safe }}</p>', v=v)\n",
             ("XSS", 79),
         ),
+        ("", "    return f'Hello {v}'\n", ("XSS", 79)),  # a str from a Flask view is sent as text/html
+        ("", "    page = 'Hello '\n    page += v\n    return page\n", ("XSS", 79)),
+        ("from flask import make_response\n", "    return make_response('Hello ' + v)\n", ("XSS", 79)),
     ],
 )
 def test_sink_kinds(scan: Scan, imports: str, body: str, expected: tuple[str, int]) -> None:
@@ -425,11 +428,14 @@ def test_sink_kinds(scan: Scan, imports: str, body: str, expected: tuple[str, in
         "    yaml.safe_load(v)\n",
         "    return Response(f'<p>{v}</p>', mimetype='text/plain')\n",
         "    return render_template_string('<p>{{ v }}</p>', v=v)\n",
-        "    return f'Hello {v}'\n",
+        "    return f'Hello {html.escape(v)}'\n",
+        "    return f'Hello {v}', 200, {'Content-Type': 'text/plain'}\n",
+        "    return {'greeting': f'Hello {v}'}\n",
+        "    return Response(render_template('page.html', v=v))\n",
     ],
 )
 def test_look_alikes_that_are_not_sinks(scan: Scan, body: str) -> None:
-    imports = "import sqlite3, requests, yaml\nfrom flask import Response, render_template_string\n"
+    imports = "import html, sqlite3, requests, yaml\nfrom flask import Response, render_template, render_template_string\n"
     assert scan(_flask_sinks(body, imports)).findings == []
 
 

@@ -620,7 +620,8 @@ class Resolver:
         if depth > _MAX_DEPTH:
             return None
         if isinstance(target, _External):
-            return _External(f"{target.name}.{attribute}")
+            submodule = self.index.by_module.get(f"{target.name}.{attribute}")  # a namespace package's module
+            return _Module(submodule) if submodule is not None else _External(f"{target.name}.{attribute}")
         if isinstance(target, _Module):
             return self._module_member(target.module, attribute, depth)
         if isinstance(target, _Def) and target.definition.kind == "class":

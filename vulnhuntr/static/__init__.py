@@ -9,12 +9,14 @@ only parsed, never imported or run.
     result.findings          # sorted, one per (type, sink, entry point)
     result.candidates["app.py"]
 
-Modules: :mod:`.sources`, :mod:`.sinks`, :mod:`.sanitizers`, :mod:`.guards`
-and :mod:`.idor` hold the rules (mostly tables); :mod:`.taint` and :mod:`.env`
-the values; :mod:`.expressions`, :mod:`.calls` and :mod:`.statements` walk one
-function; :mod:`.engine` memoises summaries across files, asking
-:mod:`.lookup` (and through it the resolver) what calls call; :mod:`.results`
-turns hits into findings and candidates.
+Modules: :mod:`.sources`, :mod:`.sinks`, :mod:`.sanitizers`, :mod:`.guards`,
+:mod:`.idor` and :mod:`.responses` (HTML built in Python) hold the rules (mostly
+tables); :mod:`.taint` and :mod:`.env` the values, :mod:`.constants` (folding)
+and :mod:`.containers` (list/dict slots) their precision; :mod:`.expressions`,
+:mod:`.calls`, :mod:`.callbacks` and :mod:`.statements` walk one function;
+:mod:`.engine` memoises summaries across files, asking :mod:`.lookup` (and
+through it the resolver) what calls call; :mod:`.results` turns hits into
+findings and candidates.
 """
 
 from __future__ import annotations

@@ -16,29 +16,53 @@ from typing import TYPE_CHECKING
 from ..findings import PathStep, VulnType
 from ..repo.frameworks.syntax import FunctionNode, positional_names
 from ..repo.index import dotted
-from . import dispatch, idor
+from . import callbacks, containers, dispatch, idor, responses
 from .callee import Callee, FunctionRef, Site, resolve_call
 from .env import External, ObjType, RepoClass, RequestObject
-from .hits import Sink
+from .hits import Sink, Summary
 from .sanitizers import (
     BARRIER_METHODS,
     BARRIERS,
+    DECODERS,
+    ENCODERS,
     JOINERS,
     MUTATORS,
     NORMALIZER_METHODS,
     NORMALIZERS,
     PASSTHROUGH_METHODS,
+    PATH_CLASSES,
+    PATH_METHODS,
     SANITIZERS,
     Sanitizer,
 )
-from .sinks import CallFacts, dangerous_value, rules_for
-from .taint import CLEAN, Taint, Value, compose, prefixed, relocated, union, with_key, without
+from .sinks import CallFacts, SinkRule, dangerous_value, rules_for
+from .taint import (
+    CLEAN,
+    LITERAL,
+    NO_DOTDOT,
+    Taint,
+    Value,
+    compose,
+    decoded,
+    encoded,
+    prefixed,
+    relocated,
+    symbolic,
+    unchecked,
+    union,
+    value,
+    with_key,
+    without,
+)
 
 if TYPE_CHECKING:
     from .expressions import Evaluator
 
 IDOR_OWNED_CONFIDENCE = 5
 IDOR_UNKNOWN_CONFIDENCE = 3
+FILE_OPENERS = frozenset({"builtins.open", "io.open", "codecs.open"})
+CHECK_KEEPING_METHODS = frozenset({"format", "format_map", "join", "encode", "decode"})
+"""String methods that embed or re-encode the text as it is: its shape checks still hold for that part."""
 UNTYPED_CONFIDENCE = 5  # a sink known only by its method name on an object of unknown type
 
 KNOWN_LIBRARIES = frozenset(
@@ -58,9 +82,17 @@ def evaluate_call(ev: Evaluator, node: ast.Call) -> Value:
         receiver = ev.eval(func)
     args = [ev.eval(a) for a in node.args]
     keywords = {k.arg or f"**{i}": ev.eval(k.value) for i, k in enumerate(node.keywords)}
+    slot = containers.method(ev, node, args) if source is None else None
+    if slot is not None:  # ``items.pop(0)``, ``conf.get("s", "k")`` on a container whose slots are known
+        ev.set_call_type(node, None)
+        return slot
     if source is not None:
         ev.set_call_type(node, None)
         return _keyed(source, node)
+    local = callbacks.local_function(ev, node)
+    if local is not None:  # a function defined in this one: walked here, with what it closes over
+        ev.set_call_type(node, None)
+        return callbacks.inline(ev, local, args, keywords)
     ev.line = node.lineno  # nested calls in the arguments moved it
     facts = CallFacts(node, args, keywords, receiver, ev.is_html)
     picked = dispatch.picked_by_call(ev, func)
@@ -69,10 +101,21 @@ def evaluate_call(ev: Evaluator, node: ast.Call) -> Value:
         return _keyed(_dispatched(ev, node, picked, facts), node)
     callee = resolve_call(func, _site(ev), ev.engine, receiver_type)
     _record_sinks(ev, node, callee, facts, receiver_type)
+    called_back = CLEAN
+    if callee.function is None and callee.cls is None:
+        responses.constructed(ev, node, callee.qualified)
+        direct = callbacks.direct_call(ev, node, callee.qualified)
+        if direct is not None:  # ``pool.submit(run, cmd)`` runs ``run(cmd)``
+            called_back = evaluate_call(ev, direct)
+            ev.line = node.lineno
     _record_fetch(ev, node, callee, facts)
     result, result_type = _result(ev, node, callee, facts)
+    result = union(result, called_back, _read_back(ev, node, callee))
+    _remember_write(ev, node, callee, facts)
     ev.set_call_type(node, dispatch.lookup_type(ev, node) or result_type)
     _mutate(ev, func, callee, facts)
+    if not (isinstance(func, ast.Attribute) and func.attr in CHECK_KEEPING_METHODS):
+        result = unchecked(result)
     return _keyed(result, node)
 
 
@@ -113,11 +156,22 @@ def _record_sinks(
     rules, by_name = rules_for(callee.qualified, None if callee.namespace else callee.method)
     guessed = by_name and not _known_library(receiver_type)
     for rule in rules:
-        tainted = dangerous_value(rule, facts)
+        tainted = _unvouched(rule, dangerous_value(rule, facts))
         if tainted:
             confidence = min(UNTYPED_CONFIDENCE, rule.confidence) if guessed else rule.confidence
             sink = Sink.at(ev.frame.file, node, rule.vuln, rule.cwe, rule.label, confidence, rule.whole_cwe)
             ev.record(sink, tainted)
+
+
+def _unvouched(rule: SinkRule, tainted: Value) -> Value:
+    """Drop taint a shape check made harmless for this sink (see :data:`.taint.LITERAL`, ``NO_DOTDOT``)."""
+    if not any(t.checks for t in tainted):
+        return tainted
+    if rule.cwe == 94:
+        return frozenset(t for t in tainted if not (LITERAL in t.checks and t.whole))
+    if rule.vuln in (VulnType.LFI, VulnType.AFO):
+        return frozenset(t for t in tainted if not (NO_DOTDOT in t.checks and not t.whole))
+    return tainted
 
 
 def _known_library(receiver_type: ObjType | None) -> bool:
@@ -154,6 +208,8 @@ def _result(
         _constructed(ev, node, callee.cls, facts, via)
         return CLEAN, callee.cls
     result_type = External(callee.qualified) if callee.qualified else None
+    if callee.method in PATH_METHODS and callee.qualified and callee.qualified.rsplit(".", 1)[0] in PATH_CLASSES:
+        result_type = External(callee.qualified.rsplit(".", 1)[0])  # ``(base / name).resolve()`` is a Path
     return _outside(node, callee, facts), result_type
 
 
@@ -177,9 +233,17 @@ def _outside(node: ast.Call, callee: Callee, facts: CallFacts) -> Value:
         return CLEAN
     if qualified in JOINERS:
         return _joined(facts)
+    if qualified in ENCODERS:
+        return encoded(_arguments(facts))
+    if qualified in DECODERS:
+        return decoded(_arguments(facts))
     if not isinstance(node.func, ast.Attribute) or callee.namespace:
         return union(_arguments(facts), facts.receiver)  # a function: its result is made from its arguments
-    return _method_result(node.func, callee.method, facts)
+    result = _method_result(node.func, callee.method, facts)
+    if not qualified and callee.method not in BARRIER_METHODS and callee.method not in MUTATORS:
+        # an object we know nothing about (``thing = factory(); thing.run(x)``): its answer may be made from x
+        result = union(result, prefixed(_arguments(facts), "{}"))
+    return result
 
 
 def _arguments(facts: CallFacts, skip: int = 0) -> Value:
@@ -211,7 +275,8 @@ def _joined(facts: CallFacts) -> Value:
 
 
 def _summarised(
-    ev: Evaluator, node: ast.Call, ref: FunctionRef, facts: CallFacts, via: str | None = None
+    ev: Evaluator, node: ast.Call, ref: FunctionRef, facts: CallFacts, via: str | None = None,
+    constructing: bool = False,
 ) -> tuple[Value, ObjType | None] | None:
     function = ev.engine.function_def(ref.file, ref.qualname)
     if function is None:
@@ -222,6 +287,8 @@ def _summarised(
     if summary is None:
         return None
     bindings = bind_arguments(function, node, facts, ref.implicit_first)
+    owner = None if constructing else _receiver_text(node)
+    bindings.update(_field_bindings(ev, owner, summary))
     dispatched = f" (dispatched by {via})" if via else ""
     step = PathStep(ev.frame.file, node.lineno, f"passed to {ref.qualname}() in {ref.file}{dispatched}")
     for hit in summary.hits:
@@ -229,14 +296,65 @@ def _summarised(
             continue  # the caller compares the record's owner with the user
         ev.record(hit.sink, _carried(hit.taint, bindings, step))
     returned = union(CLEAN, *(frozenset(_carried(t, bindings, step)) for t in summary.returns))
+    fields = {name: value(t for flow in val for t in _carried(flow, bindings, step)) for name, val in summary.fields}
+    if owner is not None and ref.implicit_first:
+        for name, val in fields.items():  # ``obj.load(x)`` left x in ``obj.name``
+            ev.env.values[f"{owner}.{name}"] = val
+    elif fields:
+        ev.new_fields[id(node)] = fields
     return returned, summary.return_type
 
 
+def _receiver_text(node: ast.Call) -> str | None:
+    """``obj`` of ``obj.method(...)``, when it is a plain dotted name."""
+    return dotted(node.func.value) if isinstance(node.func, ast.Attribute) else None
+
+
+def _field_bindings(ev: Evaluator, owner: str | None, summary: Summary) -> dict[str, Value]:
+    """What the caller's object holds in the fields the callee reads (``self.name`` -> ``obj.name``)."""
+    if owner is None:
+        return {}
+    wanted = {t.param for h in summary.hits for t in (h.taint,) if t.param and t.param.startswith("self.")}
+    wanted |= {t.param for t in summary.returns if t.param and t.param.startswith("self.")}
+    wanted |= {t.param for _, val in summary.fields for t in val if t.param and t.param.startswith("self.")}
+    found: dict[str, Value] = {}
+    for param in wanted:
+        key = owner + param[4:]
+        if key in ev.env.values:
+            found[param] = ev.env.values[key]
+        elif ev.own_field(key):
+            found[param] = symbolic(key)
+    return found
+
+
 def _constructed(ev: Evaluator, node: ast.Call, cls: RepoClass, facts: CallFacts, via: str | None = None) -> None:
-    """``Store(user_path)``: sinks inside ``__init__`` are reached (what it keeps on ``self`` is not tracked)."""
+    """``Store(user_path)``: sinks inside ``__init__`` are reached; what it keeps on ``self`` goes to the new object."""
     init = ev.engine.member_call(cls, "", "__init__").function
     if init is not None and init.file and (facts.args or facts.keywords):
-        _summarised(ev, node, replace(init, receiver=cls, implicit_first=True), facts, via)
+        _summarised(ev, node, replace(init, receiver=cls, implicit_first=True), facts, via, constructing=True)
+    elif init is None and (facts.args or facts.keywords):
+        fields = _declared_fields(ev.engine.declared_fields(cls), node, facts)
+        if fields:
+            ev.new_fields[id(node)] = fields
+
+
+def _declared_fields(names: tuple[str, ...], node: ast.Call, facts: CallFacts) -> dict[str, Value]:
+    """A dataclass / model built from arguments (``Item(name=x)``, ``Item(**data)``): each field's value."""
+    found: dict[str, Value] = {}
+    for name, arg, val in zip(names, node.args, facts.args):
+        if isinstance(arg, ast.Starred):
+            break
+        if val:
+            found[name] = val
+    for index, keyword in enumerate(node.keywords):
+        if keyword.arg is None:  # ``**data``: any field may come from it
+            val = facts.keywords.get(f"**{index}", CLEAN)
+            for name in names:
+                if val:
+                    found[name] = union(found.get(name, CLEAN), val)
+        elif keyword.arg in names and facts.keywords.get(keyword.arg):
+            found[keyword.arg] = facts.keywords[keyword.arg]
+    return found
 
 
 def _carried(flow: Taint, bindings: dict[str, Value], step: PathStep) -> list[Taint]:
@@ -313,6 +431,34 @@ def _mutate(ev: Evaluator, func: ast.expr, callee: Callee, facts: CallFacts) -> 
     added = union(CLEAN, *facts.args, *facts.keywords.values())
     if target is not None and added and ev.env.is_local(target.split(".", 1)[0]):
         ev.env.add(target, added)
+
+
+def _remember_write(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFacts) -> None:
+    """``upload.save(path)``, ``Path(path).write_bytes(data)``: request data now sits in that file."""
+    if not isinstance(node.func, ast.Attribute):
+        return
+    if callee.method == "save" and facts.receiver and node.args:
+        path, data = node.args[0], facts.receiver
+    elif callee.method in ("write_bytes", "write_text") and node.args and facts.args and facts.args[0]:
+        path, data = node.func.value, facts.args[0]
+    else:
+        return
+    key = _path_key(path)
+    ev.env.written[key] = union(ev.env.written.get(key, CLEAN), data)
+
+
+def _read_back(ev: Evaluator, node: ast.Call, callee: Callee) -> Value:
+    """``open(path, "rb")`` of a file this function saved request data to: the data comes back."""
+    if not ev.env.written or callee.qualified not in FILE_OPENERS or not node.args:
+        return CLEAN
+    return ev.env.written.get(_path_key(node.args[0]), CLEAN)
+
+
+def _path_key(node: ast.expr) -> str:
+    """A path expression as written (``os.path.join(UPLOADS, name)``), to match a later read of the same file."""
+    if isinstance(node, ast.Call) and node.args and (dotted(node.func) or "").endswith("Path"):
+        node = node.args[0] if len(node.args) == 1 else node  # ``Path(p)`` is the file ``p``
+    return ast.unparse(node)
 
 
 def is_normalizer(ev: Evaluator, node: ast.expr) -> bool:

@@ -22,7 +22,7 @@ from .hits import EMPTY, Hit, Summary
 from .lookup import Lookup
 from .sources import handler_params, route_names
 from .statements import Walker
-from .taint import CLEAN, Source, from_source, symbolic, union
+from .taint import ALL_KINDS, CLEAN, Source, Value, from_source, symbolic, union
 
 MAX_DEPTH = 10
 
@@ -64,6 +64,9 @@ class Engine(Lookup):
                 kind = "route parameter" if param.name in placeholders else "handler parameter"
                 source = Source(entry.file, entry.line, f"{kind} '{param.name}'", param.name)
                 env.bind(param.name, from_source(source, param.kinds), annotations.get(param.name))
+                if param.name not in annotations and param.kinds == ALL_KINDS:
+                    env.text.add(param.name)  # a path or query string parameter
+
             else:
                 env.bind(param.name, CLEAN)
         return env
@@ -84,7 +87,9 @@ class Engine(Lookup):
         self._summaries[key] = EMPTY  # recursion sees nothing rather than looping
         frame = Frame(self.index.modules[ref.file], node, ref.qualname, ref.receiver, framework, False, depth, requests)
         ev = self._run(frame, self._summary_env(frame))
-        result = Summary(frozenset(ev.hits), union(CLEAN, *ev.returns), self.return_type(ref.file, node))
+        result = Summary(
+            frozenset(ev.hits), union(CLEAN, *ev.returns), self.return_type(ref.file, node), _fields(ev, frame)
+        )
         self._summaries[key] = result
         return result
 
@@ -119,3 +124,14 @@ class Engine(Lookup):
         ev = Evaluator(self, frame, env)
         Walker(ev).block(frame.node.body)
         return ev
+
+
+def _fields(ev: Evaluator, frame: Frame) -> tuple[tuple[str, Value], ...]:
+    """What a method leaves in ``self.<name>`` (request data or a parameter), for the caller's object."""
+    if not frame.is_method:
+        return ()
+    found = []
+    for key, val in sorted(ev.env.values.items()):
+        if key.startswith("self.") and key.count(".") == 1 and val and val != symbolic(key):
+            found.append((key[5:], val))
+    return tuple(found)

@@ -9,11 +9,15 @@ the state and merge it back, which is all the flow-sensitivity the guards need.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Union
+from typing import TYPE_CHECKING, Any, Iterable, Union
 
 from ..findings import VulnType
 from ..repo.dispatch import Dispatch
+from .constants import GLOBAL, UNKNOWN
 from .taint import CLEAN, Value, union, without
+
+if TYPE_CHECKING:
+    from .containers import Shape
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,10 @@ class Env:
     derived: dict[str, frozenset[str]] = field(default_factory=dict)  # local -> locals it was computed from
     normalized: set[str] = field(default_factory=set)  # realpath/abspath/resolve() results
     html: set[str] = field(default_factory=set)  # strings built with HTML markup
+    consts: dict[str, Any] = field(default_factory=dict)  # locals that hold a known constant
+    shapes: dict[str, Shape] = field(default_factory=dict)  # locals whose container slots are known
+    text: set[str] = field(default_factory=set)  # locals known to hold str/bytes
+    written: dict[str, Value] = field(default_factory=dict)  # file path (as written) -> request data saved there
 
     def copy(self) -> Env:
         return Env(
@@ -67,7 +75,17 @@ class Env:
             dict(self.derived),
             set(self.normalized),
             set(self.html),
+            dict(self.consts),
+            dict(self.shapes),
+            set(self.text),
+            dict(self.written),
         )
+
+    def constant(self, name: str) -> Any:
+        """The constant *name* holds: UNKNOWN for a local without one, GLOBAL for a name not bound here."""
+        if name in self.consts:
+            return self.consts[name]
+        return UNKNOWN if name in self.values else GLOBAL
 
     def get(self, name: str) -> Value:
         return self.values.get(name, CLEAN)
@@ -90,10 +108,16 @@ class Env:
         _set_or_drop(self.derived, name, frozenset(derived) or None)
         _flag(self.normalized, name, normalized)
         _flag(self.html, name, html)
+        self.consts.pop(name, None)
+        self.shapes.pop(name, None)
+        self.text.discard(name)
 
     def add(self, name: str, val: Value) -> None:
         """``x += v``, ``items.append(v)``: the old value stays, the new one joins it."""
         self.values[name] = union(self.get(name), val)
+        self.consts.pop(name, None)
+        if val:
+            self.shapes.pop(name, None)
 
     def clean(self, name: str, kinds: frozenset[VulnType], follow: bool = False, depth: int = 0) -> None:
         """Remove *kinds* from *name* (and, for an allow-list, from what it was computed from)."""
@@ -110,6 +134,7 @@ class Env:
             return envs[0]
         merged = envs[0].copy()
         for other in envs[1:]:
+            before = set(merged.values)
             for name, val in other.values.items():
                 merged.values[name] = union(merged.get(name), val)
             for name, obj_type in other.types.items():
@@ -118,7 +143,36 @@ class Env:
                 merged.derived[name] = merged.derived.get(name, frozenset()) | parents
             merged.normalized &= other.normalized  # normalised only if it is on every branch
             merged.html |= other.html
+            merged.text |= other.text
+            for path, val in other.written.items():
+                merged.written[path] = union(merged.written.get(path, CLEAN), val)
+            merged.consts = {
+                k: v for k, v in merged.consts.items() if k in other.consts and _same(other.consts[k], v)
+            }
+            merged.shapes = _merged_shapes(merged.shapes, other.shapes, before, set(other.values))
         return merged
+
+
+def _same(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a == b
+
+
+def _merged_shapes(
+    mine: dict[str, Shape], theirs: dict[str, Shape], my_names: set[str], their_names: set[str]
+) -> dict[str, Shape]:
+    """Shapes known on both branches, slot-wise merged; a local only one branch binds keeps that branch's."""
+    found: dict[str, Shape] = {}
+    for name, shape in mine.items():
+        if name in theirs:
+            merged = shape.merged(theirs[name])
+            if merged is not None:
+                found[name] = merged
+        elif name not in their_names:
+            found[name] = shape
+    for name, shape in theirs.items():
+        if name not in my_names:
+            found[name] = shape
+    return found
 
 
 def _set_or_drop(table: dict[str, Any], name: str, item: object | None) -> None:

@@ -12,13 +12,24 @@ import re
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from ..repo.index import dotted
-from . import calls, dispatch, guards
-from .env import Env, ObjType, RepoClass, RequestObject
+from . import calls, containers, dispatch, guards
+from .constants import GLOBAL, UNKNOWN, fold
+from .env import Env, External, ObjType, RepoClass, RequestObject
 from .frame import Frame
 from .hits import Hit, Sink
-from .sanitizers import PASSTHROUGH_METHODS
-from .sources import SELF_REQUEST, SELF_SOURCES, request_attributes
-from .taint import CLEAN, Source, Taint, Value, from_source, prefixed, union, with_key
+from .sanitizers import PASSTHROUGH_METHODS, PATH_CLASSES
+from .sources import (
+    FIELD_DATA,
+    FORM_DATA,
+    SELF_REQUEST,
+    SELF_SOURCES,
+    TEXT_ATTRIBUTES,
+    TEXT_FUNCTIONS,
+    TEXT_MAPPINGS,
+    TEXT_METHODS,
+    request_attributes,
+)
+from .taint import CLEAN, Source, Taint, Value, from_source, prefixed, prefixed_cut, symbolic, union, with_key
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -37,6 +48,9 @@ class Evaluator:
         self.hits: set[Hit] = set()
         self.returns: list[Value] = []
         self._call_types: dict[int, ObjType | None] = {}
+        self.new_fields: dict[int, dict[str, Value]] = {}  # constructor call -> fields its __init__ set
+        self.local_defs: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}  # functions defined in this one
+        self.inlined: list[ast.FunctionDef | ast.AsyncFunctionDef] = []  # local functions being walked now
 
     # dispatch ---------------------------------------------------------------------
     def eval(self, node: ast.expr) -> Value:
@@ -73,11 +87,29 @@ class Evaluator:
         source = self.source(node)
         if source is not None:
             return source
+        if key is not None and self.own_field(key):
+            return symbolic(key)  # whatever the caller's object holds there
         return self.eval(node.value)  # an attribute of tainted data is tainted data
+
+    def own_field(self, key: str) -> bool:
+        """``self.name`` read in a method summary: a field the caller's object may have filled."""
+        frame = self.frame
+        return (
+            not frame.entry
+            and key.startswith("self.")
+            and key.count(".") == 1
+            and frame.is_method
+            and not self.env.is_local("self")
+        )
 
     def _Subscript(self, node: ast.Subscript) -> Value:
         base = self.eval(node.value)
         self.eval(node.slice)
+        slot = containers.read(self, node)
+        if slot is not None:
+            return slot
+        if base and isinstance(node.slice, ast.Slice) and node.slice.lower is not None:
+            return prefixed_cut(base)  # ``text[4:]`` may cut off the fixed text in front
         if base and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
             return with_key(base, node.slice.value, node.lineno)
         return base
@@ -134,7 +166,22 @@ class Evaluator:
 
     def _IfExp(self, node: ast.IfExp) -> Value:
         self.eval(node.test)
+        fixed = self.constant(node.test)
+        if fixed is not UNKNOWN:
+            return self.eval(node.body if fixed else node.orelse)
         return union(self.eval(node.body), self.eval(node.orelse))
+
+    # constants ------------------------------------------------------------------------
+    def constant(self, node: ast.expr) -> object:
+        """The value of *node* when the code fixes it (literals, constant locals, module str constants)."""
+        return fold(node, self._constant_of)
+
+    def _constant_of(self, name: str) -> object:
+        found = self.env.constant(name)
+        if found is GLOBAL:
+            text = self.engine.constant_text(name, self.frame.file, self.line)
+            return text if text is not None else GLOBAL
+        return found
 
     # containers ---------------------------------------------------------------------
     def _List(self, node: ast.List | ast.Tuple | ast.Set) -> Value:
@@ -206,7 +253,7 @@ class Evaluator:
             self.bind(target.value, val)
         elif isinstance(target, ast.Subscript):
             root = dotted(target.value)
-            if root is not None and val:
+            if root is not None and not containers.store(self, target, val) and val:
                 self.env.add(root, val)
         elif isinstance(target, (ast.Name, ast.Attribute)):
             key = dotted(target)
@@ -214,6 +261,10 @@ class Evaluator:
                 self._bind_name(key, val, obj_type, source)
 
     def _bind_name(self, key: str, val: Value, obj_type: ObjType | None, source: ast.expr | None) -> None:
+        self.local_defs.pop(key, None)
+        if "." not in key:  # a new object: the fields known for the old one are gone
+            for stale in [k for k in self.env.values if k.startswith(key + ".")]:
+                del self.env.values[stale]
         if source is None:
             self.env.bind(key, val, obj_type)
             return
@@ -225,6 +276,11 @@ class Evaluator:
             normalized=calls.is_normalizer(self, source),
             html=self.is_html(source),
         )
+        fixed = self.constant(source)
+        if fixed is not UNKNOWN:
+            self.env.consts[key] = fixed
+        if self.is_text(source):
+            self.env.text.add(key)
 
     def _tainted_names(self, node: ast.expr) -> list[str]:
         return [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and self.env.get(n.id)]
@@ -238,6 +294,9 @@ class Evaluator:
             return self._call_types.get(id(node))
         if isinstance(node, ast.Subscript):
             return dispatch.lookup_type(self, node)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):  # ``base / name`` of a Path is a Path
+            left = self.type_of(node.left)
+            return left if isinstance(left, External) and left.name in PATH_CLASSES else None
         key = dotted(node)
         if key is None:
             return None
@@ -272,7 +331,21 @@ class Evaluator:
         if isinstance(node.value, ast.Name) and node.value.id == "self" and not self.env.is_local("self"):
             if node.attr in SELF_SOURCES.get(self.frame.framework or "", ()):
                 return self._read(node)
+        if self._form_data(node):
+            return self._read(node)
         return None
+
+    def _form_data(self, node: ast.Attribute) -> bool:
+        """``form.cleaned_data``, ``serializer.validated_data``, ``form.comment.data`` of a form instance."""
+        owner = self.type_of(node.value)
+        if isinstance(owner, RepoClass):
+            kind = self.engine.form_kind(owner)
+            if kind is not None and node.attr in FORM_DATA[kind]:
+                return True
+        if node.attr in FIELD_DATA and isinstance(node.value, ast.Attribute):
+            form = self.type_of(node.value.value)
+            return isinstance(form, RepoClass) and self.engine.form_kind(form) == "wtforms"
+        return False
 
     def _read(self, node: ast.Attribute) -> Value:
         text = dotted(node) or f"{ast.unparse(node.value)}.{node.attr}"
@@ -280,6 +353,49 @@ class Evaluator:
 
     def set_call_type(self, node: ast.Call, obj_type: ObjType | None) -> None:
         self._call_types[id(node)] = obj_type
+
+    def is_text(self, node: ast.expr) -> bool:
+        """Is *node* known to be a str/bytes (built here, or a request parameter read)?"""
+        if isinstance(node, ast.Constant):
+            return isinstance(node.value, (str, bytes))
+        if isinstance(node, ast.JoinedStr):
+            return True
+        if isinstance(node, ast.Name):
+            return node.id in self.env.text
+        if isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.Add):
+                return self.is_text(node.left) or self.is_text(node.right)
+            return isinstance(node.op, ast.Mod) and self.is_text(node.left)
+        if isinstance(node, ast.IfExp):
+            return self.is_text(node.body) or self.is_text(node.orelse)
+        if isinstance(node, ast.BoolOp):
+            return any(self.is_text(v) for v in node.values)
+        if isinstance(node, ast.Await):
+            return self.is_text(node.value)
+        if isinstance(node, ast.Subscript):
+            return self.is_text(node.value) or self._text_container(node.value)
+        if isinstance(node, ast.Attribute):
+            return node.attr in TEXT_ATTRIBUTES and self._is_request(node.value)
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute):
+                if func.attr in TEXT_METHODS:
+                    return True
+                if func.attr in ("get", "get_argument", "get_query_argument", "get_body_argument", "get_cookie"):
+                    return self._text_container(func.value) or self._is_request(func.value)
+                if func.attr == "get_data":
+                    return self._is_request(func.value)
+            return self.qualify(func) in TEXT_FUNCTIONS
+        return False
+
+    def _text_container(self, node: ast.expr) -> bool:
+        """``request.args``, ``request.cookies``, ``request.GET``: mappings of request strings."""
+        return isinstance(node, ast.Attribute) and node.attr in TEXT_MAPPINGS and self._is_request(node.value)
+
+    def _is_request(self, node: ast.expr) -> bool:
+        if isinstance(node, ast.Name) and node.id == "self" and self.frame.framework == "tornado":
+            return True
+        return isinstance(self.type_of(node), RequestObject)
 
     def is_html(self, node: ast.expr) -> bool:
         """Is *node* a string built with HTML markup (so a generic response renders it as HTML)?"""

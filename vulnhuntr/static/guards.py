@@ -18,7 +18,9 @@ from ..findings import VulnType
 from ..repo.index import dotted
 from .env import Env
 from .sanitizers import CONTAINMENT_CALLS, CONTAINMENT_METHODS, NORMALIZER_METHODS, NORMALIZERS, VALIDATOR_METHODS
-from .taint import ALL_KINDS
+from .taint import ALL_KINDS, LITERAL, NO_DOTDOT, checked
+
+QUOTES = frozenset({"'", '"'})
 
 PATH_KINDS = frozenset({VulnType.LFI, VulnType.AFO})
 HOST_ATTRIBUTES = frozenset({"hostname", "netloc", "host"})
@@ -45,7 +47,9 @@ def facts(test: ast.expr, truth: bool, qualify: Qualify) -> list[Fact]:
         return facts(test.operand, not truth, qualify)
     if isinstance(test, ast.BoolOp):
         every = isinstance(test.op, ast.And) == truth  # (a and b) true / (a or b) false: each part holds
-        return [f for value in test.values for f in facts(value, truth, qualify)] if every else []
+        if every:
+            return [f for value in test.values for f in facts(value, truth, qualify)]
+        return _common([facts(value, truth, qualify) for value in test.values])  # one part holds: what all say
     if isinstance(test, ast.Compare) and len(test.ops) == 1:
         return _compare(test.left, test.ops[0], test.comparators[0], truth, qualify)
     if isinstance(test, ast.Call) and truth:
@@ -53,8 +57,19 @@ def facts(test: ast.expr, truth: bool, qualify: Qualify) -> list[Fact]:
     return []
 
 
+def _common(alternatives: list[list[Fact]]) -> list[Fact]:
+    """The facts every alternative vouches for (``c.isalnum() or c in SAFE``: ``c`` is allow-listed)."""
+    if not alternatives:
+        return []
+    keys = [{(f.kind, ast.dump(f.expr)) for f in found} for found in alternatives]
+    shared = set.intersection(*keys)
+    return [f for f in alternatives[0] if (f.kind, ast.dump(f.expr)) in shared]
+
+
 def _compare(left: ast.expr, op: ast.cmpop, right: ast.expr, truth: bool, qualify: Qualify) -> list[Fact]:
     positive = truth if isinstance(op, (ast.In, ast.Eq, ast.Is)) else not truth
+    if isinstance(op, (ast.In, ast.NotIn)) and not positive:
+        return _absent(left, right)
     if not positive:
         return []
     if isinstance(op, (ast.In, ast.NotIn)):
@@ -68,8 +83,35 @@ def _compare(left: ast.expr, op: ast.cmpop, right: ast.expr, truth: bool, qualif
     return []
 
 
+def _absent(needle: ast.expr, haystack: ast.expr) -> list[Fact]:
+    """``".." not in name`` (or ``"'" not in s[1:-1]``) holds: what the text is known not to contain."""
+    if not (isinstance(needle, ast.Constant) and isinstance(needle.value, str)):
+        return []
+    if ".." in needle.value and needle.value.strip("./\\") == "":
+        return [Fact("no-dotdot", haystack)]
+    inner = _inner(haystack)
+    if needle.value in QUOTES and inner is not None:
+        return [Fact("inner-free" + needle.value, inner)]
+    return []
+
+
+def _inner(node: ast.expr) -> ast.expr | None:
+    """``s`` of ``s[1:-1]``: the text between its first and last character."""
+    if not (isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice)):
+        return None
+    lower, upper = node.slice.lower, node.slice.upper
+    if isinstance(lower, ast.Constant) and lower.value == 1 and isinstance(upper, ast.UnaryOp):
+        if isinstance(upper.op, ast.USub) and isinstance(upper.operand, ast.Constant) and upper.operand.value == 1:
+            return node.value
+    return None
+
+
 def _call(test: ast.Call, qualify: Qualify) -> list[Fact]:
     func = test.func
+    if isinstance(func, ast.Attribute) and func.attr in ("startswith", "endswith") and len(test.args) == 1:
+        arg = test.args[0]
+        if isinstance(arg, ast.Constant) and arg.value in QUOTES:
+            return [Fact(f"{func.attr}{arg.value}", func.value), Fact("contained", func.value)]
     if isinstance(func, ast.Attribute) and func.attr in CONTAINMENT_METHODS:
         return [Fact("contained", func.value)]
     if isinstance(func, ast.Attribute) and func.attr in VALIDATOR_METHODS:
@@ -96,7 +138,10 @@ def _call_args(call: ast.Call) -> list[ast.expr]:
 
 def apply(found: list[Fact], env: Env, qualify: Qualify) -> None:
     """Make the values the facts vouch for clean on this branch."""
+    _shape_checks(found, env)
     for fact in found:
+        if fact.kind not in ("allowed", "contained"):
+            continue
         if fact.kind == "allowed":
             name = _vouched(fact.expr)
             if name is not None:
@@ -104,6 +149,20 @@ def apply(found: list[Fact], env: Env, qualify: Qualify) -> None:
             continue
         for name in _canonical_names(fact.expr, env, qualify):
             env.clean(name, PATH_KINDS)
+
+
+def _shape_checks(found: list[Fact], env: Env) -> None:
+    """Checks on what the text looks like: no ``..`` in it; quoted as a plain string literal."""
+    by_name: dict[str, set[str]] = {}
+    for fact in found:
+        name = dotted(fact.expr)
+        if name is not None and env.is_local(name.split(".", 1)[0]):
+            by_name.setdefault(name, set()).add(fact.kind)
+    for name, kinds in by_name.items():
+        if "no-dotdot" in kinds:
+            env.values[name] = checked(env.get(name), NO_DOTDOT)
+        if any({f"startswith{q}", f"endswith{q}", f"inner-free{q}"} <= kinds for q in QUOTES):
+            env.values[name] = checked(env.get(name), LITERAL)
 
 
 def _vouched(node: ast.expr) -> str | None:

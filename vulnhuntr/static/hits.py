@@ -63,6 +63,7 @@ class Summary:
     hits: frozenset[Hit] = frozenset()
     returns: Value = CLEAN
     return_type: ObjType | None = None
+    fields: tuple[tuple[str, Value], ...] = ()  # ``self.<name>`` set by the function, in terms of its parameters
 
 
 EMPTY = Summary()

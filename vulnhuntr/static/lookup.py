@@ -21,7 +21,7 @@ from ..repo.resolve import Resolution, Resolver, Symbol, scope_at
 from .callee import Callee, FunctionRef
 from .env import External, ObjType, RepoClass, RequestObject
 from .idor import has_owner_field
-from .sources import global_request
+from .sources import FORM_BASES, declared_request, global_request
 
 T = TypeVar("T")
 
@@ -75,6 +75,9 @@ class Lookup:
 
         def find() -> ObjType | None:
             qualified = self.resolver.instance_type(f"{owner.qualname}.{attribute}", owner.file)
+            framework = declared_request(qualified)
+            if framework is not None:  # ``self.request = request`` kept by a wrapper class
+                return RequestObject(framework)
             return self.class_ref(qualified) or (External(qualified) if qualified else None)
 
         return self._cached(("attr", owner, attribute), find)
@@ -88,7 +91,43 @@ class Lookup:
         qualified = self.qualify(annotation_type(annotation), file, line)
         if qualified is None or qualified.startswith(("builtins.", "typing.")):
             return None
+        framework = declared_request(qualified)
+        if framework is not None:
+            return RequestObject(framework)
         return self.class_ref(qualified) or External(qualified)
+
+    def bases(self, cls: RepoClass) -> tuple[str, ...]:
+        """Qualified names of every base class of a repository class, transitively."""
+
+        def find() -> tuple[str, ...]:
+            module = self.index.modules.get(cls.file)
+            definition = module.definitions_by_name.get(cls.qualname) if module is not None else None
+            if module is None or definition is None:
+                return ()
+            return tuple(self.resolver.class_bases(module, definition))
+
+        return self._cached(("bases", cls), find)
+
+    def form_kind(self, cls: RepoClass) -> str | None:
+        """The form library a repository class derives from (WTForms, Django forms, DRF, marshmallow)."""
+        return next((FORM_BASES[b] for b in self.bases(cls) if b in FORM_BASES), None)
+
+    def declared_fields(self, cls: RepoClass) -> tuple[str, ...]:
+        """Fields a class declares with annotations, in order (dataclasses, pydantic models, NamedTuples)."""
+
+        def find() -> tuple[str, ...]:
+            node = self.function_node(cls.file, cls.qualname)
+            if not isinstance(node, ast.ClassDef):
+                return ()
+            return tuple(
+                s.target.id
+                for s in node.body
+                if isinstance(s, ast.AnnAssign)
+                and isinstance(s.target, ast.Name)
+                and "ClassVar" not in ast.unparse(s.annotation)
+            )
+
+        return self._cached(("fields", cls), find)
 
     def owned_model(self, expr: ast.expr, file: str) -> bool:
         """Is *expr* a repository model class with an owner/user field?"""

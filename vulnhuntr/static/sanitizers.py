@@ -64,12 +64,27 @@ SANITIZERS: dict[str, Sanitizer] = {
         Sanitizer(frozenset({V.XSS, V.RCE, V.SQLI})),
     ),
     **_each(
-        "hashlib.md5 hashlib.sha1 hashlib.sha256 hashlib.sha512 hashlib.blake2b hashlib.new hmac.new "
-        "base64.b64encode base64.urlsafe_b64encode",
+        "hashlib.md5 hashlib.sha1 hashlib.sha256 hashlib.sha512 hashlib.blake2b hashlib.new hmac.new",
         Sanitizer(ALL_KINDS),
+    ),
+    **_each("builtins.ord builtins.hex builtins.oct builtins.bin builtins.abs", Sanitizer(_CAST)),
+    **_each(
+        "flask.render_template flask.templating.render_template quart.render_template "
+        "django.shortcuts.render django.template.loader.render_to_string",
+        Sanitizer(_HTML),  # autoescaped: a template that prints raw is the template's own sink
     ),
 }
 """Sanitizers by qualified name."""
+
+ENCODERS = frozenset(
+    "base64.b64encode base64.urlsafe_b64encode base64.standard_b64encode base64.b32encode base64.b16encode "
+    "base64.encodebytes binascii.hexlify binascii.b2a_base64 binascii.b2a_hex".split()
+)
+DECODERS = frozenset(
+    "base64.b64decode base64.urlsafe_b64decode base64.standard_b64decode base64.b32decode base64.b16decode "
+    "base64.decodebytes binascii.unhexlify binascii.a2b_base64 binascii.a2b_hex".split()
+)
+"""Encodings: an encoded value cannot inject anything, but decoding it gives the request data back."""
 
 BARRIERS = frozenset(
     """
@@ -87,7 +102,7 @@ BARRIERS = frozenset(
 BARRIER_METHODS = frozenset(
     "startswith endswith isdigit isdecimal isnumeric isalnum isalpha isidentifier isspace islower isupper "
     "count find rfind index rindex exists is_file is_dir is_absolute is_relative_to execute executemany "
-    "executescript fetchone fetchall fetchmany first all count_documents".split()
+    "executescript fetchone fetchall fetchmany first all count_documents read_text read_bytes".split()
 )
 """Methods that answer a question about the data (or fetch stored rows) instead of returning it."""
 
@@ -99,6 +114,10 @@ MUTATORS = frozenset("append extend add insert update setdefault appendleft exte
 
 JOINERS = frozenset({"os.path.join", "posixpath.join", "ntpath.join", "pathlib.Path", "pathlib.PurePath"})
 """Path builders: arguments after the first are appended to a base."""
+
+PATH_CLASSES = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.WindowsPath"})
+PATH_METHODS = frozenset("resolve absolute joinpath with_name with_suffix with_stem expanduser parent".split())
+"""``pathlib`` objects and their methods that give another path."""
 
 NORMALIZERS = frozenset(
     {

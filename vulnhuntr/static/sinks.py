@@ -206,6 +206,11 @@ QUALIFIED: dict[str, tuple[SinkRule, ...]] = {
     **_each("os.remove os.unlink os.rmdir os.removedirs os.truncate", REMOVE),
     **_each("os.rename os.replace os.renames shutil.move", MOVE),
     **_each("shutil.copy shutil.copy2 shutil.copyfile shutil.copytree", COPY),
+    **_each(
+        "os.path.exists os.path.lexists os.path.isfile os.path.isdir os.path.getsize pathlib.Path.exists "
+        "pathlib.Path.is_file pathlib.Path.is_dir pathlib.Path.stat",
+        SinkRule(V.LFI, 22, "file existence check", ((0, "path"), "receiver"), confidence=4),
+    ),
     "shutil.rmtree": (SinkRule(V.AFO, 22, "directory delete", ((0, "path"),), whole_cwe=73),),
     "shutil.unpack_archive": (SinkRule(V.AFO, 22, "archive extraction", ((0, "filename"), (1, "extract_dir"))),),
     # RCE

@@ -19,7 +19,8 @@ from ..repo.index import annotation_type, dotted
 from .taint import ALL_KINDS, ID_ONLY
 
 _FLASK = frozenset(
-    "args form values json get_json files cookies headers data get_data view_args stream query_string".split()
+    "args form values json get_json files cookies headers data get_data view_args stream query_string "
+    "referrer user_agent authorization".split()
 )
 _DJANGO = frozenset("GET POST body FILES COOKIES META headers read readline readlines".split())
 _STARLETTE = frozenset(
@@ -99,6 +100,32 @@ REQUEST_CLASSES = frozenset(
     }
 )
 """A parameter annotated with one of these is the request object, whatever its position."""
+
+DECLARED_REQUESTS: dict[str, str] = {
+    "flask.Request": "flask",
+    "flask.wrappers.Request": "flask",
+    "werkzeug.Request": "flask",
+    "werkzeug.wrappers.Request": "flask",
+    "werkzeug.wrappers.request.Request": "flask",
+    "quart.Request": "quart",
+    "quart.wrappers.Request": "quart",
+    "bottle.BaseRequest": "bottle",
+    "bottle.LocalRequest": "bottle",
+}
+"""Request classes of frameworks that also offer a global proxy: an attribute or helper parameter declared
+with one (``self.request: flask.Request``) holds the request."""
+
+
+def declared_request(qualified: str | None) -> str | None:
+    """The framework of a request class named by an annotation or an instance attribute's type."""
+    if not qualified:
+        return None
+    if qualified in DECLARED_REQUESTS:
+        return DECLARED_REQUESTS[qualified]
+    if qualified in REQUEST_CLASSES:
+        root = qualified.split(".", 1)[0]
+        return {"rest_framework": "drf", "fastapi": "starlette"}.get(root, root)
+    return None
 
 INJECTED = frozenset(
     {
@@ -255,3 +282,51 @@ def request_attributes(framework: str | None) -> frozenset[str]:
 def global_request(qualified: str | None) -> str | None:
     """The framework of a module-level request proxy, if *qualified* names one."""
     return GLOBAL_REQUESTS.get(qualified or "")
+
+
+TEXT_MAPPINGS = frozenset(
+    "args form values cookies headers GET POST COOKIES META query_params path_params query forms params "
+    "arguments query_arguments body_arguments matchdict match_info query_args".split()
+)
+"""Request mappings whose items are strings (``request.args["q"]``, ``request.GET.get("q")``)."""
+
+TEXT_ATTRIBUTES = frozenset("data body query_string text full_path url".split())
+"""Request attributes that are the raw text (or bytes) of the request."""
+
+TEXT_METHODS = frozenset(
+    "format format_map join replace strip lstrip rstrip lower upper title capitalize casefold swapcase center "
+    "ljust rjust zfill expandtabs removeprefix removesuffix translate decode encode".split()
+)
+"""Methods whose result is a str (or bytes)."""
+
+TEXT_FUNCTIONS = frozenset(
+    "builtins.format builtins.chr urllib.parse.unquote urllib.parse.unquote_plus "
+    "html.unescape textwrap.dedent textwrap.fill base64.b64decode base64.urlsafe_b64decode".split()
+)
+"""Functions whose result is a str (or bytes)."""
+
+
+FORM_BASES: dict[str, str] = {
+    **{name: "wtforms" for name in "wtforms.Form wtforms.form.Form flask_wtf.FlaskForm flask_wtf.Form "
+       "flask_wtf.form.FlaskForm".split()},
+    **{name: "django" for name in "django.forms.Form django.forms.ModelForm django.forms.forms.Form "
+       "django.forms.models.ModelForm django.forms.BaseForm".split()},
+    **{name: "drf" for name in "rest_framework.serializers.Serializer rest_framework.serializers.ModelSerializer "
+       "rest_framework.serializers.HyperlinkedModelSerializer rest_framework.serializers.BaseSerializer".split()},
+    **{name: "marshmallow" for name in "marshmallow.Schema marshmallow.schema.Schema".split()},
+}
+"""Base classes of form and input-schema classes, by library: their instances hold what the client sent."""
+
+FORM_DATA: dict[str, frozenset[str]] = {
+    "wtforms": frozenset({"data"}),  # ``form.data``; fields: ``form.name.data`` (see FIELD_DATA)
+    "django": frozenset({"cleaned_data", "data"}),
+    "drf": frozenset({"validated_data", "initial_data", "data"}),
+    "marshmallow": frozenset(),
+}
+"""Attributes of a form instance that hold submitted values."""
+
+FIELD_DATA = frozenset({"data", "raw_data"})
+"""Attributes of a WTForms field (``form.comment.data``) that hold the submitted value."""
+
+SCHEMA_LOADERS = frozenset({"load", "loads", "validate"})
+"""Methods of an input schema (marshmallow) whose result is the data they were given."""

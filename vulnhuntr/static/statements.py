@@ -11,7 +11,9 @@ import ast
 from typing import Callable
 
 from ..findings import VulnType
-from . import guards
+from ..repo.index import dotted
+from . import containers, guards, responses
+from .constants import UNKNOWN
 from .env import Env
 from .expressions import Evaluator
 from .hits import Sink
@@ -19,8 +21,7 @@ from .idor import dotted_tail
 from .sanitizers import ABORTS
 from .taint import Value, prefixed
 
-HTML_VIEWS = frozenset({"flask", "quart", "bottle"})
-"""Frameworks that send a returned ``str`` as ``text/html``."""
+HTML_VIEWS = responses.HTML_VIEWS
 
 
 class Walker:
@@ -28,6 +29,7 @@ class Walker:
 
     def __init__(self, ev: Evaluator) -> None:
         self.ev = ev
+        self._loops: list[tuple[list[Env], list[Env]]] = []  # per enclosing loop: states at break, at continue
 
     def block(self, statements: list[ast.stmt]) -> bool:
         """Run *statements*; True when the block always leaves (return, raise, abort)."""
@@ -63,10 +65,20 @@ class Walker:
 
     # assignments --------------------------------------------------------------------
     def _Assign(self, node: ast.Assign) -> bool:
-        val = self.ev.eval(node.value)
+        literal = containers.built(self.ev, node.value) if not isinstance(node.value, ast.Call) else None
+        val = literal[1] if literal is not None else self.ev.eval(node.value)
+        if literal is None and isinstance(node.value, ast.Call):
+            literal = containers.built(self.ev, node.value)
         obj_type = self.ev.type_of(node.value)
+        fields = self.ev.new_fields.pop(id(node.value), {})
         for target in node.targets:
             self.ev.bind(target, val, obj_type, node.value)
+            if literal is not None and isinstance(target, ast.Name):
+                self.ev.env.shapes[target.id] = literal[0]
+            name = dotted(target)
+            for field_name, field_value in fields.items():  # ``obj = Cls(x)`` whose __init__ kept x
+                if name is not None:
+                    self.ev.env.values[f"{name}.{field_name}"] = field_value
         return False
 
     def _AnnAssign(self, node: ast.AnnAssign) -> bool:
@@ -77,8 +89,12 @@ class Walker:
     def _AugAssign(self, node: ast.AugAssign) -> bool:
         val = self.ev.eval(node.value)
         if isinstance(node.target, ast.Name):
-            appended = isinstance(node.op, ast.Add) and self.ev.env.is_local(node.target.id)
-            self.ev.env.add(node.target.id, prefixed(val, "{}") if appended else val)
+            name = node.target.id
+            folded = self.ev.constant(ast.BinOp(ast.Name(name, ast.Load()), node.op, node.value))
+            appended = isinstance(node.op, ast.Add) and self.ev.env.is_local(name)
+            self.ev.env.add(name, prefixed(val, "{}") if appended else val)
+            if folded is not UNKNOWN:
+                self.ev.env.consts[name] = folded
         else:
             self.ev.bind(node.target, val)
         return False
@@ -102,12 +118,21 @@ class Walker:
         return True
 
     def _Continue(self, node: ast.stmt) -> bool:
+        if self._loops:
+            self._loops[-1][1].append(self.ev.env.copy())
         return True
 
-    _Break = _Continue
+    def _Break(self, node: ast.stmt) -> bool:
+        """Leaves the loop: the state here joins the state after the loop."""
+        if self._loops:
+            self._loops[-1][0].append(self.ev.env.copy())
+        return True
 
     def _If(self, node: ast.If) -> bool:
         self.ev.eval(node.test)
+        fixed = self.ev.constant(node.test)
+        if fixed is not UNKNOWN:  # ``if 7 * 42 - num > 200:`` with ``num`` a constant: one branch runs
+            return self.block(node.body if fixed else node.orelse)
         outcomes = [
             self.branch(node.body, self._refined(node.test, True)),
             self.branch(node.orelse, self._refined(node.test, False)),
@@ -127,25 +152,39 @@ class Walker:
     def _For(self, node: ast.For | ast.AsyncFor) -> bool:
         items = self.ev.eval(node.iter)
         before = self.ev.env
+        self._loops.append(([], []))
         for _ in range(2):
             env = self.ev.env.copy()
             self.ev.env = env
             self.ev.bind(node.target, items)
-            after, _left = self.branch(node.body, env)
-            self.ev.env = Env.merge([before, after])
-        self.block(node.orelse)
+            after, left = self.branch(node.body, env)
+            self.ev.env = Env.merge([before, *([] if left else [after]), *self._loops[-1][1]])
+            self._loops[-1][1].clear()
+        return self._after_loop(node.orelse)
+
+    def _after_loop(self, orelse: list[ast.stmt]) -> bool:
+        """``else:`` runs when the loop ends normally; a ``break`` skips it and joins after."""
+        breaks = self._loops.pop()[0]
+        left = self.block(orelse)
+        through = ([] if left else [self.ev.env]) + breaks
+        if not through:
+            return True
+        self.ev.env = Env.merge(through)
         return False
 
     _AsyncFor = _For
 
     def _While(self, node: ast.While) -> bool:
         self.ev.eval(node.test)
+        if self.ev.constant(node.test) is False:
+            return self.block(node.orelse)
         before = self.ev.env
+        self._loops.append(([], []))
         for _ in range(2):
-            after, _left = self.branch(node.body, self.ev.env.copy())
-            self.ev.env = Env.merge([before, after])
-        self.block(node.orelse)
-        return False
+            after, left = self.branch(node.body, self.ev.env.copy())
+            self.ev.env = Env.merge([before, *([] if left else [after]), *self._loops[-1][1]])
+            self._loops[-1][1].clear()
+        return self._after_loop(node.orelse)
 
     def _With(self, node: ast.With | ast.AsyncWith) -> bool:
         for item in node.items:
@@ -175,13 +214,47 @@ class Walker:
 
     def _Match(self, node: ast.stmt) -> bool:
         self.ev.eval(node.subject)  # type: ignore[attr-defined]
+        chosen = self._matched_case(node)
+        if chosen is not UNKNOWN:
+            return self.block(chosen.body) if chosen is not None else False  # type: ignore[union-attr]
         outcomes = [self.branch(case.body, self.ev.env.copy()) for case in node.cases]  # type: ignore[attr-defined]
         outcomes.append((self.ev.env, False))
         return self._settle(outcomes)
 
+    def _matched_case(self, node: ast.stmt) -> object:
+        """The case a constant subject selects (None: no case matches), or UNKNOWN."""
+        subject = self.ev.constant(node.subject)  # type: ignore[attr-defined]
+        if subject is UNKNOWN:
+            return UNKNOWN
+        for case in node.cases:  # type: ignore[attr-defined]
+            if case.guard is not None:
+                return UNKNOWN
+            matched = self._pattern_matches(case.pattern, subject)
+            if matched is UNKNOWN or matched:
+                return case if matched is True else UNKNOWN
+        return None
+
+    def _pattern_matches(self, pattern: ast.AST, subject: object) -> object:
+        """True/False for literal, ``|`` and wildcard patterns; UNKNOWN for the rest (captures, classes)."""
+        if isinstance(pattern, ast.MatchValue):
+            value = self.ev.constant(pattern.value)
+            return UNKNOWN if value is UNKNOWN else value == subject
+        if isinstance(pattern, ast.MatchSingleton):
+            return pattern.value is subject
+        if isinstance(pattern, ast.MatchOr):
+            results = [self._pattern_matches(p, subject) for p in pattern.patterns]
+            return True if True in results else UNKNOWN if UNKNOWN in results else False
+        if isinstance(pattern, ast.MatchAs) and pattern.pattern is None and pattern.name is None:
+            return True  # ``case _:``
+        return UNKNOWN
+
     # definitions inside the function ----------------------------------------------------
     def _FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> bool:
         self.ev.env.bind(node.name, frozenset())
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self.ev.local_defs[node.name] = node  # walked where it is called (see .callbacks)
+        else:
+            self.ev.local_defs.pop(node.name, None)
         return False
 
     _AsyncFunctionDef = _FunctionDef
@@ -194,11 +267,4 @@ class Walker:
 
     # XSS: a view returning an HTML string ---------------------------------------------
     def _returned_html(self, node: ast.Return, value: ast.expr, val: Value) -> None:
-        frame = self.ev.frame
-        if not (frame.entry and frame.framework in HTML_VIEWS and val):
-            return
-        body = value.elts[0] if isinstance(value, ast.Tuple) and value.elts else value
-        if not self.ev.is_html(body):
-            return
-        sink = Sink.at(frame.file, node, VulnType.XSS, 79, "HTML string returned by the view", 6, shown=body)
-        self.ev.record(sink, self.ev.eval(body) if body is not value else val)
+        responses.returned(self.ev, node, val)

@@ -42,6 +42,8 @@ class Taint:
     source: Source | None = None  # None while symbolic (``param`` set)
     param: str | None = None  # the summarised function's parameter this came from
     prefix: str = ""  # fixed text known to precede the tainted part ("" = the whole value)
+    encoded: frozenset[VulnType] = frozenset()  # kinds an encoding (base64) suspended until it is decoded
+    checks: frozenset[str] = frozenset()  # shape checks the value passed (see CHECKS), until a call transforms it
 
     @property
     def whole(self) -> bool:
@@ -54,7 +56,7 @@ CLEAN: Value = frozenset()
 
 def value(taints: Iterable[Taint]) -> Value:
     """A value with at most :data:`MAX_TAINTS` records, chosen deterministically (shortest paths first)."""
-    unique = {t for t in taints if t.kinds}
+    unique = {t for t in taints if t.kinds or t.encoded}
     if len(unique) <= MAX_TAINTS:
         return frozenset(unique)
     ranked = sorted(unique, key=_rank)
@@ -77,11 +79,45 @@ def without(v: Value, kinds: frozenset[VulnType]) -> Value:
     return value(replace(t, kinds=t.kinds - kinds) for t in v) if v and kinds else v
 
 
+LITERAL = "quoted literal"
+"""Checked to start and end with the same quote and hold no other: a plain string literal to ``eval``."""
+NO_DOTDOT = "no dot-dot"
+"""Checked to contain no ``..``: appended to a fixed directory, it cannot climb out of it."""
+
+
+def checked(v: Value, check: str) -> Value:
+    return value(replace(t, checks=t.checks | {check}) for t in v) if v else v
+
+
+def unchecked(v: Value) -> Value:
+    """A call's result: whatever it did to the text, the earlier shape checks no longer vouch for it."""
+    if not any(t.checks for t in v):
+        return v
+    return value(replace(t, checks=frozenset()) for t in v)
+
+
+def encoded(v: Value) -> Value:
+    """After ``base64.b64encode``: harmless as it is, the request data again once decoded."""
+    return value(replace(t, kinds=frozenset(), encoded=t.encoded | t.kinds) for t in v) if v else v
+
+
+def decoded(v: Value) -> Value:
+    """After ``base64.b64decode``: what an encoding suspended is back."""
+    return value(replace(t, kinds=t.kinds | t.encoded, encoded=frozenset()) for t in v) if v else v
+
+
 def prefixed(v: Value, prefix: str) -> Value:
     """The value appended to fixed text (*prefix*): no longer the whole string."""
     if not prefix or not v:
         return v
     return value(replace(t, prefix=prefix + t.prefix) for t in v)
+
+
+def prefixed_cut(v: Value) -> Value:
+    """A slice of the value: the fixed text known to precede it may be gone."""
+    if not any(t.prefix for t in v):
+        return v
+    return value(replace(t, prefix="") for t in v)
 
 
 def with_key(v: Value, key: str, line: int) -> Value:
@@ -111,11 +147,15 @@ def symbolic(param: str, kinds: frozenset[VulnType] = ALL_KINDS) -> Value:
 def compose(actual: Taint, flow: Taint, call_step: PathStep | None) -> Taint | None:
     """A callee's *flow* for one parameter, seen from a caller whose argument carries *actual*."""
     kinds = actual.kinds & flow.kinds
-    if not kinds:
+    suspended = actual.encoded & (flow.kinds | flow.encoded)
+    if flow.encoded:  # the callee encodes its parameter
+        kinds, suspended = frozenset(), suspended | (actual.kinds & flow.encoded)
+    if not kinds and not suspended:
         return None
     middle = (call_step,) if call_step is not None else ()
     return Taint(
         kinds=kinds,
+        encoded=suspended,
         steps=_capped(actual.steps + middle + flow.steps),
         source=actual.source,
         param=actual.param,

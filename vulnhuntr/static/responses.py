@@ -1,0 +1,107 @@
+"""HTML responses built in Python: where request text reaches a page unescaped (XSS, CWE-79).
+
+Flask, Quart and Bottle send a view's returned ``str`` as ``text/html``; Flask's
+``Response``/``make_response`` and Django's ``HttpResponse`` default to
+``text/html`` too. So request text formatted or concatenated into such a body
+is reflected XSS unless an escaper ran first (:mod:`.sanitizers`) or the
+response declares a non-HTML content type. What counts as text (a string built
+here, a request parameter read) is decided by the evaluator's ``is_text``.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from ..findings import VulnType
+from .hits import Sink
+from .taint import Value
+
+if TYPE_CHECKING:
+    from .expressions import Evaluator
+
+HTML_VIEWS = frozenset({"flask", "quart", "bottle"})
+"""Frameworks that send a returned ``str`` as ``text/html``."""
+
+JSON_RESOURCES = frozenset(
+    "flask_restful.Resource flask_restx.Resource flask_restplus.Resource flask_restful.resource.Resource".split()
+)
+"""Class-based views whose return values are serialised as JSON, not sent as HTML."""
+
+HTML_DEFAULT_RESPONSES = frozenset(
+    """
+    flask.Response flask.wrappers.Response flask.make_response flask.helpers.make_response
+    quart.Response quart.wrappers.Response quart.make_response quart.helpers.make_response
+    django.http.HttpResponse django.http.response.HttpResponse
+    """.split()
+)
+"""Response constructors whose content type is ``text/html`` unless the call says otherwise."""
+
+_BODY_KEYWORDS = ("response", "content", "body")
+_TYPE_KEYWORDS = ("mimetype", "content_type", "media_type")
+RETURN_LABEL = "HTML response returned by the view"
+CALL_LABEL = "HTML response"
+
+
+def returned(ev: Evaluator, node: ast.Return, val: Value) -> None:
+    """``return f"<p>{name}</p>"`` (or ``return text, 200``) in a view of an HTML-by-default framework."""
+    frame = ev.frame
+    value = node.value
+    if value is None or ev.inlined or not (frame.entry and frame.framework in HTML_VIEWS and val):
+        return
+    if frame.receiver is not None and JSON_RESOURCES.intersection(ev.engine.bases(frame.receiver)):
+        return
+    body = value.elts[0] if isinstance(value, ast.Tuple) and value.elts else value
+    if body is not value and declares_other_type(value.elts[1:]):  # type: ignore[attr-defined]
+        return
+    markup = ev.is_html(body)
+    if not (markup or ev.is_text(body)):
+        return
+    sink = Sink.at(frame.file, node, VulnType.XSS, 79, RETURN_LABEL, 6 if markup else 5, shown=body)
+    ev.record(sink, ev.eval(body) if body is not value else val)
+
+
+def constructed(ev: Evaluator, node: ast.Call, qualified: str | None) -> None:
+    """``make_response(text)``, ``HttpResponse(text)``: text in a response that is HTML by default."""
+    if qualified not in HTML_DEFAULT_RESPONSES:
+        return
+    if any(k.arg in _TYPE_KEYWORDS and not _html_type(k.value) for k in node.keywords):
+        return
+    body = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg in _BODY_KEYWORDS), None)
+    if body is None:
+        return
+    if isinstance(body, ast.Tuple) and body.elts:  # make_response((text, status, headers))
+        if declares_other_type(body.elts[1:]):
+            return
+        body = body.elts[0]
+    if declares_other_type(node.args[1:]):
+        return
+    markup = ev.is_html(body)
+    if not (markup or ev.is_text(body)):
+        return
+    val = ev.eval(body)
+    if val:
+        sink = Sink.at(ev.frame.file, node, VulnType.XSS, 79, CALL_LABEL, 6 if markup else 5, shown=body)
+        ev.record(sink, val)
+
+
+def declares_other_type(parts: list[ast.expr]) -> bool:
+    """Headers (a dict or a list of pairs) that set a Content-Type other than HTML."""
+    for part in parts:
+        for key, value in _header_pairs(part):
+            if isinstance(key, ast.Constant) and str(key.value).lower() == "content-type":
+                return not _html_type(value)
+    return False
+
+
+def _header_pairs(part: ast.expr) -> list[tuple[ast.expr, ast.expr]]:
+    if isinstance(part, ast.Dict):
+        return [(k, v) for k, v in zip(part.keys, part.values) if k is not None]
+    if isinstance(part, (ast.List, ast.Tuple)):
+        return [(e.elts[0], e.elts[1]) for e in part.elts if isinstance(e, ast.Tuple) and len(e.elts) == 2]
+    return []
+
+
+def _html_type(node: ast.expr) -> bool:
+    """A literal content type that is HTML (a dynamic one is not assumed to be)."""
+    return isinstance(node, ast.Constant) and isinstance(node.value, str) and "html" in node.value.lower()
