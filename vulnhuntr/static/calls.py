@@ -31,7 +31,7 @@ from .sanitizers import (
     SANITIZERS,
     Sanitizer,
 )
-from .sinks import CallFacts, dangerous_value, rules_for
+from .sinks import CallFacts, dangerous_value, imported_roots, rules_for
 from .taint import CLEAN, Taint, Value, compose, prefixed, relocated, union, with_key, without
 
 if TYPE_CHECKING:
@@ -63,13 +63,18 @@ def evaluate_call(ev: Evaluator, node: ast.Call) -> Value:
         return _keyed(source, node)
     ev.line = node.lineno  # nested calls in the arguments moved it
     callee = resolve_call(func, _site(ev), ev.engine, receiver_type)
-    facts = CallFacts(node, args, keywords, receiver, ev.is_html)
+    facts = CallFacts(node, args, keywords, receiver, ev.is_html, ev.eval, ev.frame.node, _imports(ev))
     _record_sinks(ev, node, callee, facts, receiver_type)
     _record_fetch(ev, node, callee, facts)
     result, result_type = _result(ev, node, callee, facts)
     ev.set_call_type(node, result_type)
     _mutate(ev, func, callee, facts)
     return _keyed(result, node)
+
+
+def _imports(ev: Evaluator) -> frozenset[str]:
+    module = ev.frame.module
+    return imported_roots(module.path, module.sha256, (r.module for r in module.imports))
 
 
 def _site(ev: Evaluator) -> Site:
