@@ -16,6 +16,7 @@ import re
 from typing import TYPE_CHECKING, Callable
 
 from .taint import CLEAN, Value, union, value
+from .written import assigned
 
 if TYPE_CHECKING:
     from .sinks import CallFacts
@@ -79,7 +80,18 @@ def argv(node: ast.expr, val: Value, facts: CallFacts) -> Value:
         if not node.elts or isinstance(node.elts[0], ast.Starred):
             return val if node.elts else CLEAN
         return union(_program(facts.evaluate(node.elts[0])), _shell_text(node.elts, facts))
+    bound = assigned(facts.scope, node.id, facts.node.lineno) if isinstance(node, ast.Name) else None
+    if isinstance(bound, (ast.List, ast.Tuple)):
+        return _grown_list(bound, val, facts)
     return _program(val)
+
+
+def _grown_list(start: ast.List | ast.Tuple, val: Value, facts: CallFacts) -> Value:
+    """A list made from *start* and then appended to: its items are known only when *start* fixes the program."""
+    first = _literal(start.elts[0]) if start.elts else None
+    if first is None or SHELLS.match(first):
+        return val  # empty, computed, or a shell whose code text may be appended: every item may matter
+    return argv(start, facts.evaluate(start), facts)  # a fixed program: what is appended are its arguments
 
 
 def _program(val: Value) -> Value:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 from ..repo.index import dotted
 from . import calls, guards
-from .env import Env, ObjType, RepoClass, RequestObject
+from .env import Env, External, ObjType, RepoClass, RequestObject
 from .frame import Frame
 from .hits import Hit, Sink
 from .sanitizers import PASSTHROUGH_METHODS
@@ -236,6 +236,8 @@ class Evaluator:
             return self.type_of(node.value)
         if isinstance(node, ast.Call):
             return self._call_types.get(id(node))
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+            return self._path_type(node.left)
         key = dotted(node)
         if key is None:
             return None
@@ -247,6 +249,11 @@ class Evaluator:
         if root in ("self", "cls"):
             return self._self_type(node, key)
         return self.engine.global_type(key, self.frame.file, self.line)
+
+    def _path_type(self, node: ast.expr) -> ObjType | None:
+        """``Path(base) / name`` is a path again (its methods are pathlib's)."""
+        left = self.type_of(node)
+        return left if isinstance(left, External) and left.name.startswith("pathlib.") else None
 
     def _member_type(self, node: ast.expr) -> ObjType | None:
         if not isinstance(node, ast.Attribute):

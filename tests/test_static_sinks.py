@@ -1,0 +1,196 @@
+"""Sink rules, one snippet each: a vulnerable call is found with its CWE, its safe look-alike is not.
+
+Every case is a Flask handler that reads ``v`` (a form field), ``j`` (a JSON
+body field) and ``up`` (an uploaded file), then runs the body; the finding must
+sit on the body's last line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from vulnhuntr.repo.entrypoints import find_entry_points
+from vulnhuntr.repo.index import RepoIndex
+from vulnhuntr.repo.map import RepositoryMap
+from vulnhuntr.repo.resolve import Resolver
+from vulnhuntr.static import StaticResult, run_static
+
+Scan = Callable[[dict[str, str]], StaticResult]
+
+HEAD = """\
+import asyncio, code, glob, os, pickle, pty, shutil, socket, subprocess, tarfile, timeit, zipfile
+import ftplib, http.client, smtplib, urllib.request
+from pathlib import Path
+from flask import Flask, request, send_file, send_from_directory
+app = Flask(__name__)
+"""
+HANDLER = """
+@app.post('/x')
+def x():
+    v = request.form['v']
+    j = request.get_json()
+    up = request.files['f']
+"""
+
+
+@pytest.fixture
+def scan(make_index: Callable[[dict[str, str]], RepoIndex], tmp_path: Path) -> Scan:
+    def run(files: dict[str, str]) -> StaticResult:
+        index = make_index(files)
+        resolver = Resolver(index)
+        repository = RepositoryMap(
+            root=tmp_path,
+            files=tuple(sorted(files)),
+            entry_points=find_entry_points(index, resolver),
+            skipped=[],
+            readme=None,
+            index=index,
+        )
+        return run_static(repository, resolver)
+
+    return run
+
+
+def app(body: str, imports: str = "") -> tuple[dict[str, str], int]:
+    """The app and the line of the body's last statement."""
+    source = HEAD + imports + HANDLER + "".join(f"    {line}\n" for line in body.strip("\n").splitlines())
+    return {"app.py": source}, source.count("\n")
+
+
+def findings(result: StaticResult) -> set[tuple[str, int, int]]:
+    return {(f.type.value, f.cwe, f.start_line) for f in result.findings}
+
+
+def check(scan: Scan, body: str, expected: tuple[str, int] | None, imports: str = "") -> None:
+    files, last = app(body, imports)
+    result = findings(scan(files))
+    if expected is None:
+        assert result == set(), result
+    else:
+        assert result == {(*expected, last)}, result
+
+
+RCE = [
+    # eval-like libraries (94)
+    ("from PIL import ImageMath\n", "ImageMath.eval(v, a=1)", ("RCE", 94)),
+    ("from PIL import ImageMath\n", "ImageMath.unsafe_eval(v)", ("RCE", 94)),
+    ("import numexpr\n", "numexpr.evaluate(v)", ("RCE", 94)),
+    ("import pandas as pd\n", "pd.eval(v)", ("RCE", 94)),
+    ("import pandas as pd\n", "pd.read_csv('/srv/a.csv').query(v)", ("RCE", 94)),
+    ("import pandas as pd\n", "df = pd.DataFrame({'a': [1]})\ndf.eval(v)", ("RCE", 94)),
+    ("", "code.InteractiveInterpreter().runsource(v)", ("RCE", 94)),
+    ("", "code.InteractiveConsole().push(v)", ("RCE", 94)),
+    ("", "timeit.timeit(v, number=1)", ("RCE", 94)),
+    ("", "timeit.timeit('x = 1', setup=v)", ("RCE", 94)),
+    ("import sympy\n", "sympy.sympify(v)", ("RCE", 94)),
+    # processes (78)
+    ("", "os.execv(v, [v])", ("RCE", 78)),
+    ("", "os.execl('/bin/sh', 'sh', '-c', v)", ("RCE", 78)),
+    ("", "os.execvp('sh', ['sh', '-c', v])", ("RCE", 78)),
+    ("", "os.spawnlp(os.P_WAIT, v, v)", ("RCE", 78)),
+    ("", "os.spawnv(os.P_WAIT, '/bin/bash', ['bash', '-c', v])", ("RCE", 78)),
+    ("", "pty.spawn(v)", ("RCE", 78)),
+    ("", "pty.spawn(['bash', '-c', v])", ("RCE", 78)),
+    ("", "subprocess.run([v, '--version'])", ("RCE", 78)),
+    ("", "subprocess.run(['/bin/sh', '-c', f'echo {v}'])", ("RCE", 78)),
+    ("", "subprocess.check_output(['python3', '-c', v])", ("RCE", 78)),
+    ("", "subprocess.run('echo ' + v, shell=True)", ("RCE", 78)),
+    ("", "subprocess.Popen(v)", ("RCE", 78)),
+    ("", "subprocess.run(['ls'], executable=v)", ("RCE", 78)),
+    ("", "argv = ['sh', '-c']\nargv.append('echo ' + v)\nsubprocess.run(argv)", ("RCE", 78)),
+    ("", "asyncio.run(asyncio.create_subprocess_shell('echo ' + v))", ("RCE", 78)),
+    ("", "asyncio.run(asyncio.create_subprocess_exec(v))", ("RCE", 78)),
+    ("", "asyncio.run(asyncio.create_subprocess_exec('sh', '-c', v))", ("RCE", 78)),
+    ("import commands\n", "commands.getoutput('ls ' + v)", ("RCE", 78)),
+    ("import paramiko\n", "c = paramiko.SSHClient()\nc.exec_command('ls ' + v)", ("RCE", 78)),
+]
+
+RCE_SAFE = [
+    ("from PIL import ImageMath\n", "ImageMath.eval('a + b', a=1, b=int(v))"),
+    ("import numexpr\n", "numexpr.evaluate('a * 2', local_dict={'a': v})"),
+    ("import pandas as pd\n", "pd.read_csv('/srv/a.csv').query('a > @v')"),
+    ("", "timeit.timeit('x = 1', number=int(v))"),
+    ("", "os.execv('/usr/bin/convert', ['convert', v])"),
+    ("", "os.execl('/usr/bin/convert', 'convert', v)"),
+    ("", "pty.spawn(['/usr/bin/less', v])"),
+    ("", "subprocess.run(['ping', '-c', '1', v])"),
+    ("", "subprocess.run(['sh', '/srv/job.sh', v])"),
+    ("", "subprocess.run(('ls ' + v).split())"),
+    ("", "subprocess.run(['echo', v], shell=False)"),
+    ("", "asyncio.run(asyncio.create_subprocess_exec('convert', v))"),
+]
+
+
+@pytest.mark.parametrize(("imports", "body", "expected"), RCE)
+def test_rce_sinks(scan: Scan, imports: str, body: str, expected: tuple[str, int]) -> None:
+    check(scan, body, expected, imports)
+
+
+@pytest.mark.parametrize(("imports", "body"), RCE_SAFE)
+def test_rce_look_alikes(scan: Scan, imports: str, body: str) -> None:
+    check(scan, body, None, imports)
+
+
+def test_argument_lists_built_by_appending(scan: Scan) -> None:
+    check(scan, "argv = []\nargv.append('sh')\nargv.append('-c')\nargv.append(f'echo {v}')\nsubprocess.run(argv)", ("RCE", 78))
+    check(scan, "argv = ['ping', '-c', '1']\nargv.append(v)\nsubprocess.run(argv)", None)
+
+
+FILES = [
+    ("", "Path(v).read_text()", ("LFI", 22)),
+    ("", "(Path('/srv') / v).read_bytes()", ("LFI", 22)),
+    ("", "p = Path('/srv') / v\np.open()", ("LFI", 22)),
+    ("", "Path('/srv', v).resolve().open('rb')", ("LFI", 22)),
+    ("", "list(Path('/srv').glob(v))", ("LFI", 22)),
+    ("", "list((Path('/srv') / v).iterdir())", ("LFI", 22)),
+    ("", "list(Path(v).rglob('*.txt'))", ("LFI", 22)),
+    ("", "(Path('/srv') / v).unlink()", ("AFO", 22)),
+    ("", "Path(v).write_text('x')", ("AFO", 73)),
+    ("", "(Path('/srv') / v).open('w')", ("AFO", 22)),
+    ("", "os.listdir(os.path.join('/srv', v))", ("LFI", 22)),
+    ("", "glob.glob('/srv/' + v)", ("LFI", 22)),
+    ("", "return send_file(os.path.join('/srv', v))", ("LFI", 22)),
+    ("", "return send_from_directory(os.path.join('/srv', v), 'a.txt')", ("LFI", 22)),
+    ("from fastapi.responses import FileResponse\n", "return FileResponse('/srv/' + v)", ("LFI", 22)),
+    ("", "shutil.copy('/srv/' + v, '/srv/public/a')", ("LFI", 22)),
+    ("", "shutil.move('/srv/a', '/srv/' + v)", ("AFO", 22)),
+    ("", "shutil.rmtree(v)", ("AFO", 73)),
+    ("", "shutil.make_archive('/srv/out', 'zip', root_dir=v)", ("LFI", 22)),
+    ("", "shutil.make_archive(v, 'zip', '/srv/data')", ("AFO", 73)),
+    ("", "tarfile.open(fileobj=up).extractall('/srv/x')", ("AFO", 22)),
+    ("", "with tarfile.open(fileobj=up) as t:\n    t.extractall('/srv/x', filter='fully_trusted')", ("AFO", 22)),
+    ("", "zipfile.ZipFile('/srv/a.zip').extractall(os.path.join('/srv', v))", ("AFO", 22)),
+    ("", "base = '/srv'\nopen(os.path.join(base, v)).read()", ("LFI", 22)),
+    # content from the request written into code or a template (94)
+    ("", "with open('app/templates/page.html', 'w') as fh:\n    fh.write(v)", ("AFO", 94)),
+    ("", "fh = open('/srv/plugins/hook.py', 'a')\nfh.write(j['code'])", ("AFO", 94)),
+    ("", "Path('app/templates/page.j2').write_text(v)", ("AFO", 94)),
+    ("", "up.save('/srv/app/plugins/plugin.py')", ("AFO", 94)),
+]
+
+FILES_SAFE = [
+    ("", "return send_from_directory('/srv/files', v)"),
+    ("", "Path('/srv/fixed.txt').read_text()"),
+    ("", "list(Path('/srv').glob('*.txt'))"),
+    ("", "zipfile.ZipFile(up).extractall('/srv/x')"),
+    ("", "with zipfile.ZipFile(up) as z:\n    z.extractall('/srv/x')"),
+    ("", "tarfile.open(fileobj=up).extractall('/srv/x', filter='data')"),
+    ("", "t = tarfile.open(fileobj=up)\nt.extractall('/srv/x', members=[m for m in t if m.isfile()])"),
+    ("", "with open('/srv/notes.txt', 'w') as fh:\n    fh.write(v)"),
+    ("", "Path('/srv/data/page.txt').write_text(v)"),
+    ("", "up.save('/srv/uploads/data.bin')"),
+    ("", "with open('app/templates/page.html') as fh:\n    fh.read()"),
+]
+
+
+@pytest.mark.parametrize(("imports", "body", "expected"), FILES)
+def test_file_sinks(scan: Scan, imports: str, body: str, expected: tuple[str, int]) -> None:
+    check(scan, body, expected, imports)
+
+
+@pytest.mark.parametrize(("imports", "body"), FILES_SAFE)
+def test_file_look_alikes(scan: Scan, imports: str, body: str) -> None:
+    check(scan, body, None, imports)
