@@ -194,3 +194,97 @@ def test_file_sinks(scan: Scan, imports: str, body: str, expected: tuple[str, in
 @pytest.mark.parametrize(("imports", "body"), FILES_SAFE)
 def test_file_look_alikes(scan: Scan, imports: str, body: str) -> None:
     check(scan, body, None, imports)
+
+
+MONGO = "from pymongo import MongoClient\ndb = MongoClient().shop\n"
+
+NETWORK_AND_DATA = [
+    # NoSQL (943): the request shapes the filter
+    (MONGO, "db.users.find_one(request.json)", ("SQLI", 943)),
+    (MONGO, "db.users.find(request.get_json()['filter'])", ("SQLI", 943)),
+    (MONGO, "db.users.find_one({'name': j['name'], 'password': j['password']})", ("SQLI", 943)),
+    (MONGO, "q = {'name': j.get('name')}\ndb.users.delete_many(q)", ("SQLI", 943)),
+    (MONGO, "db.users.find({'$where': \"this.name == '\" + v + \"'\"})", ("SQLI", 943)),
+    (MONGO, "import json\ndb.users.count_documents(json.loads(v))", ("SQLI", 943)),
+    (MONGO, "db.orders.aggregate([{'$match': j}])", ("SQLI", 943)),
+    (MONGO, "db.users.update_one({'_id': j['id']}, {'$set': {'a': 1}})", ("SQLI", 943)),
+    # SSRF (918)
+    ("import requests\n", "requests.Session().get(v)", ("SSRF", 918)),
+    ("import requests\n", "s = requests.session()\ns.post(v)", ("SSRF", 918)),
+    ("import httpx\n", "httpx.stream('GET', v)", ("SSRF", 918)),
+    ("import httpx\n", "httpx.Client(base_url=v)", ("SSRF", 918)),
+    ("import httpx\n", "httpx.Client(base_url='https://api.example.com').get(v)", ("SSRF", 918)),  # absolute wins
+    ("import requests\n", "requests.get('/' + v)", ("SSRF", 918)),  # //host
+    ("import httpx\n", "asyncio.run(httpx.AsyncClient().get(v))", ("SSRF", 918)),
+    ("", "urllib.request.urlretrieve(v, '/tmp/x')", ("SSRF", 918)),
+    ("", "urllib.request.urlopen(urllib.request.Request(v))", ("SSRF", 918)),
+    ("", "urllib.request.build_opener().open(v)", ("SSRF", 918)),
+    ("import urllib3\n", "urllib3.PoolManager().request('GET', v)", ("SSRF", 918)),
+    ("import urllib3\n", "urllib3.PoolManager().urlopen('GET', v)", ("SSRF", 918)),
+    ("import aiohttp\n", "session = aiohttp.ClientSession()\nsession.put(v)", ("SSRF", 918)),
+    ("", "http.client.HTTPConnection(v).request('GET', '/')", ("SSRF", 918)),
+    ("import pycurl\n", "c = pycurl.Curl()\nc.setopt(pycurl.URL, v)", ("SSRF", 918)),
+    ("import pycurl\n", "c = pycurl.Curl()\nc.setopt(c.URL, v)", ("SSRF", 918)),
+    ("", "s = socket.socket()\ns.connect((v, 80))", ("SSRF", 918)),
+    ("", "smtplib.SMTP(v, 25)", ("SSRF", 918)),
+    ("", "ftplib.FTP(v)", ("SSRF", 918)),
+    ("", "f = ftplib.FTP()\nf.connect(v)", ("SSRF", 918)),
+    # deserialisation (502)
+    ("import yaml\n", "yaml.load(v, Loader=yaml.Loader)", ("RCE", 502)),
+    ("import yaml\n", "yaml.load(v, Loader=yaml.FullLoader)", ("RCE", 502)),
+    ("import yaml\n", "yaml.load(v, yaml.UnsafeLoader)", ("RCE", 502)),
+    ("import yaml\n", "yaml.full_load(v)", ("RCE", 502)),
+    ("import jsonpickle\n", "jsonpickle.decode(v)", ("RCE", 502)),
+    ("import dill\n", "dill.loads(up.read())", ("RCE", 502)),
+    ("import shelve\n", "shelve.open('/srv/' + v)", ("RCE", 502)),
+    ("import marshal\n", "marshal.loads(request.data)", ("RCE", 502)),
+    ("", "pickle.Unpickler(up).load()", ("RCE", 502)),
+    ("import numpy as np\n", "np.load(up, allow_pickle=True)", ("RCE", 502)),
+    ("import torch\n", "torch.load(up)", ("RCE", 502)),
+    ("import joblib\n", "joblib.load(up)", ("RCE", 502)),
+    # a saved upload read back and deserialised
+    ("", "p = os.path.join('/srv/up', 'model.pkl')\nup.save(p)\nwith open(p, 'rb') as fh:\n    pickle.load(fh)", ("RCE", 502)),
+    ("import joblib\n", "up.save('/srv/m.joblib')\njoblib.load('/srv/m.joblib')", ("RCE", 502)),
+    ("", "p = '/srv/m.pkl'\nwith open(p, 'wb') as out:\n    out.write(up.read())\npickle.loads(Path(p).read_bytes())", ("RCE", 502)),
+    # SQL (89)
+    ("import sqlite3\n", "sqlite3.connect('d').executescript('DELETE FROM t WHERE a = ' + v)", ("SQLI", 89)),
+    ("from sqlalchemy import create_engine\n", "create_engine('sqlite://').connect().exec_driver_sql(f\"SELECT {v}\")", ("SQLI", 89)),
+    ("from sqlalchemy import literal_column\n", "literal_column(v)", ("SQLI", 89)),
+    ("from peewee import SQL\n", "SQL('a = ' + v)", ("SQLI", 89)),
+    ("import peewee\n", "peewee.SqliteDatabase('d').execute_sql('SELECT * FROM t WHERE a = ' + v)", ("SQLI", 89)),
+    ("import pandas as pd\n", "pd.read_sql(f'SELECT * FROM t WHERE a = {v}', None)", ("SQLI", 89)),
+    ("import asyncpg\n", "conn = asyncio.run(asyncpg.connect())\nconn.fetch(f'SELECT * FROM t WHERE a = {v}')", ("SQLI", 89)),
+    ("import asyncpg\n", "conn = asyncio.run(asyncpg.connect())\nconn.fetchrow('SELECT * FROM t WHERE a = ' + v)", ("SQLI", 89)),
+    ("import aiosqlite\n", "db = aiosqlite.connect('d')\ndb.execute('SELECT * FROM t WHERE a = %s' % v)", ("SQLI", 89)),
+]
+
+NETWORK_AND_DATA_SAFE = [
+    (MONGO, "db.users.find_one({'name': v})"),
+    (MONGO, "db.users.find_one({'name': request.args['n'], 'age': {'$gt': int(v)}})"),
+    (MONGO, "db.users.find_one({'name': str(j['name'])})"),
+    (MONGO, "db.users.find({'$where': 'this.a > 1'})"),
+    ("", "text = 'abc'\ntext.find(j['x'])"),  # no MongoDB library in this file: a str method
+    ("import requests\n", "requests.Session().get('https://api.example.com/items/' + v)"),
+    ("import httpx\n", "httpx.Client(base_url='https://api.example.com').get('/items/' + v)"),
+    ("import pycurl\n", "c = pycurl.Curl()\nc.setopt(pycurl.USERAGENT, v)"),
+    ("", "smtplib.SMTP('mail.example.com').sendmail('a@example.com', [v], 'hi')"),
+    ("import yaml\n", "yaml.load(v, Loader=yaml.SafeLoader)"),
+    ("import yaml\n", "yaml.load(v, yaml.CSafeLoader)"),
+    ("import numpy as np\n", "np.load(up)"),
+    ("import torch\n", "torch.load(up, weights_only=True)"),
+    ("", "p = '/srv/m.pkl'\nup.save('/srv/other.pkl')\npickle.load(open(p, 'rb'))"),
+    ("import sqlite3\n", "sqlite3.connect('d').executemany('INSERT INTO t VALUES (?)', [(v,)])"),
+    ("from sqlalchemy import create_engine, text\n", "create_engine('sqlite://').connect().execute(text('SELECT * FROM t WHERE a = :a'), {'a': v})"),
+    ("import asyncpg\n", "conn = asyncio.run(asyncpg.connect())\nconn.fetch('SELECT * FROM t WHERE a = $1', v)"),
+    ("import requests\n", "requests.get('https://api.example.com').json().get(v)"),
+]
+
+
+@pytest.mark.parametrize(("imports", "body", "expected"), NETWORK_AND_DATA)
+def test_network_and_data_sinks(scan: Scan, imports: str, body: str, expected: tuple[str, int]) -> None:
+    check(scan, body, expected, imports)
+
+
+@pytest.mark.parametrize(("imports", "body"), NETWORK_AND_DATA_SAFE)
+def test_network_and_data_look_alikes(scan: Scan, imports: str, body: str) -> None:
+    check(scan, body, None, imports)

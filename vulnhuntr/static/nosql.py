@@ -96,7 +96,23 @@ def structured(node: ast.expr, facts: CallFacts, depth: int = 0) -> Value:
         return CLEAN
     if _decoded(node, facts, depth):
         return taint
+    if _converted(node, facts):
+        return CLEAN
     return value(t for t in taint if t.whole and t.source is not None and STRUCTURED_SOURCE.search(t.source.description))
+
+
+def _converted(node: ast.expr, facts: CallFacts) -> bool:
+    """``str(x)``, ``escape(x)``, ``name = x.strip()``: the result of some other call, not the client's document."""
+    if isinstance(node, ast.Name):
+        bound = assigned(facts.scope, node.id, facts.node.lineno)
+        node = bound if bound is not None else node
+    while isinstance(node, ast.Await):
+        node = node.value
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+    return name not in DECODERS and name != "get"
 
 
 def _decoded(node: ast.expr, facts: CallFacts, depth: int) -> bool:

@@ -114,6 +114,7 @@ def dangerous_value(rule: SinkRule, facts: CallFacts) -> Value:
 _WRITE_MODE = re.compile(r"[wax+]")
 _SAFE_LOADER = re.compile(r"Safe|BaseLoader")
 _HOSTED_PREFIX = re.compile(r"^[A-Za-z][\w+.-]*://[^/{}]+/")
+_PATH_PREFIX = re.compile(r"^/[^/{}\\]")
 
 
 def _writes(facts: CallFacts, position: int = 1) -> bool:
@@ -233,8 +234,12 @@ PICKS: dict[str, Callable[[CallFacts], Value]] = {
 
 
 def fixed_host(prefix: str) -> bool:
-    """A URL whose scheme and host are fixed text (``https://api.example.com/{x}``) is not SSRF."""
-    return bool(_HOSTED_PREFIX.match(prefix))
+    """A URL whose scheme and host are fixed text (``https://api.example.com/{x}``) is not SSRF.
+
+    Nor is one that starts with a fixed path (``/items/{x}``): it is relative to a client's
+    base URL or no URL at all. A bare ``/`` is not enough (``//evil.example`` names a host).
+    """
+    return bool(_HOSTED_PREFIX.match(prefix) or _PATH_PREFIX.match(prefix))
 
 
 # -- tables -----------------------------------------------------------------------
