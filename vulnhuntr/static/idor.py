@@ -19,15 +19,28 @@ from .sanitizers import OWNER
 from .sinks import CallFacts
 from .taint import CLEAN, Value, union
 
-ORM_FETCHES = frozenset({"get", "filter", "get_or_404", "first_or_404", "get_or_none"})
+ORM_FETCHES = frozenset(
+    {"get", "filter", "filter_by", "where", "get_or_404", "first_or_404", "one_or_404", "get_or_none", "get_one"}
+)
 SHORTCUTS = frozenset({"django.shortcuts.get_object_or_404", "django.shortcuts.get_list_or_404"})
 SQL_METHODS = frozenset({"execute", "executemany"})
 PERMISSION_CALLS = re.compile(
     r"has_perm|has_object_permission|check_object_permissions|can_(view|access|edit|read)|is_owner|authori[sz]e"
 )
+CURRENT_USER = re.compile(
+    r"\b\w*(current_user|logged_in_user|authenticated_user|current_identity|jwt_identity)\w*\b"
+    r"|\b(get_jwt|get_raw_jwt|get_identity)\b"
+    r"|\b(request|g|self\.request|info\.context|request\.state|ctx)\.(user|current_user|auth|identity)\b"
+    r"|(?<![\w.])session\s*(\[|\.get\()|\brequest\.session\b|\bflask_login\b|\bauth\.(current_user|user)\b"
+)
+"""Who is asking: the session, the logged-in user, the JWT identity (never a value the request sends)."""
+INJECTORS = frozenset({"Depends", "Security"})
+"""FastAPI parameters filled by a dependency (``user: User = Depends(get_current_user)``)."""
 _ID_KEY = re.compile(r"^(id|pk|uuid|\w+_id|\w+_pk)$")
-_WHERE_ID = re.compile(r"\bwhere\b.*\b(\w*id|pk)\s*=\s*(\?|%s|:\w+|%\(\w+\)s)", re.IGNORECASE | re.DOTALL)
+_WHERE_ID = re.compile(r"\bwhere\b.*\b(\w*id|pk)\s*=\s*(\?|%s|:\w+|%\(\w+\)s|\$\d+)", re.IGNORECASE | re.DOTALL)
 _WHERE = re.compile(r"\bwhere\b(.*)", re.IGNORECASE | re.DOTALL)
+_PLACEHOLDER = re.compile(r"(\w+)\s*=\s*(\?|%s|\$\d+)|(\w+)\s*=\s*(?::(\w+)|%\((\w+)\)s)")
+_CLASS_NAME = re.compile(r"^[A-Z]\w*$")
 
 OwnedModel = Callable[[ast.expr], bool]
 """Does this expression name a repository model with an owner field?"""
@@ -53,33 +66,87 @@ def fetch_by_id(
     if method not in ORM_FETCHES or not isinstance(node.func, ast.Attribute):
         return None
     receiver = node.func.value
-    if _scoped(receiver):
+    if _scoped(receiver, facts):
         return None
     if node.keywords:
         return _keyword_fetch(node, facts, receiver, owned_model)
+    if any(isinstance(a, (ast.Compare, ast.Call)) for a in node.args):
+        return _expression_fetch(node, facts, owned_model)
     return _positional_fetch(node, facts, receiver, owned_model)
 
 
 def _keyword_fetch(node: ast.Call, facts: CallFacts, model: ast.expr, owned_model: OwnedModel) -> Fetch | None:
     keys = [k.arg for k in node.keywords if k.arg]
-    if any(OWNER.search(k) for k in keys) or _scoped(model):
-        return None
-    ids = [facts.keywords[k] for k in keys if _ID_KEY.match(k.split("__", 1)[0])]
+    if any(OWNER.search(k) and not _tainted_keyword(facts, node, k) for k in keys) or _scoped(model, facts):
+        return None  # filtered by an owner the request does not choose
+    ids = [facts.keywords[k] for k in keys if _ID_KEY.match(k.split("__", 1)[0]) and k in facts.keywords]
     if not ids:
         return None
     return Fetch(union(*ids), owned_model(_model_name(model)), "record fetched by id")
 
 
+def _tainted_keyword(facts: CallFacts, call: ast.Call, key: str) -> bool:
+    if call is facts.node:
+        return from_request(facts.keywords.get(key, CLEAN))
+    return any(k.arg == key and from_request(facts.evaluate(k.value)) for k in call.keywords)
+
+
+def from_request(val: Value) -> bool:
+    """Taint read from this request. A helper's parameter (symbolic taint) is not: its caller decides,
+    and an owner filter written with one is taken as the scoping it looks like."""
+    return any(t.source is not None for t in val)
+
+
 def _positional_fetch(node: ast.Call, facts: CallFacts, receiver: ast.expr, owned_model: OwnedModel) -> Fetch | None:
-    """``Model.query.get(id)`` and ``session.get(Model, id)``."""
+    """``Model.query.get(id)``, ``session.get(Model, id)``, ``db.get_or_404(Model, id)``."""
     text = ast.unparse(receiver)
     if text.endswith(".query") and node.args:
         return Fetch(facts.args[0], owned_model(_model_name(receiver)), "record fetched by id")
-    if text.endswith("session") and len(node.args) == 2:
+    if len(node.args) == 2 and (text.endswith("session") or _names_class(node.args[0])):
         return Fetch(facts.args[1], owned_model(node.args[0]), "record fetched by id")
     if isinstance(receiver, ast.Call) and dotted_tail(receiver.func) == "query" and receiver.args and node.args:
         return Fetch(facts.args[0], owned_model(receiver.args[0]), "record fetched by id")
     return None
+
+
+def _names_class(node: ast.expr) -> bool:
+    tail = dotted_tail(node)
+    return tail is not None and bool(_CLASS_NAME.match(tail))
+
+
+def _expression_fetch(node: ast.Call, facts: CallFacts, owned_model: OwnedModel) -> Fetch | None:
+    """``filter(Note.id == nid)``, ``select(Note).where(Note.id == nid)``; ``and_(...)`` is looked into."""
+    ids: list[Value] = []
+    model: ast.expr | None = None
+    for compare in _compares(node.args):
+        for column, other in _column_sides(compare):
+            if OWNER.search(column.attr) and not from_request(facts.evaluate(other)):
+                return None  # ``Note.owner_id == current_user.id``: scoped to the owner
+            if _ID_KEY.match(column.attr):
+                found = facts.evaluate(other)
+                if found:
+                    ids.append(found)
+                    model = model or column.value
+    if not ids:
+        return None
+    return Fetch(union(*ids), model is not None and owned_model(_model_name(model)), "record fetched by id")
+
+
+def _compares(args: list[ast.expr]) -> list[ast.Compare]:
+    found: list[ast.Compare] = []
+    for arg in args:
+        if isinstance(arg, ast.Compare):
+            found.append(arg)
+        elif isinstance(arg, ast.Call) and dotted_tail(arg.func) in ("and_", "and"):
+            found += _compares(arg.args)
+    return found
+
+
+def _column_sides(compare: ast.Compare) -> list[tuple[ast.Attribute, ast.expr]]:
+    if len(compare.ops) != 1 or not isinstance(compare.ops[0], (ast.Eq, ast.Is)):
+        return []
+    left, right = compare.left, compare.comparators[0]
+    return [(side, other) for side, other in ((left, right), (right, left)) if isinstance(side, ast.Attribute)]
 
 
 def _sql_fetch(node: ast.Call, facts: CallFacts) -> Fetch | None:
@@ -90,17 +157,40 @@ def _sql_fetch(node: ast.Call, facts: CallFacts) -> Fetch | None:
     if not _WHERE_ID.search(query):
         return None
     where = _WHERE.search(query)
-    if where is not None and OWNER.search(where.group(1)):
+    if where is not None and OWNER.search(where.group(1)) and not _owner_parameter_tainted(where.group(1), node, facts):
         return None  # scoped to the owner in the query itself
     params = union(*facts.args[1:], *facts.keywords.values()) if len(facts.args) > 1 or facts.keywords else CLEAN
     return Fetch(params, bool(OWNER.search(query)), "row selected by id") if params else None
 
 
-def _scoped(receiver: ast.expr) -> bool:
+def _owner_parameter_tainted(where: str, node: ast.Call, facts: CallFacts) -> bool:
+    """``... AND owner_id = ?`` bound to a value from the request: the owner is chosen by the client."""
+    params = node.args[1] if len(node.args) > 1 else None
+    position = 0
+    for match in _PLACEHOLDER.finditer(where):
+        column = match.group(1) or match.group(3)
+        name = match.group(4) or match.group(5)
+        if OWNER.search(column):
+            if isinstance(params, (ast.Tuple, ast.List)) and name is None and position < len(params.elts):
+                return from_request(facts.evaluate(params.elts[position]))
+            if isinstance(params, ast.Dict) and name is not None:
+                item = next((v for k, v in zip(params.keys, params.values) if isinstance(k, ast.Constant) and k.value == name), None)
+                return item is not None and from_request(facts.evaluate(item))
+            return False
+        position += 1 if name is None else 0
+    return False
+
+
+def _scoped(receiver: ast.expr, facts: CallFacts) -> bool:
     """``Order.objects.filter(customer=request.user)...``: the query already limits to the owner."""
     for sub in ast.walk(receiver):
-        if isinstance(sub, ast.Call) and any(k.arg and OWNER.search(k.arg) for k in sub.keywords):
+        if not isinstance(sub, ast.Call):
+            continue
+        if any(k.arg and OWNER.search(k.arg) and not from_request(facts.evaluate(k.value)) for k in sub.keywords):
             return True
+        for compare in _compares(sub.args):
+            if any(OWNER.search(c.attr) and not from_request(facts.evaluate(o)) for c, o in _column_sides(compare)):
+                return True
     return False
 
 
@@ -141,17 +231,43 @@ def _user_reference(value: ast.expr) -> bool:
 
 
 def ownership_checked(function: ast.AST) -> bool:
-    """Does *function* compare an owner field with someone, or ask a permission API?"""
+    """Does *function* compare the record (or its owner) with the current user, or ask a permission API?
+
+    A comparison with another value from the request (``note.owner_id != request.args["uid"]``)
+    is no check: the client sends whatever id it likes.
+    """
+    users = _current_user_names(function)
     for sub in ast.walk(function):
-        if isinstance(sub, ast.Compare) and _compares_owner(sub):
+        if isinstance(sub, ast.Compare) and _compares_with_user(sub, users):
             return True
         if isinstance(sub, ast.Call) and PERMISSION_CALLS.search(dotted_tail(sub.func) or ""):
             return True
     return False
 
 
-def _compares_owner(node: ast.Compare) -> bool:
+def _current_user_names(function: ast.AST) -> frozenset[str]:
+    """Locals that hold the current user: injected parameters and ``uid = session["user_id"]``."""
+    names: set[str] = set()
+    args = getattr(function, "args", None)
+    if isinstance(args, ast.arguments):
+        positional = [*args.posonlyargs, *args.args]
+        pairs = list(zip(positional[len(positional) - len(args.defaults) :], args.defaults))
+        pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+        names |= {a.arg for a, d in pairs if isinstance(d, ast.Call) and dotted_tail(d.func) in INJECTORS}
+    for sub in ast.walk(function):
+        if isinstance(sub, ast.Assign) and CURRENT_USER.search(ast.unparse(sub.value)):
+            names |= {t.id for t in sub.targets if isinstance(t, ast.Name)}
+    return frozenset(names)
+
+
+def _compares_with_user(node: ast.Compare, users: frozenset[str]) -> bool:
     sides = [node.left, *node.comparators]
-    if any(isinstance(s, ast.Constant) for s in sides):
-        return False
-    return bool(OWNER.search(ast.unparse(node)))
+    mine = [s for s in sides if _is_current_user(s, users)]
+    others = [s for s in sides if not _is_current_user(s, users)]
+    return bool(mine) and any(not isinstance(s, ast.Constant) for s in others)
+
+
+def _is_current_user(node: ast.expr, users: frozenset[str]) -> bool:
+    if CURRENT_USER.search(ast.unparse(node)):
+        return True
+    return any(isinstance(n, ast.Name) and n.id in users for n in ast.walk(node))
