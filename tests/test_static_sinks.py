@@ -135,7 +135,11 @@ def test_rce_look_alikes(scan: Scan, imports: str, body: str) -> None:
 
 
 def test_argument_lists_built_by_appending(scan: Scan) -> None:
-    check(scan, "argv = []\nargv.append('sh')\nargv.append('-c')\nargv.append(f'echo {v}')\nsubprocess.run(argv)", ("RCE", 78))
+    check(
+        scan,
+        "argv = []\nargv.append('sh')\nargv.append('-c')\nargv.append(f'echo {v}')\nsubprocess.run(argv)",
+        ("RCE", 78),
+    )
     check(scan, "argv = ['ping', '-c', '1']\nargv.append(v)\nsubprocess.run(argv)", None)
 
 
@@ -243,18 +247,38 @@ NETWORK_AND_DATA = [
     ("import torch\n", "torch.load(up)", ("RCE", 502)),
     ("import joblib\n", "joblib.load(up)", ("RCE", 502)),
     # a saved upload read back and deserialised
-    ("", "p = os.path.join('/srv/up', 'model.pkl')\nup.save(p)\nwith open(p, 'rb') as fh:\n    pickle.load(fh)", ("RCE", 502)),
+    (
+        "",
+        "p = os.path.join('/srv/up', 'model.pkl')\nup.save(p)\nwith open(p, 'rb') as fh:\n    pickle.load(fh)",
+        ("RCE", 502),
+    ),
     ("import joblib\n", "up.save('/srv/m.joblib')\njoblib.load('/srv/m.joblib')", ("RCE", 502)),
-    ("", "p = '/srv/m.pkl'\nwith open(p, 'wb') as out:\n    out.write(up.read())\npickle.loads(Path(p).read_bytes())", ("RCE", 502)),
+    (
+        "",
+        "p = '/srv/m.pkl'\nwith open(p, 'wb') as out:\n    out.write(up.read())\npickle.loads(Path(p).read_bytes())",
+        ("RCE", 502),
+    ),
     # SQL (89)
     ("import sqlite3\n", "sqlite3.connect('d').executescript('DELETE FROM t WHERE a = ' + v)", ("SQLI", 89)),
-    ("from sqlalchemy import create_engine\n", "create_engine('sqlite://').connect().exec_driver_sql(f\"SELECT {v}\")", ("SQLI", 89)),
+    (
+        "from sqlalchemy import create_engine\n",
+        "create_engine('sqlite://').connect().exec_driver_sql(f\"SELECT {v}\")",
+        ("SQLI", 89),
+    ),
     ("from sqlalchemy import literal_column\n", "literal_column(v)", ("SQLI", 89)),
     ("from peewee import SQL\n", "SQL('a = ' + v)", ("SQLI", 89)),
     ("import peewee\n", "peewee.SqliteDatabase('d').execute_sql('SELECT * FROM t WHERE a = ' + v)", ("SQLI", 89)),
     ("import pandas as pd\n", "pd.read_sql(f'SELECT * FROM t WHERE a = {v}', None)", ("SQLI", 89)),
-    ("import asyncpg\n", "conn = asyncio.run(asyncpg.connect())\nconn.fetch(f'SELECT * FROM t WHERE a = {v}')", ("SQLI", 89)),
-    ("import asyncpg\n", "conn = asyncio.run(asyncpg.connect())\nconn.fetchrow('SELECT * FROM t WHERE a = ' + v)", ("SQLI", 89)),
+    (
+        "import asyncpg\n",
+        "conn = asyncio.run(asyncpg.connect())\nconn.fetch(f'SELECT * FROM t WHERE a = {v}')",
+        ("SQLI", 89),
+    ),
+    (
+        "import asyncpg\n",
+        "conn = asyncio.run(asyncpg.connect())\nconn.fetchrow('SELECT * FROM t WHERE a = ' + v)",
+        ("SQLI", 89),
+    ),
     ("import aiosqlite\n", "db = aiosqlite.connect('d')\ndb.execute('SELECT * FROM t WHERE a = %s' % v)", ("SQLI", 89)),
 ]
 
@@ -274,7 +298,10 @@ NETWORK_AND_DATA_SAFE = [
     ("import torch\n", "torch.load(up, weights_only=True)"),
     ("", "p = '/srv/m.pkl'\nup.save('/srv/other.pkl')\npickle.load(open(p, 'rb'))"),
     ("import sqlite3\n", "sqlite3.connect('d').executemany('INSERT INTO t VALUES (?)', [(v,)])"),
-    ("from sqlalchemy import create_engine, text\n", "create_engine('sqlite://').connect().execute(text('SELECT * FROM t WHERE a = :a'), {'a': v})"),
+    (
+        "from sqlalchemy import create_engine, text\n",
+        "create_engine('sqlite://').connect().execute(text('SELECT * FROM t WHERE a = :a'), {'a': v})",
+    ),
     ("import asyncpg\n", "conn = asyncio.run(asyncpg.connect())\nconn.fetch('SELECT * FROM t WHERE a = $1', v)"),
     ("import requests\n", "requests.get('https://api.example.com').json().get(v)"),
 ]

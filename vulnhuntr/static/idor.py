@@ -174,7 +174,10 @@ def _owner_parameter_tainted(where: str, node: ast.Call, facts: CallFacts) -> bo
             if isinstance(params, (ast.Tuple, ast.List)) and name is None and position < len(params.elts):
                 return from_request(facts.evaluate(params.elts[position]))
             if isinstance(params, ast.Dict) and name is not None:
-                item = next((v for k, v in zip(params.keys, params.values) if isinstance(k, ast.Constant) and k.value == name), None)
+                item = next(
+                    (v for k, v in zip(params.keys, params.values) if isinstance(k, ast.Constant) and k.value == name),
+                    None,
+                )
                 return item is not None and from_request(facts.evaluate(item))
             return False
         position += 1 if name is None else 0

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from .taint import CLEAN, Value, union, value
 from .written import assigned
@@ -47,7 +47,7 @@ def in_mongo_module(facts: CallFacts) -> bool:
     return bool(facts.imports & MONGO_LIBRARIES)
 
 
-def query_filter(position: int, keyword: str):  # type: ignore[no-untyped-def]
+def query_filter(position: int, keyword: str) -> Callable[[CallFacts], Value]:
     """The pick for a collection method whose filter is argument *position* (or *keyword*)."""
 
     def pick(facts: CallFacts) -> Value:
@@ -98,7 +98,9 @@ def structured(node: ast.expr, facts: CallFacts, depth: int = 0) -> Value:
         return taint
     if _converted(node, facts):
         return CLEAN
-    return value(t for t in taint if t.whole and t.source is not None and STRUCTURED_SOURCE.search(t.source.description))
+    return value(
+        t for t in taint if t.whole and t.source is not None and STRUCTURED_SOURCE.search(t.source.description)
+    )
 
 
 def _converted(node: ast.expr, facts: CallFacts) -> bool:

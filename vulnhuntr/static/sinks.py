@@ -16,7 +16,7 @@ from typing import Callable, Iterable, Union
 
 from ..findings import VulnType
 from . import commands, nosql, written
-from .taint import CLEAN, Value, union, value
+from .taint import CLEAN, Value, union
 
 Arg = Union[tuple[Union[int, None], Union[str, None]], str]
 """``(position, keyword)`` of one argument, or ``"*"`` (every argument), ``"receiver"``, ``"**"`` (keywords)."""
@@ -190,9 +190,10 @@ def _sql_like(facts: CallFacts) -> bool:
         return False
     if any(_SQL_WORDS.search(t.prefix) for t in val):
         return True
-    return isinstance(node, ast.Name) and _SQL_WORDS.search(
-        written.path_text(node, facts.scope, facts.node.lineno)
-    ) is not None
+    return (
+        isinstance(node, ast.Name)
+        and _SQL_WORDS.search(written.path_text(node, facts.scope, facts.node.lineno)) is not None
+    )
 
 
 _SQL_WORDS = re.compile(r"\b(select|insert|update|delete|where|from|order\s+by|values)\b", re.IGNORECASE)
@@ -373,7 +374,9 @@ QUALIFIED: dict[str, tuple[SinkRule, ...]] = {
         "asyncio.create_subprocess_shell invoke.run",
         SHELL,
     ),
-    **_each("subprocess.run subprocess.call subprocess.check_call subprocess.check_output subprocess.Popen", SUBPROCESS),
+    **_each(
+        "subprocess.run subprocess.call subprocess.check_call subprocess.check_output subprocess.Popen", SUBPROCESS
+    ),
     **_each("os.execl os.execle os.execlp os.execlpe", SinkRule(V.RCE, 78, "program executed", pick="exec_path")),
     **_each(
         "os.execv os.execve os.execvp os.execvpe os.posix_spawn os.posix_spawnp",
@@ -381,9 +384,7 @@ QUALIFIED: dict[str, tuple[SinkRule, ...]] = {
     ),
     **_each("os.spawnl os.spawnle os.spawnlp os.spawnlpe", SinkRule(V.RCE, 78, "program executed", pick="spawn_path")),
     **_each("os.spawnv os.spawnve os.spawnvp os.spawnvpe", SinkRule(V.RCE, 78, "program executed", pick="spawnv_path")),
-    **_each(
-        "asyncio.create_subprocess_exec pty.spawn", SinkRule(V.RCE, 78, "program executed", pick="exec_vector")
-    ),
+    **_each("asyncio.create_subprocess_exec pty.spawn", SinkRule(V.RCE, 78, "program executed", pick="exec_vector")),
     **_methods(
         "paramiko.SSHClient paramiko.client.SSHClient paramiko.Channel paramiko.channel.Channel",
         "exec_command",
@@ -394,9 +395,7 @@ QUALIFIED: dict[str, tuple[SinkRule, ...]] = {
         "importlib.__import__ runpy.run_module runpy.run_path code.compile_command",
         CODE,
     ),
-    **_methods(
-        "code.InteractiveInterpreter code.InteractiveConsole", "runsource runcode push", CODE
-    ),
+    **_methods("code.InteractiveInterpreter code.InteractiveConsole", "runsource runcode push", CODE),
     **_each(
         "timeit.timeit timeit.repeat timeit.Timer",
         SinkRule(V.RCE, 94, "code evaluation", ((0, "stmt"), (1, "setup"))),
@@ -439,7 +438,9 @@ QUALIFIED: dict[str, tuple[SinkRule, ...]] = {
     **_each(" ".join(f"requests.{v} httpx.{v} requests.api.{v}" for v in _HTTP_VERBS.split()), URL0),
     **_each("requests.request requests.api.request httpx.request httpx.stream aiohttp.request urllib3.request", URL1),
     **_methods(_SESSIONS, _HTTP_VERBS + " ws_connect", URL0),
-    **_methods(_SESSIONS + " urllib3.PoolManager urllib3.poolmanager.PoolManager urllib3.ProxyManager", "request stream", URL1),
+    **_methods(
+        _SESSIONS + " urllib3.PoolManager urllib3.poolmanager.PoolManager urllib3.ProxyManager", "request stream", URL1
+    ),
     **_methods("urllib3.PoolManager urllib3.poolmanager.PoolManager urllib3.ProxyManager", "urlopen", URL1),
     **_each(
         "httpx.Client httpx.AsyncClient aiohttp.ClientSession",
@@ -523,7 +524,9 @@ METHODS: dict[str, tuple[SinkRule, ...]] = {
         "delete_one delete_many replace_one count_documents count remove find_raw_batches",
         _MONGO_FILTER,
     ),
-    **_each("aggregate aggregate_raw_batches watch", replace(_MONGO_FILTER, args=((0, "pipeline"),), pick="mongo_pipeline")),
+    **_each(
+        "aggregate aggregate_raw_batches watch", replace(_MONGO_FILTER, args=((0, "pipeline"),), pick="mongo_pipeline")
+    ),
     "distinct": (replace(_MONGO_FILTER, args=((1, "filter"),), pick="mongo_second"),),
     "objects": (replace(_MONGO_FILTER, args=("**",), pick="mongo_raw"),),
 }

@@ -118,7 +118,9 @@ def _opened_path(node: ast.expr, scope: ast.AST | None, line: int, writing: bool
     tail = _tail(node.func)
     if tail in _OPENERS and isinstance(node.func, ast.Name | ast.Attribute):
         target = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "file"), None)
-        mode_node = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "mode"), None)
+        mode_node = (
+            node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "mode"), None)
+        )
         if isinstance(node.func, ast.Attribute) and tail == "open" and _tail(node.func.value) != "io":
             target = node.func.value  # ``Path(p).open("wb")``: the receiver is the path
             mode_node = node.args[0] if node.args else mode_node
@@ -182,7 +184,9 @@ def written_back(facts: CallFacts, argument: ast.expr | None) -> Value:
     keys = _keys(opened if opened is not None else argument, facts.scope, line)
     if not keys:
         return CLEAN
-    found = [facts.evaluate(content) for path, content in _writes(facts.scope, line) if _keys(path, facts.scope, line) & keys]
+    found = [
+        facts.evaluate(content) for path, content in _writes(facts.scope, line) if _keys(path, facts.scope, line) & keys
+    ]
     return union(CLEAN, *found)
 
 
