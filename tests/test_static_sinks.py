@@ -315,3 +315,58 @@ def test_network_and_data_sinks(scan: Scan, imports: str, body: str, expected: t
 @pytest.mark.parametrize(("imports", "body"), NETWORK_AND_DATA_SAFE)
 def test_network_and_data_look_alikes(scan: Scan, imports: str, body: str) -> None:
     check(scan, body, None, imports)
+
+
+SQL_COVERAGE = [
+    ("from models import Item\n", "Item.objects.raw(f'SELECT * FROM item WHERE name = {v}')", ("SQLI", 89)),
+    ("from models import Item\n", "Item.objects.extra(where=[\"name = '%s'\" % v])", ("SQLI", 89)),
+    ("from django.db.models.expressions import RawSQL\n", "RawSQL('SELECT 1 WHERE a = ' + v, [])", ("SQLI", 89)),
+    ("from django.db import connection\n", "connection.cursor().execute('SELECT * FROM t WHERE a = ' + v)", ("SQLI", 89)),
+    ("from models import db\n", "db.session.execute(f'SELECT * FROM t WHERE a = {v}')", ("SQLI", 89)),
+    ("from sqlalchemy import create_engine\n", "create_engine('sqlite://').execute('SELECT %s' % v)", ("SQLI", 89)),
+]
+
+SQL_COVERAGE_SAFE = [
+    ("from models import Item\n", "Item.objects.raw('SELECT * FROM item WHERE name = %s', [v])"),
+    ("from django.db import connection\n", "q = 'SELECT * FROM t WHERE a = %s'\nconnection.cursor().execute(q, [v])"),
+    ("from models import db\n", "db.session.execute('SELECT * FROM t WHERE a = :a', {'a': v})"),
+    ("from models import Item\n", "Item.objects.filter(name=v).extra(select={'n': 'count(*)'})"),
+]
+
+MODELS = {
+    "models.py": "from django.db import models\nfrom flask_sqlalchemy import SQLAlchemy\n"
+    "db = SQLAlchemy()\n\nclass Item(models.Model):\n    name = models.CharField(max_length=9)\n"
+}
+
+
+@pytest.mark.parametrize(("imports", "body", "expected"), SQL_COVERAGE)
+def test_sql_sinks(scan: Scan, imports: str, body: str, expected: tuple[str, int]) -> None:
+    files, last = app(body, imports)
+    assert findings(scan({**files, **MODELS})) == {(*expected, last)}
+
+
+@pytest.mark.parametrize(("imports", "body"), SQL_COVERAGE_SAFE)
+def test_sql_look_alikes(scan: Scan, imports: str, body: str) -> None:
+    files, _ = app(body, imports)
+    assert findings(scan({**files, **MODELS})) == set()
+
+
+def test_mongoengine_raw_queries(scan: Scan) -> None:
+    imports = "from mongoengine import Document, StringField\n\nclass User(Document):\n    name = StringField()\n"
+    check(scan, "User.objects(__raw__=j)", ("SQLI", 943), imports)
+    check(scan, "User.objects(**j)", ("SQLI", 943), imports)
+    check(scan, "User.objects(name=v)", None, imports)
+    check(scan, "User.objects.filter(__raw__={'$where': 'this.name == \"' + v + '\"'})", ("SQLI", 943), imports)
+
+
+def test_nosql_through_a_helper(scan: Scan) -> None:
+    helper = (
+        "from pymongo import MongoClient\ndb = MongoClient().shop\n\n"
+        "def one(query):\n    return db.users.find_one(query)\n\n"
+        "def by_name(name):\n    return db.users.find_one({'name': name})\n"
+    )
+    imports = "from store import one, by_name\n"
+    files, last = app("one(j)", imports)
+    assert findings(scan({**files, "store.py": helper})) == {("SQLI", 943, 5)}
+    files, last = app("by_name(v)", imports)
+    assert findings(scan({**files, "store.py": helper})) == set()

@@ -31,7 +31,7 @@ from .sanitizers import (
     SANITIZERS,
     Sanitizer,
 )
-from .sinks import CallFacts, dangerous_value, imported_roots, rules_for
+from .sinks import CLASS_METHODS, CallFacts, dangerous_value, imported_roots, rules_for
 from .taint import CLEAN, Taint, Value, compose, prefixed, relocated, union, with_key, without
 
 if TYPE_CHECKING:
@@ -97,7 +97,8 @@ def _record_sinks(
 ) -> None:
     if callee.function is not None or callee.cls is not None:
         return
-    rules, by_name = rules_for(callee.qualified, None if callee.namespace else callee.method)
+    by_class = callee.method in CLASS_METHODS
+    rules, by_name = rules_for(callee.qualified, None if callee.namespace and not by_class else callee.method)
     guessed = by_name and not _known_library(receiver_type)
     for rule in rules:
         tainted = dangerous_value(rule, facts)

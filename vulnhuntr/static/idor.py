@@ -34,6 +34,11 @@ CURRENT_USER = re.compile(
     r"|(?<![\w.])session\s*(\[|\.get\()|\brequest\.session\b|\bflask_login\b|\bauth\.(current_user|user)\b"
 )
 """Who is asking: the session, the logged-in user, the JWT identity (never a value the request sends)."""
+REQUEST_READ = re.compile(
+    r"\b(request|self\.request|req)\.(args|form|values|json|get_json|data|GET|POST|query_params|path_params|"
+    r"headers|cookies|COOKIES|META|body|match_info|query|params|matchdict|get_argument|get_param|media)\b"
+)
+"""Data the client sends: never the current user, whatever it is called."""
 INJECTORS = frozenset({"Depends", "Security"})
 """FastAPI parameters filled by a dependency (``user: User = Depends(get_current_user)``)."""
 _ID_KEY = re.compile(r"^(id|pk|uuid|\w+_id|\w+_pk)$")
@@ -271,6 +276,9 @@ def _compares_with_user(node: ast.Compare, users: frozenset[str]) -> bool:
 
 
 def _is_current_user(node: ast.expr, users: frozenset[str]) -> bool:
-    if CURRENT_USER.search(ast.unparse(node)):
+    text = ast.unparse(node)
+    if REQUEST_READ.search(text):
+        return False  # ``request.args["current_user_id"]`` is what the client says it is
+    if CURRENT_USER.search(text):
         return True
     return any(isinstance(n, ast.Name) and n.id in users for n in ast.walk(node))

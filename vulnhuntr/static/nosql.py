@@ -23,7 +23,7 @@ import ast
 import re
 from typing import TYPE_CHECKING, Callable
 
-from .taint import CLEAN, Value, union, value
+from .taint import CLEAN, Taint, Value, union, value
 from .written import assigned
 
 if TYPE_CHECKING:
@@ -82,15 +82,20 @@ def injected(node: ast.expr, facts: CallFacts, depth: int = 0) -> Value:
             elif isinstance(item, (ast.Dict, ast.List, ast.Tuple)):
                 found.append(injected(item, facts, depth + 1))
             else:
-                found.append(structured(item, facts))
+                found.append(structured(item, facts, in_literal=True))
         return union(CLEAN, *found)
     if isinstance(node, (ast.List, ast.Tuple)):
         return union(CLEAN, *(injected(e, facts, depth + 1) for e in node.elts))
     return structured(node, facts)
 
 
-def structured(node: ast.expr, facts: CallFacts, depth: int = 0) -> Value:
-    """The taint of *node* if it can be a dict the client wrote, else nothing."""
+def structured(node: ast.expr, facts: CallFacts, depth: int = 0, in_literal: bool = False) -> Value:
+    """The taint of *node* if it can be a dict the client wrote, else nothing.
+
+    In a helper, a parameter passed on as the whole filter (``find(query)``) counts: its
+    caller decides what it holds. One placed as a value of a dict literal does not
+    (``{"name": name}`` in a helper is taken as an equality match).
+    """
     taint = facts.evaluate(node)
     if not taint:
         return CLEAN
@@ -98,9 +103,13 @@ def structured(node: ast.expr, facts: CallFacts, depth: int = 0) -> Value:
         return taint
     if _converted(node, facts):
         return CLEAN
-    return value(
-        t for t in taint if t.whole and t.source is not None and STRUCTURED_SOURCE.search(t.source.description)
-    )
+    return value(t for t in taint if t.whole and _document(t, in_literal))
+
+
+def _document(taint: Taint, in_literal: bool) -> bool:
+    if taint.source is None:
+        return taint.param is not None and not in_literal
+    return bool(STRUCTURED_SOURCE.search(taint.source.description))
 
 
 def _converted(node: ast.expr, facts: CallFacts) -> bool:

@@ -528,9 +528,12 @@ METHODS: dict[str, tuple[SinkRule, ...]] = {
         "aggregate aggregate_raw_batches watch", replace(_MONGO_FILTER, args=((0, "pipeline"),), pick="mongo_pipeline")
     ),
     "distinct": (replace(_MONGO_FILTER, args=((1, "filter"),), pick="mongo_second"),),
-    "objects": (replace(_MONGO_FILTER, args=("**",), pick="mongo_raw"),),
+    **_each("objects filter", replace(_MONGO_FILTER, args=("**",), pick="mongo_raw")),
 }
 """Sinks recognised by method name when the receiver's type is unknown (``get_db().execute(q)``)."""
+
+CLASS_METHODS = frozenset({"objects"})
+"""Method names matched also when called on a class: mongoengine's ``User.objects(__raw__=...)``."""
 
 
 def rules_for(qualified: str | None, method: str | None) -> tuple[tuple[SinkRule, ...], bool]:
