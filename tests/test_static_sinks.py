@@ -168,6 +168,8 @@ FILES = [
     ("", "with tarfile.open(fileobj=up) as t:\n    t.extractall('/srv/x', filter='fully_trusted')", ("AFO", 22)),
     ("", "zipfile.ZipFile('/srv/a.zip').extractall(os.path.join('/srv', v))", ("AFO", 22)),
     ("", "base = '/srv'\nopen(os.path.join(base, v)).read()", ("LFI", 22)),
+    ("import pandas as pd\n", "pd.read_csv('/srv/' + v)", ("LFI", 22)),
+    ("import xml.etree.ElementTree as ET\n", "ET.parse(v)", ("LFI", 22)),
     # content from the request written into code or a template (94)
     ("", "with open('app/templates/page.html', 'w') as fh:\n    fh.write(v)", ("AFO", 94)),
     ("", "fh = open('/srv/plugins/hook.py', 'a')\nfh.write(j['code'])", ("AFO", 94)),

@@ -303,7 +303,12 @@ _MONGO_FILTER = SinkRule(V.SQLI, 943, "NoSQL query filter", ((0, "filter"),), pi
 
 QUALIFIED: dict[str, tuple[SinkRule, ...]] = {
     # LFI / AFO
-    **_each("builtins.open io.open codecs.open aiofiles.open", READ, WRITE),
+    **_each("builtins.open io.open codecs.open aiofiles.open io.FileIO", READ, WRITE),
+    **_each(
+        "pandas.read_csv pandas.read_excel pandas.read_json pandas.read_table pandas.read_parquet pandas.read_xml "
+        "xml.etree.ElementTree.parse lxml.etree.parse",
+        SinkRule(V.LFI, 22, "file read", ((0, "filepath_or_buffer"), (None, "source"), (None, "path")), confidence=5),
+    ),
     **_each(
         "flask.send_file flask.helpers.send_file werkzeug.utils.send_file quart.send_file quart.helpers.send_file",
         SinkRule(V.LFI, 22, "file sent to the client", ((0, "path_or_file"), (None, "filename_or_fp"))),
