@@ -240,12 +240,15 @@ def test_raw_sql_owner_parameter_and_injected_user(scan: Scan) -> None:
 
 
 def test_a_request_value_named_like_the_user_is_no_check(scan: Scan) -> None:
-    app = FLASK_APP + '''
+    app = (
+        FLASK_APP
+        + """
 @app.get("/t/<int:nid>")
 def t(nid):
     note = Note.query.get(nid)
     if note.owner_id != request.args.get("current_user_id", type=int):
         abort(403)
     return jsonify(note.body)
-'''
+"""
+    )
     assert "t" in reported(scan({"models.py": FLASK_MODELS, "app.py": app}))

@@ -175,6 +175,11 @@ FILES = [
     ("", "fh = open('/srv/plugins/hook.py', 'a')\nfh.write(j['code'])", ("AFO", 94)),
     ("", "Path('app/templates/page.j2').write_text(v)", ("AFO", 94)),
     ("", "up.save('/srv/app/plugins/plugin.py')", ("AFO", 94)),
+    (
+        "VIEWS = '/srv/app/templates'\n",
+        "with open(os.path.join(VIEWS, 'index'), 'w') as fh:\n    fh.write(v)",
+        ("AFO", 94),
+    ),
 ]
 
 FILES_SAFE = [
@@ -186,6 +191,7 @@ FILES_SAFE = [
     ("", "tarfile.open(fileobj=up).extractall('/srv/x', filter='data')"),
     ("", "t = tarfile.open(fileobj=up)\nt.extractall('/srv/x', members=[m for m in t if m.isfile()])"),
     ("", "with open('/srv/notes.txt', 'w') as fh:\n    fh.write(v)"),
+    ("NOTES = '/srv/notes'\n", "with open(os.path.join(NOTES, 'index'), 'w') as fh:\n    fh.write(v)"),
     ("", "Path('/srv/data/page.txt').write_text(v)"),
     ("", "up.save('/srv/uploads/data.bin')"),
     ("", "with open('app/templates/page.html') as fh:\n    fh.read()"),
@@ -223,7 +229,7 @@ NETWORK_AND_DATA = [
     ("import requests\n", "requests.get('/' + v)", ("SSRF", 918)),  # //host
     ("import httpx\n", "asyncio.run(httpx.AsyncClient().get(v))", ("SSRF", 918)),
     ("", "urllib.request.urlretrieve(v, '/tmp/x')", ("SSRF", 918)),
-    ("", "urllib.request.urlopen(urllib.request.Request(v))", ("SSRF", 918)),
+    ("", "req = urllib.request.Request(v)\nurllib.request.urlopen(req)", ("SSRF", 918)),
     ("", "urllib.request.build_opener().open(v)", ("SSRF", 918)),
     ("import urllib3\n", "urllib3.PoolManager().request('GET', v)", ("SSRF", 918)),
     ("import urllib3\n", "urllib3.PoolManager().urlopen('GET', v)", ("SSRF", 918)),
@@ -323,7 +329,11 @@ SQL_COVERAGE = [
     ("from models import Item\n", "Item.objects.raw(f'SELECT * FROM item WHERE name = {v}')", ("SQLI", 89)),
     ("from models import Item\n", "Item.objects.extra(where=[\"name = '%s'\" % v])", ("SQLI", 89)),
     ("from django.db.models.expressions import RawSQL\n", "RawSQL('SELECT 1 WHERE a = ' + v, [])", ("SQLI", 89)),
-    ("from django.db import connection\n", "connection.cursor().execute('SELECT * FROM t WHERE a = ' + v)", ("SQLI", 89)),
+    (
+        "from django.db import connection\n",
+        "connection.cursor().execute('SELECT * FROM t WHERE a = ' + v)",
+        ("SQLI", 89),
+    ),
     ("from models import db\n", "db.session.execute(f'SELECT * FROM t WHERE a = {v}')", ("SQLI", 89)),
     ("from sqlalchemy import create_engine\n", "create_engine('sqlite://').execute('SELECT %s' % v)", ("SQLI", 89)),
 ]

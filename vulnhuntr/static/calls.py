@@ -63,7 +63,7 @@ def evaluate_call(ev: Evaluator, node: ast.Call) -> Value:
         return _keyed(source, node)
     ev.line = node.lineno  # nested calls in the arguments moved it
     callee = resolve_call(func, _site(ev), ev.engine, receiver_type)
-    facts = CallFacts(node, args, keywords, receiver, ev.is_html, ev.eval, ev.frame.node, _imports(ev))
+    facts = CallFacts(node, args, keywords, receiver, ev.is_html, ev.eval, ev.frame.node, _imports(ev), ev.literal)
     _record_sinks(ev, node, callee, facts, receiver_type)
     _record_fetch(ev, node, callee, facts)
     result, result_type = _result(ev, node, callee, facts)

@@ -51,6 +51,7 @@ class CallFacts:
     evaluate: Callable[[ast.expr], Value] = lambda node: CLEAN  # the taint of a sub-expression (list items)
     scope: ast.AST | None = None  # the enclosing function, for look-ups in its own syntax
     imports: frozenset[str] = frozenset()  # top-level modules the file imports (``pymongo``)
+    constant: Callable[[ast.expr], str] = lambda node: "{}"  # a module constant's text (``TEMPLATES = "..."``)
 
     def argument(self, position: int | None, keyword: str | None) -> tuple[ast.expr | None, Value]:
         if keyword is not None and keyword in self.keywords:
@@ -192,7 +193,7 @@ def _sql_like(facts: CallFacts) -> bool:
         return True
     return (
         isinstance(node, ast.Name)
-        and _SQL_WORDS.search(written.path_text(node, facts.scope, facts.node.lineno)) is not None
+        and _SQL_WORDS.search(written.path_text(node, facts.scope, facts.node.lineno, facts.constant)) is not None
     )
 
 
@@ -439,7 +440,7 @@ QUALIFIED: dict[str, tuple[SinkRule, ...]] = {
         "jinja2.Environment.from_string jinja2.environment.Environment.from_string django.template.Engine.from_string",
         TEMPLATE,
     ),
-    # SSRF
+    # SSRF (a ``urllib.request.Request(url)`` only describes the request: the ``urlopen`` that sends it is the sink)
     **_each(" ".join(f"requests.{v} httpx.{v} requests.api.{v}" for v in _HTTP_VERBS.split()), URL0),
     **_each("requests.request requests.api.request httpx.request httpx.stream aiohttp.request urllib3.request", URL1),
     **_methods(_SESSIONS, _HTTP_VERBS + " ws_connect", URL0),
@@ -452,9 +453,9 @@ QUALIFIED: dict[str, tuple[SinkRule, ...]] = {
         SinkRule(V.SSRF, 918, "client base URL", ((None, "base_url"),)),
     ),
     **_each(
-        "urllib.request.urlopen urllib.request.Request urllib.request.urlretrieve urllib2.urlopen urllib2.Request "
-        "urllib.request.build_opener.open urllib.request.OpenerDirector.open httplib2.Http.request "
-        "tornado.httpclient.HTTPRequest websocket.create_connection websockets.connect websockets.client.connect",
+        "urllib.request.urlopen urllib.request.urlretrieve urllib2.urlopen urllib.request.build_opener.open "
+        "urllib.request.OpenerDirector.open httplib2.Http.request websocket.create_connection websockets.connect "
+        "websockets.client.connect",
         URL0,
     ),
     **_each(

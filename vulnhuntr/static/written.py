@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from .taint import CLEAN, Value, union
 
@@ -36,6 +36,7 @@ _SAVERS = frozenset({"save", "save_as", "write_to"})
 _MAX_CACHED = 2048
 
 Binding = tuple[int, ast.expr]
+Constant = Callable[[ast.expr], str]
 _bindings: dict[int, tuple[ast.AST, dict[str, list[Binding]]]] = {}
 
 
@@ -86,7 +87,9 @@ def _followed(node: ast.expr, scope: ast.AST | None, line: int) -> ast.expr:
     return node
 
 
-def path_text(node: ast.expr, scope: ast.AST | None, line: int, depth: int = 0) -> str:
+def path_text(
+    node: ast.expr, scope: ast.AST | None, line: int, constant: Constant | None = None, depth: int = 0
+) -> str:
     """The fixed text of a path expression, "{}" standing for what is not known."""
     node = _unwrapped(node)
     if isinstance(node, ast.Constant):
@@ -95,14 +98,20 @@ def path_text(node: ast.expr, scope: ast.AST | None, line: int, depth: int = 0) 
         return "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)  # type: ignore[misc]
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Div)):
         glue = "/" if isinstance(node.op, ast.Div) else ""
-        return path_text(node.left, scope, line, depth) + glue + path_text(node.right, scope, line, depth)
+        return (
+            path_text(node.left, scope, line, constant, depth)
+            + glue
+            + path_text(node.right, scope, line, constant, depth)
+        )
     if isinstance(node, ast.Call) and _tail(node.func) in ("join", "Path", "PurePath", "joinpath", "PosixPath"):
         parts = ([node.func.value] if _tail(node.func) == "joinpath" else []) + list(node.args)  # type: ignore[attr-defined]
-        return "/".join(path_text(p, scope, line, depth) for p in parts)
+        return "/".join(path_text(p, scope, line, constant, depth) for p in parts)
     if isinstance(node, ast.Name) and depth < 3:
         bound = assigned(scope, node.id, line)
         if bound is not None:
-            return path_text(bound, scope, line, depth + 1)
+            return path_text(bound, scope, line, constant, depth + 1)
+        if constant is not None:
+            return constant(node)
     return "{}"
 
 
@@ -162,7 +171,8 @@ def upload_into_code(facts: CallFacts) -> Value:
 
 
 def _names_code(path: ast.expr, facts: CallFacts) -> bool:
-    return bool(CODE_TARGET.search(path_text(path, facts.scope, facts.node.lineno).replace("\\", "/")))
+    text = path_text(path, facts.scope, facts.node.lineno, facts.constant)
+    return bool(CODE_TARGET.search(text.replace("\\", "/")))
 
 
 # -- a saved upload read back ------------------------------------------------------------
