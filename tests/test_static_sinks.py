@@ -295,6 +295,8 @@ NETWORK_AND_DATA_SAFE = [
     (MONGO, "db.users.find_one({'name': request.args['n'], 'age': {'$gt': int(v)}})"),
     (MONGO, "db.users.find_one({'name': str(j['name'])})"),
     (MONGO, "db.users.find({'$where': 'this.a > 1'})"),
+    (MONGO, "text = 'abc'\ntext.find(j['x'])"),
+    (MONGO, "names = ['a']\nnames.count(j['x'])"),
     ("", "text = 'abc'\ntext.find(j['x'])"),  # no MongoDB library in this file: a str method
     ("import requests\n", "requests.Session().get('https://api.example.com/items/' + v)"),
     ("import httpx\n", "httpx.Client(base_url='https://api.example.com').get('/items/' + v)"),

@@ -52,9 +52,25 @@ def query_filter(position: int, keyword: str) -> Callable[[CallFacts], Value]:
 
     def pick(facts: CallFacts) -> Value:
         node, _ = facts.argument(position, keyword)
-        return injected(node, facts) if node is not None and in_mongo_module(facts) else CLEAN
+        if node is None or not in_mongo_module(facts) or not _maybe_collection(facts):
+            return CLEAN
+        return injected(node, facts)
 
     return pick
+
+
+def _maybe_collection(facts: CallFacts) -> bool:
+    """Not a string or a literal (``text.find(x)`` shares the method name with ``collection.find``)."""
+    func = facts.node.func
+    if not isinstance(func, ast.Attribute):
+        return False
+    receiver = func.value
+    if isinstance(receiver, ast.Name):
+        receiver = assigned(facts.scope, receiver.id, facts.node.lineno) or receiver
+    return not isinstance(receiver, _LITERALS)
+
+
+_LITERALS = (ast.Constant, ast.JoinedStr, ast.BinOp, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.ListComp)
 
 
 def raw_query(facts: CallFacts) -> Value:

@@ -334,7 +334,7 @@ QUALIFIED: dict[str, tuple[SinkRule, ...]] = {
         SinkRule(V.AFO, 22, "file write", ("receiver",), "path_write_mode", whole_cwe=73),
     ),
     **_methods(_PATHS, "write_text write_bytes", PATH_WRITE, CODE_CONTENT),
-    **_methods(_PATHS, "touch mkdir chmod", PATH_WRITE),
+    **_methods(_PATHS, "touch", PATH_WRITE),
     **_methods(_PATHS, "iterdir glob rglob", PATH_LIST),
     **_methods(_PATHS, "unlink rmdir", SinkRule(V.AFO, 22, "file delete", ("receiver",), whole_cwe=73)),
     **_methods(
@@ -342,7 +342,7 @@ QUALIFIED: dict[str, tuple[SinkRule, ...]] = {
         "rename replace symlink_to hardlink_to",
         SinkRule(V.AFO, 22, "file move", ("receiver", (0, "target")), whole_cwe=73),
     ),
-    **_each("os.remove os.unlink os.rmdir os.removedirs os.truncate os.chmod os.chown", REMOVE),
+    **_each("os.remove os.unlink os.rmdir os.removedirs os.truncate", REMOVE),
     **_each("os.rename os.replace os.renames shutil.move", MOVE),
     **_each("os.symlink os.link", SinkRule(V.AFO, 22, "link created", ((1, "dst"),), whole_cwe=73)),
     **_each("shutil.copy shutil.copy2 shutil.copyfile shutil.copytree", COPY, COPY_SOURCE),
@@ -527,7 +527,7 @@ METHODS: dict[str, tuple[SinkRule, ...]] = {
     "exec_command": (SinkRule(V.RCE, 78, "remote shell command", ((0, "command"),), confidence=5),),
     **_each(
         "find find_one find_one_and_delete find_one_and_replace find_one_and_update update_one update_many "
-        "delete_one delete_many replace_one count_documents count remove find_raw_batches",
+        "delete_one delete_many replace_one count_documents find_raw_batches",
         _MONGO_FILTER,
     ),
     **_each(
