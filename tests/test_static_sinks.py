@@ -384,3 +384,26 @@ def test_nosql_through_a_helper(scan: Scan) -> None:
     assert findings(scan({**files, "store.py": helper})) == {("SQLI", 943, 5)}
     files, last = app("by_name(v)", imports)
     assert findings(scan({**files, "store.py": helper})) == set()
+
+
+def test_django_storage_upload_read_back(scan: Scan) -> None:
+    views = """
+import pickle
+from django.core.files.storage import default_storage
+from django.http import HttpResponse
+
+def restore(request):
+    name = default_storage.save("state.pkl", request.FILES["state"])
+    with default_storage.open(name, "rb") as fh:
+        state = pickle.load(fh)
+    return HttpResponse(str(state))
+
+def fixed(request):
+    default_storage.save("state.pkl", request.FILES["state"])
+    with default_storage.open("other.pkl", "rb") as fh:
+        state = pickle.load(fh)
+    return HttpResponse(str(state))
+"""
+    urls = "from django.urls import path\nimport views\nurlpatterns = [path('r/', views.restore), path('f/', views.fixed)]\n"
+    result = scan({"views.py": views, "urls.py": urls})
+    assert {(f.type.value, f.cwe, f.entry_function) for f in result.findings} == {("RCE", 502, "restore")}

@@ -131,13 +131,21 @@ def _opened_path(node: ast.expr, scope: ast.AST | None, line: int, writing: bool
             node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "mode"), None)
         )
         if isinstance(node.func, ast.Attribute) and tail == "open" and _tail(node.func.value) != "io":
-            target = node.func.value  # ``Path(p).open("wb")``: the receiver is the path
-            mode_node = node.args[0] if node.args else mode_node
+            if not node.args or _mode_literal(node.args[0]):
+                target = node.func.value  # ``Path(p).open("wb")``: the receiver is the path
+                mode_node = node.args[0] if node.args else mode_node
         mode = mode_node.value if isinstance(mode_node, ast.Constant) and isinstance(mode_node.value, str) else "r"
         if writing is not None and writing != bool(_WRITE_MODE.search(mode)):
             return None
         return target
     return None
+
+
+def _mode_literal(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str) and bool(_MODE.match(node.value))
+
+
+_MODE = re.compile(r"^[rwxabtU+]{1,4}$")
 
 
 # -- request data written into code ------------------------------------------------------------
@@ -222,8 +230,11 @@ def _writes(scope: ast.AST, line: int) -> Iterator[tuple[ast.expr, ast.expr]]:
         method = node.func.attr
         if method in _SAVERS:
             path = node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "dst"), None)
-            if path is not None:
-                yield path, node.func.value
+            contents = [node.func.value, *node.args[1:2]]  # ``upload.save(path)``, ``storage.save(name, upload)``
+            for content in contents:
+                if path is not None:
+                    yield path, content
+                yield node, content  # ``name = storage.save(...)`` names the stored file
         elif method in ("write", "writelines") and node.args:
             path = _opened_path(node.func.value, scope, node.lineno, writing=True)
             if path is not None:
