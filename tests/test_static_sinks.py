@@ -404,6 +404,9 @@ def fixed(request):
         state = pickle.load(fh)
     return HttpResponse(str(state))
 """
-    urls = "from django.urls import path\nimport views\nurlpatterns = [path('r/', views.restore), path('f/', views.fixed)]\n"
+    urls = (
+        "from django.urls import path\nimport views\n"
+        "urlpatterns = [path('r/', views.restore), path('f/', views.fixed)]\n"
+    )
     result = scan({"views.py": views, "urls.py": urls})
     assert {(f.type.value, f.cwe, f.entry_function) for f in result.findings} == {("RCE", 502, "restore")}
