@@ -22,7 +22,15 @@ from .taint import CLEAN, Value, union
 ORM_FETCHES = frozenset(
     {"get", "filter", "filter_by", "where", "get_or_404", "first_or_404", "one_or_404", "get_or_none", "get_one"}
 )
-SHORTCUTS = frozenset({"django.shortcuts.get_object_or_404", "django.shortcuts.get_list_or_404"})
+SHORTCUTS = frozenset(
+    {
+        "django.shortcuts.get_object_or_404",
+        "django.shortcuts.get_list_or_404",
+        "django.shortcuts.aget_object_or_404",
+        "django.shortcuts.aget_list_or_404",
+        "rest_framework.generics.get_object_or_404",
+    }
+)
 SQL_METHODS = frozenset({"execute", "executemany"})
 PERMISSION_CALLS = re.compile(
     r"has_perm|has_object_permission|check_object_permissions|can_(view|access|edit|read)|is_owner|authori[sz]e"
@@ -263,7 +271,11 @@ def _current_user_names(function: ast.AST) -> frozenset[str]:
         pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
         names |= {a.arg for a, d in pairs if isinstance(d, ast.Call) and dotted_tail(d.func) in INJECTORS}
     for sub in ast.walk(function):
-        if isinstance(sub, ast.Assign) and CURRENT_USER.search(ast.unparse(sub.value)):
+        if (
+            isinstance(sub, ast.Assign)
+            and _mentions_identity(sub.value)
+            and CURRENT_USER.search(ast.unparse(sub.value))
+        ):
             names |= {t.id for t in sub.targets if isinstance(t, ast.Name)}
     return frozenset(names)
 
@@ -275,7 +287,21 @@ def _compares_with_user(node: ast.Compare, users: frozenset[str]) -> bool:
     return bool(mine) and any(not isinstance(s, ast.Constant) for s in others)
 
 
+def _mentions_identity(node: ast.expr) -> bool:
+    """A cheap test before the text one: some name in *node* speaks of a user, a session or a token."""
+    for sub in ast.walk(node):
+        word = sub.id if isinstance(sub, ast.Name) else sub.attr if isinstance(sub, ast.Attribute) else None
+        if word is not None and _IDENTITY_WORDS.search(word):
+            return True
+    return False
+
+
+_IDENTITY_WORDS = re.compile(r"user|identity|session|jwt|auth|login", re.IGNORECASE)
+
+
 def _is_current_user(node: ast.expr, users: frozenset[str]) -> bool:
+    if not _mentions_identity(node) and not any(isinstance(n, ast.Name) and n.id in users for n in ast.walk(node)):
+        return False
     text = ast.unparse(node)
     if REQUEST_READ.search(text):
         return False  # ``request.args["current_user_id"]`` is what the client says it is
