@@ -252,3 +252,33 @@ def t(nid):
 """
     )
     assert "t" in reported(scan({"models.py": FLASK_MODELS, "app.py": app}))
+
+
+SCHEMA_APP = """
+import sqlite3
+from flask import Flask
+app = Flask(__name__)
+db = sqlite3.connect("x.db")
+db.executescript('''
+CREATE TABLE IF NOT EXISTS invoices (
+    id INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL,
+    total INTEGER
+);
+CREATE TABLE IF NOT EXISTS products (id INTEGER PRIMARY KEY, title TEXT);
+''')
+
+@app.get("/invoice/<int:iid>")
+def invoice(iid):
+    return str(db.execute("SELECT total FROM invoices WHERE id = ?", (iid,)).fetchone())
+
+@app.get("/product/<int:pid>")
+def product(pid):
+    return str(db.execute("SELECT title FROM products WHERE id = ?", (pid,)).fetchone())
+"""
+
+
+def test_raw_sql_table_owned_by_its_create_statement(scan: Scan) -> None:
+    result = scan({"app.py": SCHEMA_APP})
+    assert reported(result) == {"invoice"}  # products belong to no one: a candidate for the LLM only
+    assert any(c.entry_function == "product" and c.confidence < 4 for c in result.candidates["app.py"])

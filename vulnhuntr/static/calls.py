@@ -118,7 +118,9 @@ def _record_fetch(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFact
     if callee.function is not None:
         return
     method = None if callee.namespace else callee.method
-    fetch = idor.fetch_by_id(node, method, callee.qualified, facts, lambda e: ev.engine.owned_model(e, ev.frame.file))
+    fetch = idor.fetch_by_id(
+        node, method, callee.qualified, facts, lambda e: ev.engine.owned_model(e, ev.frame.file), ev.engine.owned_table
+    )
     if fetch is None or not fetch.id_value or ev.frame.owner_checked:
         return
     confidence = IDOR_OWNED_CONFIDENCE if fetch.owned else IDOR_UNKNOWN_CONFIDENCE

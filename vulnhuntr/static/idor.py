@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable
 
 from .sanitizers import OWNER
 from .sinks import CallFacts
@@ -57,6 +57,27 @@ _CLASS_NAME = re.compile(r"^[A-Z]\w*$")
 
 OwnedModel = Callable[[ast.expr], bool]
 """Does this expression name a repository model with an owner field?"""
+OwnedTable = Callable[[str], bool]
+"""Does the repository create this SQL table with an owner column?"""
+_FROM = re.compile(r"\b(?:from|update|into)\s+[`\"\[]?(\w+)", re.IGNORECASE)
+_CREATE_TABLE = re.compile(
+    r"create\s+table\s+(?:if\s+not\s+exists\s+)?[`\"\[]?(\w+)[`\"\]]?\s*\(([^;]*?)\)\s*(?:;|[\"']|$)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_COLUMN = re.compile(r"(?:^|,)\s*[`\"\[]?(\w+)", re.MULTILINE)
+
+
+def owned_tables(sources: Iterable[str]) -> frozenset[str]:
+    """Tables whose ``CREATE TABLE`` (in the repository's code) has an owner/user column, lower-cased."""
+    found: set[str] = set()
+    for text in sources:
+        if "create" not in text.lower():
+            continue
+        for match in _CREATE_TABLE.finditer(text):
+            columns = [c for c in _COLUMN.findall(match.group(2))]
+            if any(OWNER.search(c) for c in columns):
+                found.add(match.group(1).lower())
+    return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -69,13 +90,18 @@ class Fetch:
 
 
 def fetch_by_id(
-    node: ast.Call, method: str | None, qualified: str | None, facts: CallFacts, owned_model: OwnedModel
+    node: ast.Call,
+    method: str | None,
+    qualified: str | None,
+    facts: CallFacts,
+    owned_model: OwnedModel,
+    owned_table: OwnedTable = lambda table: False,
 ) -> Fetch | None:
     """The fetch *node* performs, if it is an unscoped lookup by id."""
     if qualified in SHORTCUTS and node.args:
         return _keyword_fetch(node, facts, node.args[0], owned_model)
     if method in SQL_METHODS:
-        return _sql_fetch(node, facts)
+        return _sql_fetch(node, facts, owned_table)
     if method not in ORM_FETCHES or not isinstance(node.func, ast.Attribute):
         return None
     receiver = node.func.value
@@ -162,7 +188,7 @@ def _column_sides(compare: ast.Compare) -> list[tuple[ast.Attribute, ast.expr]]:
     return [(side, other) for side, other in ((left, right), (right, left)) if isinstance(side, ast.Attribute)]
 
 
-def _sql_fetch(node: ast.Call, facts: CallFacts) -> Fetch | None:
+def _sql_fetch(node: ast.Call, facts: CallFacts, owned_table: OwnedTable) -> Fetch | None:
     """``execute("SELECT ... WHERE id = ?", (id,))``: parameterised, so not SQLI, but maybe IDOR."""
     if not node.args or not isinstance(node.args[0], ast.Constant) or not isinstance(node.args[0].value, str):
         return None
@@ -173,7 +199,9 @@ def _sql_fetch(node: ast.Call, facts: CallFacts) -> Fetch | None:
     if where is not None and OWNER.search(where.group(1)) and not _owner_parameter_tainted(where.group(1), node, facts):
         return None  # scoped to the owner in the query itself
     params = union(*facts.args[1:], *facts.keywords.values()) if len(facts.args) > 1 or facts.keywords else CLEAN
-    return Fetch(params, bool(OWNER.search(query)), "row selected by id") if params else None
+    table = _FROM.search(query)
+    owned = bool(OWNER.search(query)) or (table is not None and owned_table(table.group(1)))
+    return Fetch(params, owned, "row selected by id") if params else None
 
 
 def _owner_parameter_tainted(where: str, node: ast.Call, facts: CallFacts) -> bool:
