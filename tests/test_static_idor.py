@@ -282,3 +282,28 @@ def test_raw_sql_table_owned_by_its_create_statement(scan: Scan) -> None:
     result = scan({"app.py": SCHEMA_APP})
     assert reported(result) == {"invoice"}  # products belong to no one: a candidate for the LLM only
     assert any(c.entry_function == "product" and c.confidence < 4 for c in result.candidates["app.py"])
+
+
+def test_queries_through_the_user_or_scoped_by_a_later_filter(scan: Scan) -> None:
+    app = (
+        FLASK_APP
+        + """
+@app.get("/r1/<int:nid>")
+def r1(nid):
+    return jsonify(current_user.notes.filter_by(id=nid).first().body)
+
+@app.get("/r2/<int:nid>")
+def r2(nid):
+    return jsonify(Note.query.filter_by(id=nid).filter_by(owner_id=current_user.id).first().body)
+
+@app.get("/r3/<int:nid>")
+def r3(nid):
+    return jsonify(Note.query.filter_by(id=nid).filter_by(owner_id=request.args["u"]).first().body)
+
+@app.get("/r4/<int:nid>")
+def r4(nid):
+    return jsonify(Note.query.filter(Note.body != current_user.name).filter_by(id=nid).first().body)
+"""
+    )
+    found = reported(scan({"models.py": FLASK_MODELS, "app.py": app}))
+    assert {"r3", "r4"} <= found and not {"r1", "r2"} & found

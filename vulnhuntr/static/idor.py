@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from ..repo.index import dotted
 from .sanitizers import OWNER
 from .sinks import CallFacts
 from .taint import CLEAN, Value, union
@@ -105,7 +106,7 @@ def fetch_by_id(
     if method not in ORM_FETCHES or not isinstance(node.func, ast.Attribute):
         return None
     receiver = node.func.value
-    if _scoped(receiver, facts):
+    if _scoped(receiver, facts) or _through_user(receiver) or id(node) in _scoped_later(facts.scope):
         return None
     if node.keywords:
         return _keyword_fetch(node, facts, receiver, owned_model)
@@ -225,6 +226,55 @@ def _owner_parameter_tainted(where: str, node: ast.Call, facts: CallFacts) -> bo
     return False
 
 
+def _through_user(receiver: ast.expr) -> bool:
+    """``current_user.notes.filter_by(id=x)``, ``request.user.orders.get(pk=x)``: only the user's own records."""
+    root = receiver
+    while not (isinstance(root, (ast.Name, ast.Attribute)) and dotted(root) is not None):
+        if isinstance(root, ast.Call):
+            root = root.func
+        elif isinstance(root, (ast.Attribute, ast.Subscript)):
+            root = root.value
+        else:
+            return False
+    text = dotted(root) or ""
+    return bool(_IDENTITY_WORDS.search(text)) and _is_current_user_text(text)
+
+
+def _scoped_later(scope: ast.AST | None) -> frozenset[int]:
+    """Calls inside a query chain that a later link scopes to the current user.
+
+    ``Note.query.filter_by(id=x).filter_by(owner=current_user)``: the inner ``filter_by`` is
+    evaluated first, before the walk sees the owner filter that wraps it.
+    """
+    if scope is None:
+        return frozenset()
+    cached = _later.get(id(scope))
+    if cached is not None and cached[0] is scope:
+        return cached[1]
+    found: set[int] = set()
+    for sub in ast.walk(scope):
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and _user_filter(sub):
+            found |= {id(inner) for inner in ast.walk(sub.func.value) if isinstance(inner, ast.Call)}
+    if len(_later) > 2048:
+        _later.clear()
+    _later[id(scope)] = (scope, frozenset(found))
+    return frozenset(found)
+
+
+_later: dict[int, tuple[ast.AST, frozenset[int]]] = {}
+
+
+def _user_filter(call: ast.Call) -> bool:
+    """``.filter_by(owner=current_user)``, ``.filter(Note.owner_id == g.user.id)``."""
+    for keyword in call.keywords:
+        if keyword.arg and OWNER.search(keyword.arg) and _is_current_user(keyword.value, frozenset()):
+            return True
+    for compare in _compares(call.args):
+        if any(OWNER.search(c.attr) and _is_current_user(o, frozenset()) for c, o in _column_sides(compare)):
+            return True
+    return False
+
+
 def _scoped(receiver: ast.expr, facts: CallFacts) -> bool:
     """``Order.objects.filter(customer=request.user)...``: the query already limits to the owner."""
     for sub in ast.walk(receiver):
@@ -309,10 +359,17 @@ def _current_user_names(function: ast.AST) -> frozenset[str]:
 
 
 def _compares_with_user(node: ast.Compare, users: frozenset[str]) -> bool:
+    """``note.owner_id != current_user.id``, ``note not in g.user.notes``; not ``note.title == current_user.name``."""
     sides = [node.left, *node.comparators]
     mine = [s for s in sides if _is_current_user(s, users)]
-    others = [s for s in sides if not _is_current_user(s, users)]
-    return bool(mine) and any(not isinstance(s, ast.Constant) for s in others)
+    others = [s for s in sides if not _is_current_user(s, users) and not isinstance(s, ast.Constant)]
+    membership = any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops)
+    return bool(mine) and any(membership or OWNER.search(ast.unparse(s)) for s in others)
+
+
+def _is_current_user_text(text: str) -> bool:
+    """``request.args["current_user_id"]`` is what the client says it is, not who it is."""
+    return not REQUEST_READ.search(text) and bool(CURRENT_USER.search(text))
 
 
 def _mentions_identity(node: ast.expr) -> bool:
@@ -330,9 +387,6 @@ _IDENTITY_WORDS = re.compile(r"user|identity|session|jwt|auth|login", re.IGNOREC
 def _is_current_user(node: ast.expr, users: frozenset[str]) -> bool:
     if not _mentions_identity(node) and not any(isinstance(n, ast.Name) and n.id in users for n in ast.walk(node)):
         return False
-    text = ast.unparse(node)
-    if REQUEST_READ.search(text):
-        return False  # ``request.args["current_user_id"]`` is what the client says it is
-    if CURRENT_USER.search(text):
+    if _is_current_user_text(ast.unparse(node)):
         return True
     return any(isinstance(n, ast.Name) and n.id in users for n in ast.walk(node))
