@@ -106,13 +106,17 @@ def fetch_by_id(
     if method not in ORM_FETCHES or not isinstance(node.func, ast.Attribute):
         return None
     receiver = node.func.value
-    if _scoped(receiver, facts) or _through_user(receiver) or id(node) in _scoped_later(facts.scope):
+    if _scoped(receiver, facts):
         return None
     if node.keywords:
-        return _keyword_fetch(node, facts, receiver, owned_model)
-    if any(isinstance(a, (ast.Compare, ast.Call)) for a in node.args):
-        return _expression_fetch(node, facts, owned_model)
-    return _positional_fetch(node, facts, receiver, owned_model)
+        fetch = _keyword_fetch(node, facts, receiver, owned_model)
+    elif any(isinstance(a, (ast.Compare, ast.Call)) for a in node.args):
+        fetch = _expression_fetch(node, facts, owned_model)
+    else:
+        fetch = _positional_fetch(node, facts, receiver, owned_model)
+    if fetch is None or not fetch.id_value or _through_user(receiver) or id(node) in _scoped_later(facts.scope):
+        return None
+    return fetch
 
 
 def _keyword_fetch(node: ast.Call, facts: CallFacts, model: ast.expr, owned_model: OwnedModel) -> Fetch | None:
@@ -330,13 +334,16 @@ def ownership_checked(function: ast.AST) -> bool:
     A comparison with another value from the request (``note.owner_id != request.args["uid"]``)
     is no check: the client sends whatever id it likes.
     """
-    users = _current_user_names(function)
+    compares: list[ast.Compare] = []
     for sub in ast.walk(function):
-        if isinstance(sub, ast.Compare) and _compares_with_user(sub, users):
+        if isinstance(sub, ast.Compare):
+            compares.append(sub)
+        elif isinstance(sub, ast.Call) and PERMISSION_CALLS.search(dotted_tail(sub.func) or ""):
             return True
-        if isinstance(sub, ast.Call) and PERMISSION_CALLS.search(dotted_tail(sub.func) or ""):
-            return True
-    return False
+    if not compares:
+        return False
+    users = _current_user_names(function)
+    return any(_compares_with_user(c, users) for c in compares)
 
 
 def _current_user_names(function: ast.AST) -> frozenset[str]:
