@@ -35,7 +35,7 @@ from .sanitizers import (
     SANITIZERS,
     Sanitizer,
 )
-from .sinks import CallFacts, SinkRule, dangerous_value, rules_for
+from .sinks import CLASS_METHODS, CallFacts, SinkRule, dangerous_value, imported_roots, rules_for
 from .taint import (
     CLEAN,
     LITERAL,
@@ -94,7 +94,7 @@ def evaluate_call(ev: Evaluator, node: ast.Call) -> Value:
         ev.set_call_type(node, None)
         return callbacks.inline(ev, local, args, keywords)
     ev.line = node.lineno  # nested calls in the arguments moved it
-    facts = CallFacts(node, args, keywords, receiver, ev.is_html)
+    facts = CallFacts(node, args, keywords, receiver, ev.is_html, ev.eval, ev.frame.node, _imports(ev), ev.literal)
     picked = dispatch.picked_by_call(ev, func)
     if picked is not None:
         ev.line = node.lineno
@@ -131,6 +131,9 @@ def _dispatched(ev: Evaluator, node: ast.Call, picked: dispatch.Picked, facts: C
         results.append(result)
     ev.set_call_type(node, None)
     return union(CLEAN, *results)
+def _imports(ev: Evaluator) -> frozenset[str]:
+    module = ev.frame.module
+    return imported_roots(module.path, module.sha256, (r.module for r in module.imports))
 
 
 def _site(ev: Evaluator) -> Site:
@@ -153,7 +156,8 @@ def _record_sinks(
 ) -> None:
     if callee.function is not None or callee.cls is not None:
         return
-    rules, by_name = rules_for(callee.qualified, None if callee.namespace else callee.method)
+    by_class = callee.method in CLASS_METHODS
+    rules, by_name = rules_for(callee.qualified, None if callee.namespace and not by_class else callee.method)
     guessed = by_name and not _known_library(receiver_type)
     for rule in rules:
         tainted = _unvouched(rule, dangerous_value(rule, facts))
@@ -184,7 +188,9 @@ def _record_fetch(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFact
     if callee.function is not None:
         return
     method = None if callee.namespace else callee.method
-    fetch = idor.fetch_by_id(node, method, callee.qualified, facts, lambda e: ev.engine.owned_model(e, ev.frame.file))
+    fetch = idor.fetch_by_id(
+        node, method, callee.qualified, facts, lambda e: ev.engine.owned_model(e, ev.frame.file), ev.engine.owned_table
+    )
     if fetch is None or not fetch.id_value or ev.frame.owner_checked:
         return
     confidence = IDOR_OWNED_CONFIDENCE if fetch.owned else IDOR_UNKNOWN_CONFIDENCE

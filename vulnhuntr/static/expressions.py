@@ -295,8 +295,7 @@ class Evaluator:
         if isinstance(node, ast.Subscript):
             return dispatch.lookup_type(self, node)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):  # ``base / name`` of a Path is a Path
-            left = self.type_of(node.left)
-            return left if isinstance(left, External) and left.name in PATH_CLASSES else None
+            return self._path_type(node.left)
         key = dotted(node)
         if key is None:
             return None
@@ -308,6 +307,11 @@ class Evaluator:
         if root in ("self", "cls"):
             return self._self_type(node, key)
         return self.engine.global_type(key, self.frame.file, self.line)
+
+    def _path_type(self, node: ast.expr) -> ObjType | None:
+        """``Path(base) / name`` is a path again (its methods are pathlib's)."""
+        left = self.type_of(node)
+        return left if isinstance(left, External) and left.name.startswith("pathlib.") else None
 
     def _member_type(self, node: ast.expr) -> ObjType | None:
         if not isinstance(node, ast.Attribute):

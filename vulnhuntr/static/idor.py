@@ -13,24 +13,72 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable
 
+from ..repo.index import dotted
 from .sanitizers import OWNER
 from .sinks import CallFacts
 from .taint import CLEAN, Value, union
 
-ORM_FETCHES = frozenset({"get", "filter", "get_or_404", "first_or_404", "get_or_none"})
-SHORTCUTS = frozenset({"django.shortcuts.get_object_or_404", "django.shortcuts.get_list_or_404"})
+ORM_FETCHES = frozenset(
+    {"get", "filter", "filter_by", "where", "get_or_404", "first_or_404", "one_or_404", "get_or_none", "get_one"}
+)
+SHORTCUTS = frozenset(
+    {
+        "django.shortcuts.get_object_or_404",
+        "django.shortcuts.get_list_or_404",
+        "django.shortcuts.aget_object_or_404",
+        "django.shortcuts.aget_list_or_404",
+        "rest_framework.generics.get_object_or_404",
+    }
+)
 SQL_METHODS = frozenset({"execute", "executemany"})
 PERMISSION_CALLS = re.compile(
     r"has_perm|has_object_permission|check_object_permissions|can_(view|access|edit|read)|is_owner|authori[sz]e"
 )
+CURRENT_USER = re.compile(
+    r"\b\w*(current_user|logged_in_user|authenticated_user|current_identity|jwt_identity)\w*\b"
+    r"|\b(get_jwt|get_raw_jwt|get_identity)\b"
+    r"|\b(request|g|self\.request|info\.context|request\.state|ctx)\.(user|current_user|auth|identity)\b"
+    r"|(?<![\w.])session\s*(\[|\.get\()|\brequest\.session\b|\bflask_login\b|\bauth\.(current_user|user)\b"
+)
+"""Who is asking: the session, the logged-in user, the JWT identity (never a value the request sends)."""
+REQUEST_READ = re.compile(
+    r"\b(request|self\.request|req)\.(args|form|values|json|get_json|data|GET|POST|query_params|path_params|"
+    r"headers|cookies|COOKIES|META|body|match_info|query|params|matchdict|get_argument|get_param|media)\b"
+)
+"""Data the client sends: never the current user, whatever it is called."""
+INJECTORS = frozenset({"Depends", "Security"})
+"""FastAPI parameters filled by a dependency (``user: User = Depends(get_current_user)``)."""
 _ID_KEY = re.compile(r"^(id|pk|uuid|\w+_id|\w+_pk)$")
-_WHERE_ID = re.compile(r"\bwhere\b.*\b(\w*id|pk)\s*=\s*(\?|%s|:\w+|%\(\w+\)s)", re.IGNORECASE | re.DOTALL)
+_WHERE_ID = re.compile(r"\bwhere\b.*\b(\w*id|pk)\s*=\s*(\?|%s|:\w+|%\(\w+\)s|\$\d+)", re.IGNORECASE | re.DOTALL)
 _WHERE = re.compile(r"\bwhere\b(.*)", re.IGNORECASE | re.DOTALL)
+_PLACEHOLDER = re.compile(r"(\w+)\s*=\s*(\?|%s|\$\d+)|(\w+)\s*=\s*(?::(\w+)|%\((\w+)\)s)")
+_CLASS_NAME = re.compile(r"^[A-Z]\w*$")
 
 OwnedModel = Callable[[ast.expr], bool]
 """Does this expression name a repository model with an owner field?"""
+OwnedTable = Callable[[str], bool]
+"""Does the repository create this SQL table with an owner column?"""
+_FROM = re.compile(r"\b(?:from|update|into)\s+[`\"\[]?(\w+)", re.IGNORECASE)
+_CREATE_TABLE = re.compile(
+    r"create\s+table\s+(?:if\s+not\s+exists\s+)?[`\"\[]?(\w+)[`\"\]]?\s*\(([^;]*?)\)\s*(?:;|[\"']|$)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_COLUMN = re.compile(r"(?:^|,)\s*[`\"\[]?(\w+)", re.MULTILINE)
+
+
+def owned_tables(sources: Iterable[str]) -> frozenset[str]:
+    """Tables whose ``CREATE TABLE`` (in the repository's code) has an owner/user column, lower-cased."""
+    found: set[str] = set()
+    for text in sources:
+        if "create" not in text.lower():
+            continue
+        for match in _CREATE_TABLE.finditer(text):
+            columns = [c for c in _COLUMN.findall(match.group(2))]
+            if any(OWNER.search(c) for c in columns):
+                found.add(match.group(1).lower())
+    return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -43,46 +91,109 @@ class Fetch:
 
 
 def fetch_by_id(
-    node: ast.Call, method: str | None, qualified: str | None, facts: CallFacts, owned_model: OwnedModel
+    node: ast.Call,
+    method: str | None,
+    qualified: str | None,
+    facts: CallFacts,
+    owned_model: OwnedModel,
+    owned_table: OwnedTable = lambda table: False,
 ) -> Fetch | None:
     """The fetch *node* performs, if it is an unscoped lookup by id."""
     if qualified in SHORTCUTS and node.args:
         return _keyword_fetch(node, facts, node.args[0], owned_model)
     if method in SQL_METHODS:
-        return _sql_fetch(node, facts)
+        return _sql_fetch(node, facts, owned_table)
     if method not in ORM_FETCHES or not isinstance(node.func, ast.Attribute):
         return None
     receiver = node.func.value
-    if _scoped(receiver):
+    if _scoped(receiver, facts):
         return None
     if node.keywords:
-        return _keyword_fetch(node, facts, receiver, owned_model)
-    return _positional_fetch(node, facts, receiver, owned_model)
+        fetch = _keyword_fetch(node, facts, receiver, owned_model)
+    elif any(isinstance(a, (ast.Compare, ast.Call)) for a in node.args):
+        fetch = _expression_fetch(node, facts, owned_model)
+    else:
+        fetch = _positional_fetch(node, facts, receiver, owned_model)
+    if fetch is None or not fetch.id_value or _through_user(receiver) or id(node) in _scoped_later(facts.scope):
+        return None
+    return fetch
 
 
 def _keyword_fetch(node: ast.Call, facts: CallFacts, model: ast.expr, owned_model: OwnedModel) -> Fetch | None:
     keys = [k.arg for k in node.keywords if k.arg]
-    if any(OWNER.search(k) for k in keys) or _scoped(model):
-        return None
-    ids = [facts.keywords[k] for k in keys if _ID_KEY.match(k.split("__", 1)[0])]
+    if any(OWNER.search(k) and not _tainted_keyword(facts, node, k) for k in keys) or _scoped(model, facts):
+        return None  # filtered by an owner the request does not choose
+    ids = [facts.keywords[k] for k in keys if _ID_KEY.match(k.split("__", 1)[0]) and k in facts.keywords]
     if not ids:
         return None
     return Fetch(union(*ids), owned_model(_model_name(model)), "record fetched by id")
 
 
+def _tainted_keyword(facts: CallFacts, call: ast.Call, key: str) -> bool:
+    if call is facts.node:
+        return from_request(facts.keywords.get(key, CLEAN))
+    return any(k.arg == key and from_request(facts.evaluate(k.value)) for k in call.keywords)
+
+
+def from_request(val: Value) -> bool:
+    """Taint read from this request. A helper's parameter (symbolic taint) is not: its caller decides,
+    and an owner filter written with one is taken as the scoping it looks like."""
+    return any(t.source is not None for t in val)
+
+
 def _positional_fetch(node: ast.Call, facts: CallFacts, receiver: ast.expr, owned_model: OwnedModel) -> Fetch | None:
-    """``Model.query.get(id)`` and ``session.get(Model, id)``."""
+    """``Model.query.get(id)``, ``session.get(Model, id)``, ``db.get_or_404(Model, id)``."""
     text = ast.unparse(receiver)
     if text.endswith(".query") and node.args:
         return Fetch(facts.args[0], owned_model(_model_name(receiver)), "record fetched by id")
-    if text.endswith("session") and len(node.args) == 2:
+    if len(node.args) == 2 and (text.endswith("session") or _names_class(node.args[0])):
         return Fetch(facts.args[1], owned_model(node.args[0]), "record fetched by id")
     if isinstance(receiver, ast.Call) and dotted_tail(receiver.func) == "query" and receiver.args and node.args:
         return Fetch(facts.args[0], owned_model(receiver.args[0]), "record fetched by id")
     return None
 
 
-def _sql_fetch(node: ast.Call, facts: CallFacts) -> Fetch | None:
+def _names_class(node: ast.expr) -> bool:
+    tail = dotted_tail(node)
+    return tail is not None and bool(_CLASS_NAME.match(tail))
+
+
+def _expression_fetch(node: ast.Call, facts: CallFacts, owned_model: OwnedModel) -> Fetch | None:
+    """``filter(Note.id == nid)``, ``select(Note).where(Note.id == nid)``; ``and_(...)`` is looked into."""
+    ids: list[Value] = []
+    model: ast.expr | None = None
+    for compare in _compares(node.args):
+        for column, other in _column_sides(compare):
+            if OWNER.search(column.attr) and not from_request(facts.evaluate(other)):
+                return None  # ``Note.owner_id == current_user.id``: scoped to the owner
+            if _ID_KEY.match(column.attr):
+                found = facts.evaluate(other)
+                if found:
+                    ids.append(found)
+                    model = model or column.value
+    if not ids:
+        return None
+    return Fetch(union(*ids), model is not None and owned_model(_model_name(model)), "record fetched by id")
+
+
+def _compares(args: list[ast.expr]) -> list[ast.Compare]:
+    found: list[ast.Compare] = []
+    for arg in args:
+        if isinstance(arg, ast.Compare):
+            found.append(arg)
+        elif isinstance(arg, ast.Call) and dotted_tail(arg.func) in ("and_", "and"):
+            found += _compares(arg.args)
+    return found
+
+
+def _column_sides(compare: ast.Compare) -> list[tuple[ast.Attribute, ast.expr]]:
+    if len(compare.ops) != 1 or not isinstance(compare.ops[0], (ast.Eq, ast.Is)):
+        return []
+    left, right = compare.left, compare.comparators[0]
+    return [(side, other) for side, other in ((left, right), (right, left)) if isinstance(side, ast.Attribute)]
+
+
+def _sql_fetch(node: ast.Call, facts: CallFacts, owned_table: OwnedTable) -> Fetch | None:
     """``execute("SELECT ... WHERE id = ?", (id,))``: parameterised, so not SQLI, but maybe IDOR."""
     if not node.args or not isinstance(node.args[0], ast.Constant) or not isinstance(node.args[0].value, str):
         return None
@@ -90,17 +201,94 @@ def _sql_fetch(node: ast.Call, facts: CallFacts) -> Fetch | None:
     if not _WHERE_ID.search(query):
         return None
     where = _WHERE.search(query)
-    if where is not None and OWNER.search(where.group(1)):
+    if where is not None and OWNER.search(where.group(1)) and not _owner_parameter_tainted(where.group(1), node, facts):
         return None  # scoped to the owner in the query itself
     params = union(*facts.args[1:], *facts.keywords.values()) if len(facts.args) > 1 or facts.keywords else CLEAN
-    return Fetch(params, bool(OWNER.search(query)), "row selected by id") if params else None
+    table = _FROM.search(query)
+    owned = bool(OWNER.search(query)) or (table is not None and owned_table(table.group(1)))
+    return Fetch(params, owned, "row selected by id") if params else None
 
 
-def _scoped(receiver: ast.expr) -> bool:
+def _owner_parameter_tainted(where: str, node: ast.Call, facts: CallFacts) -> bool:
+    """``... AND owner_id = ?`` bound to a value from the request: the owner is chosen by the client."""
+    params = node.args[1] if len(node.args) > 1 else None
+    position = 0
+    for match in _PLACEHOLDER.finditer(where):
+        column = match.group(1) or match.group(3)
+        name = match.group(4) or match.group(5)
+        if OWNER.search(column):
+            if isinstance(params, (ast.Tuple, ast.List)) and name is None and position < len(params.elts):
+                return from_request(facts.evaluate(params.elts[position]))
+            if isinstance(params, ast.Dict) and name is not None:
+                item = next(
+                    (v for k, v in zip(params.keys, params.values) if isinstance(k, ast.Constant) and k.value == name),
+                    None,
+                )
+                return item is not None and from_request(facts.evaluate(item))
+            return False
+        position += 1 if name is None else 0
+    return False
+
+
+def _through_user(receiver: ast.expr) -> bool:
+    """``current_user.notes.filter_by(id=x)``, ``request.user.orders.get(pk=x)``: only the user's own records."""
+    root = receiver
+    while not (isinstance(root, (ast.Name, ast.Attribute)) and dotted(root) is not None):
+        if isinstance(root, ast.Call):
+            root = root.func
+        elif isinstance(root, (ast.Attribute, ast.Subscript)):
+            root = root.value
+        else:
+            return False
+    text = dotted(root) or ""
+    return bool(_IDENTITY_WORDS.search(text)) and _is_current_user_text(text)
+
+
+def _scoped_later(scope: ast.AST | None) -> frozenset[int]:
+    """Calls inside a query chain that a later link scopes to the current user.
+
+    ``Note.query.filter_by(id=x).filter_by(owner=current_user)``: the inner ``filter_by`` is
+    evaluated first, before the walk sees the owner filter that wraps it.
+    """
+    if scope is None:
+        return frozenset()
+    cached = _later.get(id(scope))
+    if cached is not None and cached[0] is scope:
+        return cached[1]
+    found: set[int] = set()
+    for sub in ast.walk(scope):
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and _user_filter(sub):
+            found |= {id(inner) for inner in ast.walk(sub.func.value) if isinstance(inner, ast.Call)}
+    if len(_later) > 2048:
+        _later.clear()
+    _later[id(scope)] = (scope, frozenset(found))
+    return frozenset(found)
+
+
+_later: dict[int, tuple[ast.AST, frozenset[int]]] = {}
+
+
+def _user_filter(call: ast.Call) -> bool:
+    """``.filter_by(owner=current_user)``, ``.filter(Note.owner_id == g.user.id)``."""
+    for keyword in call.keywords:
+        if keyword.arg and OWNER.search(keyword.arg) and _is_current_user(keyword.value, frozenset()):
+            return True
+    for compare in _compares(call.args):
+        if any(OWNER.search(c.attr) and _is_current_user(o, frozenset()) for c, o in _column_sides(compare)):
+            return True
+    return False
+
+
+def _scoped(receiver: ast.expr, facts: CallFacts) -> bool:
     """``Order.objects.filter(customer=request.user)...``: the query already limits to the owner."""
     for sub in ast.walk(receiver):
-        if isinstance(sub, ast.Call) and any(k.arg and OWNER.search(k.arg) for k in sub.keywords):
+        if not isinstance(sub, ast.Call):
+            continue
+        if any(k.arg and OWNER.search(k.arg) and not from_request(facts.evaluate(k.value)) for k in sub.keywords):
             return True
+        for compare in _compares(sub.args):
+            if any(OWNER.search(c.attr) and not from_request(facts.evaluate(o)) for c, o in _column_sides(compare)):
+                return True
     return False
 
 
@@ -141,17 +329,71 @@ def _user_reference(value: ast.expr) -> bool:
 
 
 def ownership_checked(function: ast.AST) -> bool:
-    """Does *function* compare an owner field with someone, or ask a permission API?"""
+    """Does *function* compare the record (or its owner) with the current user, or ask a permission API?
+
+    A comparison with another value from the request (``note.owner_id != request.args["uid"]``)
+    is no check: the client sends whatever id it likes.
+    """
+    compares: list[ast.Compare] = []
     for sub in ast.walk(function):
-        if isinstance(sub, ast.Compare) and _compares_owner(sub):
+        if isinstance(sub, ast.Compare):
+            compares.append(sub)
+        elif isinstance(sub, ast.Call) and PERMISSION_CALLS.search(dotted_tail(sub.func) or ""):
             return True
-        if isinstance(sub, ast.Call) and PERMISSION_CALLS.search(dotted_tail(sub.func) or ""):
+    if not compares:
+        return False
+    users = _current_user_names(function)
+    return any(_compares_with_user(c, users) for c in compares)
+
+
+def _current_user_names(function: ast.AST) -> frozenset[str]:
+    """Locals that hold the current user: injected parameters and ``uid = session["user_id"]``."""
+    names: set[str] = set()
+    args = getattr(function, "args", None)
+    if isinstance(args, ast.arguments):
+        positional = [*args.posonlyargs, *args.args]
+        pairs = list(zip(positional[len(positional) - len(args.defaults) :], args.defaults))
+        pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+        names |= {a.arg for a, d in pairs if isinstance(d, ast.Call) and dotted_tail(d.func) in INJECTORS}
+    for sub in ast.walk(function):
+        if (
+            isinstance(sub, ast.Assign)
+            and _mentions_identity(sub.value)
+            and CURRENT_USER.search(ast.unparse(sub.value))
+        ):
+            names |= {t.id for t in sub.targets if isinstance(t, ast.Name)}
+    return frozenset(names)
+
+
+def _compares_with_user(node: ast.Compare, users: frozenset[str]) -> bool:
+    """``note.owner_id != current_user.id``, ``note not in g.user.notes``; not ``note.title == current_user.name``."""
+    sides = [node.left, *node.comparators]
+    mine = [s for s in sides if _is_current_user(s, users)]
+    others = [s for s in sides if not _is_current_user(s, users) and not isinstance(s, ast.Constant)]
+    membership = any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops)
+    return bool(mine) and any(membership or OWNER.search(ast.unparse(s)) for s in others)
+
+
+def _is_current_user_text(text: str) -> bool:
+    """``request.args["current_user_id"]`` is what the client says it is, not who it is."""
+    return not REQUEST_READ.search(text) and bool(CURRENT_USER.search(text))
+
+
+def _mentions_identity(node: ast.expr) -> bool:
+    """A cheap test before the text one: some name in *node* speaks of a user, a session or a token."""
+    for sub in ast.walk(node):
+        word = sub.id if isinstance(sub, ast.Name) else sub.attr if isinstance(sub, ast.Attribute) else None
+        if word is not None and _IDENTITY_WORDS.search(word):
             return True
     return False
 
 
-def _compares_owner(node: ast.Compare) -> bool:
-    sides = [node.left, *node.comparators]
-    if any(isinstance(s, ast.Constant) for s in sides):
+_IDENTITY_WORDS = re.compile(r"user|identity|session|jwt|auth|login", re.IGNORECASE)
+
+
+def _is_current_user(node: ast.expr, users: frozenset[str]) -> bool:
+    if not _mentions_identity(node) and not any(isinstance(n, ast.Name) and n.id in users for n in ast.walk(node)):
         return False
-    return bool(OWNER.search(ast.unparse(node)))
+    if _is_current_user_text(ast.unparse(node)):
+        return True
+    return any(isinstance(n, ast.Name) and n.id in users for n in ast.walk(node))

@@ -20,7 +20,7 @@ from ..repo.index import MODULE_SCOPE, RepoIndex, annotation_type, dotted
 from ..repo.resolve import Resolution, Resolver, Symbol, scope_at
 from .callee import Callee, FunctionRef
 from .env import External, ObjType, RepoClass, RequestObject
-from .idor import has_owner_field
+from .idor import has_owner_field, owned_tables
 from .sources import FORM_BASES, declared_request, global_request
 
 T = TypeVar("T")
@@ -141,6 +141,11 @@ class Lookup:
             return isinstance(node, ast.ClassDef) and has_owner_field(node)
 
         return self._cached(("owned", name, file), find)
+
+    def owned_table(self, table: str) -> bool:
+        """Does some ``CREATE TABLE`` in the repository give *table* an owner/user column?"""
+        tables = self._cached(("owned-tables",), lambda: owned_tables(m.source for m in self.index.modules.values()))
+        return table.lower() in tables
 
     def constant_text(self, name: str, file: str, line: int) -> str | None:
         """The value of a module-level string constant (``API_BASE = "https://api.example.com"``)."""

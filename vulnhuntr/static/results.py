@@ -35,6 +35,8 @@ PAYLOADS: dict[tuple[VulnType, int], str] = {
     (VulnType.RCE, 1336): "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
     (VulnType.SSRF, 918): "http://169.254.169.254/latest/meta-data/",
     (VulnType.SQLI, 89): "' OR '1'='1' --",
+    (VulnType.SQLI, 943): '{"$ne": null} in a JSON field (or "1 == 1" into a $where string)',
+    (VulnType.AFO, 94): "{{ cycler.__init__.__globals__.os.popen('id').read() }} (or Python code) as the content",
     (VulnType.XSS, 79): "<script>alert(document.domain)</script>",
     (VulnType.IDOR, 639): "the id of a record that belongs to another user",
 }

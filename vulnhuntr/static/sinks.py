@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
-from typing import Callable, Union
+from dataclasses import dataclass, replace
+from typing import Callable, Iterable, Union
 
 from ..findings import VulnType
+from . import commands, nosql, written
 from .taint import CLEAN, Value, union
 
 Arg = Union[tuple[Union[int, None], Union[str, None]], str]
@@ -32,6 +33,8 @@ class SinkRule:
     label: str  # what the call does, for the explanation ("file read", "shell command")
     args: tuple[Arg, ...] = ((0, None),)
     check: str | None = None  # a condition from CHECKS that must hold too
+    pick: str | None = None  # a function from PICKS that chooses the dangerous taint instead of *args*
+    read_back: bool = False  # clean arguments: the request data this function saved into the file they name
     whole_cwe: int | None = None  # the CWE when the entire value is user-controlled (AFO: 73)
     confidence: int = 6
 
@@ -45,6 +48,10 @@ class CallFacts:
     keywords: dict[str, Value]
     receiver: Value
     is_html: Callable[[ast.expr], bool]
+    evaluate: Callable[[ast.expr], Value] = lambda node: CLEAN  # the taint of a sub-expression (list items)
+    scope: ast.AST | None = None  # the enclosing function, for look-ups in its own syntax
+    imports: frozenset[str] = frozenset()  # top-level modules the file imports (``pymongo``)
+    constant: Callable[[ast.expr], str] = lambda node: "{}"  # a module constant's text (``TEMPLATES = "..."``)
 
     def argument(self, position: int | None, keyword: str | None) -> tuple[ast.expr | None, Value]:
         if keyword is not None and keyword in self.keywords:
@@ -54,6 +61,13 @@ class CallFacts:
             return self.node.args[position], self.args[position]
         return None, CLEAN
 
+    def switched_on(self, keyword: str) -> bool:
+        """``shell=True``: a keyword given as a true constant, or as an expression we cannot read."""
+        node = next((k.value for k in self.node.keywords if k.arg == keyword), None)
+        if node is None:
+            return False
+        return bool(node.value) if isinstance(node, ast.Constant) else True
+
     def literal(self, position: int | None, keyword: str | None) -> object:
         node, _ = self.argument(position, keyword)
         return node.value if isinstance(node, ast.Constant) else _MISSING if node is None else _DYNAMIC
@@ -61,12 +75,23 @@ class CallFacts:
 
 _MISSING = object()
 _DYNAMIC = object()
+_roots: dict[tuple[str, str], frozenset[str]] = {}
+
+
+def imported_roots(path: str, sha256: str, modules: Iterable[str]) -> frozenset[str]:
+    """The top-level modules a file imports (``pymongo`` for ``from pymongo.collection import ...``), memoised."""
+    key = (path, sha256)
+    if key not in _roots:
+        _roots[key] = frozenset(m.split(".", 1)[0] for m in modules)
+    return _roots[key]
 
 
 def dangerous_value(rule: SinkRule, facts: CallFacts) -> Value:
     """The union of the arguments *rule* names, or CLEAN when its condition does not hold."""
     if rule.check is not None and not CHECKS[rule.check](facts):
         return CLEAN
+    if rule.pick is not None:
+        return PICKS[rule.pick](facts)
     found: list[Value] = []
     for spec in rule.args:
         if spec == "*":
@@ -78,7 +103,11 @@ def dangerous_value(rule: SinkRule, facts: CallFacts) -> Value:
         else:
             assert isinstance(spec, tuple)
             found.append(facts.argument(*spec)[1])
-    return union(*found) if found else CLEAN
+    tainted = union(*found) if found else CLEAN
+    if not tainted and rule.read_back:
+        first = next((spec for spec in rule.args if isinstance(spec, tuple)), None)
+        return written.written_back(facts, facts.argument(*first)[0]) if first is not None else CLEAN
+    return tainted
 
 
 # -- conditions ---------------------------------------------------------------------
@@ -86,6 +115,7 @@ def dangerous_value(rule: SinkRule, facts: CallFacts) -> Value:
 _WRITE_MODE = re.compile(r"[wax+]")
 _SAFE_LOADER = re.compile(r"Safe|BaseLoader")
 _HOSTED_PREFIX = re.compile(r"^[A-Za-z][\w+.-]*://[^/{}]+/")
+_PATH_PREFIX = re.compile(r"^/[^/{}\\]")
 
 
 def _writes(facts: CallFacts, position: int = 1) -> bool:
@@ -124,6 +154,52 @@ def _tainted_receiver(facts: CallFacts) -> bool:
     return bool(facts.receiver)
 
 
+def _unfiltered_extraction(facts: CallFacts) -> bool:
+    """An archive from the request extracted with no member list and no ``filter="data"``/``"tar"``."""
+    if not facts.receiver or any(k.arg == "members" for k in facts.node.keywords):
+        return False
+    kind = facts.literal(None, "filter")
+    if kind is _MISSING or kind is None:
+        return True
+    return kind is not _DYNAMIC and kind not in ("data", "tar")  # a filter function is taken to check members
+
+
+def _pickle_allowed(facts: CallFacts) -> bool:
+    """``numpy.load(f, allow_pickle=True)``: only then can the file run code."""
+    return facts.switched_on("allow_pickle")
+
+
+def _weights_not_only(facts: CallFacts) -> bool:
+    """``torch.load(f)`` unpickles unless ``weights_only=True`` is given."""
+    flag = facts.literal(None, "weights_only")
+    return flag is not True
+
+
+def _curl_url_option(facts: CallFacts) -> bool:
+    """``curl.setopt(pycurl.URL, url)`` (also ``c.URL``, ``"URL"``): the option that picks the server."""
+    option, _ = facts.argument(0, None)
+    if option is None:
+        return False
+    text = option.value if isinstance(option, ast.Constant) else ast.unparse(option)
+    return isinstance(text, str) and text.rsplit(".", 1)[-1] in ("URL", "PROXY", "CURLOPT_URL")
+
+
+def _sql_like(facts: CallFacts) -> bool:
+    """A method name shared with other libraries (``fetch``): only when its first argument reads like SQL."""
+    node, val = facts.argument(0, "query")
+    if node is None or not val:
+        return False
+    if any(_SQL_WORDS.search(t.prefix) for t in val):
+        return True
+    return (
+        isinstance(node, ast.Name)
+        and _SQL_WORDS.search(written.path_text(node, facts.scope, facts.node.lineno, facts.constant)) is not None
+    )
+
+
+_SQL_WORDS = re.compile(r"\b(select|insert|update|delete|where|from|order\s+by|values)\b", re.IGNORECASE)
+
+
 CHECKS: dict[str, Callable[[CallFacts], bool]] = {
     "read_mode": _reads,
     "write_mode": _writes,
@@ -133,12 +209,39 @@ CHECKS: dict[str, Callable[[CallFacts], bool]] = {
     "html_response": _html_response,
     "unsafe_template": _unsafe_template,
     "tainted_receiver": _tainted_receiver,
+    "unfiltered_extraction": _unfiltered_extraction,
+    "pickle_allowed": _pickle_allowed,
+    "weights_not_only": _weights_not_only,
+    "curl_url_option": _curl_url_option,
+    "sql_like": _sql_like,
+    "mongo_module": nosql.in_mongo_module,
+}
+
+
+PICKS: dict[str, Callable[[CallFacts], Value]] = {
+    "subprocess": commands.subprocess_command,
+    "exec_path": commands.exec_program(0, listed=False),
+    "execv_path": commands.exec_program(0, listed=True),
+    "spawn_path": commands.exec_program(1, listed=False),
+    "spawnv_path": commands.exec_program(1, listed=True),
+    "exec_vector": commands.exec_vector,
+    "handle_into_code": written.handle_content_into_code,
+    "path_into_code": written.path_content_into_code,
+    "upload_into_code": written.upload_into_code,
+    "mongo_filter": nosql.query_filter(0, "filter"),
+    "mongo_pipeline": nosql.query_filter(0, "pipeline"),
+    "mongo_second": nosql.query_filter(1, "filter"),
+    "mongo_raw": nosql.raw_query,
 }
 
 
 def fixed_host(prefix: str) -> bool:
-    """A URL whose scheme and host are fixed text (``https://api.example.com/{x}``) is not SSRF."""
-    return bool(_HOSTED_PREFIX.match(prefix))
+    """A URL whose scheme and host are fixed text (``https://api.example.com/{x}``) is not SSRF.
+
+    Nor is one that starts with a fixed path (``/items/{x}``): it is relative to a client's
+    base URL or no URL at all. A bare ``/`` is not enough (``//evil.example`` names a host).
+    """
+    return bool(_HOSTED_PREFIX.match(prefix) or _PATH_PREFIX.match(prefix))
 
 
 # -- tables -----------------------------------------------------------------------
@@ -156,13 +259,19 @@ READ = SinkRule(V.LFI, 22, "file read", ((0, "file"),), "read_mode")
 WRITE = SinkRule(V.AFO, 22, "file write", ((0, "file"),), "write_mode", whole_cwe=73)
 PATH_READ = SinkRule(V.LFI, 22, "file read", ("receiver",))
 PATH_WRITE = SinkRule(V.AFO, 22, "file write", ("receiver",), whole_cwe=73)
+PATH_LIST = SinkRule(V.LFI, 22, "directory listing", ("receiver", (0, "pattern")))
 REMOVE = SinkRule(V.AFO, 22, "file delete", ((0, "path"),), whole_cwe=73)
 MOVE = SinkRule(V.AFO, 22, "file move", ((0, "src"), (1, "dst")), whole_cwe=73)
 COPY = SinkRule(V.AFO, 22, "file copy", ((1, "dst"),), whole_cwe=73)
-SHELL = SinkRule(V.RCE, 78, "OS command", ((0, "args"), (None, "cmd")))
+COPY_SOURCE = SinkRule(V.LFI, 22, "file copied from", ((0, "src"),), confidence=5)
+LISTING = SinkRule(V.LFI, 22, "directory listing", ((0, "path"), (None, "top"), (None, "pathname")))
+CODE_CONTENT = SinkRule(V.AFO, 94, "request data written into code or a template", pick="path_into_code")
+SHELL = SinkRule(V.RCE, 78, "OS command", ((0, "args"), (None, "cmd"), (None, "command")))
+SUBPROCESS = SinkRule(V.RCE, 78, "OS command", ((0, "args"), (None, "executable")), pick="subprocess")
 EXEC_ARGS = SinkRule(V.RCE, 78, "OS command", ("*",))
 CODE = SinkRule(V.RCE, 94, "code evaluation", ((0, "source"), (None, "name")))
-DESERIALIZE = SinkRule(V.RCE, 502, "deserialisation", ((0, "data"), (None, "file")))
+EXPRESSION = SinkRule(V.RCE, 94, "expression evaluation", ((0, "expr"), (None, "expression"), (None, "ex")))
+DESERIALIZE = SinkRule(V.RCE, 502, "deserialisation", ((0, "data"), (None, "file")), read_back=True)
 TEMPLATE = SinkRule(V.RCE, 1336, "template compiled from text", ((0, "source"),))
 URL0 = SinkRule(V.SSRF, 918, "outbound request", ((0, "url"),))
 URL1 = SinkRule(V.SSRF, 918, "outbound request", ((1, "url"),))
@@ -174,16 +283,41 @@ RESPONSE = SinkRule(V.XSS, 79, "HTML response", ((0, "response"), (None, "conten
 TEMPLATE_CONTEXT = SinkRule(V.XSS, 79, "unescaped template variable", ("**",), "unsafe_template")
 
 _HTTP_VERBS = "get post put patch delete head options"
+_PATHS = (
+    "pathlib.Path pathlib.PurePath pathlib.PosixPath pathlib.WindowsPath pathlib.Path.resolve pathlib.Path.absolute "
+    "pathlib.Path.joinpath pathlib.Path.expanduser pathlib.Path.with_name pathlib.Path.with_suffix "
+    "pathlib.Path.with_stem pathlib.Path.parent pathlib.Path.cwd pathlib.Path.home"
+)
+"""What a ``pathlib.Path`` method is qualified as, also on a path derived from one (``Path(p).resolve()``)."""
+_DATAFRAMES = (
+    "pandas.DataFrame pandas.core.frame.DataFrame pandas.read_csv pandas.read_json pandas.read_excel pandas.read_sql "
+    "pandas.read_sql_query pandas.read_parquet pandas.read_table pandas.read_feather pandas.json_normalize"
+)
+_SESSIONS = (
+    "requests.Session requests.session requests.sessions.Session httpx.Client httpx.AsyncClient aiohttp.ClientSession"
+)
+_MAIL_AND_FILE_CLIENTS = (
+    "smtplib.SMTP smtplib.SMTP_SSL smtplib.LMTP ftplib.FTP ftplib.FTP_TLS telnetlib.Telnet poplib.POP3 "
+    "poplib.POP3_SSL imaplib.IMAP4 imaplib.IMAP4_SSL nntplib.NNTP"
+)
+_MONGO_FILTER = SinkRule(V.SQLI, 943, "NoSQL query filter", ((0, "filter"),), pick="mongo_filter", confidence=5)
 
 QUALIFIED: dict[str, tuple[SinkRule, ...]] = {
     # LFI / AFO
-    **_each("builtins.open io.open codecs.open", READ, WRITE),
+    **_each("builtins.open io.open codecs.open aiofiles.open io.FileIO", READ, WRITE),
     **_each(
-        "flask.send_file flask.helpers.send_file werkzeug.utils.send_file quart.send_file",
-        SinkRule(V.LFI, 22, "file sent to the client", ((0, "path_or_file"), (None, "filename_or_fp"))),
+        "pandas.read_csv pandas.read_excel pandas.read_json pandas.read_table pandas.read_parquet pandas.read_xml "
+        "xml.etree.ElementTree.parse lxml.etree.parse",
+        SinkRule(V.LFI, 22, "file read", ((0, "filepath_or_buffer"), (None, "source"), (None, "path")), confidence=5),
     ),
     **_each(
-        "flask.send_from_directory flask.helpers.send_from_directory werkzeug.utils.send_from_directory",
+        "flask.send_file flask.helpers.send_file werkzeug.utils.send_file quart.send_file quart.helpers.send_file",
+        SinkRule(V.LFI, 22, "file sent to the client", ((0, "path_or_file"), (None, "filename_or_fp"))),
+    ),
+    # The file name is joined with werkzeug's safe_join (``..``, absolute paths refused): only the directory counts.
+    **_each(
+        "flask.send_from_directory flask.helpers.send_from_directory werkzeug.utils.send_from_directory "
+        "quart.send_from_directory quart.helpers.send_from_directory",
         SinkRule(V.LFI, 22, "file sent from a directory", ((0, "directory"),)),
     ),
     **_each(
@@ -192,50 +326,111 @@ QUALIFIED: dict[str, tuple[SinkRule, ...]] = {
         SinkRule(V.LFI, 22, "file sent to the client", ((0, "path"), (None, "location"))),
     ),
     "bottle.static_file": (SinkRule(V.LFI, 22, "file sent from a directory", ((1, "root"),)),),
-    **_each("pathlib.Path.read_text pathlib.Path.read_bytes", PATH_READ),
-    "pathlib.Path.open": (
+    **_methods(_PATHS, "read_text read_bytes", PATH_READ),
+    **_methods(
+        _PATHS,
+        "open",
         SinkRule(V.LFI, 22, "file read", ("receiver",), "path_read_mode"),
         SinkRule(V.AFO, 22, "file write", ("receiver",), "path_write_mode", whole_cwe=73),
     ),
-    **_each("pathlib.Path.write_text pathlib.Path.write_bytes pathlib.Path.touch", PATH_WRITE),
-    **_each("pathlib.Path.unlink pathlib.Path.rmdir", SinkRule(V.AFO, 22, "file delete", ("receiver",), whole_cwe=73)),
-    **_each(
-        "pathlib.Path.rename pathlib.Path.replace",
+    **_methods(_PATHS, "write_text write_bytes", PATH_WRITE, CODE_CONTENT),
+    **_methods(_PATHS, "touch", PATH_WRITE),
+    **_methods(_PATHS, "iterdir glob rglob", PATH_LIST),
+    **_methods(_PATHS, "unlink rmdir", SinkRule(V.AFO, 22, "file delete", ("receiver",), whole_cwe=73)),
+    **_methods(
+        _PATHS,
+        "rename replace symlink_to hardlink_to",
         SinkRule(V.AFO, 22, "file move", ("receiver", (0, "target")), whole_cwe=73),
     ),
     **_each("os.remove os.unlink os.rmdir os.removedirs os.truncate", REMOVE),
     **_each("os.rename os.replace os.renames shutil.move", MOVE),
-    **_each("shutil.copy shutil.copy2 shutil.copyfile shutil.copytree", COPY),
+    **_each("os.symlink os.link", SinkRule(V.AFO, 22, "link created", ((1, "dst"),), whole_cwe=73)),
+    **_each("shutil.copy shutil.copy2 shutil.copyfile shutil.copytree", COPY, COPY_SOURCE),
+    **_each("os.listdir os.scandir os.walk glob.glob glob.iglob", LISTING),
     **_each(
         "os.path.exists os.path.lexists os.path.isfile os.path.isdir os.path.getsize pathlib.Path.exists "
         "pathlib.Path.is_file pathlib.Path.is_dir pathlib.Path.stat",
         SinkRule(V.LFI, 22, "file existence check", ((0, "path"), "receiver"), confidence=4),
     ),
     "shutil.rmtree": (SinkRule(V.AFO, 22, "directory delete", ((0, "path"),), whole_cwe=73),),
+    "shutil.make_archive": (
+        SinkRule(V.AFO, 22, "archive written", ((0, "base_name"),), whole_cwe=73),
+        SinkRule(V.LFI, 22, "directory archived", ((2, "root_dir"), (3, "base_dir"))),
+    ),
     "shutil.unpack_archive": (SinkRule(V.AFO, 22, "archive extraction", ((0, "filename"), (1, "extract_dir"))),),
+    # zipfile drops ``..`` and leading slashes from member names: only a user-chosen destination counts.
+    **_methods(
+        "zipfile.ZipFile zipfile.PyZipFile",
+        "extractall",
+        SinkRule(V.AFO, 22, "archive extracted to", ((0, "path"),), whole_cwe=73),
+    ),
+    **_methods(
+        "zipfile.ZipFile zipfile.PyZipFile",
+        "extract",
+        SinkRule(V.AFO, 22, "archive extracted to", ((1, "path"),), whole_cwe=73),
+    ),
+    **_methods(
+        "tarfile.open tarfile.TarFile tarfile.TarFile.open",
+        "extractall extract",
+        SinkRule(V.AFO, 22, "archive extraction", ("receiver",), "unfiltered_extraction"),
+    ),
+    **_each(
+        "builtins.open.write builtins.open.writelines io.open.write codecs.open.write aiofiles.open.write",
+        SinkRule(V.AFO, 94, "request data written into code or a template", pick="handle_into_code"),
+    ),
     # RCE
     **_each(
-        "os.system os.popen subprocess.getoutput subprocess.getstatusoutput asyncio.create_subprocess_shell pty.spawn",
+        "os.system os.popen os.popen2 os.popen3 os.popen4 subprocess.getoutput subprocess.getstatusoutput "
+        "commands.getoutput commands.getstatusoutput popen2.popen2 popen2.popen3 popen2.popen4 "
+        "asyncio.create_subprocess_shell invoke.run",
         SHELL,
     ),
-    **_each("subprocess.run subprocess.call subprocess.check_call subprocess.check_output subprocess.Popen", SHELL),
     **_each(
-        "os.execl os.execle os.execlp os.execlpe os.execv os.execve os.execvp os.execvpe os.spawnl os.spawnle "
-        "os.spawnlp os.spawnv os.spawnve os.spawnvp asyncio.create_subprocess_exec",
-        EXEC_ARGS,
+        "subprocess.run subprocess.call subprocess.check_call subprocess.check_output subprocess.Popen", SUBPROCESS
+    ),
+    **_each("os.execl os.execle os.execlp os.execlpe", SinkRule(V.RCE, 78, "program executed", pick="exec_path")),
+    **_each(
+        "os.execv os.execve os.execvp os.execvpe os.posix_spawn os.posix_spawnp",
+        SinkRule(V.RCE, 78, "program executed", pick="execv_path"),
+    ),
+    **_each("os.spawnl os.spawnle os.spawnlp os.spawnlpe", SinkRule(V.RCE, 78, "program executed", pick="spawn_path")),
+    **_each("os.spawnv os.spawnve os.spawnvp os.spawnvpe", SinkRule(V.RCE, 78, "program executed", pick="spawnv_path")),
+    **_each("asyncio.create_subprocess_exec pty.spawn", SinkRule(V.RCE, 78, "program executed", pick="exec_vector")),
+    **_methods(
+        "paramiko.SSHClient paramiko.client.SSHClient paramiko.Channel paramiko.channel.Channel",
+        "exec_command",
+        SinkRule(V.RCE, 78, "remote shell command", ((0, "command"),)),
     ),
     **_each(
         "builtins.eval builtins.exec builtins.compile builtins.__import__ importlib.import_module "
-        "importlib.__import__ runpy.run_module runpy.run_path",
+        "importlib.__import__ runpy.run_module runpy.run_path code.compile_command",
         CODE,
     ),
+    **_methods("code.InteractiveInterpreter code.InteractiveConsole", "runsource runcode push", CODE),
+    **_each(
+        "timeit.timeit timeit.repeat timeit.Timer",
+        SinkRule(V.RCE, 94, "code evaluation", ((0, "stmt"), (1, "setup"))),
+    ),
+    **_each(
+        "PIL.ImageMath.eval PIL.ImageMath.unsafe_eval numexpr.evaluate pandas.eval sympy.sympify "
+        "sympy.parse_expr sympy.parsing.sympy_parser.parse_expr js2py.eval_js",
+        EXPRESSION,
+    ),
+    **_methods(_DATAFRAMES, "query eval", EXPRESSION),
     **_each(
         "pickle.loads pickle.load pickle.Unpickler cPickle.loads cPickle.load _pickle.loads _pickle.load "
-        "dill.loads dill.load marshal.loads marshal.load jsonpickle.decode pandas.read_pickle torch.load "
-        "yaml.unsafe_load yaml.unsafe_load_all shelve.open",
+        "dill.loads dill.load dill.Unpickler cloudpickle.loads cloudpickle.load marshal.loads marshal.load "
+        "jsonpickle.decode jsonpickle.loads jsonpickle.unpickler.decode pandas.read_pickle joblib.load "
+        "sklearn.externals.joblib.load yaml.unsafe_load yaml.unsafe_load_all yaml.full_load yaml.full_load_all "
+        "shelve.open",
         DESERIALIZE,
     ),
-    **_each("yaml.load yaml.load_all", SinkRule(V.RCE, 502, "deserialisation", ((0, "stream"),), "unsafe_yaml")),
+    **_each(
+        "yaml.load yaml.load_all",
+        SinkRule(V.RCE, 502, "deserialisation", ((0, "stream"),), "unsafe_yaml", read_back=True),
+    ),
+    "numpy.load": (SinkRule(V.RCE, 502, "deserialisation", ((0, "file"),), "pickle_allowed", read_back=True),),
+    "torch.load": (SinkRule(V.RCE, 502, "deserialisation", ((0, "f"),), "weights_not_only", read_back=True),),
     **_each(
         "flask.render_template_string quart.render_template_string flask.templating.render_template_string",
         TEMPLATE,
@@ -250,31 +445,47 @@ QUALIFIED: dict[str, tuple[SinkRule, ...]] = {
         "jinja2.Environment.from_string jinja2.environment.Environment.from_string django.template.Engine.from_string",
         TEMPLATE,
     ),
-    # SSRF
-    **_each(" ".join(f"requests.{v} httpx.{v}" for v in _HTTP_VERBS.split()), URL0),
-    **_each("requests.request httpx.request httpx.stream aiohttp.request urllib3.request", URL1),
+    # SSRF (a ``urllib.request.Request(url)`` only describes the request: the ``urlopen`` that sends it is the sink)
+    **_each(" ".join(f"requests.{v} httpx.{v} requests.api.{v}" for v in _HTTP_VERBS.split()), URL0),
+    **_each("requests.request requests.api.request httpx.request httpx.stream aiohttp.request urllib3.request", URL1),
+    **_methods(_SESSIONS, _HTTP_VERBS + " ws_connect", URL0),
     **_methods(
-        "requests.Session requests.sessions.Session httpx.Client httpx.AsyncClient aiohttp.ClientSession",
-        _HTTP_VERBS + " ws_connect",
+        _SESSIONS + " urllib3.PoolManager urllib3.poolmanager.PoolManager urllib3.ProxyManager", "request stream", URL1
+    ),
+    **_methods("urllib3.PoolManager urllib3.poolmanager.PoolManager urllib3.ProxyManager", "urlopen", URL1),
+    **_each(
+        "httpx.Client httpx.AsyncClient aiohttp.ClientSession",
+        SinkRule(V.SSRF, 918, "client base URL", ((None, "base_url"),)),
+    ),
+    **_each(
+        "urllib.request.urlopen urllib.request.urlretrieve urllib2.urlopen urllib.request.build_opener.open "
+        "urllib.request.OpenerDirector.open httplib2.Http.request websocket.create_connection websockets.connect "
+        "websockets.client.connect",
         URL0,
     ),
-    **_methods(
-        "requests.Session requests.sessions.Session httpx.Client httpx.AsyncClient aiohttp.ClientSession "
-        "urllib3.PoolManager",
-        "request stream",
-        URL1,
+    **_each(
+        "http.client.HTTPConnection http.client.HTTPSConnection urllib3.HTTPConnectionPool "
+        "urllib3.HTTPSConnectionPool urllib3.connection_from_url " + _MAIL_AND_FILE_CLIENTS,
+        HOST,
     ),
-    **_each("urllib.request.urlopen urllib.request.Request urllib.request.urlretrieve urllib2.urlopen", URL0),
-    **_each("http.client.HTTPConnection http.client.HTTPSConnection", HOST),
-    "socket.create_connection": (SinkRule(V.SSRF, 918, "outbound connection", ((0, "address"),)),),
+    **_methods(_MAIL_AND_FILE_CLIENTS, "connect", HOST),
+    **_each(
+        "socket.create_connection socket.socket.connect socket.socket.connect_ex",
+        SinkRule(V.SSRF, 918, "outbound connection", ((0, "address"),)),
+    ),
+    "pycurl.Curl.setopt": (SinkRule(V.SSRF, 918, "outbound request", ((1, None),), "curl_url_option"),),
     **_each(
         "tornado.httpclient.AsyncHTTPClient.fetch tornado.httpclient.HTTPClient.fetch",
         SinkRule(V.SSRF, 918, "outbound request", ((0, "request"),)),
     ),
     # SQLI
-    **_each("sqlalchemy.text sqlalchemy.sql.text sqlalchemy.sql.expression.text", SQL_TEXT),
     **_each(
-        "django.db.models.expressions.RawSQL django.db.models.RawSQL pandas.read_sql pandas.read_sql_query",
+        "sqlalchemy.text sqlalchemy.sql.text sqlalchemy.sql.expression.text sqlalchemy.literal_column "
+        "sqlalchemy.sql.literal_column sqlalchemy.sql.expression.literal_column",
+        SQL_TEXT,
+    ),
+    **_each(
+        "django.db.models.expressions.RawSQL django.db.models.RawSQL pandas.read_sql pandas.read_sql_query peewee.SQL",
         SinkRule(V.SQLI, 89, "SQL text", ((0, "sql"),)),
     ),
     # XSS
@@ -298,18 +509,42 @@ _SQL = SinkRule(
 )
 
 METHODS: dict[str, tuple[SinkRule, ...]] = {
-    **_each("execute executemany executescript", _SQL),
+    **_each("execute executemany executescript exec_driver_sql execute_sql", _SQL),
+    **_each("fetch fetchrow fetchval", SinkRule(V.SQLI, 89, "SQL query", ((0, "query"),), "sql_like", confidence=5)),
     "raw": (SinkRule(V.SQLI, 89, "raw SQL query", ((0, "raw_query"),)),),
     "extra": (SinkRule(V.SQLI, 89, "raw SQL fragment", ((None, "where"), (None, "select"), (None, "tables"))),),
     **_each("read_text read_bytes", SinkRule(V.LFI, 22, "file read", ("receiver",), confidence=5)),
-    **_each("write_text write_bytes", SinkRule(V.AFO, 22, "file write", ("receiver",), whole_cwe=73, confidence=5)),
     **_each(
-        "extractall extract", SinkRule(V.AFO, 22, "archive extraction", ("receiver",), "tainted_receiver", confidence=5)
+        "write_text write_bytes",
+        SinkRule(V.AFO, 22, "file write", ("receiver",), whole_cwe=73, confidence=5),
+        replace(CODE_CONTENT, confidence=5),
     ),
-    "save": (SinkRule(V.AFO, 22, "upload saved", ((0, "dst"),), "tainted_receiver", whole_cwe=73, confidence=5),),
+    **_each("iterdir rglob", replace(PATH_LIST, confidence=5)),
+    **_each(
+        "extractall extract",
+        SinkRule(V.AFO, 22, "archive extraction", ("receiver",), "unfiltered_extraction", confidence=5),
+    ),
+    "save": (
+        SinkRule(V.AFO, 22, "upload saved", ((0, "dst"),), "tainted_receiver", whole_cwe=73, confidence=5),
+        SinkRule(V.AFO, 94, "upload saved into code or a template", pick="upload_into_code", confidence=5),
+    ),
     "from_string": (SinkRule(V.RCE, 1336, "template compiled from text", ((0, "source"),), confidence=5),),
+    "exec_command": (SinkRule(V.RCE, 78, "remote shell command", ((0, "command"),), confidence=5),),
+    **_each(
+        "find find_one find_one_and_delete find_one_and_replace find_one_and_update update_one update_many "
+        "delete_one delete_many replace_one count_documents find_raw_batches",
+        _MONGO_FILTER,
+    ),
+    **_each(
+        "aggregate aggregate_raw_batches watch", replace(_MONGO_FILTER, args=((0, "pipeline"),), pick="mongo_pipeline")
+    ),
+    "distinct": (replace(_MONGO_FILTER, args=((1, "filter"),), pick="mongo_second"),),
+    **_each("objects filter", replace(_MONGO_FILTER, args=("**",), pick="mongo_raw")),
 }
 """Sinks recognised by method name when the receiver's type is unknown (``get_db().execute(q)``)."""
+
+CLASS_METHODS = frozenset({"objects"})
+"""Method names matched also when called on a class: mongoengine's ``User.objects(__raw__=...)``."""
 
 
 def rules_for(qualified: str | None, method: str | None) -> tuple[tuple[SinkRule, ...], bool]:
