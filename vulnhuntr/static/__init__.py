@@ -23,10 +23,13 @@ import logging
 from dataclasses import dataclass, field
 
 from ..findings import ErrorEntry, Finding
+from ..repo.frameworks.entry import EntryPoint
 from ..repo.map import RepositoryMap
 from ..repo.resolve import Resolver
 from .engine import Engine
+from .hits import Hit
 from .results import Candidate, candidate, findings
+from .templates import TemplateTracker
 
 __all__ = ["Candidate", "StaticResult", "run_static"]
 log = logging.getLogger(__name__)
@@ -44,6 +47,8 @@ class StaticResult:
 def run_static(repository: RepositoryMap, resolver: Resolver | None = None) -> StaticResult:
     """Follow request data from every entry point in scope to the sinks it reaches."""
     engine = Engine(repository.index, resolver or repository.resolver)
+    if repository.templates.facts:
+        engine.templates = TemplateTracker(repository.template_search)
     result = StaticResult()
     seen: set[tuple[str, str, str, int]] = set()
     for entry in repository.entry_points:
@@ -55,17 +60,27 @@ def run_static(repository: RepositoryMap, resolver: Resolver | None = None) -> S
             log.warning("static pass failed for %s:%s", entry.file, entry.function, exc_info=True)
             result.errors.append(ErrorEntry(entry.file, "static", f"{type(exc).__name__}: {exc}", entry.function))
             continue
-        pairs = [(hit, cand) for hit in hits if (cand := candidate(entry, hit)) is not None]
-        pairs.sort(key=lambda p: _candidate_order(p[1]))
-        result.candidates.setdefault(entry.file, []).extend(_unique([c for _, c in pairs]))
-        for finding in findings(entry, pairs):
-            key = (finding.type.value, finding.file, finding.entry_function, finding.start_line)
-            if key not in seen:
-                seen.add(key)
-                result.findings.append(finding)
+        if engine.templates is not None:
+            engine.templates.claim(entry)
+        _add(result, entry, hits, seen)
+    if engine.templates is not None:  # stored XSS: known only once every writer has been seen
+        for entry, hits in engine.templates.stored_hits().items():
+            _add(result, entry, hits, seen)
     result.findings.sort(key=lambda f: f.sort_key)
     result.candidates = {k: v for k, v in sorted(result.candidates.items()) if v}
     return result
+
+
+def _add(result: StaticResult, entry: EntryPoint, hits: set[Hit], seen: set[tuple[str, str, str, int]]) -> None:
+    """Candidates and findings of *entry*'s hits, one finding per (type, file, entry point, line)."""
+    pairs = [(hit, cand) for hit in hits if (cand := candidate(entry, hit)) is not None]
+    pairs.sort(key=lambda p: _candidate_order(p[1]))
+    result.candidates.setdefault(entry.file, []).extend(_unique([c for _, c in pairs]))
+    for finding in findings(entry, pairs):
+        key = (finding.type.value, finding.file, finding.entry_function, finding.start_line)
+        if key not in seen:
+            seen.add(key)
+            result.findings.append(finding)
 
 
 def _candidate_order(c: Candidate) -> tuple[object, ...]:

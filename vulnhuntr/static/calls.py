@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from ..findings import PathStep, VulnType
 from ..repo.frameworks.syntax import FunctionNode, positional_names
 from ..repo.index import dotted
-from . import idor
+from . import idor, templates
 from .callee import Callee, FunctionRef, Site, resolve_call
 from .env import External, ObjType, RepoClass, RequestObject
 from .hits import Sink
@@ -66,6 +66,7 @@ def evaluate_call(ev: Evaluator, node: ast.Call) -> Value:
     facts = CallFacts(node, args, keywords, receiver, ev.is_html)
     _record_sinks(ev, node, callee, facts, receiver_type)
     _record_fetch(ev, node, callee, facts)
+    templates.on_call(ev, node, callee, facts)
     result, result_type = _result(ev, node, callee, facts)
     ev.set_call_type(node, result_type)
     _mutate(ev, func, callee, facts)

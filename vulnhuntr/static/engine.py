@@ -22,6 +22,7 @@ from .hits import EMPTY, Hit, Summary
 from .lookup import Lookup
 from .sources import handler_params, route_names
 from .statements import Walker
+from .templates import TemplateTracker
 from .taint import CLEAN, Source, from_source, symbolic, union
 
 MAX_DEPTH = 10
@@ -35,6 +36,7 @@ class Engine(Lookup):
     def __init__(self, index: RepoIndex, resolver: Resolver) -> None:
         super().__init__(index, resolver)
         self._summaries: dict[SummaryKey, Summary] = {}
+        self.templates: TemplateTracker | None = None  # set when the repository has templates
 
     # entry points -----------------------------------------------------------------
     def analyze_entry(self, entry: EntryPoint) -> set[Hit]:
