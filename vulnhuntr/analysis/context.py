@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..config import PruningSettings
 from ..llm.base import approx_tokens
 from ..repo.entrypoints import EntryPoint
 from ..repo.index import ModuleIndex, RepoIndex
+from ..repo.rendering import TemplateSearch
 from ..repo.resolve import Resolver, Symbol
+from . import prompts
+from .template_lines import excerpts
 
 @dataclass(frozen=True)
 class FileView:
@@ -34,6 +37,7 @@ class FileView:
     entry_points: tuple[EntryPoint, ...]
     kept_lines: frozenset[int]  # line numbers of the original file present in ``code``
     omitted: tuple[str, ...] = ()  # names of definitions replaced by markers
+    templates: str = ""  # the prompt section with the template lines its entry points print
 
     def shows(self, symbol: Symbol) -> bool:
         """Whether *symbol*'s whole body is already in the view."""
@@ -52,10 +56,22 @@ class ContextBuilder:
     depth: int = 2  # call distance of pre-resolved callees
     prompt_budget: int = 60_000  # tokens per prompt, already capped by the model's context window
     _callees: dict[tuple[str, tuple[str, ...]], list[tuple[int, Symbol]]] = field(default_factory=dict)
+    templates: TemplateSearch | None = None  # the repository's templates, when it has any
 
     # the entry-point file -------------------------------------------------------------
     def views(self, file: str, entry_points: Sequence[EntryPoint], reserved_tokens: int) -> list[FileView]:
         """One view of the file, or one per entry point when even the pruned file is too big."""
+        return [self.with_templates(view) for view in self._views(file, entry_points, reserved_tokens)]
+
+    def with_templates(self, view: FileView) -> FileView:
+        """*view* with the template lines its entry points print (budgeted: a small share of the prompt)."""
+        if self.templates is None:
+            return view
+        budget = max(300, min(1500, self.prompt_budget // 20))
+        found = excerpts(self.templates, self.index, view.file, view.entry_points, budget)
+        return replace(view, templates=prompts.template_section(found)) if found else view
+
+    def _views(self, file: str, entry_points: Sequence[EntryPoint], reserved_tokens: int) -> list[FileView]:
         module = self.index.modules[file]
         if not self.pruning.enabled:
             whole = FileView(file, module.source, tuple(entry_points), frozenset(range(1, module.line_count + 1)))
@@ -76,7 +92,7 @@ class ContextBuilder:
         module = self.index.modules[view.file]
         others = {e.function for e in view.entry_points} - {e.function for e in entry_points}
         narrow = prune(module, entry_points, self.pruning.entry_point_context_lines, omit=others)
-        return FileView(view.file, narrow.code, view.entry_points, narrow.kept_lines, narrow.omitted)
+        return FileView(view.file, narrow.code, view.entry_points, narrow.kept_lines, narrow.omitted, view.templates)
 
     def definition_at(self, file: str, line: int) -> Symbol | None:
         """The innermost function or method holding *line* (a step of a static path)."""

@@ -131,7 +131,7 @@ class Analyst:
         """Initial pass over one view of the file, then one chain per suspected type, concurrently."""
         names = [e.function for e in view.entry_points]
         try:
-            initial = await self.ask(prompts.initial_request(view.file, view.code, names))
+            initial = await self.ask(prompts.initial_request(view.file, view.code, names, view.templates))
         except ProviderConfigError:
             raise
         except BudgetExhausted as exc:
@@ -192,13 +192,13 @@ class Analyst:
 
     def _type_request(self, chain: _Chain, view: FileView, previous: str) -> tuple[str, int]:
         """The round's prompt with as much context as the budget allows, farthest definitions dropped first."""
-        used = self._fixed_tokens + approx_tokens(view.code) + approx_tokens(previous)
+        used = self._fixed_tokens + approx_tokens(view.code + view.templates) + approx_tokens(previous)
         kept, dropped = self.context.fit(list(chain.context.values()), used)
         notes = list(chain.notes)
         if dropped:
             names = ", ".join(f"{s.qualname} ({s.file})" for s in dropped)
             notes.append(f"left out to stay within the prompt budget (ask again if needed): {names}")
-        return prompts.type_request(chain.vuln_type, view.file, view.code, kept, previous, notes)
+        return prompts.type_request(chain.vuln_type, view.file, view.code, kept, previous, notes, view.templates)
 
     # seeds from the static pass -------------------------------------------------------
     def _seeds(self, view: FileView, vuln_type: VulnType | None = None) -> list[Candidate]:

@@ -332,6 +332,18 @@ class TemplateSearch:
             self._memo[key] = self._resolve(spec.framework, names, file, receiver)
         return self._memo[key]
 
+    def rendered_by(self, file: str) -> set[str]:
+        """Every template a render call in *file* resolves to, with what those extend and include."""
+        module = self.index.modules.get(file)
+        if module is None or not self.templates.facts:
+            return set()
+        found: set[str] = set()
+        for call, spec in render_calls(module, module.tree, self.resolver):
+            rendering = self.resolve(spec, file, call.lineno)
+            if rendering is not None:
+                found.update(self.templates.closure(rendering.path, rendering.folders))
+        return found
+
     def _receiver(self, spec: RenderSpec, file: str, line: int) -> str | None:
         text = dotted(spec.receiver) if spec.receiver is not None else None
         if text is None:
@@ -651,3 +663,34 @@ def _module_assignment(module: ModuleIndex, name: str) -> ast.expr | None:
         if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) and statement.target.id == name:
             return statement.value
     return None
+
+
+def render_calls(module: ModuleIndex, function: ast.AST, resolver: Resolver) -> list[tuple[ast.Call, RenderSpec]]:
+    """The render calls written in *function* (syntax and imports only, as the prompt builder needs them)."""
+    found = []
+    for node in ast.walk(function):
+        if not isinstance(node, ast.Call):
+            continue
+        qualified = _qualified_callee(node, module, function, resolver)
+        spec = render_spec(node, qualified, function) if qualified else None
+        if spec is not None:
+            found.append((node, spec))
+    return sorted(found, key=lambda pair: (pair[0].lineno, pair[0].col_offset))
+
+
+def _qualified_callee(node: ast.Call, module: ModuleIndex, function: ast.AST, resolver: Resolver) -> str | None:
+    """``render_template`` → ``flask.render_template``; ``t.render`` with ``t = env.get_template(...)`` → ``...get_template.render``."""
+    text = dotted(node.func)
+    qualified = resolver.qualify(text, module.path, node.lineno) if text else None
+    if qualified or not isinstance(node.func, ast.Attribute) or node.func.attr != "render":
+        return qualified
+    getter = _getter_call(node.func.value, function, node.lineno)
+    getter_text = dotted(getter.func) if getter is not None else None
+    if getter is None or getter_text is None:
+        return None
+    owner = getter_text.rsplit(".", 1)[0]
+    if "." in getter_text:
+        kind = resolver.instance_type(owner, module.path, node.lineno) or resolver.qualify(owner, module.path, node.lineno)
+        return f"{kind}.{getter_text.rsplit('.', 1)[1]}.render" if kind else None
+    base = resolver.qualify(getter_text, module.path, node.lineno)
+    return f"{base}.render" if base else None

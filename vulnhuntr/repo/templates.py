@@ -66,6 +66,7 @@ class Output:
     marked_safe: bool  # ``|safe`` / ``|safeseq`` (or inside ``{% filter safe %}``)
     neutralised: bool  # a filter after which nothing can be markup (``|escape`` on an unmarked value, ``|int``)
     block_autoescape: bool | None  # the innermost ``{% autoescape %}`` block's setting; None outside any
+    block_line: int | None = None  # where that block (or a ``{% filter safe %}`` block) opens
 
     def raw_under(self, autoescape: bool) -> bool:
         """Printed without HTML escaping when the environment's default for this template is *autoescape*."""
@@ -283,6 +284,7 @@ class _Scope:
     """One open block that changes how outputs inside it are printed or named."""
 
     kind: str  # "autoescape", "filter", "for", "with", "other"
+    line: int = 0
     autoescape: bool | None = None
     safe: bool = False
     aliases: dict[str, str] = field(default_factory=dict)
@@ -336,6 +338,7 @@ class _Scanner:
         marked_safe = safe_at >= 0 or block_safe
         neutral = any(f in NEUTRAL_FILTERS for f in filters[safe_at + 1 :])
         escaped = not marked_safe and any(f in ESCAPE_FILTERS for f in filters)
+        opener = next((s for s in reversed(self.scopes) if s.kind == "autoescape" or s.safe), None)
         block = next((s.autoescape for s in reversed(self.scopes) if s.kind == "autoescape"), None)
         names, attributes = self._names(expression)
         self.html.placeholder()
@@ -350,6 +353,7 @@ class _Scanner:
                 marked_safe=marked_safe,
                 neutralised=neutral or escaped,
                 block_autoescape=block,
+                block_line=opener.line if opener is not None else None,
             )
         )
 
@@ -384,10 +388,10 @@ class _Scanner:
         if word == "autoescape":
             setting = rest.split(" ", 1)[0].lower()
             value = True if setting in ("true", "on") else False if setting in ("false", "off") else None
-            self.scopes.append(_Scope("autoescape", autoescape=value))
+            self.scopes.append(_Scope("autoescape", self.line_at(offset), autoescape=value))
         elif word == "filter":
             filters = [f.strip().split("(", 1)[0].split(":", 1)[0] for f in rest.split("|")]
-            self.scopes.append(_Scope("filter", safe=any(f in SAFE_FILTERS for f in filters)))
+            self.scopes.append(_Scope("filter", self.line_at(offset), safe=any(f in SAFE_FILTERS for f in filters)))
         elif word == "for":
             self.scopes.append(_Scope("for", aliases=_for_aliases(rest)))
         elif word == "with":
