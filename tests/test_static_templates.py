@@ -338,3 +338,19 @@ def test_a_changed_template_makes_its_view_stale(tmp_path: Path) -> None:
     depends = plan.now.dependencies["shop/app.py"]
     assert {"shop/templates/hello.html", "shop/templates/base.html", "shop/templates/mail/welcome.txt"} <= depends
     assert plan.now.hashes["shop/templates/hello.html"] == repository.templates.facts["shop/templates/hello.html"].sha256
+
+
+def test_a_template_printing_request_data_raw_itself(tmp_path: Path) -> None:
+    files = {
+        "app.py": """
+            from flask import Flask, render_template
+            app = Flask(__name__)
+
+            @app.route("/search")
+            def search():
+                return render_template("search.html")
+            """,
+        "templates/search.html": "<p>{{ request.args.get('q')|safe }}</p>\n<p>{{ request.args.q }}</p>\n",
+    }
+    result = run_static(mapped(tmp_path, files))
+    assert xss(result) == {("templates/search.html", 1, "search")}

@@ -104,7 +104,7 @@ def _for_rendering(
         facts = search.templates.get(path)
         if facts is None:
             continue
-        escapes = rendering.autoescape if path == rendering.path else _escapes(rendering, path)
+        escapes = rendering.escapes(path)
         outputs = [o for o in facts.outputs if names is None or names.intersection(o.names)]
         if not outputs:
             continue
@@ -112,11 +112,6 @@ def _for_rendering(
         note = rendering.autoescape_note if path == rendering.path else None
         result.append(TemplateExcerpt(path, rendered_by, escapes, lines, note, omitted))
     return result
-
-
-def _escapes(rendering: Rendering, path: str) -> bool:
-    name = path.rsplit("/", 1)[-1]
-    return rendering.loader.escapes(name) if rendering.loader is not None else rendering.autoescape
 
 
 def _lines(facts: TemplateFacts, outputs: list[Output], escapes: bool) -> tuple[tuple[tuple[int, str, str], ...], int]:

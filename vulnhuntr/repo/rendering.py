@@ -283,6 +283,11 @@ class Rendering:
     autoescape: bool
     loader: Loader | None
     folders: tuple[str, ...]  # the search path used, for resolving its extends/includes
+    rule: str = "on"  # the environment's autoescape rule (see :func:`autoescapes`)
+
+    def escapes(self, path: str) -> bool:
+        """The autoescape default of *path*, this template or one it extends or includes (decided by name)."""
+        return self.autoescape if path == self.path else autoescapes(self.rule, path.rsplit("/", 1)[-1])
 
     @property
     def autoescape_note(self) -> str | None:
@@ -364,14 +369,14 @@ class TemplateSearch:
 
     def _rendering(self, path: str, name: str, framework: str, loader: Loader | None, folders: Sequence[str]) -> Rendering:
         if loader is not None:
-            escapes = loader.escapes(name)
+            rule = loader.autoescape
         elif framework == "flask":
-            escapes = autoescapes(self._flask_rule(), name)
+            rule = self._flask_rule()
         elif framework == "django":
-            escapes = self._django_rule() != "off"
+            rule = self._django_rule()
         else:
-            escapes = True
-        return Rendering(path, name, framework, escapes, loader, tuple(folders))
+            rule = "unknown"
+        return Rendering(path, name, framework, autoescapes(rule, name), loader, tuple(folders), rule)
 
     def _search_path(self, framework: str, file: str, receiver: str | None) -> tuple[Loader | None, list[str]]:
         mine = [l for l in self.loaders if l.framework == framework]

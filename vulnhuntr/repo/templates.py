@@ -50,6 +50,10 @@ _TAG = re.compile(r"\{\{(?P<out>.*?)\}\}|\{%(?P<tag>.*?)%\}|\{#(?P<comment>.*?)#
 _STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 _NAME_PATH = re.compile(r"(?<![\w.])([A-Za-z_]\w*)((?:\s*\.\s*[A-Za-z_]\w*)*)")
 _QUOTED = re.compile(r"""['"]([^'"]+)['"]""")
+_REQUEST_READ = re.compile(
+    r"(?<![\w.])request\s*\.\s*(?:args|form|values|GET|POST|query_params|path_params|cookies|COOKIES|headers|META"
+    r"|path|full_path|url|query_string|data|json|body)\b"
+)
 _RAW_BLOCKS = {"raw": "endraw", "verbatim": "endverbatim", "comment": "endcomment"}
 
 
@@ -67,6 +71,7 @@ class Output:
     neutralised: bool  # a filter after which nothing can be markup (``|escape`` on an unmarked value, ``|int``)
     block_autoescape: bool | None  # the innermost ``{% autoescape %}`` block's setting; None outside any
     block_line: int | None = None  # where that block (or a ``{% filter safe %}`` block) opens
+    reads_request: bool = False  # prints request data itself (``{{ request.args.q }}``: Flask and Django inject ``request``)
 
     def raw_under(self, autoescape: bool) -> bool:
         """Printed without HTML escaping when the environment's default for this template is *autoescape*."""
@@ -354,6 +359,7 @@ class _Scanner:
                 neutralised=neutral or escaped,
                 block_autoescape=block,
                 block_line=opener.line if opener is not None else None,
+                reads_request=bool(_REQUEST_READ.search(_STRING.sub('""', expression))),
             )
         )
 

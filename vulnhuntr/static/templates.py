@@ -40,7 +40,7 @@ from ..repo.templates import Output
 from .callee import Callee
 from .hits import Hit, Sink
 from .sinks import CallFacts
-from .taint import CLEAN, Taint, Value, union
+from .taint import CLEAN, Source, Taint, Value, from_source, union
 
 if TYPE_CHECKING:
     from ..repo.frameworks.entry import EntryPoint
@@ -141,7 +141,7 @@ def _rendered(ev: Evaluator, tracker: TemplateTracker, node: ast.Call, spec: Ren
         facts = templates.get(path)
         if facts is None:
             continue
-        escapes = rendering.autoescape if path == rendering.path else _escapes(rendering, path)
+        escapes = rendering.escapes(path)
         for output in facts.outputs:
             confidence, label = _danger(output, escapes)
             if confidence is None:
@@ -150,14 +150,11 @@ def _rendered(ev: Evaluator, tracker: TemplateTracker, node: ast.Call, spec: Ren
             known = [variables[n] for n in output.names if n in variables]
             value = union(CLEAN, *known) if known else fallback
             ev.record(sink, _through(value, step))
+            if output.reads_request and confidence >= RAW_CONFIDENCE:
+                source = Source(path, output.line, f"request data read by the template: {_shown(output)}")
+                ev.record(sink, from_source(source))
             if confidence >= RAW_CONFIDENCE and output.attributes:
                 _record_reads(ev, tracker, spec, node, output, sink, step)
-
-
-def _escapes(rendering: Rendering, path: str) -> bool:
-    """An extended or included template is escaped by its own name's rule (Flask decides per name)."""
-    name = path.rsplit("/", 1)[-1]
-    return rendering.loader.escapes(name) if rendering.loader is not None else rendering.autoescape
 
 
 def _danger(output: Output, escapes: bool) -> tuple[int | None, str]:
