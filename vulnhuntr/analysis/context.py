@@ -26,6 +26,7 @@ from ..repo.index import ModuleIndex, RepoIndex
 from ..repo.rendering import TemplateSearch
 from ..repo.resolve import Resolver, Symbol
 from . import prompts
+from .locate import Region
 from .template_lines import excerpts
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class FileView:
     kept_lines: frozenset[int]  # line numbers of the original file present in ``code``
     omitted: tuple[str, ...] = ()  # names of definitions replaced by markers
     templates: str = ""  # the prompt section with the template lines its entry points print
+    template_lines: tuple[tuple[str, int], ...] = ()  # (template path, line) of every line in that section
 
     def shows(self, symbol: Symbol) -> bool:
         """Whether *symbol*'s whole body is already in the view."""
@@ -69,7 +71,22 @@ class ContextBuilder:
             return view
         budget = max(300, min(1500, self.prompt_budget // 20))
         found = excerpts(self.templates, self.index, view.file, view.entry_points, budget)
-        return replace(view, templates=prompts.template_section(found)) if found else view
+        if not found:
+            return view
+        shown = tuple((e.path, number) for e in found for number, _text, _note in e.lines)
+        return replace(view, templates=prompts.template_section(found), template_lines=shown)
+
+    def template_regions(self, view: FileView) -> list[Region]:
+        """The template lines the view shows, so a sink line the model quotes from them is found there."""
+        if self.templates is None:
+            return []
+        regions = []
+        for path, line in view.template_lines:
+            facts = self.templates.templates.get(path)
+            if facts is not None:
+                as_module = ModuleIndex(path, "", facts.sha256, len(facts.lines), "template", source=facts.source)
+                regions.append(Region(as_module, line, line))
+        return regions
 
     def _views(self, file: str, entry_points: Sequence[EntryPoint], reserved_tokens: int) -> list[FileView]:
         module = self.index.modules[file]
@@ -92,7 +109,7 @@ class ContextBuilder:
         module = self.index.modules[view.file]
         others = {e.function for e in view.entry_points} - {e.function for e in entry_points}
         narrow = prune(module, entry_points, self.pruning.entry_point_context_lines, omit=others)
-        return FileView(view.file, narrow.code, view.entry_points, narrow.kept_lines, narrow.omitted, view.templates)
+        return replace(narrow, entry_points=view.entry_points, templates=view.templates, template_lines=view.template_lines)
 
     def definition_at(self, file: str, line: int) -> Symbol | None:
         """The innermost function or method holding *line* (a step of a static path)."""

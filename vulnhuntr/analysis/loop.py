@@ -261,7 +261,7 @@ class Analyst:
         file, entry_points = view.file, view.entry_points
         if vuln_type not in answer.vulnerability_types or answer.confidence_score <= 0:
             return []
-        regions = self._regions(file, chain)
+        regions = self._regions(file, chain) + self.context.template_regions(view)
         context = tuple(
             ContextItem(s.qualname or s.module, s.file, s.start_line, s.end_line) for s in chain.context.values()
         )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -120,11 +120,6 @@ class TemplateFacts:
     @property
     def variables(self) -> frozenset[str]:
         return frozenset(name for output in self.outputs for name in output.names)
-
-    def printing(self, names: Iterable[str]) -> list[Output]:
-        """The outputs that read any of *names*."""
-        wanted = set(names)
-        return [o for o in self.outputs if wanted.intersection(o.names)]
 
 
 # --------------------------------------------------------------------------- HTML context
@@ -545,9 +540,3 @@ def load_templates(root: Path, paths: Iterable[str], max_bytes: int = 2_000_000)
         data, text = loaded
         found.facts[path] = scan_template(path, text, hashlib.sha256(data).hexdigest())
     return found
-
-
-def iter_outputs(facts: Iterable[TemplateFacts]) -> Iterator[tuple[TemplateFacts, Output]]:
-    for template in facts:
-        for output in template.outputs:
-            yield template, output

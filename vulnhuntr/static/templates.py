@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 
 from ..findings import PathStep, VulnType
 from ..repo.index import dotted
-from ..repo.rendering import RenderSpec, Rendering, TemplateSearch, dict_entries, render_spec
+from ..repo.rendering import RenderSpec, Rendering, TemplateSearch, assigned_before, dict_entries, render_spec
 from ..repo.templates import Output
 from .callee import Callee
 from .hits import Hit, Sink
@@ -223,8 +223,6 @@ def _record_reads(
 def _fetched(ev: Evaluator, expr: ast.expr, line: int, depth: int = 0) -> bool:
     """Does *expr* (or the local it names) come from a database read?"""
     if isinstance(expr, ast.Name) and depth < 3:
-        from ..repo.rendering import assigned_before
-
         value = assigned_before(ev.frame.node, expr.id, line)
         return value is not None and _fetched(ev, value, line, depth + 1)
     for sub in ast.walk(expr):
