@@ -374,3 +374,28 @@ def test_llm_analysis_sees_the_template_and_its_sink_line_points_at_the_template
     [finding] = result.findings
     assert (finding.file, finding.start_line, finding.entry_function) == ("shop/templates/hello.html", 3, "hello")
     assert all("<template_lines" in p for p in provider.prompts)
+
+
+def test_aiohttp_jinja2_setup_and_render_template(tmp_path: Path) -> None:
+    files = {
+        "svc/__init__.py": "",
+        "svc/app.py": """
+            import aiohttp_jinja2
+            import jinja2
+            from aiohttp import web
+
+            async def review(request):
+                text = request.query.get("text", "")
+                return aiohttp_jinja2.render_template("review.html", request, {"text": text})
+
+            def build():
+                app = web.Application()
+                aiohttp_jinja2.setup(app, loader=jinja2.PackageLoader("svc", "templates"), autoescape=False)
+                app.router.add_get("/review", review)
+                return app
+            """,
+        "svc/templates/review.html": "<p>{{ text }}</p>\n",
+    }
+    repository = mapped(tmp_path, files)
+    assert [l.folders for l in repository.template_search.loaders] == [("svc/templates",)]
+    assert xss(run_static(repository)) == {("svc/templates/review.html", 1, "review")}

@@ -14,7 +14,8 @@ framework's search path, built from the repository's own configuration:
 * Django: ``TEMPLATES[...]["DIRS"]`` of a settings module, then every app's
   ``templates/`` folder (the caller's app first);
 * Jinja2: the ``FileSystemLoader`` / ``PackageLoader`` / ``ChoiceLoader`` of the
-  ``Environment`` the call goes through; Starlette: ``Jinja2Templates(directory=...)``.
+  ``Environment`` the call goes through (or of ``aiohttp_jinja2.setup``); Starlette:
+  ``Jinja2Templates(directory=...)``.
 
 When that finds nothing, a template of that relative name under any
 ``templates`` folder is used if there is exactly one. Paths are computed from
@@ -36,7 +37,8 @@ Autoescaping (the default an output gets outside ``{% autoescape %}`` blocks):
   (``html``, ``htm``, ``xml`` when not given), not those ending in a disabled one,
   and otherwise follows ``default`` (False). Any other expression is unknown and
   counted as escaping, so unknown code never produces a finding.
-* Starlette/FastAPI ``Jinja2Templates`` escapes (it sets ``autoescape=True``).
+* Starlette/FastAPI ``Jinja2Templates`` escapes (it sets ``autoescape=True``), and so
+  does ``aiohttp_jinja2.setup`` unless given ``autoescape``.
 """
 
 from __future__ import annotations
@@ -77,9 +79,16 @@ JINJA_ENVIRONMENTS = frozenset(
 STARLETTE_TEMPLATES = frozenset(
     "starlette.templating.Jinja2Templates fastapi.templating.Jinja2Templates".split()
 )
+AIOHTTP_RENDER = frozenset(
+    "aiohttp_jinja2.render_template aiohttp_jinja2.render_string aiohttp_jinja2.render_template_async "
+    "aiohttp_jinja2.render_string_async".split()
+)
+AIOHTTP_SETUP = frozenset({"aiohttp_jinja2.setup"})
 FLASK_APPS = frozenset("flask.Flask flask.app.Flask quart.Quart quart.app.Quart".split())
 FLASK_BLUEPRINTS = frozenset("flask.Blueprint flask.blueprints.Blueprint quart.Blueprint quart.blueprints.Blueprint".split())
-_CONSTRUCTORS = frozenset({"Flask", "Quart", "Blueprint", "Environment", "SandboxedEnvironment", "NativeEnvironment", "Jinja2Templates"})
+_CONSTRUCTORS = frozenset(
+    {"Flask", "Quart", "Blueprint", "Environment", "SandboxedEnvironment", "NativeEnvironment", "Jinja2Templates", "setup"}
+)
 _TEMPLATE_GETTERS = ("get_template", "select_template", "get_or_select_template")
 
 
@@ -90,7 +99,7 @@ _TEMPLATE_GETTERS = ("get_template", "select_template", "get_or_select_template"
 class RenderSpec:
     """A render call as written: which framework, the template-name argument, what it passes."""
 
-    framework: str  # "flask", "django", "jinja2", "starlette"
+    framework: str  # "flask", "django", "jinja2", "starlette", "aiohttp"
     name: ast.expr | None  # the template name (or list of names) argument
     receiver: ast.expr | None  # the environment / Jinja2Templates object, when the call goes through one
     pairs: tuple[tuple[str, ast.expr], ...] = ()  # context variable -> the expression passed for it
@@ -103,6 +112,9 @@ def render_spec(node: ast.Call, qualified: str | None, function: ast.AST | None 
         return None
     if qualified in FLASK_RENDER:
         return _with_context("flask", _arg(node, 0, "template_name_or_list"), None, node.keywords, ())
+    if qualified in AIOHTTP_RENDER:  # (template_name, request, context)
+        context = _arg(node, 2, "context")
+        return _with_context("aiohttp", _arg(node, 0, "template_name"), None, (), (context,))
     if qualified in DJANGO_RENDER:
         at_name, at_context = DJANGO_RENDER[qualified]
         context = _arg(node, at_context, "context")
@@ -380,7 +392,7 @@ class TemplateSearch:
 
     def _search_path(self, framework: str, file: str, receiver: str | None) -> tuple[Loader | None, list[str]]:
         mine = [l for l in self.loaders if l.framework == framework]
-        if framework in ("jinja2", "starlette"):
+        if framework in ("jinja2", "starlette", "aiohttp"):
             chosen = [l for l in mine if receiver is not None and l.variable == receiver]
             chosen = chosen or [l for l in mine if l.file == file] or (mine if len(mine) == 1 else [])
             if chosen:
@@ -489,6 +501,10 @@ class _ModuleReader:
         if qualified in JINJA_ENVIRONMENTS:
             folders = self._loader_folders(_arg(node, None, "loader"))
             return Loader("jinja2", here, node.lineno, tuple(folders), self._autoescape(node), variable)
+        if qualified in AIOHTTP_SETUP:  # aiohttp_jinja2.setup(app, loader=..., autoescape=True by default)
+            folders = self._loader_folders(_arg(node, None, "loader"))
+            rule = "on" if _arg(node, None, "autoescape") is None else self._autoescape(node)
+            return Loader("aiohttp", here, node.lineno, tuple(folders), rule, variable)
         if qualified in STARLETTE_TEMPLATES:
             given = _arg(node, 0, "directory")
             folders = self._folders_of(given) if given is not None else []
