@@ -399,3 +399,41 @@ def test_aiohttp_jinja2_setup_and_render_template(tmp_path: Path) -> None:
     repository = mapped(tmp_path, files)
     assert [l.folders for l in repository.template_search.loaders] == [("svc/templates",)]
     assert xss(run_static(repository)) == {("svc/templates/review.html", 1, "review")}
+
+
+def test_django_class_based_views_render_their_template_name(tmp_path: Path) -> None:
+    files = {
+        "blog/__init__.py": "",
+        "blog/views.py": """
+            from django.views.generic import TemplateView
+
+            class SearchView(TemplateView):
+                template_name = "blog/search.html"
+
+                def get_context_data(self, **kwargs):
+                    context = super().get_context_data(**kwargs)
+                    context["q"] = self.request.GET.get("q", "")
+                    context["title"] = "Search"
+                    return context
+
+            class EchoView(SearchView):
+                def get(self, request):
+                    return self.render_to_response({"title": request.GET["t"]})
+            """,
+        "blog/urls.py": """
+            from django.urls import path
+            from .views import EchoView, SearchView
+            urlpatterns = [path("s/", SearchView.as_view()), path("e/", EchoView.as_view())]
+            """,
+        "blog/templates/blog/search.html": "<h1>{{ title|safe }}</h1>\n<p>{{ q|safe }}</p>\n",
+    }
+    repository = mapped(tmp_path, files)
+    result = run_static(repository)
+    assert xss(result) == {
+        ("blog/templates/blog/search.html", 2, "SearchView.get_context_data"),  # q, not the fixed title
+        ("blog/templates/blog/search.html", 1, "EchoView.get"),  # template_name inherited from SearchView
+    }
+    builder = ContextBuilder(repository.index, repository.resolver, PruningSettings(), templates=repository.template_search)
+    search = [e for e in repository.entry_points if e.function == "SearchView.get_context_data"]
+    (view,) = builder.views("blog/views.py", search, 1000)
+    assert "2: <p>{{ q|safe }}</p>    <-- RAW {{ q|safe }}: |safe, html context" in view.templates

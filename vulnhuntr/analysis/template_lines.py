@@ -19,7 +19,15 @@ from dataclasses import dataclass
 from ..llm.base import approx_tokens
 from ..repo.entrypoints import EntryPoint
 from ..repo.index import ModuleIndex, RepoIndex
-from ..repo.rendering import RenderSpec, Rendering, TemplateSearch, dict_entries, render_calls
+from ..repo.rendering import (
+    RenderSpec,
+    Rendering,
+    TemplateSearch,
+    dict_entries,
+    render_calls,
+    view_spec,
+    view_template,
+)
 from ..repo.templates import Output, TemplateFacts
 
 MAX_LINES_PER_TEMPLATE = 40
@@ -57,21 +65,32 @@ def excerpts(
         function = _function(module, entry.function)
         if function is None:
             continue
-        for call, spec in render_calls(module, function, search.resolver):
-            rendering = search.resolve(spec, file, call.lineno)
+        for line, spec, names in _renders(search, module, function, entry):
+            rendering = search.resolve(spec, file, line)
             if rendering is None:
                 continue
-            names = _passed(spec, function, call.lineno)
             key = (rendering.path, names)
             if key in seen:
                 continue
             seen.add(key)
-            for excerpt in _for_rendering(search, rendering, names, f"{entry.function} ({file}:{call.lineno})"):
+            for excerpt in _for_rendering(search, rendering, names, f"{entry.function} ({file}:{line})"):
                 cost = approx_tokens("\n".join(text for _n, text, _a in excerpt.lines)) + 40
                 if len(found) >= MAX_TEMPLATES or used + cost > budget_tokens:
                     return found
                 used += cost
                 found.append(excerpt)
+    return found
+
+
+def _renders(
+    search: TemplateSearch, module: ModuleIndex, function: ast.AST, entry: EntryPoint
+) -> list[tuple[int, RenderSpec, frozenset[str] | None]]:
+    """(line, spec, names passed) of each render in *entry*; a Django class-based view renders its ``template_name``."""
+    found = [(call.lineno, spec, _passed(spec, function, call.lineno)) for call, spec in render_calls(module, function, search.resolver)]
+    if "." in entry.function and (entry.function.endswith(".get_context_data") or "render_to_response" in ast.dump(function)):
+        name = view_template(search.index, search.resolver, module.path, entry.function.rsplit(".", 1)[0])
+        if name is not None:
+            found.append((entry.line, view_spec(name, None), None))
     return found
 
 

@@ -144,6 +144,43 @@ def render_spec(node: ast.Call, qualified: str | None, function: ast.AST | None 
     return None
 
 
+def view_spec(template_name: str, context: ast.expr | None) -> RenderSpec:
+    """A Django class-based view rendering its ``template_name`` with *context* (``render_to_response(ctx)``)."""
+    return _with_context("django", ast.Constant(template_name), None, (), (context,))
+
+
+def view_template(index: RepoIndex, resolver: Resolver, file: str, qualname: str) -> str | None:
+    """The ``template_name`` of a Django class-based view (set on it or on a repository base), else None."""
+    module = index.modules.get(file)
+    definition = module.definitions_by_name.get(qualname) if module is not None else None
+    if module is None or definition is None or definition.kind != "class":
+        return None
+    bases = resolver.class_bases(module, definition)
+    if not any(b.startswith("django.views.") for b in bases):
+        return None
+    classes = [(module, definition.line)]
+    for base in bases:
+        symbol = resolver.resolve(base, file).symbol
+        found = index.modules.get(symbol.file) if symbol is not None and symbol.kind == "class" else None
+        if found is not None and symbol is not None:
+            classes.append((found, symbol.start_line))
+    for owner, line in classes:
+        name = _class_attribute(owner, line, "template_name")
+        if name is not None:
+            return name
+    return None
+
+
+def _class_attribute(module: ModuleIndex, line: int, attribute: str) -> str | None:
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.ClassDef) and (node.lineno == line or any(d.lineno == line for d in node.decorator_list)):
+            for statement in node.body:
+                if isinstance(statement, ast.Assign) and any(dotted(t) == attribute for t in statement.targets):
+                    value = statement.value
+                    return value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
+    return None
+
+
 def _arg(node: ast.Call, position: int | None, keyword: str) -> ast.expr | None:
     for kw in node.keywords:
         if kw.arg == keyword:
@@ -215,6 +252,8 @@ def dict_entries(function: ast.AST, name: str, line: int) -> list[tuple[str, ast
         entries = [(k.value, v) for k, v in zip(value.keys, value.values) if isinstance(k, ast.Constant) and isinstance(k.value, str)]
     elif isinstance(value, ast.Call) and dotted(value.func) == "dict":
         entries = [(kw.arg, kw.value) for kw in value.keywords if kw.arg]
+    elif isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and _is_super(value.func.value):
+        entries = []  # ``super().get_context_data(**kwargs)``: the framework's own keys
     else:
         return None
     for node in ast.walk(function):
@@ -234,6 +273,10 @@ def dict_entries(function: ast.AST, name: str, line: int) -> list[tuple[str, ast
             if isinstance(node.func.value, ast.Name) and node.func.value.id == name:
                 entries += [(kw.arg, kw.value) for kw in node.keywords if kw.arg]
     return entries
+
+
+def _is_super(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "super"
 
 
 def template_names(node: ast.expr | None) -> list[str]:

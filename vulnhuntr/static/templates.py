@@ -35,7 +35,16 @@ from typing import TYPE_CHECKING
 
 from ..findings import PathStep, VulnType
 from ..repo.index import dotted
-from ..repo.rendering import RenderSpec, Rendering, TemplateSearch, assigned_before, dict_entries, render_spec
+from ..repo.rendering import (
+    RenderSpec,
+    Rendering,
+    TemplateSearch,
+    assigned_before,
+    dict_entries,
+    render_spec,
+    view_spec,
+    view_template,
+)
 from ..repo.templates import Output
 from .callee import Callee
 from .hits import Hit, Sink
@@ -44,6 +53,7 @@ from .taint import CLEAN, Source, Taint, Value, from_source, union
 
 if TYPE_CHECKING:
     from ..repo.frameworks.entry import EntryPoint
+    from .engine import Engine
     from .expressions import Evaluator
 
 RAW_CONFIDENCE = 6
@@ -89,9 +99,31 @@ class TemplateTracker:
     writes: dict[str, list[_Write]] = field(default_factory=dict)
     _reads: list[_Read] = field(default_factory=list)
 
-    def claim(self, entry: EntryPoint) -> None:
-        """Reads recorded while analysing *entry* belong to it."""
+    def claim(self, engine: Engine, entry: EntryPoint) -> set[Hit]:
+        """Reads recorded while analysing *entry* belong to it; a class-based view's context gives more hits."""
         self._reads = [r if r.entry is not None else replace(r, entry=entry) for r in self._reads]
+        if entry.function.endswith(".get_context_data"):
+            return self._view_context(engine, entry)
+        return set()
+
+    def _view_context(self, engine: Engine, entry: EntryPoint) -> set[Hit]:
+        """Django ``get_context_data``: the dict it returns is rendered into the view's ``template_name``."""
+        index, resolver = engine.index, engine.resolver
+        name = view_template(index, resolver, entry.file, entry.function.rsplit(".", 1)[0])
+        node = engine.function_def(entry.file, entry.function)
+        if name is None or node is None:
+            return set()
+        ev = engine.evaluate_entry(entry)
+        if ev is None:
+            return set()
+        before = set(ev.hits)
+        for statement in ast.walk(node):
+            if isinstance(statement, ast.Return) and isinstance(statement.value, (ast.Name, ast.Dict)):
+                spec = view_spec(name, statement.value)
+                rendering = self.search.resolve(spec, entry.file, statement.lineno)
+                if rendering is not None:
+                    _rendered(ev, self, statement, spec, rendering, "returned as the context of")
+        return {hit for hit in ev.hits - before if hit.sink.vuln is VulnType.XSS}
 
     def stored_hits(self) -> dict[EntryPoint, set[Hit]]:
         """Stored XSS: every read of a field some entry point writes from request data."""
@@ -124,6 +156,9 @@ def on_call(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFacts) -> 
     if method in ("execute", "executemany"):
         _record_sql_writes(ev, tracker, node, facts)
     spec = render_spec(node, callee.qualified, ev.frame.node)
+    if spec is None and method == "render_to_response" and ev.frame.receiver is not None:
+        name = view_template(ev.engine.index, ev.engine.resolver, ev.frame.receiver.file, ev.frame.receiver.qualname)
+        spec = view_spec(name, node.args[0] if node.args else None) if name is not None else None
     if spec is not None:
         rendering = tracker.search.resolve(spec, ev.frame.file, node.lineno)
         if rendering is not None:
@@ -133,9 +168,16 @@ def on_call(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFacts) -> 
 # -- reflected ------------------------------------------------------------------------
 
 
-def _rendered(ev: Evaluator, tracker: TemplateTracker, node: ast.Call, spec: RenderSpec, rendering: Rendering) -> None:
-    variables, fallback = _variables(ev, node, spec)
-    step = PathStep(ev.frame.file, node.lineno, f"passed to template {rendering.path}")
+def _rendered(
+    ev: Evaluator,
+    tracker: TemplateTracker,
+    node: ast.Call | ast.Return,
+    spec: RenderSpec,
+    rendering: Rendering,
+    how: str = "passed to",
+) -> None:
+    variables, fallback = _variables(ev, node.lineno, spec)
+    step = PathStep(ev.frame.file, node.lineno, f"{how} template {rendering.path}")
     templates = tracker.search.templates
     for path in templates.closure(rendering.path, rendering.folders):
         facts = templates.get(path)
@@ -179,7 +221,7 @@ def _through(value: Value, step: PathStep) -> list[Taint]:
     return [replace(t, steps=(*t.steps, step)[-16:]) for t in value]
 
 
-def _variables(ev: Evaluator, node: ast.Call, spec: RenderSpec) -> tuple[dict[str, Value], Value]:
+def _variables(ev: Evaluator, line: int, spec: RenderSpec) -> tuple[dict[str, Value], Value]:
     """Each context variable's taint, and the taint of mappings whose keys are unknown (applies to any name)."""
     found: dict[str, Value] = {}
     for name, expr in spec.pairs:
@@ -191,7 +233,7 @@ def _variables(ev: Evaluator, node: ast.Call, spec: RenderSpec) -> tuple[dict[st
                 if "." not in name:
                     found[name] = union(found.get(name, CLEAN), value)
             continue
-        entries = dict_entries(ev.frame.node, mapping.id, node.lineno) if isinstance(mapping, ast.Name) else None
+        entries = dict_entries(ev.frame.node, mapping.id, line) if isinstance(mapping, ast.Name) else None
         if entries is None:
             fallback = union(fallback, ev.eval(mapping))
             continue
@@ -204,7 +246,13 @@ def _variables(ev: Evaluator, node: ast.Call, spec: RenderSpec) -> tuple[dict[st
 
 
 def _record_reads(
-    ev: Evaluator, tracker: TemplateTracker, spec: RenderSpec, node: ast.Call, output: Output, sink: Sink, step: PathStep
+    ev: Evaluator,
+    tracker: TemplateTracker,
+    spec: RenderSpec,
+    node: ast.Call | ast.Return,
+    output: Output,
+    sink: Sink,
+    step: PathStep,
 ) -> None:
     """The output prints a field of a database record the render call passes: a possible stored-XSS read."""
     passed = dict(spec.pairs)
