@@ -89,6 +89,7 @@ FLASK_BLUEPRINTS = frozenset("flask.Blueprint flask.blueprints.Blueprint quart.B
 _CONSTRUCTORS = frozenset(
     {"Flask", "Quart", "Blueprint", "Environment", "SandboxedEnvironment", "NativeEnvironment", "Jinja2Templates", "setup"}
 )
+_CONFIGURING = FLASK_APPS | FLASK_BLUEPRINTS | JINJA_ENVIRONMENTS | STARLETTE_TEMPLATES | AIOHTTP_SETUP
 _TEMPLATE_GETTERS = ("get_template", "select_template", "get_or_select_template")
 
 
@@ -494,6 +495,8 @@ def find_loaders(index: RepoIndex, resolver: Resolver, templates: TemplateSet) -
         reader = _ModuleReader(module, resolver, templates)
         for call in candidates:
             qualified = resolver.qualify(call.callee, module.path, call.line)
+            if qualified not in _CONFIGURING:
+                continue  # ``setuptools.setup``, a local ``Environment`` class: not a template loader
             for node in reader.calls_at(call.line, call.callee):
                 loader = reader.loader(node, qualified or "")
                 if loader is not None:

@@ -473,6 +473,7 @@ class TemplateSet:
 
     facts: dict[str, TemplateFacts] = field(default_factory=dict)  # by relative path
     skipped: list[SkippedFile] = field(default_factory=list)
+    _closures: dict[tuple[str, tuple[str, ...], int], list[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def get(self, path: str) -> TemplateFacts | None:
         return self.facts.get(path)
@@ -499,6 +500,12 @@ class TemplateSet:
     def closure(self, path: str, folders: Iterable[str], limit: int = 12) -> list[str]:
         """*path* and the templates it extends, includes and imports (transitively, bounded)."""
         folder_list = list(folders)
+        key = (path, tuple(folder_list), limit)
+        if key not in self._closures:
+            self._closures[key] = self._closure(path, folder_list, limit)
+        return self._closures[key]
+
+    def _closure(self, path: str, folder_list: list[str], limit: int) -> list[str]:
         seen = [path]
         queue = [path]
         while queue and len(seen) < limit:
