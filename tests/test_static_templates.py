@@ -309,6 +309,9 @@ def test_prompt_template_text_cannot_close_its_block() -> None:
 def test_jinja_autoescape_off_note_in_the_prompt(tmp_path: Path) -> None:
     repository = mapped(tmp_path, JINJA)
     builder = ContextBuilder(repository.index, repository.resolver, PruningSettings(), templates=repository.template_search)
+    (web,) = builder.views("tool/web.py", [e for e in repository.entry_points if e.file == "tool/web.py"], 1000)
+    assert 'rendered_by="page (tool/pages.py:7), called by raw"' in web.templates  # rendered by a helper
+    assert 'autoescape="on"' in web.templates  # safe_page's environment escapes
     helper = EntryPoint(file="tool/pages.py", function="page", line=6, framework="flask", route=None, methods=())
     (view,) = builder.views("tool/pages.py", [helper], 1000)
     assert "1: <title>{{ title }}</title>    <-- RAW {{ title }}: environment does not autoescape" in view.templates

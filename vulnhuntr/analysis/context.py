@@ -70,7 +70,8 @@ class ContextBuilder:
         if self.templates is None:
             return view
         budget = max(300, min(1500, self.prompt_budget // 20))
-        found = excerpts(self.templates, self.index, view.file, view.entry_points, budget)
+        helpers = {e.function: self.reachable(view.file, e) for e in view.entry_points}
+        found = excerpts(self.templates, self.index, view.file, view.entry_points, budget, helpers)
         if not found:
             return view
         shown = tuple((e.path, number) for e in found for number, _text, _note in e.lines)

@@ -13,7 +13,7 @@ per template); whatever is cut is counted in the section.
 from __future__ import annotations
 
 import ast
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..llm.base import approx_tokens
@@ -28,6 +28,7 @@ from ..repo.rendering import (
     view_spec,
     view_template,
 )
+from ..repo.resolve import Symbol
 from ..repo.templates import Output, TemplateFacts
 
 MAX_LINES_PER_TEMPLATE = 40
@@ -53,41 +54,42 @@ def excerpts(
     file: str,
     entry_points: Sequence[EntryPoint],
     budget_tokens: int = DEFAULT_BUDGET_TOKENS,
+    helpers: Mapping[str, Sequence[Symbol]] | None = None,
 ) -> list[TemplateExcerpt]:
-    """The template lines for *entry_points* of *file*, within *budget_tokens*."""
-    module = index.modules.get(file)
-    if module is None or not search.templates.facts:
+    """The template lines for *entry_points* of *file* (and of the *helpers* each calls), within *budget_tokens*."""
+    if file not in index.modules or not search.templates.facts:
         return []
     found: list[TemplateExcerpt] = []
-    seen: set[tuple[str, frozenset[str] | None]] = set()
+    seen: set[tuple[str, frozenset[str] | None, str]] = set()  # one excerpt per template, names and escaping
     used = 0
     for entry in entry_points:
-        function = _function(module, entry.function)
-        if function is None:
-            continue
-        for line, spec, names in _renders(search, module, function, entry):
-            rendering = search.resolve(spec, file, line)
-            if rendering is None:
+        places = [(file, entry.function)] + [(s.file, s.qualname) for s in (helpers or {}).get(entry.function, ())]
+        for where, qualname in places:
+            module = index.modules.get(where)
+            function = _function(module, qualname) if module is not None else None
+            if module is None or function is None:
                 continue
-            key = (rendering.path, names)
-            if key in seen:
-                continue
-            seen.add(key)
-            for excerpt in _for_rendering(search, rendering, names, f"{entry.function} ({file}:{line})"):
-                cost = approx_tokens("\n".join(text for _n, text, _a in excerpt.lines)) + 40
-                if len(found) >= MAX_TEMPLATES or used + cost > budget_tokens:
-                    return found
-                used += cost
-                found.append(excerpt)
+            for line, spec, names in _renders(search, module, function, entry if where == file else None):
+                rendering = search.resolve(spec, where, line)
+                if rendering is None or (rendering.path, names, rendering.rule) in seen:
+                    continue
+                seen.add((rendering.path, names, rendering.rule))
+                label = f"{qualname} ({where}:{line})" + ("" if where == file else f", called by {entry.function}")
+                for excerpt in _for_rendering(search, rendering, names, label):
+                    cost = approx_tokens("\n".join(text for _n, text, _a in excerpt.lines)) + 40
+                    if len(found) >= MAX_TEMPLATES or used + cost > budget_tokens:
+                        return found
+                    used += cost
+                    found.append(excerpt)
     return found
 
 
 def _renders(
-    search: TemplateSearch, module: ModuleIndex, function: ast.AST, entry: EntryPoint
+    search: TemplateSearch, module: ModuleIndex, function: ast.AST, entry: EntryPoint | None
 ) -> list[tuple[int, RenderSpec, frozenset[str] | None]]:
-    """(line, spec, names passed) of each render in *entry*; a Django class-based view renders its ``template_name``."""
+    """(line, spec, names passed) of each render in *function*; a Django class-based view renders its ``template_name``."""
     found = [(call.lineno, spec, _passed(spec, function, call.lineno)) for call, spec in render_calls(module, function, search.resolver)]
-    if "." in entry.function and (entry.function.endswith(".get_context_data") or "render_to_response" in ast.dump(function)):
+    if entry is not None and "." in entry.function and (entry.function.endswith(".get_context_data") or "render_to_response" in ast.dump(function)):
         name = view_template(search.index, search.resolver, module.path, entry.function.rsplit(".", 1)[0])
         if name is not None:
             found.append((entry.line, view_spec(name, None), None))
