@@ -49,6 +49,9 @@ NOT_VARIABLES = frozenset(
 _TAG = re.compile(r"\{\{(?P<out>.*?)\}\}|\{%(?P<tag>.*?)%\}|\{#(?P<comment>.*?)#\}", re.S)
 _STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 _NAME_PATH = re.compile(r"(?<![\w.])([A-Za-z_]\w*)((?:\s*\.\s*[A-Za-z_]\w*)*)")
+_TAG_OPEN = re.compile(r"<(/?)([A-Za-z][\w:-]*)")
+_ATTRIBUTE_NAME = re.compile(r"[^\s=>/]+")
+_UNQUOTED_END = re.compile(r"[\s>]|$")
 _QUOTED = re.compile(r"""['"]([^'"]+)['"]""")
 _REQUEST_READ = re.compile(
     r"(?<![\w.])request\s*\.\s*(?:args|form|values|GET|POST|query_params|path_params|cookies|COOKIES|headers|META"
@@ -128,7 +131,8 @@ class TemplateFacts:
 class _HtmlState:
     """Just enough of the HTML tokenizer to know where a template output lands."""
 
-    def __init__(self) -> None:
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled  # a template without outputs needs no HTML tracking
         self.mode = "data"  # data | tag | comment | rawtext
         self.tag = ""  # name of the tag being read
         self.closing = False
@@ -160,6 +164,8 @@ class _HtmlState:
             self.in_value, self.after_eq, self.quote = True, False, ""
 
     def feed(self, text: str) -> None:
+        if not self.enabled:
+            return
         i, n = 0, len(text)
         while i < n:
             if self.mode == "data":
@@ -185,12 +191,12 @@ class _HtmlState:
         if text.startswith("<!--", j):
             self.mode = "comment"
             return j + 4
-        match = re.match(r"<(/?)([A-Za-z][\w:-]*)", text[j:])
+        match = _TAG_OPEN.match(text, j)
         if match is None:
             return j + 1
         self.mode, self.closing, self.tag = "tag", bool(match.group(1)), match.group(2).lower()
         self._reset_attr()
-        return j + match.end()
+        return match.end()
 
     def _reset_attr(self) -> None:
         self.attr, self.quote, self.in_value, self.after_eq = "", "", False, False
@@ -198,11 +204,17 @@ class _HtmlState:
     def _tag_char(self, text: str, i: int) -> int:
         ch = text[i]
         if self.in_value:
-            if (self.quote and ch == self.quote) or (not self.quote and (ch.isspace() or ch == ">")):
-                self._reset_attr()
-                if ch == ">":
-                    self._close_tag()
-            return i + 1
+            if self.quote:
+                end = text.find(self.quote, i)
+            else:
+                found = _UNQUOTED_END.search(text, i)
+                end = found.start() if found is not None else -1
+            if end < 0 or end >= len(text):
+                return len(text)  # the value goes on past this piece of text
+            self._reset_attr()
+            if text[end] == ">":
+                self._close_tag()
+            return end + 1
         if self.after_eq:
             if ch in "\"'":
                 self.in_value, self.quote, self.after_eq = True, ch, False
@@ -217,10 +229,10 @@ class _HtmlState:
         elif ch.isspace() or ch == "/":
             pass
         else:
-            match = re.match(r"[^\s=>/]+", text[i:])
+            match = _ATTRIBUTE_NAME.match(text, i)
             assert match is not None
             self.attr = match.group(0)
-            return i + match.end()
+            return match.end()
         return i + 1
 
     def _close_tag(self) -> None:
@@ -293,7 +305,7 @@ class _Scope:
 class _Scanner:
     def __init__(self, text: str) -> None:
         self.text = text
-        self.html = _HtmlState()
+        self.html = _HtmlState(enabled="{{" in text)
         self.scopes: list[_Scope] = []
         self.aliases: dict[str, str] = {}  # ``{% set x = y %}`` at template level
         self.outputs: list[Output] = []
