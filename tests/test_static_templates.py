@@ -440,3 +440,44 @@ def test_django_class_based_views_render_their_template_name(tmp_path: Path) -> 
     search = [e for e in repository.entry_points if e.function == "SearchView.get_context_data"]
     (view,) = builder.views("blog/views.py", search, 1000)
     assert "2: <p>{{ q|safe }}</p>    <-- RAW {{ q|safe }}: |safe, html context" in view.templates
+
+
+def test_django_orm_stored_xss_and_a_field_nobody_writes(tmp_path: Path) -> None:
+    files = {
+        "guest/__init__.py": "",
+        "guest/models.py": """
+            from django.db import models
+
+            class Entry(models.Model):
+                author = models.CharField(max_length=50)
+                message = models.TextField()
+                signature = models.TextField(default="")
+            """,
+        "guest/views.py": """
+            from django.shortcuts import redirect, render
+            from .models import Entry
+
+            def sign(request):
+                Entry.objects.create(author=request.POST["author"], message=request.POST["message"])
+                return redirect("/")
+
+            def book(request):
+                return render(request, "guest/book.html", {"entries": Entry.objects.order_by("-id")})
+            """,
+        "guest/urls.py": """
+            from django.urls import path
+            from . import views
+            urlpatterns = [path("sign/", views.sign), path("", views.book)]
+            """,
+        "guest/templates/guest/book.html": """
+            {% for e in entries %}
+              <b>{{ e.author }}</b>
+              {% autoescape off %}<p>{{ e.message }}</p>
+              <p>{{ e.signature }}</p>{% endautoescape %}
+            {% endfor %}
+            """,
+    }
+    result = run_static(mapped(tmp_path, files))
+    assert xss(result) == {("guest/templates/guest/book.html", 3, "book")}
+    [finding] = result.findings
+    assert finding.path[0].file == "guest/views.py" and finding.path[0].line == 5
