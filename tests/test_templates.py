@@ -176,3 +176,14 @@ def test_template_set_lookups_never_leave_their_folder() -> None:
     assert found.find("../a.html", ["app/templates/sub"]) is None
     assert found.fallback("x/y.html") == "b/templates/x/y.html"
     assert found.fallback("z.html") is None  # not under a templates folder
+
+
+def test_outputs_that_can_only_print_fixed_text_are_neutral() -> None:
+    found = outputs(
+        '<option {{ "selected" if a == b }}>{{ "on" if c else "off" }} {{ "x" if d else e }}'
+        "<a href=\"{{ url_for('page', q=f) }}\">"
+    )
+    assert found['"selected" if a == b'].neutralised and not found['"selected" if a == b'].raw_under(False)
+    assert found['"on" if c else "off"'].neutralised
+    assert not found['"x" if d else e'].neutralised and found['"x" if d else e'].raw_under(False)
+    assert found["url_for('page', q=f)"].neutralised

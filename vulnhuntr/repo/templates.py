@@ -49,6 +49,10 @@ NOT_VARIABLES = frozenset(
 _TAG = re.compile(r"\{\{(?P<out>.*?)\}\}|\{%(?P<tag>.*?)%\}|\{#(?P<comment>.*?)#\}", re.S)
 _STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 _NAME_PATH = re.compile(r"(?<![\w.])([A-Za-z_]\w*)((?:\s*\.\s*[A-Za-z_]\w*)*)")
+SAFE_CALLS = frozenset({"url_for", "static", "csrf_token", "csrf_input"})
+"""Template globals whose result is fixed text or a URL the app builds (its arguments are URL-quoted)."""
+_LITERAL = r"""(?:'[^'\\]*'|"[^"\\]*"|\d+)"""
+_LITERAL_CHOICE = re.compile(rf"{_LITERAL}\s+if\s+.+?(?:\s+else\s+{_LITERAL})?", re.S)
 _TAG_OPEN = re.compile(r"<(/?)([A-Za-z][\w:-]*)")
 _ATTRIBUTE_NAME = re.compile(r"[^\s=>/]+")
 _UNQUOTED_END = re.compile(r"[\s>]|$")
@@ -272,6 +276,15 @@ def split_filters(expression: str) -> tuple[str, list[str]]:
     return base, filters
 
 
+def _fixed_result(base: str) -> bool:
+    """Outputs that can only print fixed text or an app-built URL: ``'selected' if x == y``, ``url_for(...)``."""
+    text = _STRING.sub('""', base.strip())
+    if _LITERAL_CHOICE.fullmatch(base.strip()):
+        return " else " not in text or bool(re.search(rf"\selse\s+{_LITERAL}$", text))
+    head = re.match(r"([A-Za-z_]\w*)\s*\(", base.strip())
+    return head is not None and head.group(1) in SAFE_CALLS
+
+
 def name_paths(expression: str) -> list[tuple[str, tuple[str, ...]]]:
     """Variables read by an expression with the attributes read on them: ``a.b.c + d`` → [(a, (b, c)), (d, ())]."""
     text = _STRING.sub('""', expression)
@@ -348,7 +361,7 @@ class _Scanner:
         safe_at = max((i for i, f in enumerate(filters) if f in SAFE_FILTERS), default=-1)
         block_safe = any(s.safe for s in self.scopes)
         marked_safe = safe_at >= 0 or block_safe
-        neutral = any(f in NEUTRAL_FILTERS for f in filters[safe_at + 1 :])
+        neutral = any(f in NEUTRAL_FILTERS for f in filters[safe_at + 1 :]) or _fixed_result(_base)
         escaped = not marked_safe and any(f in ESCAPE_FILTERS for f in filters)
         opener = next((s for s in reversed(self.scopes) if s.kind == "autoescape" or s.safe), None)
         block = next((s.autoescape for s in reversed(self.scopes) if s.kind == "autoescape"), None)
