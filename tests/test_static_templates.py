@@ -257,15 +257,19 @@ STORED = {
 
 def test_stored_xss_written_by_one_handler_printed_raw_by_another(tmp_path: Path) -> None:
     result = run_static(mapped(tmp_path, STORED))
-    assert xss(result) == {
-        ("board/templates/index.html", 3, "index"),  # body is written from the form; summary never is
-        ("board/templates/comments.html", 1, "comments"),  # an INSERT's column
+    assert xss(result) == {  # reported for the handler the payload is sent to
+        ("board/templates/index.html", 3, "create"),  # body is written from the form; summary never is
+        ("board/templates/comments.html", 1, "comment"),  # an INSERT's column
     }
-    finding = next(f for f in result.findings if f.entry_function == "index")
-    descriptions = [s.description for s in finding.path]
-    assert descriptions[0].startswith("request data enters") and finding.path[0].line == 10
-    assert any("stored" in d and "body" in d for d in descriptions)
-    assert finding.path[-1].file == "board/templates/index.html"
+    finding = next(f for f in result.findings if f.entry_function == "create")
+    assert [(s.file, s.line) for s in finding.path] == [
+        ("board/app.py", 10),  # request.form["body"]
+        ("board/app.py", 11),  # db.session.add(post): post.body is stored
+        ("board/app.py", 24),  # render_template("index.html", posts=...) in index()
+        ("board/templates/index.html", 3),
+    ]
+    assert "stored as 'body'" in finding.path[1].description
+    assert "passed to template" in finding.path[2].description
 
 
 def test_repository_without_templates_is_unchanged(tmp_path: Path) -> None:
@@ -478,6 +482,53 @@ def test_django_orm_stored_xss_and_a_field_nobody_writes(tmp_path: Path) -> None
             """,
     }
     result = run_static(mapped(tmp_path, files))
-    assert xss(result) == {("guest/templates/guest/book.html", 3, "book")}
+    assert xss(result) == {("guest/templates/guest/book.html", 3, "sign")}
     [finding] = result.findings
     assert finding.path[0].file == "guest/views.py" and finding.path[0].line == 5
+
+
+def test_stored_xss_through_helpers_that_write_and_read(tmp_path: Path) -> None:
+    files = {
+        "desk/__init__.py": "",
+        "desk/db.py": """
+            import sqlite3
+
+            def get_db():
+                return sqlite3.connect("desk.db")
+
+            def add_note(ticket_id, text):
+                conn = get_db()
+                conn.execute("INSERT INTO notes (ticket_id, text) VALUES (?, ?)", (ticket_id, text))
+                conn.commit()
+
+            def notes_for(ticket_id):
+                return get_db().execute("SELECT text FROM notes WHERE ticket_id = ?", (ticket_id,)).fetchall()
+            """,
+        "desk/views.py": """
+            from flask import Blueprint, render_template, request
+            from . import db
+
+            bp = Blueprint("desk", __name__, template_folder="templates")
+
+            @bp.post("/<int:tid>/notes")
+            def add(tid: int):
+                db.add_note(tid, request.form["text"])
+                return "ok"
+
+            @bp.get("/<int:tid>")
+            def show(tid: int):
+                notes = db.notes_for(tid)
+                return render_template("desk/show.html", notes=notes)
+            """,
+        "desk/templates/desk/show.html": "{% for n in notes %}\n<li>{{ n.text|safe }}</li>\n{% endfor %}\n",
+    }
+    result = run_static(mapped(tmp_path, files))
+    assert xss(result) == {("desk/templates/desk/show.html", 2, "add")}
+    [finding] = result.findings
+    assert [(s.file, s.line) for s in finding.path] == [
+        ("desk/views.py", 8),
+        ("desk/views.py", 8),  # passed to db.add_note()
+        ("desk/db.py", 8),  # stored by the INSERT
+        ("desk/views.py", 14),  # rendered by show()
+        ("desk/templates/desk/show.html", 2),
+    ]

@@ -61,7 +61,7 @@ def run_static(repository: RepositoryMap, resolver: Resolver | None = None) -> S
             result.errors.append(ErrorEntry(entry.file, "static", f"{type(exc).__name__}: {exc}", entry.function))
             continue
         if engine.templates is not None:
-            hits |= engine.templates.claim(engine, entry)
+            hits = engine.templates.claim(engine, entry, hits)
         _add(result, entry, hits, seen)
     if engine.templates is not None:  # stored XSS: known only once every writer has been seen
         for entry, hits in engine.templates.stored_hits().items():

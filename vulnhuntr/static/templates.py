@@ -20,10 +20,14 @@ Stored, bounded on purpose:
   (``Post.query.all()``, ``cursor.fetchall()``, ``get_object_or_404(...)``)
   whose template prints one of its fields raw (``{{ post.body|safe }}``).
 
-A read and a write of the same field name make a stored-XSS hit for the reading
-entry point, whose path starts at the writer's source. Field names are matched
-by name only (no model or table identity), and a helper that renders is
-attributed to the first entry point that reaches it (summaries are shared).
+A write is recorded as a hit on a marker sink (:data:`STORE_LABEL`), so a write
+inside a helper (``db.add_comment(ticket, body)``) reaches the entry point through
+the helper's summary like any other sink; the marker hits are taken out before
+findings are made. A read and a write of the same field name make a stored-XSS
+hit for the *writing* entry point (where the attacker sends the payload), whose
+path runs from its source through the store to the reading render call and the
+template line. Field names are matched by name only (no model or table identity),
+and a read inside a shared helper is seen once (summaries are memoised).
 """
 
 from __future__ import annotations
@@ -67,28 +71,33 @@ WEAK_CONTEXTS = ("url", "script", "style")
 
 FETCH_METHODS = frozenset(
     "all first one one_or_none get get_or_404 first_or_404 filter filter_by fetchone fetchall fetchmany scalars "
-    "scalar find find_one paginate order_by values execute get_object_or_404 get_list_or_404 select".split()
+    "scalar find find_one paginate order_by values execute get_object_or_404 get_list_or_404 select "
+    "select_related prefetch_related annotate exclude distinct only defer latest earliest last".split()
 )
 """Calls whose result is data read back from a database (what a template may print as stored content)."""
 PERSIST_METHODS = frozenset("save add add_all commit flush put insert insert_one update_one merge".split())
 """Calls after which attributes assigned on an object are stored."""
 CREATE_METHODS = frozenset("create get_or_create update_or_create update insert insert_one values".split())
+STORE_LABEL = "stored field"
+"""The label of the marker sink a write is recorded on (never a finding: taken out in :meth:`TemplateTracker.claim`)."""
 _SQL_WRITE = re.compile(r"\b(?:INSERT\s+(?:OR\s+\w+\s+)?INTO\s+\w+\s*\(([^)]*)\)|UPDATE\s+\w+\s+SET\s+(.+?)(?:\bWHERE\b|$))", re.I | re.S)
 
 
 @dataclass(frozen=True)
 class _Write:
-    field: str
-    taint: Taint
-    step: PathStep
+    entry: EntryPoint
+    hit: Hit  # on the marker sink: the store call, and the taint that reached it
+
+    @property
+    def field(self) -> str:
+        return self.hit.sink.text
 
 
 @dataclass(frozen=True)
 class _Read:
-    entry: EntryPoint | None
-    sink: Sink
+    sink: Sink  # the template line
     field: str
-    step: PathStep
+    step: PathStep  # the render call
 
 
 @dataclass
@@ -97,14 +106,33 @@ class TemplateTracker:
 
     search: TemplateSearch
     writes: dict[str, list[_Write]] = field(default_factory=dict)
-    _reads: list[_Read] = field(default_factory=list)
+    reads: list[_Read] = field(default_factory=list)
 
-    def claim(self, engine: Engine, entry: EntryPoint) -> set[Hit]:
-        """Reads recorded while analysing *entry* belong to it; a class-based view's context gives more hits."""
-        self._reads = [r if r.entry is not None else replace(r, entry=entry) for r in self._reads]
+    def claim(self, engine: Engine, entry: EntryPoint, hits: set[Hit]) -> set[Hit]:
+        """*entry*'s hits without the write markers (kept as its writes), plus a class-based view's context."""
+        found = {hit for hit in hits if not hit.sink.label.startswith(STORE_LABEL)}
+        for hit in sorted(hits - found, key=_write_order):  # the first store of a value is the one reported
+            kept = self.writes.setdefault(hit.sink.text, [])
+            source = hit.taint.source
+            if source is None or len(kept) >= 6:
+                continue
+            if not any(w.entry == entry and w.hit.taint.source == source for w in kept):
+                kept.append(_Write(entry, hit))
         if entry.function.endswith(".get_context_data"):
-            return self._view_context(engine, entry)
-        return set()
+            found |= self._view_context(engine, entry)
+        return found
+
+    def stored_hits(self) -> dict[EntryPoint, set[Hit]]:
+        """Stored XSS, for the entry point that writes: every read of a field it stores from request data."""
+        found: dict[EntryPoint, set[Hit]] = {}
+        for read in self.reads:
+            for write in self.writes.get(read.field, [])[:3]:
+                taint, store = write.hit.taint, write.hit.sink
+                step = PathStep(store.file, store.line, f"stored as '{read.field}' by {store.label.split(': ', 1)[-1]}")
+                steps = (*taint.steps, step, read.step)
+                stored = Taint(frozenset({VulnType.XSS}), steps[-16:], taint.source, None, taint.prefix)
+                found.setdefault(write.entry, set()).add(Hit(read.sink, stored))
+        return found
 
     def _view_context(self, engine: Engine, entry: EntryPoint) -> set[Hit]:
         """Django ``get_context_data``: the dict it returns is rendered into the view's ``template_name``."""
@@ -123,21 +151,12 @@ class TemplateTracker:
                 rendering = self.search.resolve(spec, entry.file, statement.lineno)
                 if rendering is not None:
                     _rendered(ev, self, statement, spec, rendering, "returned as the context of")
-        return {hit for hit in ev.hits - before if hit.sink.vuln is VulnType.XSS}
+        return {h for h in ev.hits - before if h.sink.vuln is VulnType.XSS and not h.sink.label.startswith(STORE_LABEL)}
 
-    def stored_hits(self) -> dict[EntryPoint, set[Hit]]:
-        """Stored XSS: every read of a field some entry point writes from request data."""
-        found: dict[EntryPoint, set[Hit]] = {}
-        for read in self._reads:
-            if read.entry is None:
-                continue
-            for write in self.writes.get(read.field, [])[:3]:
-                if write.taint.source is None or VulnType.XSS not in write.taint.kinds:
-                    continue
-                steps = (*write.taint.steps, write.step, read.step)
-                taint = Taint(frozenset({VulnType.XSS}), steps[-16:], write.taint.source, None, write.taint.prefix)
-                found.setdefault(read.entry, set()).add(Hit(read.sink, taint))
-        return found
+
+def _write_order(hit: Hit) -> tuple[object, ...]:
+    source = hit.taint.source
+    return (hit.sink.file, hit.sink.line, len(hit.taint.steps), source.line if source else 0, hit.sink.label)
 
 
 def on_call(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFacts) -> None:
@@ -146,15 +165,15 @@ def on_call(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFacts) -> 
     if tracker is None or callee.function is not None:
         return
     if callee.cls is not None:
-        _record_writes(ev, tracker, node, facts, f"stored by {callee.cls.qualname}()")
+        _record_writes(ev, node, facts, f"{callee.cls.qualname}()")
         return
     method = node.func.attr if isinstance(node.func, ast.Attribute) else None
     if method in CREATE_METHODS:
-        _record_writes(ev, tracker, node, facts, f"stored by {method}()")
+        _record_writes(ev, node, facts, f"{method}()")
     if method in PERSIST_METHODS:
-        _record_attribute_writes(ev, tracker, node)
+        _record_attribute_writes(ev, node)
     if method in ("execute", "executemany"):
-        _record_sql_writes(ev, tracker, node, facts)
+        _record_sql_writes(ev, node, facts)
     spec = render_spec(node, callee.qualified, ev.frame.node)
     if spec is None and method == "render_to_response" and ev.frame.receiver is not None:
         name = view_template(ev.engine.index, ev.engine.resolver, ev.frame.receiver.file, ev.frame.receiver.qualname)
@@ -265,46 +284,66 @@ def _record_reads(
             continue
         stored = replace(sink, label=f"stored data printed raw ({output.why_raw or 'autoescape off'})", confidence=STORED_CONFIDENCE)
         for attribute in output.attributes[-1:]:
-            tracker._reads.append(_Read(None, stored, attribute, step))
+            read = _Read(stored, attribute, step)
+            if read not in tracker.reads:
+                tracker.reads.append(read)
 
 
 def _fetched(ev: Evaluator, expr: ast.expr, line: int, depth: int = 0) -> bool:
-    """Does *expr* (or the local it names) come from a database read?"""
-    if isinstance(expr, ast.Name) and depth < 3:
-        value = assigned_before(ev.frame.node, expr.id, line)
-        return value is not None and _fetched(ev, value, line, depth + 1)
+    """Does *expr* come from a database read: a query call, a local holding one, a helper returning one?"""
+    if depth > 3:
+        return False
     for sub in ast.walk(expr):
         if isinstance(sub, ast.Call):
             name = dotted(sub.func) or (sub.func.attr if isinstance(sub.func, ast.Attribute) else "")
-            if name.rsplit(".", 1)[-1] in FETCH_METHODS:
+            if name.rsplit(".", 1)[-1] in FETCH_METHODS or _returns_fetch(ev, name, line, depth):
+                return True
+        elif isinstance(sub, ast.Attribute) and sub.attr in ("objects", "query"):
+            return True  # ``Model.objects...``, ``Model.query...``
+        elif isinstance(sub, ast.Name) and ev.env.is_local(sub.id):
+            value = assigned_before(ev.frame.node, sub.id, line)
+            if value is not None and value is not expr and _fetched(ev, value, line, depth + 1):
                 return True
     return False
 
 
-def _add_write(tracker: TemplateTracker, name: str, value: Value, step: PathStep) -> None:
-    kept = tracker.writes.setdefault(name, [])
-    for taint in value:
-        if taint.source is not None and VulnType.XSS in taint.kinds and len(kept) < 6:
-            kept.append(_Write(name, taint, step))
+def _returns_fetch(ev: Evaluator, name: str, line: int, depth: int) -> bool:
+    """A repository helper (``db.comments_for(id)``) whose ``return`` is a database read."""
+    if not name or depth > 2:
+        return False
+    symbol = ev.engine.resolver.resolve(name, ev.frame.file, line).symbol
+    node = ev.engine.function_def(symbol.file, symbol.qualname) if symbol is not None else None
+    if node is None:
+        return False
+    for statement in ast.walk(node):
+        if isinstance(statement, ast.Return) and statement.value is not None:
+            for sub in ast.walk(statement.value):
+                if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr in FETCH_METHODS:
+                    return True
+    return False
 
 
-def _record_writes(ev: Evaluator, tracker: TemplateTracker, node: ast.Call, facts: CallFacts, how: str) -> None:
+def _store(ev: Evaluator, node: ast.Call, name: str, value: Value, how: str) -> None:
+    """Record that *value* is stored under field *name* at *node* (a marker hit, carried by summaries)."""
+    label = f"{STORE_LABEL}: {how}"
+    ev.record(Sink(ev.frame.file, node.lineno, node.end_lineno or node.lineno, VulnType.XSS, 0, label, name, 0), value)
+
+
+def _record_writes(ev: Evaluator, node: ast.Call, facts: CallFacts, how: str) -> None:
     for keyword in node.keywords:
         if keyword.arg and facts.keywords.get(keyword.arg):
-            step = PathStep(ev.frame.file, node.lineno, f"{how}: field '{keyword.arg}'")
-            _add_write(tracker, keyword.arg, facts.keywords[keyword.arg], step)
+            _store(ev, node, keyword.arg, facts.keywords[keyword.arg], how)
 
 
-def _record_attribute_writes(ev: Evaluator, tracker: TemplateTracker, node: ast.Call) -> None:
+def _record_attribute_writes(ev: Evaluator, node: ast.Call) -> None:
     """``post.body = value`` earlier in the function, then ``post.save()`` / ``session.add(post)``."""
     for key, value in ev.env.values.items():
         root, _, attribute = key.rpartition(".")
         if value and root and root.split(".", 1)[0] not in ("self", "cls", "request") and "." not in attribute:
-            step = PathStep(ev.frame.file, node.lineno, f"stored: {key}")
-            _add_write(tracker, attribute, value, step)
+            _store(ev, node, attribute, value, key)
 
 
-def _record_sql_writes(ev: Evaluator, tracker: TemplateTracker, node: ast.Call, facts: CallFacts) -> None:
+def _record_sql_writes(ev: Evaluator, node: ast.Call, facts: CallFacts) -> None:
     """``INSERT INTO t (a, b) VALUES (?, ?)`` with tainted parameters: columns a and b are written."""
     sql = node.args[0] if node.args else None
     text = ev.literal(sql) if sql is not None else ""
@@ -318,4 +357,4 @@ def _record_sql_writes(ev: Evaluator, tracker: TemplateTracker, node: ast.Call, 
         columns = [c.split("=", 1)[0].strip().strip('"`[]') for c in match.group(2).split(",")]
     for column in columns:
         if column.isidentifier():
-            _add_write(tracker, column, params, PathStep(ev.frame.file, node.lineno, f"stored in column '{column}'"))
+            _store(ev, node, column, params, "column")
