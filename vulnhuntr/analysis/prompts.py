@@ -206,7 +206,7 @@ TEMPLATE_TAG = "template_lines"
 
 
 def template_section(excerpts: Sequence[TemplateExcerpt]) -> str:
-    """The templates the entry points render: the lines printing what they pass, annotated; "" when none."""
+    """The templates the entry points render: the lines printing what they pass, verbatim, then how each prints."""
     if not excerpts:
         return ""
     blocks = ["Templates rendered by these entry points (only the lines that print the variables they pass):"]
@@ -215,11 +215,14 @@ def template_section(excerpts: Sequence[TemplateExcerpt]) -> str:
             f'path="{_attribute(excerpt.path)}" rendered_by="{_attribute(excerpt.rendered_by)}" '
             f'autoescape="{"on" if excerpt.autoescape else "off"}"'
         )
-        body = [f"{number}: {text}" + (f"    <-- {note}" if note else "") for number, text, note in excerpt.lines]
+        body = [text for _number, text, _note in excerpt.lines]
         if excerpt.omitted:
             body.append(f"... {excerpt.omitted} more printing line{'s' if excerpt.omitted != 1 else ''} left out")
         text = _unclosable("\n".join(body), TEMPLATE_TAG)
         blocks.append(f"<{TEMPLATE_TAG} {attributes}>\n{text}\n</{TEMPLATE_TAG}>")
+        notes = [f"line {number}: {note}" for number, _text, note in excerpt.lines if note]
+        if notes:
+            blocks.append(_unclosable(f"How {excerpt.path} prints them: " + "; ".join(notes), TEMPLATE_TAG))
         if excerpt.note:
             blocks.append(f"Note: {excerpt.note}.")
     return "\n".join(blocks)
