@@ -5,8 +5,10 @@ Render calls are recognised by the qualified name the resolver gives them
 Django ``render`` / ``render_to_response`` / ``render_to_string`` /
 ``TemplateResponse`` / ``loader.get_template(...).render``, Jinja2
 ``Environment.get_template(...).render`` and Starlette/FastAPI
-``Jinja2Templates.TemplateResponse``. The template name is looked up on the
-framework's search path, built from the repository's own configuration:
+``Jinja2Templates.TemplateResponse``, ``aiohttp_jinja2.render_template``; a Django
+class-based view renders its ``template_name`` (:func:`view_template`). The template
+name is looked up on the framework's search path, built from the repository's own
+configuration:
 
 * Flask/Quart: every ``Flask(...)``/``Blueprint(...)`` ``template_folder``
   (default ``templates`` next to the app's module; a blueprint has none unless
