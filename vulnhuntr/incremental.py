@@ -323,9 +323,12 @@ def make_plan(repository: RepositoryMap, previous: RunState | None, diff: vcs.Di
     """Decide every entry-point file: reuse its valid previous results, analyse it, or (``--since``) skip it."""
     targets = targets_by_file(repository)
     now = _Now(
-        hashes={path: module.sha256 for path, module in repository.index.modules.items()},
+        hashes={path: module.sha256 for path, module in repository.index.modules.items()} | repository.templates.hashes(),
         targets=targets,
-        dependencies={f: call_chain_files(repository.index, repository.resolver, f) for f in targets},
+        dependencies={
+            f: call_chain_files(repository.index, repository.resolver, f) | repository.template_search.rendered_by(f)
+            for f in targets
+        },  # a template a file renders is a dependency like a helper it calls
         in_scope=repository.in_scope,
     )
     files = previous.files if previous is not None else {}

@@ -17,14 +17,18 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..config import PruningSettings
 from ..llm.base import approx_tokens
 from ..repo.entrypoints import EntryPoint
 from ..repo.dispatch import Dispatch
 from ..repo.index import CallSite, ModuleIndex, RepoIndex
+from ..repo.rendering import TemplateSearch
 from ..repo.resolve import Resolver, Symbol
+from . import prompts
+from .locate import Region
+from .template_lines import excerpts
 
 DISPATCH_SHOWN = 4  # candidates of one lookup by key pre-resolved into the prompt; the others are named
 
@@ -38,6 +42,8 @@ class FileView:
     kept_lines: frozenset[int]  # line numbers of the original file present in ``code``
     omitted: tuple[str, ...] = ()  # names of definitions replaced by markers
     window: tuple[int, int] | None = None  # (part, of parts) when the view is too big for one prompt
+    templates: str = ""  # the prompt section with the template lines its entry points print
+    template_lines: tuple[tuple[str, int], ...] = ()  # (template path, line) of every line in that section
 
     def shows(self, symbol: Symbol) -> bool:
         """Whether *symbol*'s whole body is already in the view."""
@@ -57,17 +63,44 @@ class ContextBuilder:
     prompt_budget: int = 60_000  # tokens per prompt, already capped by the model's context window
     _callees: dict[tuple[str, tuple[str, ...]], list[tuple[int, Symbol]]] = field(default_factory=dict)
     _notes: dict[tuple[str, tuple[str, ...]], list[str]] = field(default_factory=dict)
+    templates: TemplateSearch | None = None  # the repository's templates, when it has any
 
     # the entry-point file -------------------------------------------------------------
     def views(self, file: str, entry_points: Sequence[EntryPoint], reserved_tokens: int) -> list[FileView]:
         """One view of the file, one per entry point when the pruned file is too big, windows beyond that.
 
         A view is never larger than the prompt budget: one huge handler is cut into
-        consecutive windows, each analysed as its own view.
+        consecutive windows, each analysed as its own view. Each view carries the
+        template lines its entry points print.
         """
         limit = max(self.prompt_budget - reserved_tokens, self.prompt_budget // 4)  # never nothing
         lines = self.index.modules[file].source.splitlines()
-        return [w for view in self._whole_views(file, entry_points, limit) for w in _windows(view, lines, limit)]
+        windows = [w for view in self._whole_views(file, entry_points, limit) for w in _windows(view, lines, limit)]
+        return [self.with_templates(window) for window in windows]
+
+    def with_templates(self, view: FileView) -> FileView:
+        """*view* with the template lines its entry points print (budgeted: a small share of the prompt)."""
+        if self.templates is None:
+            return view
+        budget = max(300, min(1500, self.prompt_budget // 20))
+        helpers = {e.function: self.reachable(view.file, e) for e in view.entry_points}
+        found = excerpts(self.templates, self.index, view.file, view.entry_points, budget, helpers)
+        if not found:
+            return view
+        shown = tuple((e.path, number) for e in found for number, _text, _note in e.lines)
+        return replace(view, templates=prompts.template_section(found), template_lines=shown)
+
+    def template_regions(self, view: FileView) -> list[Region]:
+        """The template lines the view shows, so a sink line the model quotes from them is found there."""
+        if self.templates is None:
+            return []
+        regions = []
+        for path, line in view.template_lines:
+            facts = self.templates.templates.get(path)
+            if facts is not None:
+                as_module = ModuleIndex(path, "", facts.sha256, len(facts.lines), "template", source=facts.source)
+                regions.append(Region(as_module, line, line))
+        return regions
 
     def _whole_views(self, file: str, entry_points: Sequence[EntryPoint], limit: int) -> list[FileView]:
         module = self.index.modules[file]
@@ -90,7 +123,7 @@ class ContextBuilder:
         module = self.index.modules[view.file]
         others = {e.function for e in view.entry_points} - {e.function for e in entry_points}
         narrow = prune(module, entry_points, self.pruning.entry_point_context_lines, omit=others)
-        return FileView(view.file, narrow.code, view.entry_points, narrow.kept_lines, narrow.omitted)
+        return replace(narrow, entry_points=view.entry_points, templates=view.templates, template_lines=view.template_lines)
 
     def definition_at(self, file: str, line: int) -> Symbol | None:
         """The innermost function or method holding *line* (a step of a static path)."""

@@ -162,7 +162,7 @@ class Analyst:
         names = [e.function for e in view.entry_points]
         if unreached is None:
             described = [e.describe() for e in view.entry_points]  # non-routes say their kind
-            request = prompts.initial_request(view.file, view.code, described)
+            request = prompts.initial_request(view.file, view.code, described, view.templates)
         else:
             shown = [s for s in unreached.sinks if s.function in names]
             request = prompts.unreached_request(view.file, view.code, names, [_sink_text(s) for s in shown])
@@ -246,13 +246,13 @@ class Analyst:
 
     def _type_request(self, chain: _Chain, view: FileView, previous: str) -> tuple[str, int]:
         """The round's prompt with as much context as the budget allows, farthest definitions dropped first."""
-        used = self._fixed_tokens + approx_tokens(view.code) + approx_tokens(previous)
+        used = self._fixed_tokens + approx_tokens(view.code + view.templates) + approx_tokens(previous)
         kept, dropped = self.context.fit(list(chain.context.values()), used)
         notes = list(chain.notes)
         if dropped:
             names = ", ".join(f"{s.qualname} ({s.file})" for s in dropped)
             notes.append(f"left out to stay within the prompt budget (ask again if needed): {names}")
-        return prompts.type_request(chain.vuln_type, view.file, view.code, kept, previous, notes)
+        return prompts.type_request(chain.vuln_type, view.file, view.code, kept, previous, notes, view.templates)
 
     # seeds from the static pass -------------------------------------------------------
     def _seeds(self, view: FileView, vuln_type: VulnType | None = None) -> list[Candidate]:
@@ -329,7 +329,7 @@ class Analyst:
         file, entry_points = view.file, view.entry_points
         if vuln_type not in answer.vulnerability_types or answer.confidence_score <= 0:
             return []
-        regions = self._regions(file, chain)
+        regions = self._regions(file, chain) + self.context.template_regions(view)
         context = tuple(
             ContextItem(s.qualname or s.module, s.file, s.start_line, s.end_line) for s in chain.context.values()
         )

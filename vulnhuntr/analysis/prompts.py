@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..findings import VulnType
 from ..repo.resolve import Symbol
+
+if TYPE_CHECKING:
+    from .template_lines import TemplateExcerpt
 
 SYSTEM = """\
 You are a senior application-security reviewer auditing a Python web application for \
@@ -129,12 +133,13 @@ def readme_request(readme_text: str) -> str:
     return f"<readme>\n{fenced(readme_text)}\n</readme>\n\nSummarise this README as instructed."
 
 
-def initial_request(file: str, code: str, entry_points: Sequence[str]) -> str:
+def initial_request(file: str, code: str, entry_points: Sequence[str], templates: str = "") -> str:
     """First pass over an entry-point file: which vulnerability types deserve a closer look."""
     handlers = ", ".join(entry_points) or "(none detected)"
     types = ", ".join(t.value for t in VulnType)
     return (
         f"{_file_block(file, code)}\n\n"
+        f"{templates + chr(10) + chr(10) if templates else ''}"
         f"Task: this file handles remote input; its entry points are: {handlers}.\n"
         f"Analyse how attacker-controlled data flows from these entry points. List in "
         f"`vulnerability_types` every type ({types}) with a plausible path, name in `suspects` the "
@@ -173,6 +178,7 @@ def type_request(
     context: Sequence[Symbol],
     previous_analysis: str,
     notes: Sequence[str] = (),
+    templates: str = "",
 ) -> tuple[str, int]:
     """A round of the per-type analysis, and the length of its stable start.
 
@@ -181,6 +187,8 @@ def type_request(
     """
     guidance = type_guidance(vuln_type)
     parts = [_file_block(file, code)]
+    if templates:
+        parts.append(templates)
     if context:
         parts.append("Project code fetched for you so far:\n" + "\n".join(_symbol_block(s) for s in context))
     if notes:
@@ -232,3 +240,38 @@ def _symbol_block(symbol: Symbol) -> str:
         f'<definition name="{_attribute(name)}" file="{_attribute(symbol.file)}" '
         f'lines="{symbol.start_line}-{symbol.end_line}">\n{fenced(symbol.source)}\n</definition>'
     )
+
+
+TEMPLATE_TAG = "template_lines"
+
+
+def template_section(excerpts: Sequence[TemplateExcerpt]) -> str:
+    """The templates the entry points render: the lines printing what they pass, verbatim, then how each prints."""
+    if not excerpts:
+        return ""
+    blocks = ["Templates rendered by these entry points (only the lines that print the variables they pass):"]
+    for excerpt in excerpts:
+        attributes = (
+            f'path="{_attribute(excerpt.path)}" rendered_by="{_attribute(excerpt.rendered_by)}" '
+            f'autoescape="{"on" if excerpt.autoescape else "off"}"'
+        )
+        body = [text for _number, text, _note in excerpt.lines]
+        if excerpt.omitted:
+            body.append(f"... {excerpt.omitted} more printing line{'s' if excerpt.omitted != 1 else ''} left out")
+        text = _unclosable("\n".join(body), TEMPLATE_TAG)
+        blocks.append(f"<{TEMPLATE_TAG} {attributes}>\n{text}\n</{TEMPLATE_TAG}>")
+        notes = [f"line {number}: {note}" for number, _text, note in excerpt.lines if note]
+        if notes:
+            blocks.append(_unclosable(f"How {excerpt.path} prints them: " + "; ".join(notes), TEMPLATE_TAG))
+        if excerpt.note:
+            blocks.append(f"Note: {excerpt.note}.")
+    return "\n".join(blocks)
+
+
+def _attribute(text: str) -> str:
+    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _unclosable(text: str, tag: str) -> str:
+    """Template text cannot end its own block: ``</template_lines`` inside it is defused."""
+    return text.replace(f"</{tag}", f"<\\/{tag}").replace(f"<{tag}", f"<\\{tag}")

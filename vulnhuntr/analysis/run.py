@@ -229,6 +229,7 @@ def _context_builder(repository: RepositoryMap, settings: Settings, model: str) 
         pruning,
         depth=pruning.callee_depth if pruning.enabled else 0,
         prompt_budget=prompt_budget(model, pruning.max_context_size),
+        templates=repository.template_search if repository.templates.facts else None,
     )
 
 

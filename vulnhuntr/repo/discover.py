@@ -43,6 +43,13 @@ VENV_MARKER = "pyvenv.cfg"
 README_ORDER = ("readme.md", "readme.rst", "readme.txt", "readme")
 """README names (lower-cased) in order of preference."""
 
+TEMPLATE_SUFFIXES = (".html", ".htm", ".jinja", ".jinja2", ".j2", ".djhtml")
+"""Template files wherever they are (Jinja2, Django, Flask, Starlette all use these)."""
+TEXT_TEMPLATE_SUFFIXES = (".txt",)
+"""Suffixes that are templates only inside a template folder (``templates/mail/reset.txt``)."""
+TEMPLATE_FOLDER_NAMES = frozenset({"templates", "template", "jinja_templates", "jinja2"})
+"""Directory names that mark a template folder for :data:`TEXT_TEMPLATE_SUFFIXES`."""
+
 
 @dataclass(frozen=True)
 class Discovery:
@@ -52,6 +59,7 @@ class Discovery:
     files: tuple[str, ...]
     skipped: tuple[SkippedFile, ...]
     readme: str | None
+    templates: tuple[str, ...] = ()  # template files, under the same exclusion rules as ``files``
 
 
 # --------------------------------------------------------------------------- matching
@@ -166,6 +174,7 @@ class _Walk:
     exclude: pathspec.PathSpec | None
     include_prefixes: tuple[str, ...] | None
     files: list[str] = field(default_factory=list)
+    templates: list[str] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
     visited: dict[DirId, str] = field(default_factory=dict)
 
@@ -293,14 +302,18 @@ class _Walk:
     # ---- files
 
     def _consider_file(self, name: str, rel: str, rules: Sequence[_GitIgnore], forced: bool) -> None:
-        """Keep a ``.py`` file unless something excludes it and ``--include`` does not save it."""
-        if not name.endswith(".py") or self._placement(rel) != "under":
+        """Keep a ``.py`` file or a template unless something excludes it and ``--include`` does not save it."""
+        if name.endswith(".py"):
+            kept = self.files
+        elif is_template_path(rel):
+            kept = self.templates
+        else:
             return
-        if _matches(self.exclude, rel):
+        if self._placement(rel) != "under" or _matches(self.exclude, rel):
             return
-        excluded = forced or _default_excluded_file(name) or _gitignored(rules, rel)
+        excluded = forced or (kept is self.files and _default_excluded_file(name)) or _gitignored(rules, rel)
         if not excluded or _matches(self.include, rel):
-            self.files.append(rel)
+            kept.append(rel)
 
     def _dangling_link(self, entry: os.DirEntry[str], rel: str, rules: Sequence[_GitIgnore]) -> None:
         """A symlink to nothing is reported unless it sits where nothing would be scanned."""
@@ -326,6 +339,15 @@ def _link_target(path: str) -> str:
 
 
 # --------------------------------------------------------------------------- public
+
+
+def is_template_path(rel: str) -> bool:
+    """A template by its name: ``.html``/``.jinja2``/... anywhere, ``.txt`` only inside a template folder."""
+    lower = rel.lower()
+    if lower.endswith(TEMPLATE_SUFFIXES):
+        return True
+    folders = lower.split("/")[:-1]
+    return lower.endswith(TEXT_TEMPLATE_SUFFIXES) and any(part in TEMPLATE_FOLDER_NAMES for part in folders)
 
 
 def find_readme(root: Path) -> str | None:
@@ -367,7 +389,7 @@ def discover(
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
 ) -> Discovery:
-    """Find the Python files to analyse under ``root``.
+    """Find the Python files to analyse under ``root``, and the template files beside them.
 
     ``analyze`` (absolute, or relative to ``root``) narrows the scan to one
     folder or one file; a single file is returned even if it would be excluded
@@ -390,4 +412,5 @@ def discover(
         include_prefixes=_include_prefixes(include),
     )
     walk.run()
-    return Discovery(root, tuple(sorted(walk.files)), tuple(sorted(walk.skipped)), readme)
+    templates = tuple(sorted(walk.templates))
+    return Discovery(root, tuple(sorted(walk.files)), tuple(sorted(walk.skipped)), readme, templates)

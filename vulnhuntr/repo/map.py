@@ -18,8 +18,10 @@ from ..store import Store, digest
 from .discover import discover
 from .entrypoints import EntryPoint, find_entry_points
 from .index import INDEX_VERSION, RepoIndex, build_index
+from .rendering import TemplateSearch
 from .resolve import Resolver
 from .skipped import SkippedFile
+from .templates import TemplateSet, load_templates
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,12 @@ class RepositoryMap:
     scope: str | None = None  # ``--analyze`` as a relative path; None = the whole root
     forced_files: tuple[str, ...] = ()  # a file named by ``--analyze``: analysed even without entry points
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    templates: TemplateSet = field(default_factory=TemplateSet, repr=False)  # scanned template files
+
+    @cached_property
+    def template_search(self) -> TemplateSearch:
+        """Render call → template file and its escaping, for the static pass and the prompts alike."""
+        return TemplateSearch(self.index, self.resolver, self.templates)
 
     @cached_property
     def resolver(self) -> Resolver:
@@ -97,16 +105,21 @@ def map_repository(settings: Settings, store: Store | None = None) -> Repository
     timings["index"] = time.perf_counter() - started
     log.info("indexed %d files, skipped %d", len(index.modules), len(index.skipped))
 
+    started = time.perf_counter()
+    templates = load_templates(found.root, found.templates, settings.max_file_bytes)  # cheap: rescanned every run
+    timings["templates"] = time.perf_counter() - started
+
     repository = RepositoryMap(
         root=found.root,
         files=files,
         entry_points=[],
-        skipped=sorted([*found.skipped, *index.skipped]),
+        skipped=sorted([*found.skipped, *index.skipped, *templates.skipped]),
         readme=found.readme,
         index=index,
         scope=scope,
         forced_files=forced,
         timings=timings,
+        templates=templates,
     )
     started = time.perf_counter()
     repository.entry_points = find_entry_points(index, repository.resolver, repository.skipped)

@@ -29,7 +29,9 @@ from ..repo.frameworks.entry import EntryPoint
 from ..repo.map import RepositoryMap
 from ..repo.resolve import Resolver
 from .engine import Engine
+from .hits import Hit
 from .results import Candidate, Span, candidate, findings
+from .templates import TemplateTracker
 
 __all__ = ["Candidate", "StaticResult", "run_static"]
 log = logging.getLogger(__name__)
@@ -48,6 +50,8 @@ def run_static(repository: RepositoryMap, resolver: Resolver | None = None) -> S
     """Follow request data from every entry point in scope to the sinks it reaches."""
     engine = Engine(repository.index, resolver or repository.resolver)
     engine.entries = frozenset((e.file, e.function) for e in repository.entry_points)
+    if repository.templates.facts:
+        engine.templates = TemplateTracker(repository.template_search)
     result = StaticResult()
     for entry in repository.entry_points:
         if not repository.in_scope(entry.file):
@@ -58,11 +62,12 @@ def run_static(repository: RepositoryMap, resolver: Resolver | None = None) -> S
             log.warning("static pass failed for %s:%s", entry.file, entry.function, exc_info=True)
             result.errors.append(ErrorEntry(entry.file, "static", f"{type(exc).__name__}: {exc}", entry.function))
             continue
-        span = _span(engine, entry)
-        pairs = [(hit, cand) for hit in hits if (cand := candidate(entry, hit, span)) is not None]
-        pairs.sort(key=lambda p: _candidate_order(p[1]))
-        result.candidates.setdefault(entry.file, []).extend(_unique([c for _, c in pairs]))
-        result.findings.extend(findings(entry, pairs))
+        if engine.templates is not None:
+            hits = engine.templates.claim(engine, entry, hits)
+        _add(result, engine, entry, hits)
+    if engine.templates is not None:  # stored XSS: known only once every writer has been seen
+        for entry, hits in engine.templates.stored_hits().items():
+            _add(result, engine, entry, hits)
     ordered = sorted(result.findings, key=lambda f: f.sort_key)
     result.findings = sorted(merge_by_place(ordered), key=lambda f: f.sort_key)
     result.candidates = {k: v for k, v in sorted(result.candidates.items()) if v}
@@ -72,6 +77,15 @@ def run_static(repository: RepositoryMap, resolver: Resolver | None = None) -> S
 def _span(engine: Engine, entry: EntryPoint) -> Span | None:
     node = engine.function_def(entry.file, entry.function)
     return (node.lineno, node.end_lineno or node.lineno) if node is not None else None
+
+
+def _add(result: StaticResult, engine: Engine, entry: EntryPoint, hits: set[Hit]) -> None:
+    """Candidates and findings of *entry*'s hits (merged by place once every entry point is done)."""
+    span = _span(engine, entry)
+    pairs = [(hit, cand) for hit in hits if (cand := candidate(entry, hit, span)) is not None]
+    pairs.sort(key=lambda p: _candidate_order(p[1]))
+    result.candidates.setdefault(entry.file, []).extend(_unique([c for _, c in pairs]))
+    result.findings.extend(findings(entry, pairs))
 
 
 def _candidate_order(c: Candidate) -> tuple[object, ...]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from ..findings import PathStep, VulnType
 from ..repo.frameworks.syntax import FunctionNode, positional_names
 from ..repo.index import dotted
-from . import callbacks, containers, dispatch, idor, responses
+from . import callbacks, containers, dispatch, idor, responses, templates
 from .callee import Callee, FunctionRef, Site, resolve_call
 from .env import External, ObjType, RepoClass, RequestObject
 from .hits import Sink, Summary
@@ -109,6 +109,7 @@ def evaluate_call(ev: Evaluator, node: ast.Call) -> Value:
             called_back = evaluate_call(ev, direct)
             ev.line = node.lineno
     _record_fetch(ev, node, callee, facts)
+    templates.on_call(ev, node, callee, facts)
     result, result_type = _result(ev, node, callee, facts)
     result = union(result, called_back, _read_back(ev, node, callee))
     _remember_write(ev, node, callee, facts)

@@ -22,6 +22,7 @@ from .hits import EMPTY, Hit, Summary
 from .lookup import Lookup
 from .sources import handler_params, route_names
 from .statements import Walker
+from .templates import TemplateTracker
 from .taint import ALL_KINDS, CLEAN, Source, Value, from_source, symbolic, union
 
 MAX_DEPTH = 10
@@ -36,19 +37,25 @@ class Engine(Lookup):
         super().__init__(index, resolver)
         self._summaries: dict[SummaryKey, Summary] = {}
         self.entries: frozenset[tuple[str, str]] = frozenset()  # (file, function) of every entry point
+        self.templates: TemplateTracker | None = None  # set when the repository has templates
 
     # entry points -----------------------------------------------------------------
     def analyze_entry(self, entry: EntryPoint) -> set[Hit]:
         """Every sink request data reaches from *entry*, with complete paths."""
+        ev = self.evaluate_entry(entry)
+        return ev.hits if ev is not None else set()
+
+    def evaluate_entry(self, entry: EntryPoint) -> Evaluator | None:
+        """The walk of *entry*'s body, left in its final state (its locals can still be evaluated)."""
         node = self.function_def(entry.file, entry.function)
         if node is None:
-            return set()
+            return None
         receiver = RepoClass(entry.file, entry.function.rsplit(".", 1)[0]) if "." in entry.function else None
         if receiver is not None and not isinstance(self.function_node(receiver.file, receiver.qualname), ast.ClassDef):
             receiver = None
         frame = Frame(self.index.modules[entry.file], node, entry.function, receiver, entry.framework, True)
         env = self._entry_env(frame, entry)
-        return self._run(frame, env).hits
+        return self._run(frame, env)
 
     def _entry_env(self, frame: Frame, entry: EntryPoint) -> Env:
         env = Env()

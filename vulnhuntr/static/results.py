@@ -81,10 +81,10 @@ def fix_step(path: tuple[PathStep, ...], entry: EntryPoint, span: Span | None) -
     """The last step of *path* (ending at the sink) inside the handler: the sink or the call handing data on.
 
     Only steps after the data entered count: a handler passing the request object to a helper that reads
-    it and performs the sink is fixed in the helper.
+    it and performs the sink is fixed in the helper. A sink in a template (``{{ x|safe }}``) is fixed there.
     """
     sink = path[-1]
-    if span is None:
+    if span is None or not sink.file.endswith(".py"):
         return sink
     low, high = span
     entered = max((i for i, step in enumerate(path) if step.description.startswith(SOURCE_STEP)), default=0)
