@@ -9,6 +9,7 @@ nothing was found, or 1 with the findings; recovered faults are counted.
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,51 @@ def test_an_unexpected_error_is_one_line_and_never_the_findings_code(tmp_path, m
     assert "internal error: RuntimeError: something nobody expected (-vv shows the traceback)" in " ".join(err.split())
     with pytest.raises(RuntimeError):
         run_scan(FLASK, "none", tmp_path, "-vv")
+
+
+APPS_UNDER_EXAMPLES = sorted(p.parent for p in EXAMPLES.glob("*/expected.yaml"))
+
+
+def fake_calls(fake: FakeLLM) -> int:
+    return len(fake.requests)
+
+
+class _OneInFive:
+    """The scripted model, but every fifth call meets a fault, in turn: 500, garbage, cut JSON, 429, a hang."""
+
+    def __init__(self, hang_seconds: float) -> None:
+        self.model = ScriptedModel(APPS_UNDER_EXAMPLES, root=EXAMPLES)
+        self.calls = 0
+        self.lock = threading.Lock()
+        self.faults = [
+            Reply("internal error", status=500),
+            Reply("I could not decide, sorry."),
+            Reply('{"scratchpad": "cut', truncated=True),
+            Reply("slow down", status=429, headers={"retry-after": "0.05"}),
+            Reply({"analysis": "late"}, delay=hang_seconds),
+        ]
+
+    def __call__(self, request):  # noqa: ANN001 - a FakeRequest
+        with self.lock:
+            self.calls += 1
+            number = self.calls
+        if number % 5 == 0:
+            return self.faults[(number // 5 - 1) % len(self.faults)]
+        return self.model(request)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_one_call_in_five_failing_in_every_way_never_gives_a_clean_lie(provider, tmp_path, monkeypatch, capsys) -> None:
+    """Faults of every kind, a hang beyond the timeout included: no traceback, and complete only if it is."""
+    with FakeLLM(_OneInFive(hang_seconds=3.0)) as fake:
+        point_providers_at(fake, monkeypatch)
+        settings = config(tmp_path, retries=1, reasks=1, timeout_seconds=1)
+        code, report = run_scan(EXAMPLES, provider, tmp_path, "--config", settings, "--no-cache", "--workers", "4")
+    err = capsys.readouterr().err
+    assert fake_calls(fake) >= 25  # every kind of fault was met at least once
+    assert "Traceback" not in err
+    failed = [e for e in report["errors"] if e["stage"] in ("llm", "analysis")]
+    assert report["complete"] is (not failed)
+    assert code == (1 if report["findings"] else 0 if not failed else EXIT_INCOMPLETE)
+    faults = report["summary"]["faults"]
+    assert sum(faults.values()) > 0  # what was met and recovered from is counted, not only logged
