@@ -27,6 +27,7 @@ from .context import ContextBuilder, FileView
 from .cwe import cwe_for
 from .engine import BudgetExhausted
 from .locate import Place, Region, confirmed_leads, locate, locate_all
+from .reach import SinkReach
 from .response import AnalysisAnswer, ContextCode, answer_schema, parse_answer
 from .suspicion import Pointed, pointed_at
 from .unreached import SinkSite, UnreachedModule
@@ -89,6 +90,7 @@ class Analyst:
         self.schema = answer_schema()
         self.context = context or ContextBuilder(index, resolver, PruningSettings(enabled=False), depth=0)
         self.seeds = seeds or {}  # static-pass candidates by entry-point file
+        self.reach = SinkReach(index, resolver, self.context)  # handlers reaching a sink of a type
         self.reasks = 0  # answers that did not validate and were asked again, for the report's summary
         # what every prompt carries besides code: system, guidance, schema, instructions, the answer
         self._fixed_tokens = approx_tokens(self.system) + 600 + approx_tokens(str(self.schema)) + limits.max_output_tokens
@@ -203,8 +205,11 @@ class Analyst:
         pointed = pointed_at(initial, vuln_type, self.index.modules[view.file], view.entry_points)
         if seeds:  # the static pass traced this type: its entry points, its path and a note, first
             seeded = {c.entry_function for c in seeds}
-            # ... and whatever the initial answer pointed at for this type stays whole beside them
+            # ... and whatever the initial answer pointed at for this type stays whole beside them,
             suspected = [e for e in view.entry_points if e.function in pointed.entry_functions - seeded]
+            # ... and so does a handler reaching a dangerous call of the type that no taint path explains
+            kept = seeded | {e.function for e in suspected}
+            suspected += [e for e in self.reach.entries_reaching(view.file, view.entry_points, vuln_type) if e.function not in kept]
             view = self.context.focus(view, [e for e in view.entry_points if e.function in seeded] + suspected)
             chain.notes.extend(_describe(c) for c in seeds)
             prefetched = self._path_symbols(seeds) + self._callees_of(view, suspected)
