@@ -35,6 +35,9 @@ from .unreached import SinkSite, UnreachedModule
 log = logging.getLogger(__name__)
 
 
+INITIAL_CALLEE_TOKENS = 1_000  # at least this share of an initial prompt may show the entry points' direct callees
+
+
 @dataclass(frozen=True)
 class LoopLimits:
     max_rounds: int = 7
@@ -164,7 +167,7 @@ class Analyst:
         names = [e.function for e in view.entry_points]
         if unreached is None:
             described = [e.describe() for e in view.entry_points]  # non-routes say their kind
-            request = prompts.initial_request(view.file, view.code, described, view.templates)
+            request = prompts.initial_request(view.file, view.code, described, view.templates, self._initial_callees(view))
         else:
             shown = [s for s in unreached.sinks if s.function in names]
             request = prompts.unreached_request(view.file, view.code, names, [_sink_text(s) for s in shown])
@@ -191,6 +194,21 @@ class Analyst:
             result.errors.extend(errors)
             result.context_files |= shown
         return True
+
+    def _initial_callees(self, view: FileView) -> list[Symbol]:
+        """What the entry points call directly, for the initial pass to triage; none with ``--no-prune``.
+
+        A definition a static path runs through is left out: that path's type gets its
+        chain whatever the initial pass says. The rest is kept, in order, as far as a
+        small share of the prompt allows.
+        """
+        if not self.context.pruning.enabled:
+            return []
+        traced = {(s.file, s.qualname) for s in self._path_symbols(self._seeds(view))}
+        near = [s for s in self.context.near_callees(view) if (s.file, s.qualname) not in traced]
+        used = self._fixed_tokens + approx_tokens(view.code + view.templates)
+        kept, _dropped = self.context.fit(near, used, used + max(INITIAL_CALLEE_TOKENS, self.context.prompt_budget // 40))
+        return kept
 
     async def _run_chain(
         self, view: FileView, vuln_type: VulnType, initial: AnalysisAnswer, unreached: UnreachedModule | None = None
