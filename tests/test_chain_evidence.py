@@ -1,0 +1,178 @@
+"""What a chain and the initial pass are shown beyond the static pass's taint paths.
+
+* A type's chain keeps whole the handlers that reach a dangerous call of that
+  type (a sink-table call with a non-literal argument), even when no taint path
+  and no pointer of the initial answer names them: the taint pass is incomplete.
+* The initial pass is shown the definitions the entry points call directly (those
+  no static path already runs through), so a sink one call away can raise a type.
+
+Through the real CLI, the real OpenAI SDK and the fake LLM server.
+"""
+
+from __future__ import annotations
+
+from vulnhuntr.testing import FakeLLM
+from vulnhuntr.testing.fake_llm import Reply
+
+from conftest import write_tree
+from llm_helpers import point_providers_at, run_scan
+
+BOARD = {
+    "app.py": """
+        from flask import Flask, request
+
+        from helpers import render_motd
+        from store import read_motd
+
+        app = Flask(__name__)
+
+
+        @app.route("/search")
+        def search():
+            q = request.args.get("q", "")
+            return f"<h1>Results for {q}</h1>"
+
+
+        @app.route("/motd")
+        def motd():
+            text = read_motd()
+            return render_motd(text)
+
+
+        @app.route("/health")
+        def health():
+            status = {"ok": True, "version": "1.4.2"}
+            status["checks"] = ["db", "cache", "queue"]
+            return status
+        """,
+    "helpers.py": """
+        from markupsafe import Markup
+
+
+        def render_motd(text):
+            return Markup("<div class='motd'>" + text + "</div>")
+        """,
+    "store.py": """
+        import json
+
+
+        def read_motd():
+            with open("/var/lib/board/motd.json", encoding="utf-8") as handle:
+                return json.load(handle)["text"]
+        """,
+}
+MOTD_SINK = """return Markup("<div class='motd'>" + text + "</div>")"""
+
+
+def _prompts(tmp_path, monkeypatch, files: dict[str, str], respond) -> tuple[list[str], dict]:
+    write_tree(tmp_path / "app", files)
+    with FakeLLM(respond) as fake:
+        point_providers_at(fake, monkeypatch)
+        _code, report = run_scan(tmp_path / "app", "gpt", tmp_path, "--no-cache")
+        return [r.prompt for r in fake.requests], report
+
+
+def _untargeted_xss(request):
+    """An initial pass that suspects XSS but points at nothing; XSS rounds conclude at once."""
+    if "<readme>" in request.prompt:
+        return Reply({"analysis": "", "confidence_score": 0})
+    if "Focus:" not in request.prompt:
+        return Reply({"analysis": "HTML is built from input.", "confidence_score": 5, "vulnerability_types": ["XSS"]})
+    return Reply({"analysis": "done", "confidence_score": 0})
+
+
+def test_a_handler_reaching_a_sink_of_the_type_stays_in_its_chain_without_a_taint_path(tmp_path, monkeypatch) -> None:
+    prompts, report = _prompts(tmp_path, monkeypatch, BOARD, _untargeted_xss)
+    xss = [p for p in prompts if p.startswith("Focus: XSS only.")]
+    assert xss, "the XSS chain ran"
+    first = xss[0]
+    assert "traced request.args in search" in first  # the static pass seeded the chain with search only
+    assert "    return render_motd(text)" in first  # motd is whole: it reaches Markup(<non-literal>)
+    assert MOTD_SINK in first  # ... and what it calls is fetched with it
+    assert "def health():" not in first  # reaching no XSS sink: still a marker
+    assert not report.get("errors")
+
+
+def test_the_initial_pass_sees_what_the_entry_points_call(tmp_path, monkeypatch) -> None:
+    files = {
+        "app.py": """
+            from flask import Flask, request
+
+            import pages
+
+            app = Flask(__name__)
+
+
+            @app.errorhandler(404)
+            def page_not_found(error):
+                return pages.not_found(request.path), 404
+            """,
+        "pages.py": """
+            def not_found(path):
+                return (
+                    "<h1>Page not found</h1>"
+                    f"<p>There is nothing at <code>{path}</code>.</p>"
+                )
+            """,
+    }
+    sink = 'f"<p>There is nothing at <code>{path}</code>.</p>"'
+
+    def respond(request):
+        prompt = request.prompt
+        if "<readme>" in prompt:
+            return Reply({"analysis": "", "confidence_score": 0})
+        if sink not in prompt:  # judges only what it is shown
+            return Reply({"analysis": "Nothing reaches a sink.", "confidence_score": 0})
+        if "Focus:" not in prompt:
+            return Reply({"analysis": "The 404 page echoes the path.", "confidence_score": 6, "vulnerability_types": ["XSS"]})
+        if "Focus: XSS only." not in prompt:
+            return Reply({"analysis": "no", "confidence_score": 0})
+        return Reply({"analysis": "request.path is printed unescaped", "confidence_score": 8, "vulnerability_types": ["XSS"],
+                      "sinks": [{"code_line": sink, "entry_point": "page_not_found", "cwe": 79}]})
+
+    prompts, report = _prompts(tmp_path, monkeypatch, files, respond)
+    initial = next(p for p in prompts if "Focus:" not in p and "<readme>" not in p)
+    assert "Project code the entry points call:" in initial and sink in initial
+    assert any(p.startswith("Focus: XSS only.") for p in prompts)
+    assert [(f["type"], f["file"], f["start_line"]) for f in report["findings"]] == [("XSS", "pages.py", 4)]
+
+
+def test_the_initial_pass_is_not_shown_what_a_static_path_already_runs_through(tmp_path, monkeypatch) -> None:
+    prompts, _report = _prompts(tmp_path, monkeypatch, BOARD, _untargeted_xss)
+    initial = next(p for p in prompts if "Focus:" not in p and "<readme>" not in p)
+    assert MOTD_SINK in initial and "def read_motd():" in initial  # no static path runs through them
+
+    traced = {
+        "app.py": """
+            from flask import Flask, request
+
+            from db import find
+
+            app = Flask(__name__)
+
+
+            @app.route("/search")
+            def search():
+                return {"rows": find(request.args["q"])}
+            """,
+        "db.py": """
+            import sqlite3
+
+
+            def find(term):
+                return sqlite3.connect("app.db").execute("SELECT * FROM t WHERE name = '" + term + "'").fetchall()
+            """,
+    }
+    prompts, _report = _prompts(tmp_path / "traced", monkeypatch, traced, _untargeted_xss)
+    initial = next(p for p in prompts if "Focus:" not in p and "<readme>" not in p)
+    assert "Project code the entry points call:" not in initial  # find is on the static SQLI path
+    assert any(p.startswith("Focus: SQLI only.") and "def find(term):" in p for p in prompts)
+
+
+def test_without_pruning_the_initial_pass_gets_no_callees(tmp_path, monkeypatch) -> None:
+    write_tree(tmp_path / "app", BOARD)
+    with FakeLLM(_untargeted_xss) as fake:
+        point_providers_at(fake, monkeypatch)
+        run_scan(tmp_path / "app", "gpt", tmp_path, "--no-cache", "--no-prune")
+        initial = next(r.prompt for r in fake.requests if "Focus:" not in r.prompt and "<readme>" not in r.prompt)
+    assert "Project code the entry points call:" not in initial
