@@ -176,3 +176,58 @@ def test_without_pruning_the_initial_pass_gets_no_callees(tmp_path, monkeypatch)
         run_scan(tmp_path / "app", "gpt", tmp_path, "--no-cache", "--no-prune")
         initial = next(r.prompt for r in fake.requests if "Focus:" not in r.prompt and "<readme>" not in r.prompt)
     assert "Project code the entry points call:" not in initial
+
+
+ERRORS = {
+    "app.py": """
+        from flask import Flask, request
+
+        import pages
+
+        app = Flask(__name__)
+
+
+        @app.route("/search")
+        def search():
+            q = request.args.get("q", "")
+            return f"<h1>Results for {q}</h1>"
+
+
+        @app.errorhandler(404)
+        def page_not_found(error):
+            return pages.not_found(request.path), 404
+
+
+        @app.route("/health")
+        def health():
+            status = {"ok": True, "version": "1.4.2"}
+            status["checks"] = ["db", "cache", "queue"]
+            return status
+        """,
+    "pages.py": """
+        def not_found(path):
+            return (
+                "<h1>Page not found</h1>"
+                f"<p>There is nothing at <code>{path}</code>.</p>"
+            )
+        """,
+}
+NOT_FOUND_SINK = 'f"<p>There is nothing at <code>{path}</code>.</p>"'
+
+
+def test_a_sink_line_quoted_from_a_callee_keeps_that_callee_and_its_caller_in_the_chain(tmp_path, monkeypatch) -> None:
+    def respond(request):
+        prompt = request.prompt
+        if "<readme>" in prompt:
+            return Reply({"analysis": "", "confidence_score": 0})
+        if "Focus:" not in prompt:  # quotes the helper's line, names no handler
+            return Reply({"analysis": "HTML is built from the path.", "confidence_score": 6, "vulnerability_types": ["XSS"],
+                          "sinks": [{"code_line": NOT_FOUND_SINK, "cwe": 79}]})
+        return Reply({"analysis": "done", "confidence_score": 0})
+
+    prompts, _report = _prompts(tmp_path, monkeypatch, ERRORS, respond)
+    xss = [p for p in prompts if p.startswith("Focus: XSS only.")]
+    assert xss and "traced request.args in search" in xss[0]
+    assert "    return pages.not_found(request.path), 404" in xss[0]  # its caller is whole
+    assert '<definition name="not_found" file="pages.py"' in xss[0]  # the quoted callee is fetched
+    assert "def health():" not in xss[0]

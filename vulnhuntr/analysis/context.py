@@ -8,7 +8,8 @@ could have fetched. This module
   depend on and class headers, leaving one-line markers that name what was left
   out (the model can still ask for it by name);
 * pre-resolves the in-repo callees of the entry points, ordered by call
-  distance, so the first type-specific prompt already holds the likely path;
+  distance, so the first type-specific prompt already holds the likely path
+  (the direct ones, :meth:`ContextBuilder.near_callees`, also go to the initial pass);
 * fits definitions into a token budget, dropping the farthest first and saying
   so in the prompt.
 """

@@ -5,6 +5,12 @@ for so far; the names it requests next are resolved through the repository
 index (once per run, shared across rounds, types and files). A chain stops when
 the model asks for nothing new, asks for the same thing twice, or reaches the
 round limit; its last answer is kept either way.
+
+The initial pass also sees the definitions the entry points call directly
+(those no static path runs through), so a sink one call away can raise its
+type. A chain the static pass seeded keeps whole its traced handlers, the ones
+the initial answer pointed at, and the ones reaching a dangerous call of the
+chain's type (:mod:`.reach`); only the rest become markers.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from .engine import BudgetExhausted
 from .locate import Place, Region, confirmed_leads, locate, locate_all
 from .reach import SinkReach
 from .response import AnalysisAnswer, ContextCode, answer_schema, parse_answer
-from .suspicion import Pointed, pointed_at
+from .suspicion import Pointed, pointed_at, quoted_in
 from .unreached import SinkSite, UnreachedModule
 
 log = logging.getLogger(__name__)
@@ -167,7 +173,9 @@ class Analyst:
         names = [e.function for e in view.entry_points]
         if unreached is None:
             described = [e.describe() for e in view.entry_points]  # non-routes say their kind
-            request = prompts.initial_request(view.file, view.code, described, view.templates, self._initial_callees(view))
+            callees = self._initial_callees(view)
+            result.context_files |= {symbol.file for symbol in callees}  # shown, so the analysis depends on them
+            request = prompts.initial_request(view.file, view.code, described, view.templates, callees)
         else:
             shown = [s for s in unreached.sinks if s.function in names]
             request = prompts.unreached_request(view.file, view.code, names, [_sink_text(s) for s in shown])
@@ -221,6 +229,11 @@ class Analyst:
             chain.notes += [f"dangerous call: {_sink_text(s)}" for s in sinks]
         seeds = self._seeds(view, vuln_type)
         pointed = pointed_at(initial, vuln_type, self.index.modules[view.file], view.entry_points)
+        quoted = quoted_in(initial, vuln_type, self._initial_callees(view), self.index.modules) if unreached is None else []
+        if quoted:  # a line it quoted from a callee it was shown: that callee, and the handlers calling it, stay
+            keys = {(s.file, s.qualname) for s in quoted}
+            callers = {e.function for e in view.entry_points if keys & {(s.file, s.qualname) for s in self._callees_of(view, [e])}}
+            pointed = replace(pointed, entry_functions=pointed.entry_functions | callers)
         if seeds:  # the static pass traced this type: its entry points, its path and a note, first
             seeded = {c.entry_function for c in seeds}
             # ... and whatever the initial answer pointed at for this type stays whole beside them,
@@ -239,6 +252,9 @@ class Analyst:
                 if not view.shows(symbol):
                     chain.context.setdefault((symbol.file, symbol.qualname), symbol)
         self._add_pointed(chain, view, pointed)
+        for symbol in quoted:
+            if not view.shows(symbol):
+                chain.context.setdefault((symbol.file, symbol.qualname), symbol)
         findings, errors = await self._rounds(chain, view, initial)
         return findings, errors, {symbol.file for symbol in chain.context.values()}
 
