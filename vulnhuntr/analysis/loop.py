@@ -41,7 +41,7 @@ from .unreached import SinkSite, UnreachedModule
 log = logging.getLogger(__name__)
 
 
-INITIAL_CALLEE_TOKENS = 1_000  # at least this share of an initial prompt may show the entry points' direct callees
+INITIAL_CALLEE_TOKENS = 1_000  # at most this many tokens of an initial prompt show the entry points' direct callees
 
 
 @dataclass(frozen=True)
@@ -215,7 +215,7 @@ class Analyst:
         traced = {(s.file, s.qualname) for s in self._path_symbols(self._seeds(view))}
         near = [s for s in self.context.near_callees(view) if (s.file, s.qualname) not in traced]
         used = self._fixed_tokens + approx_tokens(view.code + view.templates)
-        kept, _dropped = self.context.fit(near, used, used + max(INITIAL_CALLEE_TOKENS, self.context.prompt_budget // 40))
+        kept, _dropped = self.context.fit(near, used, used + INITIAL_CALLEE_TOKENS)
         return kept
 
     async def _run_chain(
