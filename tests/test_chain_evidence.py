@@ -231,3 +231,50 @@ def test_a_sink_line_quoted_from_a_callee_keeps_that_callee_and_its_caller_in_th
     assert "    return pages.not_found(request.path), 404" in xss[0]  # its caller is whole
     assert '<definition name="not_found" file="pages.py"' in xss[0]  # the quoted callee is fetched
     assert "def health():" not in xss[0]
+
+
+def test_sink_reach_types_follow_the_callees_and_skip_literal_arguments(tmp_path) -> None:
+    from vulnhuntr.analysis.context import ContextBuilder
+    from vulnhuntr.analysis.reach import SinkReach
+    from vulnhuntr.config import PruningSettings
+    from vulnhuntr.findings import VulnType
+    from vulnhuntr.repo.entrypoints import find_entry_points
+    from vulnhuntr.repo.index import build_index
+    from vulnhuntr.repo.resolve import Resolver
+
+    files = {
+        "app.py": """
+            import subprocess
+
+            from flask import Flask, request
+
+            from tools import convert
+
+            app = Flask(__name__)
+
+
+            @app.route("/convert")
+            def convert_view():
+                return convert(request.args["name"])
+
+
+            @app.route("/version")
+            def version():
+                return subprocess.run(["git", "describe"], capture_output=True).stdout
+            """,
+        "tools.py": """
+            import subprocess
+
+
+            def convert(name):
+                return subprocess.run(f"convert {name} out.png", shell=True)
+            """,
+    }
+    write_tree(tmp_path, files)
+    index = build_index(tmp_path, sorted(files))
+    resolver = Resolver(index)
+    entries = {e.function: e for e in find_entry_points(index, resolver)}
+    reach = SinkReach(index, resolver, ContextBuilder(index, resolver, PruningSettings()))
+    assert VulnType.RCE in reach.types("app.py", entries["convert_view"])  # one call away
+    assert reach.types("app.py", entries["version"]) == frozenset()  # argv of literals only
+    assert reach.entries_reaching("app.py", list(entries.values()), VulnType.RCE) == [entries["convert_view"]]
