@@ -8,7 +8,8 @@ could have fetched. This module
   depend on and class headers, leaving one-line markers that name what was left
   out (the model can still ask for it by name);
 * pre-resolves the in-repo callees of the entry points, ordered by call
-  distance, so the first type-specific prompt already holds the likely path;
+  distance, so the first type-specific prompt already holds the likely path
+  (the direct ones, :meth:`ContextBuilder.near_callees`, also go to the initial pass);
 * fits definitions into a token budget, dropping the farthest first and saying
   so in the prompt.
 """
@@ -145,6 +146,13 @@ class ContextBuilder:
             self._callees[key] = self._walk_callees(view, self.depth, self._notes[key])
         return [symbol for _distance, symbol in self._callees[key] if not view.shows(symbol)]
 
+    def near_callees(self, view: FileView) -> list[Symbol]:
+        """In-repo definitions the view's entry points call directly, not already shown (for the initial pass)."""
+        key = (view.file, (*(e.function for e in view.entry_points), "*near"))
+        if key not in self._callees:
+            self._callees[key] = self._walk_callees(view, 1)
+        return [symbol for _distance, symbol in self._callees[key] if not view.shows(symbol)]
+
     def dispatch_notes(self, view: FileView) -> list[str]:
         """One line per lookup by key on the walk (``ACTIONS[name](...)``): where it can go, what was not shown."""
         self.callees(view)
@@ -223,14 +231,17 @@ class ContextBuilder:
         return resolution.symbol if resolution.symbol and resolution.symbol.file == cls.file else None
 
     # the budget -----------------------------------------------------------------------
-    def fit(self, symbols: Sequence[Symbol], used_tokens: int) -> tuple[list[Symbol], list[Symbol]]:
-        """Keep symbols in order while the prompt stays within budget; return (kept, dropped)."""
+    def fit(
+        self, symbols: Sequence[Symbol], used_tokens: int, budget: int | None = None
+    ) -> tuple[list[Symbol], list[Symbol]]:
+        """Keep symbols in order while the prompt stays within *budget* (the prompt's); return (kept, dropped)."""
         kept: list[Symbol] = []
         dropped: list[Symbol] = []
         total = used_tokens
+        limit = self.prompt_budget if budget is None else min(budget, self.prompt_budget)
         for symbol in symbols:
             cost = approx_tokens(symbol.source) + 30  # the definition tag
-            if total + cost <= self.prompt_budget:
+            if total + cost <= limit:
                 kept.append(symbol)
                 total += cost
             else:

@@ -5,6 +5,12 @@ for so far; the names it requests next are resolved through the repository
 index (once per run, shared across rounds, types and files). A chain stops when
 the model asks for nothing new, asks for the same thing twice, or reaches the
 round limit; its last answer is kept either way.
+
+The initial pass also sees the definitions the entry points call directly
+(those no static path runs through), so a sink one call away can raise its
+type. A chain the static pass seeded keeps whole its traced handlers, the ones
+the initial answer pointed at, and the ones reaching a dangerous call of the
+chain's type (:mod:`.reach`); only the rest become markers.
 """
 
 from __future__ import annotations
@@ -27,11 +33,15 @@ from .context import ContextBuilder, FileView
 from .cwe import cwe_for
 from .engine import BudgetExhausted
 from .locate import Place, Region, confirmed_leads, locate, locate_all
+from .reach import SinkReach
 from .response import AnalysisAnswer, ContextCode, answer_schema, parse_answer
-from .suspicion import Pointed, pointed_at
+from .suspicion import Pointed, pointed_at, quoted_in
 from .unreached import SinkSite, UnreachedModule
 
 log = logging.getLogger(__name__)
+
+
+INITIAL_CALLEE_TOKENS = 1_000  # at most this many tokens of an initial prompt show the entry points' direct callees
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,7 @@ class Analyst:
         self.schema = answer_schema()
         self.context = context or ContextBuilder(index, resolver, PruningSettings(enabled=False), depth=0)
         self.seeds = seeds or {}  # static-pass candidates by entry-point file
+        self.reach = SinkReach(index, resolver, self.context)  # handlers reaching a sink of a type
         self.reasks = 0  # answers that did not validate and were asked again, for the report's summary
         # what every prompt carries besides code: system, guidance, schema, instructions, the answer
         self._fixed_tokens = approx_tokens(self.system) + 600 + approx_tokens(str(self.schema)) + limits.max_output_tokens
@@ -162,7 +173,9 @@ class Analyst:
         names = [e.function for e in view.entry_points]
         if unreached is None:
             described = [e.describe() for e in view.entry_points]  # non-routes say their kind
-            request = prompts.initial_request(view.file, view.code, described, view.templates)
+            callees = self._initial_callees(view)
+            result.context_files |= {symbol.file for symbol in callees}  # shown, so the analysis depends on them
+            request = prompts.initial_request(view.file, view.code, described, view.templates, callees)
         else:
             shown = [s for s in unreached.sinks if s.function in names]
             request = prompts.unreached_request(view.file, view.code, names, [_sink_text(s) for s in shown])
@@ -190,6 +203,21 @@ class Analyst:
             result.context_files |= shown
         return True
 
+    def _initial_callees(self, view: FileView) -> list[Symbol]:
+        """What the entry points call directly, for the initial pass to triage; none with ``--no-prune``.
+
+        A definition a static path runs through is left out: that path's type gets its
+        chain whatever the initial pass says. The rest is kept, in order, as far as a
+        small share of the prompt allows.
+        """
+        if not self.context.pruning.enabled:
+            return []
+        traced = {(s.file, s.qualname) for s in self._path_symbols(self._seeds(view))}
+        near = [s for s in self.context.near_callees(view) if (s.file, s.qualname) not in traced]
+        used = self._fixed_tokens + approx_tokens(view.code + view.templates)
+        kept, _dropped = self.context.fit(near, used, used + INITIAL_CALLEE_TOKENS)
+        return kept
+
     async def _run_chain(
         self, view: FileView, vuln_type: VulnType, initial: AnalysisAnswer, unreached: UnreachedModule | None = None
     ) -> tuple[list[Finding], list[ErrorEntry], set[str]]:
@@ -201,10 +229,18 @@ class Analyst:
             chain.notes += [f"dangerous call: {_sink_text(s)}" for s in sinks]
         seeds = self._seeds(view, vuln_type)
         pointed = pointed_at(initial, vuln_type, self.index.modules[view.file], view.entry_points)
+        quoted = quoted_in(initial, vuln_type, self._initial_callees(view), self.index.modules) if unreached is None else []
+        if quoted:  # a line it quoted from a callee it was shown: that callee, and the handlers calling it, stay
+            keys = {(s.file, s.qualname) for s in quoted}
+            callers = {e.function for e in view.entry_points if keys & {(s.file, s.qualname) for s in self._callees_of(view, [e])}}
+            pointed = replace(pointed, entry_functions=pointed.entry_functions | callers)
         if seeds:  # the static pass traced this type: its entry points, its path and a note, first
             seeded = {c.entry_function for c in seeds}
-            # ... and whatever the initial answer pointed at for this type stays whole beside them
+            # ... and whatever the initial answer pointed at for this type stays whole beside them,
             suspected = [e for e in view.entry_points if e.function in pointed.entry_functions - seeded]
+            # ... and so does a handler reaching a dangerous call of the type that no taint path explains
+            kept = seeded | {e.function for e in suspected}
+            suspected += [e for e in self.reach.entries_reaching(view.file, view.entry_points, vuln_type) if e.function not in kept]
             view = self.context.focus(view, [e for e in view.entry_points if e.function in seeded] + suspected)
             chain.notes.extend(_describe(c) for c in seeds)
             prefetched = self._path_symbols(seeds) + self._callees_of(view, suspected)
@@ -216,6 +252,9 @@ class Analyst:
                 if not view.shows(symbol):
                     chain.context.setdefault((symbol.file, symbol.qualname), symbol)
         self._add_pointed(chain, view, pointed)
+        for symbol in quoted:
+            if not view.shows(symbol):
+                chain.context.setdefault((symbol.file, symbol.qualname), symbol)
         findings, errors = await self._rounds(chain, view, initial)
         return findings, errors, {symbol.file for symbol in chain.context.values()}
 

@@ -133,13 +133,21 @@ def readme_request(readme_text: str) -> str:
     return f"<readme>\n{fenced(readme_text)}\n</readme>\n\nSummarise this README as instructed."
 
 
-def initial_request(file: str, code: str, entry_points: Sequence[str], templates: str = "") -> str:
-    """First pass over an entry-point file: which vulnerability types deserve a closer look."""
+def initial_request(
+    file: str, code: str, entry_points: Sequence[str], templates: str = "", callees: Sequence[Symbol] = ()
+) -> str:
+    """First pass over an entry-point file: which vulnerability types deserve a closer look.
+
+    *callees* are project definitions the entry points call directly: a sink one call
+    away is what the triage would otherwise be blind to.
+    """
     handlers = ", ".join(entry_points) or "(none detected)"
     types = ", ".join(t.value for t in VulnType)
+    called = "Project code the entry points call:\n" + "\n".join(_symbol_block(s) for s in callees) if callees else ""
     return (
         f"{_file_block(file, code)}\n\n"
         f"{templates + chr(10) + chr(10) if templates else ''}"
+        f"{called + chr(10) + chr(10) if called else ''}"
         f"Task: this file handles remote input; its entry points are: {handlers}.\n"
         f"Analyse how attacker-controlled data flows from these entry points. List in "
         f"`vulnerability_types` every type ({types}) with a plausible path, name in `suspects` the "

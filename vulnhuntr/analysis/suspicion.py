@@ -17,17 +17,22 @@ An answer points at a handler or definition through
 
 A pointer whose text names no type counts for every type: the model did not
 say which of its suspicions it belongs to, and dropping it is what lost findings.
+
+The initial pass is also shown the entry points' direct callees; a line it
+quotes from one of them (:func:`quoted_in`) points at that definition, and the
+loop keeps it and the handlers calling it in the chain.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ..findings import VulnType
 from ..repo.entrypoints import EntryPoint
 from ..repo.index import ModuleIndex
+from ..repo.resolve import Symbol
 from .cwe import ALLOWED
 from .locate import Region, locate_all
 from .response import AnalysisAnswer
@@ -108,6 +113,29 @@ def pointed_at(
             for number in range(start, min(end, start + 50) + 1):
                 line(number)
     return Pointed(frozenset(entries), tuple(names), frozenset(lines))
+
+
+def quoted_in(
+    answer: AnalysisAnswer, vuln_type: VulnType, shown: Sequence[Symbol], modules: Mapping[str, ModuleIndex]
+) -> list[Symbol]:
+    """The definitions among *shown* (beside the file, in the initial prompt) holding a line *answer* quotes for *vuln_type*.
+
+    Quoted as a sink (typed by its CWE, as in :func:`pointed_at`) or as the call line of
+    a ``context_code`` request whose reason names the type or none.
+    """
+    regions = [Region(modules[s.file], s.start_line, s.end_line) for s in shown if s.file in modules]
+    quotes = [
+        sink.code_line for sink in answer.sinks
+        if sink.cwe is None or sink.cwe in ALLOWED[vuln_type]
+    ]
+    quotes += [item.code_line for item in answer.context_code if item.code_line and _about(item.reason, vuln_type)]
+    found: list[Symbol] = []
+    for quote in quotes:
+        for place in locate_all(quote, regions):
+            for symbol in shown:
+                if symbol.file == place.file and symbol.start_line <= place.line <= symbol.end_line and symbol not in found:
+                    found.append(symbol)
+    return found
 
 
 def _about(text: str, vuln_type: VulnType) -> bool:
