@@ -190,12 +190,17 @@ def _record_fetch(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFact
         return
     method = None if callee.namespace else callee.method
     fetch = idor.fetch_by_id(
-        node, method, callee.qualified, facts, lambda e: ev.engine.owned_model(e, ev.frame.file), ev.engine.owned_table
+        node, method, callee.qualified, facts, lambda e: _owned_private(ev, e), ev.engine.owned_table
     )
     if fetch is None or not fetch.id_value or ev.frame.owner_checked:
         return
     confidence = IDOR_OWNED_CONFIDENCE if fetch.owned else IDOR_UNKNOWN_CONFIDENCE
     ev.record(Sink.at(ev.frame.file, node, VulnType.IDOR, 639, fetch.label, confidence), fetch.id_value)
+
+
+def _owned_private(ev: Evaluator, model: ast.expr) -> bool:
+    """A model with an owner field that the application does not also list to anyone unfiltered."""
+    return ev.engine.owned_model(model, ev.frame.file) and not ev.engine.public_model(model, ev.frame.file)
 
 
 # -- results --------------------------------------------------------------------------

@@ -397,3 +397,80 @@ def _is_current_user(node: ast.expr, users: frozenset[str]) -> bool:
     if _is_current_user_text(ast.unparse(node)):
         return True
     return any(isinstance(n, ast.Name) and n.id in users for n in ast.walk(node))
+
+
+_QUERY_ROOTS = frozenset({"objects", "query"})
+_NOT_LISTINGS = frozenset(
+    {
+        "get", "get_or_404", "first_or_404", "one_or_404", "get_or_none", "get_one", "first", "last", "one",
+        "count", "exists", "aggregate", "delete", "update", "create", "bulk_create", "get_or_create",
+        "update_or_create", "in_bulk", "filter_by", "where",
+    }
+)
+_PRIVILEGED = re.compile(r"staff|admin|superuser|permission|perm\b|role", re.IGNORECASE)
+
+
+def unscoped_listings(tree: ast.Module) -> set[str]:
+    """Model names (as written) that some function lists with no owner or id filter: public by design.
+
+    ``Thread.objects.annotate(...)[:30]``, ``Thread.objects.filter(title__icontains=q)``: any visitor
+    sees every record, so fetching one by its id reveals nothing more. A listing behind an admin or
+    permission check (a decorator or a name that says so) does not count.
+    """
+    found: set[str] = set()
+    for function in ast.walk(tree):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or _privileged(function):
+            continue
+        inner: set[int] = set()
+        for sub in ast.walk(function):
+            if not isinstance(sub, ast.Call) or id(sub) in inner or not isinstance(sub.func, ast.Attribute):
+                continue
+            chain = _chain_calls(sub)
+            inner |= {id(c) for c in chain}
+            model = _listing_model(chain)
+            if model is not None:
+                found.add(model)
+    return found
+
+
+def _privileged(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    texts = [function.name, *(ast.unparse(d) for d in function.decorator_list)]
+    return any(_PRIVILEGED.search(t) for t in texts)
+
+
+def _chain_calls(call: ast.Call) -> list[ast.Call]:
+    """The calls of a method chain, outermost first (``A.objects.filter(x).order_by(y)``)."""
+    calls: list[ast.Call] = []
+    node: ast.expr = call
+    while True:
+        if isinstance(node, ast.Call):
+            calls.append(node)
+            node = node.func
+        elif isinstance(node, (ast.Attribute, ast.Subscript)):
+            node = node.value
+        else:
+            return calls
+
+
+def _listing_model(chain: list[ast.Call]) -> str | None:
+    outer = chain[0].func
+    if not isinstance(outer, ast.Attribute) or outer.attr in _NOT_LISTINGS:
+        return None
+    root = _model_name(chain[0])
+    if not isinstance(root, ast.Name) or not _CLASS_NAME.match(root.id):
+        return None
+    text = ast.unparse(chain[-1].func)
+    if text.split(".")[1:2] != ["objects"] and text.split(".")[1:2] != ["query"]:
+        return None
+    for call in chain:
+        for keyword in call.keywords:
+            key = (keyword.arg or "").split("__", 1)[0]
+            if keyword.arg is None or OWNER.search(key) or _ID_KEY.match(key):
+                return None
+        if any(isinstance(a, (ast.Compare, ast.Call, ast.Name)) for a in call.args if _in_filter(call)):
+            return None
+    return root.id
+
+
+def _in_filter(call: ast.Call) -> bool:
+    return isinstance(call.func, ast.Attribute) and call.func.attr in ("filter", "exclude")

@@ -20,7 +20,7 @@ from ..repo.index import MODULE_SCOPE, RepoIndex, annotation_type, dotted
 from ..repo.resolve import Resolution, Resolver, Symbol, scope_at
 from .callee import Callee, FunctionRef
 from .env import External, ObjType, RepoClass, RequestObject
-from .idor import has_owner_field, owned_tables
+from .idor import has_owner_field, owned_tables, unscoped_listings
 from .sources import FORM_BASES, declared_request, global_request
 
 T = TypeVar("T")
@@ -141,6 +141,27 @@ class Lookup:
             return isinstance(node, ast.ClassDef) and has_owner_field(node)
 
         return self._cached(("owned", name, file), find)
+
+    def public_model(self, expr: ast.expr, file: str) -> bool:
+        """Is *expr* a repository model that some function lists to anyone, unfiltered (see ``unscoped_listings``)?"""
+        name = dotted(expr)
+        if name is None:
+            return False
+
+        def find() -> bool:
+            symbol = self._symbol(self._resolve(name, file))
+            if symbol is None:
+                return False
+            tail = symbol.qualname.rsplit(".", 1)[-1]
+            for module in self.index.modules.values():
+                if tail not in module.source:
+                    continue
+                listed = self._cached(("listings", module.path), lambda: unscoped_listings(module.tree))
+                if tail in listed and self._symbol(self._resolve(tail, module.path)) == symbol:
+                    return True
+            return False
+
+        return self._cached(("public", name, file), find)
 
     def owned_table(self, table: str) -> bool:
         """Does some ``CREATE TABLE`` in the repository give *table* an owner/user column?"""
