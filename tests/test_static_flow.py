@@ -3,6 +3,8 @@ request wrappers, shape checks, and HTML responses built in Python (one snippet 
 
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 
 from test_static import FLASK_HEAD, Scan, found, line, scan  # noqa: F401  (the fixture)
@@ -333,6 +335,49 @@ def ping():
     return "ok"
 """
     assert found(scan({"app.py": src})) == {("RCE", 78, "app.py", line(src, "os.system"))}
+
+
+
+CHOICE_FORM = """
+import os
+from flask import Flask
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, StringField
+app = Flask(__name__)
+
+class ExportForm(FlaskForm):
+    name = StringField("name")
+    fmt = SelectField("fmt", choices=[("csv", "CSV"), ("json", "JSON")])
+    free = SelectField("free", choices=[("a", "A")], validate_choice=False)
+    count = IntegerField("count")
+
+@app.post("/export")
+def export():
+    form = ExportForm()
+    if not form.validate_on_submit():
+        return "bad", 400
+    os.system("gzip out." + form.fmt.data)
+    os.system("head -n %d out" % form.count.data)
+    os.system("gzip " + form.free.data)
+    os.system("gzip " + form.name.data)
+    return "ok"
+
+@app.post("/unchecked")
+def unchecked():
+    form = ExportForm()
+    os.system("gzip out." + form.fmt.data)
+    return "ok"
+"""
+
+
+def test_a_validated_wtforms_choice_or_number_field_holds_no_free_text(scan: Scan) -> None:
+    lines = textwrap.dedent(CHOICE_FORM).lstrip("\n").splitlines()
+    fmt_lines = [n for n, text in enumerate(lines, 1) if "form.fmt.data" in text]
+    assert found(scan({"app.py": CHOICE_FORM})) == {
+        ("RCE", 78, "app.py", line(CHOICE_FORM, 'os.system("gzip " + form.free.data)')),
+        ("RCE", 78, "app.py", line(CHOICE_FORM, 'os.system("gzip " + form.name.data)')),
+        ("RCE", 78, "app.py", fmt_lines[1]),  # not validated: any value
+    }
 
 
 def test_django_cleaned_data_is_request_data(scan: Scan) -> None:

@@ -20,6 +20,7 @@ from .hits import Hit, Sink
 from .sanitizers import PASSTHROUGH_METHODS, PATH_CLASSES
 from .sources import (
     FIELD_DATA,
+    FORM_VALIDATORS,
     FORM_DATA,
     SELF_REQUEST,
     SELF_SOURCES,
@@ -348,8 +349,19 @@ class Evaluator:
                 return True
         if node.attr in FIELD_DATA and isinstance(node.value, ast.Attribute):
             form = self.type_of(node.value.value)
-            return isinstance(form, RepoClass) and self.engine.form_kind(form) == "wtforms"
+            if not isinstance(form, RepoClass) or self.engine.form_kind(form) != "wtforms":
+                return False
+            if node.attr == "data" and self.engine.bounded_field(form, node.value.attr):
+                return not self._validates()
+            return True
         return False
+
+    def _validates(self) -> bool:
+        """This function validates a form (``form.validate_on_submit()``), so choice fields hold a listed choice."""
+        return any(
+            isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr in FORM_VALIDATORS
+            for sub in ast.walk(self.frame.node)
+        )
 
     def _read(self, node: ast.Attribute) -> Value:
         text = dotted(node) or f"{ast.unparse(node.value)}.{node.attr}"

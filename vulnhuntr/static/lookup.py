@@ -21,7 +21,7 @@ from ..repo.resolve import Resolution, Resolver, Symbol, scope_at
 from .callee import Callee, FunctionRef
 from .env import External, ObjType, RepoClass, RequestObject
 from .idor import has_owner_field, owned_tables, unscoped_listings
-from .sources import FORM_BASES, declared_request, global_request
+from .sources import BOUNDED_FIELDS, FORM_BASES, declared_request, global_request
 
 T = TypeVar("T")
 
@@ -111,6 +111,32 @@ class Lookup:
     def form_kind(self, cls: RepoClass) -> str | None:
         """The form library a repository class derives from (WTForms, Django forms, DRF, marshmallow)."""
         return next((FORM_BASES[b] for b in self.bases(cls) if b in FORM_BASES), None)
+
+    def bounded_field(self, cls: RepoClass, name: str) -> bool:
+        """Is field *name* of WTForms class *cls* a choice, number, flag or date field (its data no free text)?
+
+        A choice field with ``validate_choice=False`` accepts any value, so it is not bounded.
+        """
+
+        def find() -> bool:
+            node = self.function_node(cls.file, cls.qualname)
+            if not isinstance(node, ast.ClassDef):
+                return False
+            for statement in node.body:
+                if not (isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call)):
+                    continue
+                if not any(isinstance(t, ast.Name) and t.id == name for t in statement.targets):
+                    continue
+                call = statement.value
+                text = dotted(call.func)
+                qualified = self.qualify(text, cls.file, call.lineno) if text is not None else None
+                if qualified is None or not qualified.startswith("wtforms."):
+                    return False
+                free = any(k.arg == "validate_choice" and not _true(k.value) for k in call.keywords)
+                return qualified.rsplit(".", 1)[-1] in BOUNDED_FIELDS and not free
+            return False
+
+        return self._cached(("bounded", cls, name), find)
 
     def declared_fields(self, cls: RepoClass) -> tuple[str, ...]:
         """Fields a class declares with annotations, in order (dataclasses, pydantic models, NamedTuples)."""
@@ -310,3 +336,7 @@ def _definitions(tree: ast.Module) -> dict[str, ast.AST]:
             elif not isinstance(child, (ast.expr,)):
                 stack.append((prefix, child))
     return found
+
+
+def _true(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True

@@ -325,6 +325,15 @@ FORM_DATA: dict[str, frozenset[str]] = {
 }
 """Attributes of a form instance that hold submitted values."""
 
+BOUNDED_FIELDS = frozenset(
+    "SelectField RadioField SelectMultipleField IntegerField DecimalField FloatField BooleanField DateField "
+    "DateTimeField DateTimeLocalField TimeField MonthField IntegerRangeField DecimalRangeField".split()
+)
+"""WTForms fields whose validated ``data`` is one of the declared choices, or a number, a flag or a date."""
+
+FORM_VALIDATORS = frozenset({"validate", "validate_on_submit"})
+"""Calls that run a WTForms form's validators (choice fields reject values not in their choices)."""
+
 FIELD_DATA = frozenset({"data", "raw_data"})
 """Attributes of a WTForms field (``form.comment.data``) that hold the submitted value."""
 
