@@ -662,3 +662,21 @@ app.add_url_rule("/page", view_func=Page.as_view("page"))
 """
     result = scan({"app.py": src})
     assert {(f.type.value, f.entry_function) for f in result.findings} == {("XSS", "Page.get")}
+
+
+def test_a_compiled_patterns_sub_carries_the_text_it_is_given(scan: Scan) -> None:
+    src = FLASK_HEAD + """
+import re
+from markupsafe import Markup
+BOLD = re.compile(r"\\*\\*(.+?)\\*\\*")
+
+@app.post("/preview")
+def preview():
+    html = BOLD.sub(r"<b>\\1</b>", request.form["text"])
+    return Markup(html)
+
+@app.post("/count")
+def count():
+    return Markup(str(len(BOLD.findall("fixed text"))))
+"""
+    assert found(scan({"app.py": src})) == {("XSS", 79, "app.py", line(src, "return Markup(html)"))}

@@ -30,6 +30,8 @@ from .sanitizers import (
     NORMALIZER_METHODS,
     NORMALIZERS,
     PASSTHROUGH_METHODS,
+    PATTERN_FACTORIES,
+    PATTERN_METHODS,
     PATH_CLASSES,
     PATH_METHODS,
     SANITIZERS,
@@ -251,6 +253,8 @@ def _outside(node: ast.Call, callee: Callee, facts: CallFacts) -> Value:
         return decoded(_arguments(facts))
     if not isinstance(node.func, ast.Attribute) or callee.namespace:
         return union(_arguments(facts), facts.receiver)  # a function: its result is made from its arguments
+    if callee.method in PATTERN_METHODS and qualified.rsplit(".", 1)[0] in PATTERN_FACTORIES:
+        return union(_arguments(facts), facts.receiver)
     result = _method_result(node.func, callee.method, facts)
     if not qualified and callee.method not in BARRIER_METHODS and callee.method not in MUTATORS:
         # an object we know nothing about (``thing = factory(); thing.run(x)``): its answer may be made from x
