@@ -680,3 +680,42 @@ def count():
     return Markup(str(len(BOLD.findall("fixed text"))))
 """
     assert found(scan({"app.py": src})) == {("XSS", 79, "app.py", line(src, "return Markup(html)"))}
+
+
+ERROR_PAGES = '''
+from markupsafe import escape
+
+def not_found(path):
+    return (
+        "<h1>Not found</h1>"
+        f"<p>Nothing at <code>{path}</code></p>"
+    )
+
+def forbidden(path):
+    return f"<p>No access to {escape(path)}</p>"
+
+def plain(path):
+    return path.upper()
+'''
+
+
+def test_a_helper_that_formats_request_text_into_html_is_xss_placed_where_the_markup_is_built(scan: Scan) -> None:
+    app = FLASK_HEAD + """
+from . import pages
+
+@app.errorhandler(404)
+def missing(error):
+    return pages.not_found(request.path), 404
+
+@app.errorhandler(403)
+def denied(error):
+    return pages.forbidden(request.path), 403
+
+@app.get("/plain")
+def plain():
+    return pages.plain(request.args["q"])
+"""
+    result = scan({"site/__init__.py": "", "site/app.py": app, "site/pages.py": ERROR_PAGES})
+    assert found(result) == {("XSS", 79, "site/app.py", line(app, "pages.not_found(request.path)"))}
+    (finding,) = result.findings
+    assert (finding.file, finding.start_line) == ("site/pages.py", line(ERROR_PAGES, "<code>{path}</code>"))

@@ -30,7 +30,22 @@ from .sources import (
     TEXT_METHODS,
     request_attributes,
 )
-from .taint import CLEAN, Source, Taint, Value, from_source, prefixed, prefixed_cut, symbolic, union, with_key
+from ..findings import PathStep
+from .taint import (
+    CLEAN,
+    MARKUP_STEP,
+    Source,
+    Taint,
+    Value,
+    from_source,
+    has_markup,
+    marked,
+    prefixed,
+    prefixed_cut,
+    symbolic,
+    union,
+    with_key,
+)
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -117,14 +132,26 @@ class Evaluator:
 
     # strings and operators ------------------------------------------------------------
     def _JoinedStr(self, node: ast.JoinedStr) -> Value:
-        prefix, parts = "", []
+        prefix, parts, first = "", [], None
         for part in node.values:
             inner = part.value if isinstance(part, ast.FormattedValue) else part
             val = self.eval(part) if not isinstance(part, ast.Constant) else CLEAN
             if val:
                 parts.append(prefixed(val, prefix))
+                first = first or inner
             prefix += self.literal(inner) if not val else "{}"
+        if parts and has_markup(prefix):
+            parts = [self._marked(p, prefix, node, first) for p in parts]
         return union(CLEAN, *parts)
+
+    def _marked(self, val: Value, text: str, node: ast.expr, at: ast.expr | None = None) -> Value:
+        """*val* put into *text* by *node*: a markup step on the path (at the line of *at*, the tainted part)."""
+        if not val or not has_markup(text):
+            return val
+        shown = ast.unparse(node)
+        line = getattr(at, "lineno", node.lineno)
+        step = PathStep(self.frame.file, line, MARKUP_STEP + (shown if len(shown) <= 80 else shown[:77] + "..."))
+        return marked(val, text, step)
 
     def literal(self, node: ast.expr) -> str:
         """The fixed text of *node*: a string literal or a module constant ("{}" when unknown)."""
@@ -146,10 +173,13 @@ class Evaluator:
     def _BinOp(self, node: ast.BinOp) -> Value:
         left, right = self.eval(node.left), self.eval(node.right)
         if isinstance(node.op, ast.Add):
+            around = self.literal(node.left) + self.literal(node.right)
+            left, right = self._marked(left, around, node), self._marked(right, around, node)
             return union(left, prefixed(right, self.literal(node.left) if not left else "{}"))
         if isinstance(node.op, ast.Div):
             return union(left, prefixed(right, "{}/"))
         if isinstance(node.op, ast.Mod):
+            right = self._marked(right, self.literal(node.left), node)
             return union(left, prefixed(right, self.literal(node.left).split("%", 1)[0] or "{}"))
         return union(left, right)
 

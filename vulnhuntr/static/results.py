@@ -19,7 +19,7 @@ from ..findings import Finding, Location, PathStep, VulnType
 from ..repo.frameworks.entry import EntryPoint
 from .hits import Hit
 from .sinks import fixed_host
-from .taint import SOURCE_STEP
+from .taint import MARKUP_STEP, SOURCE_STEP
 
 MIN_FINDING_CONFIDENCE = 4
 """Below this a hit is only a candidate (e.g. IDOR on a record not known to belong to anyone)."""
@@ -88,6 +88,9 @@ def fix_step(path: tuple[PathStep, ...], entry: EntryPoint, span: Span | None) -
         return sink
     low, high = span
     entered = max((i for i, step in enumerate(path) if step.description.startswith(SOURCE_STEP)), default=0)
+    markup = next((s for s in path[entered:] if s.description.startswith(MARKUP_STEP)), None)
+    if markup is not None and (markup.file != entry.file or low <= markup.line <= high):
+        return markup  # XSS: the escape belongs where the text is first put into HTML, maybe in a helper
     for step in reversed(path[entered:]):
         inside = step.file == entry.file and low <= step.line <= high
         if inside and (step is sink or step.description.startswith("passed to ")):

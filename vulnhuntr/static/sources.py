@@ -20,7 +20,7 @@ from .taint import ALL_KINDS, ID_ONLY
 
 _FLASK = frozenset(
     "args form values json get_json files cookies headers data get_data view_args stream query_string "
-    "referrer user_agent authorization".split()
+    "referrer user_agent authorization path full_path url".split()
 )
 _DJANGO = frozenset("GET POST body FILES COOKIES META headers read readline readlines".split())
 _STARLETTE = frozenset(
