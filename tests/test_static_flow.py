@@ -719,3 +719,30 @@ def plain():
     assert found(result) == {("XSS", 79, "site/app.py", line(app, "pages.not_found(request.path)"))}
     (finding,) = result.findings
     assert (finding.file, finding.start_line) == ("site/pages.py", line(ERROR_PAGES, "<code>{path}</code>"))
+
+
+def test_http_server_bytes_written_with_html_markup_are_xss_and_json_is_not(scan: Scan) -> None:
+    server = '''
+import html
+import json
+from http.server import BaseHTTPRequestHandler
+from urllib.parse import parse_qs, urlsplit
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        term = parse_qs(urlsplit(self.path).query).get("q", [""])[0]
+        if term.startswith("j"):
+            self._send(json.dumps({"error": f"unknown {term}"}))
+        elif term.startswith("e"):
+            self._send(f"<p>{html.escape(term)}</p>")
+        else:
+            self._send(f"<h1>Results for {term}</h1>")
+
+    def _send(self, text):
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(text.encode("utf-8"))
+'''
+    result = scan({"server.py": server})
+    assert found(result) == {("XSS", 79, "server.py", line(server, "self.wfile.write"))}
+    assert [(f.file, f.start_line) for f in result.findings] == [("server.py", line(server, "<h1>Results for"))]

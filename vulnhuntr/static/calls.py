@@ -103,6 +103,7 @@ def evaluate_call(ev: Evaluator, node: ast.Call) -> Value:
         return _keyed(_dispatched(ev, node, picked, facts), node)
     callee = resolve_call(func, _site(ev), ev.engine, receiver_type)
     _record_sinks(ev, node, callee, facts, receiver_type)
+    responses.written(ev, node, args)
     called_back = CLEAN
     if callee.function is None and callee.cls is None:
         responses.constructed(ev, node, callee.qualified)

@@ -11,6 +11,7 @@ here, a request parameter read) is decided by the evaluator's ``is_text``.
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..findings import VulnType
@@ -151,3 +152,27 @@ def _header_pairs(part: ast.expr) -> list[tuple[ast.expr, ast.expr]]:
 def _html_type(node: ast.expr) -> bool:
     """A literal content type that is HTML (a dynamic one is not assumed to be)."""
     return isinstance(node, ast.Constant) and isinstance(node.value, str) and "html" in node.value.lower()
+
+
+RAW_WRITERS = {"http.server": "wfile"}
+"""Frameworks whose handlers write the response body to a stream attribute of ``self``."""
+WRITE_LABEL = "response body written"
+
+
+def written(ev: Evaluator, node: ast.Call, args: list[Value]) -> None:
+    """``self.wfile.write(page.encode())`` in an ``http.server`` handler: XSS when the bytes carry HTML markup.
+
+    The stream takes any bytes (JSON, files, text), so the hit holds only for request text that was
+    put into HTML on its way (see :data:`~.taint.MARKUP_STEP`).
+    """
+    stream = RAW_WRITERS.get(ev.frame.framework or "")
+    func = node.func
+    if stream is None or not args or not args[0] or not isinstance(func, ast.Attribute):
+        return
+    if func.attr not in ("write", "writelines") or not isinstance(func.value, ast.Attribute):
+        return
+    owner = func.value
+    if owner.attr != stream or not isinstance(owner.value, ast.Name) or owner.value.id != "self":
+        return
+    sink = Sink.at(ev.frame.file, node, VulnType.XSS, 79, WRITE_LABEL, 5)
+    ev.record(replace(sink, markup_only=True), args[0])
