@@ -366,3 +366,34 @@ def test_a_listing_behind_a_staff_check_does_not_make_the_model_public(scan: Sca
     files = {"board/__init__.py": "", "board/models.py": PUBLIC_MODELS, "board/urls.py": _public_urls(),
              "board/views.py": _public_views(listing)}
     assert reported(scan(files)) == {"invoice_detail", "thread_detail"}
+
+
+GATED_APP = '''
+import sqlite3
+from flask import Flask, abort, g, session
+app = Flask(__name__)
+
+def db():
+    return sqlite3.connect("t.db")
+
+def get_ticket(team_id, ticket_id):
+    return db().execute("SELECT id FROM tickets WHERE team_id = ? AND id = ?", (team_id, ticket_id)).fetchone()
+
+def comments_for(ticket_id):
+    return db().execute("SELECT author, body FROM comments WHERE ticket_id = ?", (ticket_id,)).fetchall()
+
+@app.get("/tickets/<int:ticket_id>")
+def show(ticket_id):
+    ticket = get_ticket(g.team["id"], ticket_id)
+    if ticket is None:
+        abort(404)
+    return {"comments": [dict(c) for c in comments_for(ticket_id)]}
+
+@app.get("/tickets/<int:ticket_id>/comments")
+def comments(ticket_id):
+    return {"comments": [dict(c) for c in comments_for(ticket_id)]}
+'''
+
+
+def test_records_fetched_by_an_id_a_lookup_already_checked_are_no_separate_idor(scan: Scan) -> None:
+    assert reported(scan({"app.py": GATED_APP})) == {"comments"}

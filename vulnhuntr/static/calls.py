@@ -195,7 +195,7 @@ def _record_fetch(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFact
     fetch = idor.fetch_by_id(
         node, method, callee.qualified, facts, lambda e: _owned_private(ev, e), ev.engine.owned_table
     )
-    if fetch is None or not fetch.id_value or ev.frame.owner_checked:
+    if fetch is None or not fetch.id_value or ev.frame.owner_checked or idor.behind_gate(node, ev.frame.gates):
         return
     confidence = IDOR_OWNED_CONFIDENCE if fetch.owned else IDOR_UNKNOWN_CONFIDENCE
     ev.record(Sink.at(ev.frame.file, node, VulnType.IDOR, 639, fetch.label, confidence), fetch.id_value)
@@ -309,8 +309,8 @@ def _summarised(
     dispatched = f" (dispatched by {via})" if via else ""
     step = PathStep(ev.frame.file, node.lineno, f"passed to {ref.qualname}() in {ref.file}{dispatched}")
     for hit in summary.hits:
-        if hit.sink.vuln is VulnType.IDOR and ev.frame.owner_checked:
-            continue  # the caller compares the record's owner with the user
+        if hit.sink.vuln is VulnType.IDOR and (ev.frame.owner_checked or idor.behind_gate(node, ev.frame.gates)):
+            continue  # the caller compares the record's owner with the user, or checked the id with a lookup
         ev.record(hit.sink, _carried(hit.taint, bindings, step))
     returned = union(CLEAN, *(frozenset(_carried(t, bindings, step)) for t in summary.returns))
     fields = {name: value(t for flow in val for t in _carried(flow, bindings, step)) for name, val in summary.fields}

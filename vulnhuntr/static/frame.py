@@ -9,7 +9,7 @@ from functools import cached_property
 from ..repo.frameworks.syntax import FunctionNode, positional_names
 from ..repo.index import ModuleIndex
 from .env import RepoClass
-from .idor import ownership_checked
+from .idor import gated_ids, ownership_checked
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,11 @@ class Frame:
     def owner_checked(self) -> bool:
         """The function compares an owner field with the user: IDOR hits through it are dropped."""
         return ownership_checked(self.node)
+
+    @cached_property
+    def gates(self) -> dict[str, int]:
+        """Ids a lookup checks before the function goes on (see ``idor.gated_ids``)."""
+        return gated_ids(self.node)
 
     @cached_property
     def is_method(self) -> bool:

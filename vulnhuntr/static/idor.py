@@ -474,3 +474,67 @@ def _listing_model(chain: list[ast.Call]) -> str | None:
 
 def _in_filter(call: ast.Call) -> bool:
     return isinstance(call.func, ast.Attribute) and call.func.attr in ("filter", "exclude")
+
+
+_STOPS = (ast.Return, ast.Raise)
+
+
+def gated_ids(function: ast.AST) -> dict[str, int]:
+    """Names of ids a lookup checks first, with the line of the check: ``if get(ws, tid) is None: abort(404)``.
+
+    A record fetched by such an id later in the function is behind that check: either the check
+    scopes the id well enough, or the IDOR is the first lookup's, reported there, not again.
+    """
+    gates: dict[str, int] = {}
+    results: dict[str, tuple[ast.Call, int]] = {}
+    for statement in ast.walk(function):
+        if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call):
+            for target in statement.targets:
+                if isinstance(target, ast.Name):
+                    results[target.id] = (statement.value, statement.lineno)
+        if not isinstance(statement, ast.If) or not _stops(statement.body):
+            continue
+        tested = _missing_test(statement.test)
+        if isinstance(tested, ast.Call):
+            call = tested
+        elif isinstance(tested, ast.Name) and tested.id in results:
+            call = results[tested.id][0]
+        else:
+            continue
+        for arg in [*call.args, *(k.value for k in call.keywords)]:
+            if isinstance(arg, ast.Name) and _ID_KEY.match(arg.id):
+                gates.setdefault(arg.id, statement.lineno)
+    return gates
+
+
+def _missing_test(test: ast.expr) -> ast.expr | None:
+    """``x is None``, ``not x``: what is tested for being absent."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return test.operand
+    if (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Is)
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value is None
+    ):
+        return test.left
+    return None
+
+
+def _stops(body: list[ast.stmt]) -> bool:
+    """The branch ends the request: ``return``, ``raise`` or an ``abort(...)`` call."""
+    last = body[-1] if body else None
+    if isinstance(last, _STOPS):
+        return True
+    return isinstance(last, ast.Expr) and isinstance(last.value, ast.Call) and dotted_tail(last.value.func) in (
+        "abort", "exit", "redirect", "not_found",
+    )
+
+
+def behind_gate(call: ast.Call, gates: dict[str, int]) -> bool:
+    """Is an id passed to *call* one that a lookup checked on an earlier line?"""
+    for arg in [*call.args, *(k.value for k in call.keywords)]:
+        if isinstance(arg, ast.Name) and arg.id in gates and gates[arg.id] < call.lineno:
+            return True
+    return False
