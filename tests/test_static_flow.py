@@ -746,3 +746,27 @@ class Handler(BaseHTTPRequestHandler):
     result = scan({"server.py": server})
     assert found(result) == {("XSS", 79, "server.py", line(server, "self.wfile.write"))}
     assert [(f.file, f.start_line) for f in result.findings] == [("server.py", line(server, "<h1>Results for"))]
+
+
+def test_request_path_is_request_data_only_where_the_route_leaves_it_open(scan: Scan) -> None:
+    src = FLASK_HEAD + """
+import pickle
+import base64
+
+@app.route("/reports/daily")
+def daily():
+    return fixed_part()
+
+def fixed_part():
+    name = request.path.split("/")[1]
+    return str(pickle.loads(base64.b64decode(name)))
+
+@app.route("/files/<path:rest>")
+def files(rest):
+    return str(pickle.loads(base64.b64decode(request.path.split("/")[2])))
+
+@app.errorhandler(404)
+def missing(error):
+    return str(pickle.loads(base64.b64decode(request.path)))
+"""
+    assert {f.entry_function for f in scan({"app.py": src}).findings} == {"files", "missing"}

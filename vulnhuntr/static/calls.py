@@ -300,7 +300,7 @@ def _summarised(
         return None
     requests = _request_arguments(ev, node, function, ref)
     framework = ev.frame.framework if ref.receiver is not None and ref.receiver == ev.frame.receiver else None
-    summary = ev.engine.summary(ref, requests, framework, ev.frame.depth + 1)
+    summary = ev.engine.summary(ref, requests, framework, ev.frame.depth + 1, ev.frame.fixed_path)
     if summary is None:
         return None
     bindings = bind_arguments(function, node, facts, ref.implicit_first)

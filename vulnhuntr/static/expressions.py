@@ -15,7 +15,7 @@ from ..repo.index import dotted
 from . import calls, containers, dispatch, guards
 from .constants import GLOBAL, UNKNOWN, fold
 from .env import Env, External, ObjType, RepoClass, RequestObject
-from .frame import Frame
+from .frame import PATH_ATTRIBUTES, Frame
 from .hits import Hit, Sink
 from .sanitizers import PASSTHROUGH_METHODS, PATH_CLASSES
 from .sources import (
@@ -362,6 +362,8 @@ class Evaluator:
         """Request data read by ``<request>.<attribute>`` (or ``self.get_argument`` in tornado)."""
         owner = self.type_of(node.value)
         if isinstance(owner, RequestObject) and node.attr in request_attributes(owner.framework):
+            if node.attr in PATH_ATTRIBUTES and self.frame.fixed_path:
+                return None  # the route fixes every character of the path
             return self._read(node)
         if isinstance(node.value, ast.Name) and node.value.id == "self" and not self.env.is_local("self"):
             if node.attr in SELF_SOURCES.get(self.frame.framework or "", ()):
