@@ -21,7 +21,7 @@ from vulnhuntr.static import StaticResult, run_static
 from example_apps import STATIC_APPS
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-APPS = sorted(p.parent.name for p in EXAMPLES.glob("*/expected.yaml"))
+APPS = sorted(STATIC_APPS)
 STATIC_TYPES = {"LFI", "AFO", "RCE", "SSRF", "SQLI", "XSS", "IDOR"}
 
 
