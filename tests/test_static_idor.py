@@ -397,3 +397,13 @@ def comments(ticket_id):
 
 def test_records_fetched_by_an_id_a_lookup_already_checked_are_no_separate_idor(scan: Scan) -> None:
     assert reported(scan({"app.py": GATED_APP})) == {"comments"}
+
+
+def test_a_listing_outside_any_request_handler_does_not_make_the_model_public(scan: Scan) -> None:
+    listing = (
+        'def thread_list(request):\n    return render(request, "l.html", {"t": []})\n\n'
+        "def nightly_export():\n    return list(Thread.objects.all())"
+    )
+    files = {"board/__init__.py": "", "board/models.py": PUBLIC_MODELS, "board/urls.py": _public_urls(),
+             "board/views.py": _public_views(listing)}
+    assert reported(scan(files)) == {"invoice_detail", "thread_detail"}

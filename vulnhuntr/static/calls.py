@@ -203,7 +203,8 @@ def _record_fetch(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFact
 
 def _owned_private(ev: Evaluator, model: ast.expr) -> bool:
     """A model with an owner field that the application does not also list to anyone unfiltered."""
-    return ev.engine.owned_model(model, ev.frame.file) and not ev.engine.public_model(model, ev.frame.file)
+    engine = ev.engine
+    return engine.owned_model(model, ev.frame.file) and not engine.public_model(model, ev.frame.file, engine.entries)
 
 
 # -- results --------------------------------------------------------------------------

@@ -110,9 +110,11 @@ def _table_names(ev: Evaluator, key: ast.expr) -> frozenset[str] | None:
                 values.append(sub.value)
             elif any(key.id in {n.id for n in ast.walk(t) if isinstance(n, ast.Name)} for t in targets):
                 return None  # unpacked or otherwise bound: not only from the table
-        elif isinstance(sub, (ast.For, ast.With, ast.comprehension)) and key.id in {
-            n.id for n in ast.walk(getattr(sub, "target", sub)) if isinstance(n, ast.Name)
-        }:
+        elif isinstance(sub, (ast.For, ast.AsyncFor, ast.comprehension)) and _binds(sub.target, key.id):
+            return None
+        elif isinstance(sub, (ast.With, ast.AsyncWith)) and any(
+            i.optional_vars is not None and _binds(i.optional_vars, key.id) for i in sub.items
+        ):
             return None
     if not values or key.id in {a.arg for a in ast.walk(ev.frame.node.args) if isinstance(a, ast.arg)}:
         return None
@@ -123,6 +125,10 @@ def _table_names(ev: Evaluator, key: ast.expr) -> frozenset[str] | None:
             return None
         names |= found
     return frozenset(names)
+
+
+def _binds(target: ast.expr, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(target))
 
 
 def _table_read(ev: Evaluator, value: ast.expr) -> frozenset[str] | None:

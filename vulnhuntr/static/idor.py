@@ -410,14 +410,15 @@ _NOT_LISTINGS = frozenset(
 _PRIVILEGED = re.compile(r"staff|admin|superuser|permission|perm\b|role", re.IGNORECASE)
 
 
-def unscoped_listings(tree: ast.Module) -> set[str]:
-    """Model names (as written) that some function lists with no owner or id filter: public by design.
+def unscoped_listings(tree: ast.Module) -> set[tuple[str, str]]:
+    """(model name as written, function name) where a function lists a model with no owner or id filter.
 
-    ``Thread.objects.annotate(...)[:30]``, ``Thread.objects.filter(title__icontains=q)``: any visitor
-    sees every record, so fetching one by its id reveals nothing more. A listing behind an admin or
-    permission check (a decorator or a name that says so) does not count.
+    ``Thread.objects.annotate(...)[:30]``, ``Thread.objects.filter(title__icontains=q)``: when a request
+    handler does it, any visitor sees every record, so fetching one by its id reveals nothing more: the
+    model is public by design. A listing behind an admin or permission check (a decorator or a name that
+    says so) does not count.
     """
-    found: set[str] = set()
+    found: set[tuple[str, str]] = set()
     for function in ast.walk(tree):
         if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or _privileged(function):
             continue
@@ -429,7 +430,7 @@ def unscoped_listings(tree: ast.Module) -> set[str]:
             inner |= {id(c) for c in chain}
             model = _listing_model(chain)
             if model is not None:
-                found.add(model)
+                found.add((model, function.name))
     return found
 
 

@@ -168,8 +168,11 @@ class Lookup:
 
         return self._cached(("owned", name, file), find)
 
-    def public_model(self, expr: ast.expr, file: str) -> bool:
-        """Is *expr* a repository model that some function lists to anyone, unfiltered (see ``unscoped_listings``)?"""
+    def public_model(self, expr: ast.expr, file: str, entries: frozenset[tuple[str, str]]) -> bool:
+        """Is *expr* a repository model that an entry point (of *entries*) lists to anyone, unfiltered?
+
+        See ``idor.unscoped_listings``; a listing in a script or a management command does not count.
+        """
         name = dotted(expr)
         if name is None:
             return False
@@ -183,7 +186,10 @@ class Lookup:
                 if tail not in module.source:
                     continue
                 listed = self._cached(("listings", module.path), lambda: unscoped_listings(module.tree))
-                if tail in listed and self._symbol(self._resolve(tail, module.path)) == symbol:
+                handlers = {q.rsplit(".", 1)[-1] for f, q in entries if f == module.path}
+                if any(m == tail and fn in handlers for m, fn in listed) and (
+                    self._symbol(self._resolve(tail, module.path)) == symbol
+                ):
                     return True
             return False
 
