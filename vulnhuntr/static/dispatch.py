@@ -100,6 +100,12 @@ def _by_route_table(ev: Evaluator, key: ast.expr, found: Dispatch) -> Dispatch:
 def _table_names(ev: Evaluator, key: ast.expr) -> frozenset[str] | None:
     if not isinstance(key, ast.Name):
         return None
+    frame = ev.frame
+    where = ("route-table", frame.file, frame.qualname, frame.receiver, key.id)
+    return ev.engine._cached(where, lambda: _names_from_tables(ev, key))
+
+
+def _names_from_tables(ev: Evaluator, key: ast.Name) -> frozenset[str] | None:
     values: list[ast.expr] = []
     for sub in ast.walk(ev.frame.node):
         if isinstance(sub, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
@@ -186,7 +192,12 @@ def _dict_literal(ev: Evaluator, table: ast.expr) -> ast.Dict | None:
 
 def _assigned_elsewhere(ev: Evaluator, attribute: str) -> bool:
     """``self.routes = ...`` or ``self.routes[k] = ...`` in some method of the module: the table may change."""
-    for sub in ast.walk(ev.frame.module.tree):
+    module = ev.frame.module
+    return ev.engine._cached(("assigned-attribute", module.path, attribute), lambda: _assigns(module.tree, attribute))
+
+
+def _assigns(tree: ast.Module, attribute: str) -> bool:
+    for sub in ast.walk(tree):
         if isinstance(sub, (ast.Assign, ast.AugAssign)):
             for target in sub.targets if isinstance(sub, ast.Assign) else [sub.target]:
                 while isinstance(target, ast.Subscript):

@@ -11,7 +11,7 @@ import ast
 import re
 from typing import TYPE_CHECKING, Callable, Iterable
 
-from ..repo.index import dotted
+from ..repo.index import dotted, expression_text
 from . import calls, containers, dispatch, guards
 from .constants import GLOBAL, UNKNOWN, fold
 from .env import Env, External, ObjType, RepoClass, RequestObject
@@ -148,10 +148,8 @@ class Evaluator:
         """*val* put into *text* by *node*: a markup step on the path (at the line of *at*, the tainted part)."""
         if not val or not has_markup(text):
             return val
-        shown = ast.unparse(node)
-        line = getattr(at, "lineno", node.lineno)
-        step = PathStep(self.frame.file, line, MARKUP_STEP + (shown if len(shown) <= 80 else shown[:77] + "..."))
-        return marked(val, text, step)
+        file, line = self.frame.file, getattr(at, "lineno", node.lineno)
+        return marked(val, text, lambda: PathStep(file, line, MARKUP_STEP + expression_text(node, 80)))
 
     def literal(self, node: ast.expr) -> str:
         """The fixed text of *node*: a string literal or a module constant ("{}" when unknown)."""

@@ -410,27 +410,43 @@ _NOT_LISTINGS = frozenset(
 _PRIVILEGED = re.compile(r"staff|admin|superuser|permission|perm\b|role", re.IGNORECASE)
 
 
-def unscoped_listings(tree: ast.Module) -> set[tuple[str, str]]:
+def unscoped_listings(tree: ast.Module, names: frozenset[str] | None = None) -> set[tuple[str, str]]:
     """(model name as written, function name) where a function lists a model with no owner or id filter.
 
     ``Thread.objects.annotate(...)[:30]``, ``Thread.objects.filter(title__icontains=q)``: when a request
     handler does it, any visitor sees every record, so fetching one by its id reveals nothing more: the
     model is public by design. A listing behind an admin or permission check (a decorator or a name that
-    says so) does not count.
+    says so) does not count. Only functions called one of *names* are looked at, when given.
     """
     found: set[tuple[str, str]] = set()
     for function in ast.walk(tree):
-        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or _privileged(function):
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        if (names is not None and function.name not in names) or _privileged(function):
             continue
         inner: set[int] = set()
-        for sub in ast.walk(function):
-            if not isinstance(sub, ast.Call) or id(sub) in inner or not isinstance(sub.func, ast.Attribute):
+        for sub in _own_calls(function):
+            if id(sub) in inner or not isinstance(sub.func, ast.Attribute):
                 continue
             chain = _chain_calls(sub)
             inner |= {id(c) for c in chain}
             model = _listing_model(chain)
             if model is not None:
                 found.add((model, function.name))
+    return found
+
+
+def _own_calls(function: ast.AST) -> list[ast.Call]:
+    """Calls in *function*'s body, outermost first, not those of functions nested in it (walked on their own)."""
+    found: list[ast.Call] = []
+    stack = list(reversed(list(ast.iter_child_nodes(function))))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        if isinstance(node, ast.Call):
+            found.append(node)
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
     return found
 
 
@@ -454,14 +470,14 @@ def _chain_calls(call: ast.Call) -> list[ast.Call]:
 
 
 def _listing_model(chain: list[ast.Call]) -> str | None:
-    outer = chain[0].func
+    outer, inner = chain[0].func, chain[-1].func
     if not isinstance(outer, ast.Attribute) or outer.attr in _NOT_LISTINGS:
         return None
-    root = _model_name(chain[0])
-    if not isinstance(root, ast.Name) or not _CLASS_NAME.match(root.id):
+    if not (isinstance(inner, ast.Attribute) and isinstance(inner.value, ast.Attribute)):
         return None
-    text = ast.unparse(chain[-1].func)
-    if text.split(".")[1:2] != ["objects"] and text.split(".")[1:2] != ["query"]:
+    manager = inner.value  # ``Thread.objects`` of ``Thread.objects.filter(...)``
+    root = manager.value
+    if manager.attr not in _QUERY_ROOTS or not isinstance(root, ast.Name) or not _CLASS_NAME.match(root.id):
         return None
     for call in chain:
         for keyword in call.keywords:

@@ -181,19 +181,25 @@ class Lookup:
             symbol = self._symbol(self._resolve(name, file))
             if symbol is None:
                 return False
-            tail = symbol.qualname.rsplit(".", 1)[-1]
-            for module in self.index.modules.values():
-                if tail not in module.source:
-                    continue
-                listed = self._cached(("listings", module.path), lambda: unscoped_listings(module.tree))
-                handlers = {q.rsplit(".", 1)[-1] for f, q in entries if f == module.path}
-                if any(m == tail and fn in handlers for m, fn in listed) and (
-                    self._symbol(self._resolve(tail, module.path)) == symbol
-                ):
-                    return True
-            return False
+            return symbol in self._cached(("listings",), lambda: self._listings(entries))
 
         return self._cached(("public", name, file), find)
+
+    def _listings(self, entries: frozenset[tuple[str, str]]) -> frozenset[Symbol]:
+        """The models some request handler lists unfiltered (one pass over the handlers' modules)."""
+        handlers: dict[str, set[str]] = {}
+        for path, qualname in entries:
+            handlers.setdefault(path, set()).add(qualname.rsplit(".", 1)[-1])
+        found: set[Symbol] = set()
+        for path, names in handlers.items():
+            module = self.index.modules.get(path)
+            if module is None or (".objects" not in module.source and ".query" not in module.source):
+                continue
+            for model in {m for m, _ in unscoped_listings(module.tree, frozenset(names))}:
+                symbol = self._symbol(self._resolve(model, path))
+                if symbol is not None:
+                    found.add(symbol)
+        return frozenset(found)
 
     def owned_table(self, table: str) -> bool:
         """Does some ``CREATE TABLE`` in the repository give *table* an owner/user column?"""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Iterable
+from typing import Callable, Iterable
 
 from ..findings import PathStep, VulnType
 
@@ -124,16 +124,15 @@ def has_markup(text: str) -> bool:
     return "<" in text and bool(_MARKUP.search(text))
 
 
-def marked(v: Value, added: str, step: PathStep) -> Value:
-    """*v* after *added* text was put in front of it: the first time that text is HTML, the path says where."""
+def marked(v: Value, added: str, step: Callable[[], PathStep]) -> Value:
+    """*v* after *added* text was put around it: the first time that text is HTML, the path says where (*step*)."""
     if not v or not has_markup(added):
         return v
-    return value(
-        replace(t, steps=_capped(t.steps + (step,)))
-        if VulnType.XSS in t.kinds and not any(s.description.startswith(MARKUP_STEP) for s in t.steps)
-        else t
-        for t in v
-    )
+    fresh = [t for t in v if VulnType.XSS in t.kinds and not any(s.description.startswith(MARKUP_STEP) for s in t.steps)]
+    if not fresh:
+        return v
+    made = step()
+    return value(replace(t, steps=_capped(t.steps + (made,))) if t in fresh else t for t in v)
 
 
 def prefixed_cut(v: Value) -> Value:

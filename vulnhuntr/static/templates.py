@@ -327,8 +327,8 @@ def _selected_table(ev: Evaluator, expr: ast.expr, line: int, depth: int = 0) ->
         if isinstance(sub, ast.Call):
             tables |= _query_tables(ev, sub)
             name = dotted(sub.func)
-            symbol = ev.engine.resolver.resolve(name, ev.frame.file, line).symbol if name else None
-            helper = ev.engine.function_def(symbol.file, symbol.qualname) if symbol is not None else None
+            ref = ev.engine.callee_by_name(name, ev.frame.file, line, ev.frame.qualname).function if name else None
+            helper = ev.engine.function_def(ref.file, ref.qualname) if ref is not None else None
             if helper is not None:
                 for statement in ast.walk(helper):
                     if isinstance(statement, ast.Return) and statement.value is not None:
