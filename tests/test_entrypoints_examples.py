@@ -36,5 +36,6 @@ def test_example_entry_points_match_expected(app: Path) -> None:
     by_key = {(e.file, e.function): e for e in found}
     for entry in expected:
         actual = by_key[(entry["file"], entry["function"])]
-        assert actual.route == entry["route"], entry
+        # "*" in expected.yaml: serves every path (hooks, middleware, http.server); the detectors give those no route
+        assert actual.route == (None if entry["route"] == "*" else entry["route"]), entry
         assert set(actual.methods) <= set(entry["methods"]), entry  # never contradicts; may not know (Django functions)

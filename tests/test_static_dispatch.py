@@ -383,3 +383,50 @@ def hook():
         ("AFO", 73, "pkg/handlers.py", line(handlers, "os.unlink")),
         ("RCE", 78, "pkg/handlers.py", line(handlers, "os.popen")),
     }
+
+
+ROUTE_TABLE_SERVER = '''
+import json
+import os
+import subprocess
+from http.server import BaseHTTPRequestHandler
+
+class Handler(BaseHTTPRequestHandler):
+    read_routes = {"/file": "show_file"}
+    write_routes = {"/run": "run_command"}
+
+    def do_GET(self):
+        route = self.read_routes.get(self.path)
+        if route is None:
+            return
+        getattr(self, route)(self.path)
+
+    def do_POST(self):
+        route = self.write_routes.get(self.path, "run_command")
+        payload = json.loads(self.rfile.read(10))
+        getattr(self, route)(payload)
+
+    def show_file(self, arg):
+        self.wfile.write(open(arg).read().encode())
+
+    def run_command(self, payload):
+        subprocess.run(payload["cmd"], shell=True)
+'''
+
+
+def test_getattr_with_a_name_from_a_route_table_reaches_only_that_tables_methods(scan: Scan) -> None:
+    result = scan({"server.py": ROUTE_TABLE_SERVER})
+    by_entry = {(f.entry_function, f.type.value) for f in result.findings}
+    assert ("Handler.do_GET", "LFI") in by_entry
+    assert ("Handler.do_POST", "RCE") in by_entry
+    assert ("Handler.do_GET", "RCE") not in by_entry
+    assert ("Handler.do_POST", "LFI") not in by_entry
+    assert not any(f.cwe == 94 for f in result.findings)
+
+
+def test_a_route_table_changed_at_run_time_does_not_narrow_the_lookup(scan: Scan) -> None:
+    server = ROUTE_TABLE_SERVER.replace(
+        "    def show_file(self, arg):", "    def add(self, k, v):\n        self.read_routes[k] = v\n\n    def show_file(self, arg):"
+    )
+    by_entry = {(f.entry_function, f.type.value) for f in scan({"server.py": server}).findings}
+    assert ("Handler.do_GET", "RCE") in by_entry

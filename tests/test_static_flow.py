@@ -3,6 +3,8 @@ request wrappers, shape checks, and HTML responses built in Python (one snippet 
 
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 
 from test_static import FLASK_HEAD, Scan, found, line, scan  # noqa: F401  (the fixture)
@@ -335,6 +337,49 @@ def ping():
     assert found(scan({"app.py": src})) == {("RCE", 78, "app.py", line(src, "os.system"))}
 
 
+
+CHOICE_FORM = """
+import os
+from flask import Flask
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, StringField
+app = Flask(__name__)
+
+class ExportForm(FlaskForm):
+    name = StringField("name")
+    fmt = SelectField("fmt", choices=[("csv", "CSV"), ("json", "JSON")])
+    free = SelectField("free", choices=[("a", "A")], validate_choice=False)
+    count = IntegerField("count")
+
+@app.post("/export")
+def export():
+    form = ExportForm()
+    if not form.validate_on_submit():
+        return "bad", 400
+    os.system("gzip out." + form.fmt.data)
+    os.system("head -n %d out" % form.count.data)
+    os.system("gzip " + form.free.data)
+    os.system("gzip " + form.name.data)
+    return "ok"
+
+@app.post("/unchecked")
+def unchecked():
+    form = ExportForm()
+    os.system("gzip out." + form.fmt.data)
+    return "ok"
+"""
+
+
+def test_a_validated_wtforms_choice_or_number_field_holds_no_free_text(scan: Scan) -> None:
+    lines = textwrap.dedent(CHOICE_FORM).lstrip("\n").splitlines()
+    fmt_lines = [n for n, text in enumerate(lines, 1) if "form.fmt.data" in text]
+    assert found(scan({"app.py": CHOICE_FORM})) == {
+        ("RCE", 78, "app.py", line(CHOICE_FORM, 'os.system("gzip " + form.free.data)')),
+        ("RCE", 78, "app.py", line(CHOICE_FORM, 'os.system("gzip " + form.name.data)')),
+        ("RCE", 78, "app.py", fmt_lines[1]),  # not validated: any value
+    }
+
+
 def test_django_cleaned_data_is_request_data(scan: Scan) -> None:
     views = """
 import subprocess
@@ -617,3 +662,111 @@ app.add_url_rule("/page", view_func=Page.as_view("page"))
 """
     result = scan({"app.py": src})
     assert {(f.type.value, f.entry_function) for f in result.findings} == {("XSS", "Page.get")}
+
+
+def test_a_compiled_patterns_sub_carries_the_text_it_is_given(scan: Scan) -> None:
+    src = FLASK_HEAD + """
+import re
+from markupsafe import Markup
+BOLD = re.compile(r"\\*\\*(.+?)\\*\\*")
+
+@app.post("/preview")
+def preview():
+    html = BOLD.sub(r"<b>\\1</b>", request.form["text"])
+    return Markup(html)
+
+@app.post("/count")
+def count():
+    return Markup(str(len(BOLD.findall("fixed text"))))
+"""
+    assert found(scan({"app.py": src})) == {("XSS", 79, "app.py", line(src, "return Markup(html)"))}
+
+
+ERROR_PAGES = '''
+from markupsafe import escape
+
+def not_found(path):
+    return (
+        "<h1>Not found</h1>"
+        f"<p>Nothing at <code>{path}</code></p>"
+    )
+
+def forbidden(path):
+    return f"<p>No access to {escape(path)}</p>"
+
+def plain(path):
+    return path.upper()
+'''
+
+
+def test_a_helper_that_formats_request_text_into_html_is_xss_placed_where_the_markup_is_built(scan: Scan) -> None:
+    app = FLASK_HEAD + """
+from . import pages
+
+@app.errorhandler(404)
+def missing(error):
+    return pages.not_found(request.path), 404
+
+@app.errorhandler(403)
+def denied(error):
+    return pages.forbidden(request.path), 403
+
+@app.get("/plain")
+def plain():
+    return pages.plain(request.args["q"])
+"""
+    result = scan({"site/__init__.py": "", "site/app.py": app, "site/pages.py": ERROR_PAGES})
+    assert found(result) == {("XSS", 79, "site/app.py", line(app, "pages.not_found(request.path)"))}
+    (finding,) = result.findings
+    assert (finding.file, finding.start_line) == ("site/pages.py", line(ERROR_PAGES, "<code>{path}</code>"))
+
+
+def test_http_server_bytes_written_with_html_markup_are_xss_and_json_is_not(scan: Scan) -> None:
+    server = '''
+import html
+import json
+from http.server import BaseHTTPRequestHandler
+from urllib.parse import parse_qs, urlsplit
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        term = parse_qs(urlsplit(self.path).query).get("q", [""])[0]
+        if term.startswith("j"):
+            self._send(json.dumps({"error": f"unknown {term}"}))
+        elif term.startswith("e"):
+            self._send(f"<p>{html.escape(term)}</p>")
+        else:
+            self._send(f"<h1>Results for {term}</h1>")
+
+    def _send(self, text):
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(text.encode("utf-8"))
+'''
+    result = scan({"server.py": server})
+    assert found(result) == {("XSS", 79, "server.py", line(server, "self.wfile.write"))}
+    assert [(f.file, f.start_line) for f in result.findings] == [("server.py", line(server, "<h1>Results for"))]
+
+
+def test_request_path_is_request_data_only_where_the_route_leaves_it_open(scan: Scan) -> None:
+    src = FLASK_HEAD + """
+import pickle
+import base64
+
+@app.route("/reports/daily")
+def daily():
+    return fixed_part()
+
+def fixed_part():
+    name = request.path.split("/")[1]
+    return str(pickle.loads(base64.b64decode(name)))
+
+@app.route("/files/<path:rest>")
+def files(rest):
+    return str(pickle.loads(base64.b64decode(request.path.split("/")[2])))
+
+@app.errorhandler(404)
+def missing(error):
+    return str(pickle.loads(base64.b64decode(request.path)))
+"""
+    assert {f.entry_function for f in scan({"app.py": src}).findings} == {"files", "missing"}

@@ -307,3 +307,103 @@ def r4(nid):
     )
     found = reported(scan({"models.py": FLASK_MODELS, "app.py": app}))
     assert {"r3", "r4"} <= found and not {"r1", "r2"} & found
+
+
+PUBLIC_MODELS = """from django.conf import settings
+from django.db import models
+
+class Thread(models.Model):
+    title = models.CharField(max_length=200)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+
+class Invoice(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+"""
+
+
+def _public_views(listing: str) -> str:
+    return f"""from django.contrib.admin.views.decorators import staff_member_required
+from django.shortcuts import get_object_or_404, render
+from .models import Invoice, Thread
+
+{listing}
+
+def thread_detail(request, thread_id):
+    return render(request, "t.html", {{"thread": get_object_or_404(Thread, pk=thread_id)}})
+
+def invoice_detail(request, invoice_id):
+    return render(request, "i.html", {{"invoice": get_object_or_404(Invoice, pk=invoice_id)}})
+
+def my_invoices(request):
+    return render(request, "l.html", {{"items": Invoice.objects.filter(owner=request.user)}})
+"""
+
+
+def _public_urls() -> str:
+    return """from django.urls import path
+from . import views
+urlpatterns = [
+    path("threads/<int:thread_id>/", views.thread_detail),
+    path("invoices/<int:invoice_id>/", views.invoice_detail),
+    path("invoices/", views.my_invoices),
+    path("threads/", views.thread_list),
+]
+"""
+
+
+def test_a_model_the_app_lists_to_anyone_unfiltered_is_public_so_fetching_it_by_id_is_no_idor(scan: Scan) -> None:
+    listing = 'def thread_list(request):\n    return render(request, "l.html", {"t": Thread.objects.order_by("-id")[:30]})'
+    files = {"board/__init__.py": "", "board/models.py": PUBLIC_MODELS, "board/urls.py": _public_urls(),
+             "board/views.py": _public_views(listing)}
+    assert reported(scan(files)) == {"invoice_detail"}
+
+
+def test_a_listing_behind_a_staff_check_does_not_make_the_model_public(scan: Scan) -> None:
+    listing = (
+        "@staff_member_required\n"
+        'def thread_list(request):\n    return render(request, "l.html", {"t": Thread.objects.all()})'
+    )
+    files = {"board/__init__.py": "", "board/models.py": PUBLIC_MODELS, "board/urls.py": _public_urls(),
+             "board/views.py": _public_views(listing)}
+    assert reported(scan(files)) == {"invoice_detail", "thread_detail"}
+
+
+GATED_APP = '''
+import sqlite3
+from flask import Flask, abort, g, session
+app = Flask(__name__)
+
+def db():
+    return sqlite3.connect("t.db")
+
+def get_ticket(team_id, ticket_id):
+    return db().execute("SELECT id FROM tickets WHERE team_id = ? AND id = ?", (team_id, ticket_id)).fetchone()
+
+def comments_for(ticket_id):
+    return db().execute("SELECT author, body FROM comments WHERE ticket_id = ?", (ticket_id,)).fetchall()
+
+@app.get("/tickets/<int:ticket_id>")
+def show(ticket_id):
+    ticket = get_ticket(g.team["id"], ticket_id)
+    if ticket is None:
+        abort(404)
+    return {"comments": [dict(c) for c in comments_for(ticket_id)]}
+
+@app.get("/tickets/<int:ticket_id>/comments")
+def comments(ticket_id):
+    return {"comments": [dict(c) for c in comments_for(ticket_id)]}
+'''
+
+
+def test_records_fetched_by_an_id_a_lookup_already_checked_are_no_separate_idor(scan: Scan) -> None:
+    assert reported(scan({"app.py": GATED_APP})) == {"comments"}
+
+
+def test_a_listing_outside_any_request_handler_does_not_make_the_model_public(scan: Scan) -> None:
+    listing = (
+        'def thread_list(request):\n    return render(request, "l.html", {"t": []})\n\n'
+        "def nightly_export():\n    return list(Thread.objects.all())"
+    )
+    files = {"board/__init__.py": "", "board/models.py": PUBLIC_MODELS, "board/urls.py": _public_urls(),
+             "board/views.py": _public_views(listing)}
+    assert reported(scan(files)) == {"invoice_detail", "thread_detail"}

@@ -538,3 +538,49 @@ def test_stored_xss_through_helpers_that_write_and_read(tmp_path: Path) -> None:
         ("desk/views.py", 14),  # rendered by show()
         ("desk/templates/desk/show.html", 2),
     ]
+
+
+def test_a_column_stored_in_one_table_is_not_printed_from_another(tmp_path: Path) -> None:
+    files = {
+        "desk/__init__.py": "",
+        "desk/db.py": """
+            import sqlite3
+
+            def get_db():
+                return sqlite3.connect("desk.db")
+
+            def add_ticket(text):
+                get_db().execute("INSERT INTO tickets (text) VALUES (?)", (text,))
+
+            def add_note(ticket_id, text):
+                get_db().execute("INSERT INTO notes (ticket_id, text) VALUES (?, ?)", (ticket_id, text))
+
+            def notes_for(ticket_id):
+                return get_db().execute("SELECT text FROM notes WHERE ticket_id = ?", (ticket_id,)).fetchall()
+            """,
+        "desk/views.py": """
+            from flask import Blueprint, render_template, request
+            from . import db
+
+            bp = Blueprint("desk", __name__, template_folder="templates")
+
+            @bp.post("/tickets")
+            def open_ticket():
+                db.add_ticket(request.form["text"])
+                return "ok"
+
+            @bp.post("/<int:tid>/notes")
+            def add(tid: int):
+                db.add_note(tid, request.form["text"])
+                return "ok"
+
+            @bp.get("/<int:tid>")
+            def show(tid: int):
+                notes = db.notes_for(tid)
+                return render_template("desk/show.html", notes=notes)
+            """,
+        "desk/templates/desk/show.html": "{% for n in notes %}\n<li>{{ n.text|safe }}</li>\n{% endfor %}\n",
+    }
+    result = run_static(mapped(tmp_path, files))
+    entries = {(f.entry_function, *(e.function for e in f.other_entry_points)) for f in result.findings}
+    assert entries == {("add",)}

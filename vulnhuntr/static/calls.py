@@ -30,6 +30,8 @@ from .sanitizers import (
     NORMALIZER_METHODS,
     NORMALIZERS,
     PASSTHROUGH_METHODS,
+    PATTERN_FACTORIES,
+    PATTERN_METHODS,
     PATH_CLASSES,
     PATH_METHODS,
     SANITIZERS,
@@ -101,6 +103,7 @@ def evaluate_call(ev: Evaluator, node: ast.Call) -> Value:
         return _keyed(_dispatched(ev, node, picked, facts), node)
     callee = resolve_call(func, _site(ev), ev.engine, receiver_type)
     _record_sinks(ev, node, callee, facts, receiver_type)
+    responses.written(ev, node, args)
     called_back = CLEAN
     if callee.function is None and callee.cls is None:
         responses.constructed(ev, node, callee.qualified)
@@ -190,12 +193,18 @@ def _record_fetch(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFact
         return
     method = None if callee.namespace else callee.method
     fetch = idor.fetch_by_id(
-        node, method, callee.qualified, facts, lambda e: ev.engine.owned_model(e, ev.frame.file), ev.engine.owned_table
+        node, method, callee.qualified, facts, lambda e: _owned_private(ev, e), ev.engine.owned_table
     )
-    if fetch is None or not fetch.id_value or ev.frame.owner_checked:
+    if fetch is None or not fetch.id_value or ev.frame.owner_checked or idor.behind_gate(node, ev.frame.gates):
         return
     confidence = IDOR_OWNED_CONFIDENCE if fetch.owned else IDOR_UNKNOWN_CONFIDENCE
     ev.record(Sink.at(ev.frame.file, node, VulnType.IDOR, 639, fetch.label, confidence), fetch.id_value)
+
+
+def _owned_private(ev: Evaluator, model: ast.expr) -> bool:
+    """A model with an owner field that the application does not also list to anyone unfiltered."""
+    engine = ev.engine
+    return engine.owned_model(model, ev.frame.file) and not engine.public_model(model, ev.frame.file, engine.entries)
 
 
 # -- results --------------------------------------------------------------------------
@@ -246,6 +255,8 @@ def _outside(node: ast.Call, callee: Callee, facts: CallFacts) -> Value:
         return decoded(_arguments(facts))
     if not isinstance(node.func, ast.Attribute) or callee.namespace:
         return union(_arguments(facts), facts.receiver)  # a function: its result is made from its arguments
+    if callee.method in PATTERN_METHODS and qualified.rsplit(".", 1)[0] in PATTERN_FACTORIES:
+        return union(_arguments(facts), facts.receiver)
     result = _method_result(node.func, callee.method, facts)
     if not qualified and callee.method not in BARRIER_METHODS and callee.method not in MUTATORS:
         # an object we know nothing about (``thing = factory(); thing.run(x)``): its answer may be made from x
@@ -290,7 +301,7 @@ def _summarised(
         return None
     requests = _request_arguments(ev, node, function, ref)
     framework = ev.frame.framework if ref.receiver is not None and ref.receiver == ev.frame.receiver else None
-    summary = ev.engine.summary(ref, requests, framework, ev.frame.depth + 1)
+    summary = ev.engine.summary(ref, requests, framework, ev.frame.depth + 1, ev.frame.fixed_path)
     if summary is None:
         return None
     bindings = bind_arguments(function, node, facts, ref.implicit_first)
@@ -299,8 +310,8 @@ def _summarised(
     dispatched = f" (dispatched by {via})" if via else ""
     step = PathStep(ev.frame.file, node.lineno, f"passed to {ref.qualname}() in {ref.file}{dispatched}")
     for hit in summary.hits:
-        if hit.sink.vuln is VulnType.IDOR and ev.frame.owner_checked:
-            continue  # the caller compares the record's owner with the user
+        if hit.sink.vuln is VulnType.IDOR and (ev.frame.owner_checked or idor.behind_gate(node, ev.frame.gates)):
+            continue  # the caller compares the record's owner with the user, or checked the id with a lookup
         ev.record(hit.sink, _carried(hit.taint, bindings, step))
     returned = union(CLEAN, *(frozenset(_carried(t, bindings, step)) for t in summary.returns))
     fields = {name: value(t for flow in val for t in _carried(flow, bindings, step)) for name, val in summary.fields}

@@ -78,7 +78,133 @@ def _lookup(ev: Evaluator, node: ast.expr) -> Picked | None:
         return _on_local(ev, node, shape)
     receiver = ev.frame.receiver
     found = ev.engine.dispatch(node, ev.frame.file, ev.line, (receiver.file, receiver.qualname) if receiver else None)
+    if found is not None and shape.kind == "getattr" and not found.narrowed:
+        found = _by_route_table(ev, shape.key, found)
     return Picked(found, ev.eval(shape.key), root in ("self", "cls")) if found is not None else None
+
+
+def _by_route_table(ev: Evaluator, key: ast.expr, found: Dispatch) -> Dispatch:
+    """``route = self.routes.get(path); getattr(self, route)``: only the names the table holds can be picked.
+
+    When every assignment of the key in this function reads it from a dict literal whose values are
+    all strings (a route table), the lookup reaches those names only, and is no open dispatch.
+    """
+    names = _table_names(ev, key)
+    if names is None:
+        return found
+    targets = tuple(t for t in found.targets if t.name.rsplit(".", 1)[-1] in names)
+    more = tuple(m for m in found.more if m.rsplit(".", 1)[-1] in names)
+    return replace(found, targets=targets, more=more, unnamed=0, open=False, narrowed=True)
+
+
+def _table_names(ev: Evaluator, key: ast.expr) -> frozenset[str] | None:
+    if not isinstance(key, ast.Name):
+        return None
+    frame = ev.frame
+    where = ("route-table", frame.file, frame.qualname, frame.receiver, key.id)
+    return ev.engine._cached(where, lambda: _names_from_tables(ev, key))
+
+
+def _names_from_tables(ev: Evaluator, key: ast.Name) -> frozenset[str] | None:
+    values: list[ast.expr] = []
+    for sub in ast.walk(ev.frame.node):
+        if isinstance(sub, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
+            targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
+            if any(isinstance(t, ast.Name) and t.id == key.id for t in targets):
+                if isinstance(sub, ast.AugAssign) or sub.value is None:
+                    return None
+                values.append(sub.value)
+            elif any(key.id in {n.id for n in ast.walk(t) if isinstance(n, ast.Name)} for t in targets):
+                return None  # unpacked or otherwise bound: not only from the table
+        elif isinstance(sub, (ast.For, ast.AsyncFor, ast.comprehension)) and _binds(sub.target, key.id):
+            return None
+        elif isinstance(sub, (ast.With, ast.AsyncWith)) and any(
+            i.optional_vars is not None and _binds(i.optional_vars, key.id) for i in sub.items
+        ):
+            return None
+    if not values or key.id in {a.arg for a in ast.walk(ev.frame.node.args) if isinstance(a, ast.arg)}:
+        return None
+    names: set[str] = set()
+    for value in values:
+        found = _table_read(ev, value)
+        if found is None:
+            return None
+        names |= found
+    return frozenset(names)
+
+
+def _binds(target: ast.expr, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(target))
+
+
+def _table_read(ev: Evaluator, value: ast.expr) -> frozenset[str] | None:
+    """The names ``TABLE[k]`` / ``TABLE.get(k[, "default"])`` can give, when TABLE is a dict literal of strings."""
+    default: ast.expr | None = None
+    if isinstance(value, ast.Subscript):
+        table = value.value
+    elif (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr == "get"
+        and 1 <= len(value.args) <= 2
+        and not value.keywords
+    ):
+        table = value.func.value
+        default = value.args[1] if len(value.args) == 2 else None
+    else:
+        return None
+    literal = _dict_literal(ev, table)
+    if literal is None or any(k is None for k in literal.keys):
+        return None
+    if not all(isinstance(v, ast.Constant) and isinstance(v.value, str) for v in literal.values):
+        return None
+    names = {v.value for v in literal.values if isinstance(v, ast.Constant) and isinstance(v.value, str)}
+    if default is not None:
+        if not (isinstance(default, ast.Constant) and (default.value is None or isinstance(default.value, str))):
+            return None
+        if isinstance(default.value, str):
+            names.add(default.value)
+    return frozenset(names)
+
+
+def _dict_literal(ev: Evaluator, table: ast.expr) -> ast.Dict | None:
+    """The dict literal a class attribute (``self.routes``) or a module constant (``ROUTES``) is bound to."""
+    if isinstance(table, ast.Attribute) and isinstance(table.value, ast.Name) and table.value.id in ("self", "cls"):
+        receiver = ev.frame.receiver
+        cls = ev.engine.function_node(receiver.file, receiver.qualname) if receiver is not None else None
+        body = cls.body if isinstance(cls, ast.ClassDef) else []
+        name = table.attr
+        if _assigned_elsewhere(ev, name):
+            return None
+    elif isinstance(table, ast.Name) and not ev.env.is_local(table.id):
+        body, name = ev.frame.module.tree.body, table.id
+    else:
+        return None
+    found: list[ast.expr] = []
+    for statement in body:
+        if isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in statement.targets):
+            found.append(statement.value)
+        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            if statement.target.id == name and statement.value is not None:
+                found.append(statement.value)
+    return found[0] if len(found) == 1 and isinstance(found[0], ast.Dict) else None
+
+
+def _assigned_elsewhere(ev: Evaluator, attribute: str) -> bool:
+    """``self.routes = ...`` or ``self.routes[k] = ...`` in some method of the module: the table may change."""
+    module = ev.frame.module
+    return ev.engine._cached(("assigned-attribute", module.path, attribute), lambda: _assigns(module.tree, attribute))
+
+
+def _assigns(tree: ast.Module, attribute: str) -> bool:
+    for sub in ast.walk(tree):
+        if isinstance(sub, (ast.Assign, ast.AugAssign)):
+            for target in sub.targets if isinstance(sub, ast.Assign) else [sub.target]:
+                while isinstance(target, ast.Subscript):
+                    target = target.value
+                if isinstance(target, ast.Attribute) and target.attr == attribute:
+                    return True
+    return False
 
 
 def _on_local(ev: Evaluator, node: ast.expr, shape: Shape) -> Picked | None:

@@ -17,7 +17,7 @@ from ..repo.resolve import Resolver
 from .callee import FunctionRef
 from .env import Env, ObjType, RepoClass, RequestObject
 from .expressions import Evaluator
-from .frame import Frame
+from .frame import Frame, fixed_route
 from .hits import EMPTY, Hit, Summary
 from .lookup import Lookup
 from .sources import handler_params, route_names
@@ -27,7 +27,7 @@ from .taint import ALL_KINDS, CLEAN, Source, Value, from_source, symbolic, union
 
 MAX_DEPTH = 10
 
-SummaryKey = tuple[str, str, "RepoClass | None", "frozenset[tuple[str, str]]", "str | None"]
+SummaryKey = tuple[str, str, "RepoClass | None", "frozenset[tuple[str, str]]", "str | None", bool]
 
 
 class Engine(Lookup):
@@ -53,7 +53,10 @@ class Engine(Lookup):
         receiver = RepoClass(entry.file, entry.function.rsplit(".", 1)[0]) if "." in entry.function else None
         if receiver is not None and not isinstance(self.function_node(receiver.file, receiver.qualname), ast.ClassDef):
             receiver = None
-        frame = Frame(self.index.modules[entry.file], node, entry.function, receiver, entry.framework, True)
+        frame = Frame(
+            self.index.modules[entry.file], node, entry.function, receiver, entry.framework, True,
+            fixed_path=fixed_route(entry.route),
+        )
         env = self._entry_env(frame, entry)
         return self._run(frame, env)
 
@@ -80,10 +83,11 @@ class Engine(Lookup):
 
     # summaries ----------------------------------------------------------------------
     def summary(
-        self, ref: FunctionRef, requests: frozenset[tuple[str, str]], framework: str | None, depth: int
+        self, ref: FunctionRef, requests: frozenset[tuple[str, str]], framework: str | None, depth: int,
+        fixed_path: bool = False,
     ) -> Summary | None:
         """What *ref* does with its parameters; None when too deep to look."""
-        key: SummaryKey = (ref.file, ref.qualname, ref.receiver, requests, framework)
+        key: SummaryKey = (ref.file, ref.qualname, ref.receiver, requests, framework, fixed_path)
         if key in self._summaries:
             return self._summaries[key]
         if depth > MAX_DEPTH:
@@ -92,7 +96,10 @@ class Engine(Lookup):
         if node is None:
             return None
         self._summaries[key] = EMPTY  # recursion sees nothing rather than looping
-        frame = Frame(self.index.modules[ref.file], node, ref.qualname, ref.receiver, framework, False, depth, requests)
+        frame = Frame(
+            self.index.modules[ref.file], node, ref.qualname, ref.receiver, framework, False, depth, requests,
+            fixed_path,
+        )
         ev = self._run(frame, self._summary_env(frame))
         result = Summary(
             frozenset(ev.hits), union(CLEAN, *ev.returns), self.return_type(ref.file, node), _fields(ev, frame)

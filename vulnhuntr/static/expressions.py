@@ -11,15 +11,16 @@ import ast
 import re
 from typing import TYPE_CHECKING, Callable, Iterable
 
-from ..repo.index import dotted
+from ..repo.index import dotted, expression_text
 from . import calls, containers, dispatch, guards
 from .constants import GLOBAL, UNKNOWN, fold
 from .env import Env, External, ObjType, RepoClass, RequestObject
-from .frame import Frame
+from .frame import PATH_ATTRIBUTES, Frame
 from .hits import Hit, Sink
 from .sanitizers import PASSTHROUGH_METHODS, PATH_CLASSES
 from .sources import (
     FIELD_DATA,
+    FORM_VALIDATORS,
     FORM_DATA,
     SELF_REQUEST,
     SELF_SOURCES,
@@ -29,7 +30,22 @@ from .sources import (
     TEXT_METHODS,
     request_attributes,
 )
-from .taint import CLEAN, Source, Taint, Value, from_source, prefixed, prefixed_cut, symbolic, union, with_key
+from ..findings import PathStep
+from .taint import (
+    CLEAN,
+    MARKUP_STEP,
+    Source,
+    Taint,
+    Value,
+    from_source,
+    has_markup,
+    marked,
+    prefixed,
+    prefixed_cut,
+    symbolic,
+    union,
+    with_key,
+)
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -116,14 +132,24 @@ class Evaluator:
 
     # strings and operators ------------------------------------------------------------
     def _JoinedStr(self, node: ast.JoinedStr) -> Value:
-        prefix, parts = "", []
+        prefix, parts, first = "", [], None
         for part in node.values:
             inner = part.value if isinstance(part, ast.FormattedValue) else part
             val = self.eval(part) if not isinstance(part, ast.Constant) else CLEAN
             if val:
                 parts.append(prefixed(val, prefix))
+                first = first or inner
             prefix += self.literal(inner) if not val else "{}"
+        if parts and has_markup(prefix):
+            parts = [self._marked(p, prefix, node, first) for p in parts]
         return union(CLEAN, *parts)
+
+    def _marked(self, val: Value, text: str, node: ast.expr, at: ast.expr | None = None) -> Value:
+        """*val* put into *text* by *node*: a markup step on the path (at the line of *at*, the tainted part)."""
+        if not val or not has_markup(text):
+            return val
+        file, line = self.frame.file, getattr(at, "lineno", node.lineno)
+        return marked(val, text, lambda: PathStep(file, line, MARKUP_STEP + expression_text(node, 80)))
 
     def literal(self, node: ast.expr) -> str:
         """The fixed text of *node*: a string literal or a module constant ("{}" when unknown)."""
@@ -145,10 +171,13 @@ class Evaluator:
     def _BinOp(self, node: ast.BinOp) -> Value:
         left, right = self.eval(node.left), self.eval(node.right)
         if isinstance(node.op, ast.Add):
+            around = self.literal(node.left) + self.literal(node.right)
+            left, right = self._marked(left, around, node), self._marked(right, around, node)
             return union(left, prefixed(right, self.literal(node.left) if not left else "{}"))
         if isinstance(node.op, ast.Div):
             return union(left, prefixed(right, "{}/"))
         if isinstance(node.op, ast.Mod):
+            right = self._marked(right, self.literal(node.left), node)
             return union(left, prefixed(right, self.literal(node.left).split("%", 1)[0] or "{}"))
         return union(left, right)
 
@@ -331,6 +360,8 @@ class Evaluator:
         """Request data read by ``<request>.<attribute>`` (or ``self.get_argument`` in tornado)."""
         owner = self.type_of(node.value)
         if isinstance(owner, RequestObject) and node.attr in request_attributes(owner.framework):
+            if node.attr in PATH_ATTRIBUTES and self.frame.fixed_path:
+                return None  # the route fixes every character of the path
             return self._read(node)
         if isinstance(node.value, ast.Name) and node.value.id == "self" and not self.env.is_local("self"):
             if node.attr in SELF_SOURCES.get(self.frame.framework or "", ()):
@@ -348,8 +379,19 @@ class Evaluator:
                 return True
         if node.attr in FIELD_DATA and isinstance(node.value, ast.Attribute):
             form = self.type_of(node.value.value)
-            return isinstance(form, RepoClass) and self.engine.form_kind(form) == "wtforms"
+            if not isinstance(form, RepoClass) or self.engine.form_kind(form) != "wtforms":
+                return False
+            if node.attr == "data" and self.engine.bounded_field(form, node.value.attr):
+                return not self._validates()
+            return True
         return False
+
+    def _validates(self) -> bool:
+        """This function validates a form (``form.validate_on_submit()``), so choice fields hold a listed choice."""
+        return any(
+            isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr in FORM_VALIDATORS
+            for sub in ast.walk(self.frame.node)
+        )
 
     def _read(self, node: ast.Attribute) -> Value:
         text = dotted(node) or f"{ast.unparse(node.value)}.{node.attr}"

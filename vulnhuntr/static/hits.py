@@ -30,6 +30,7 @@ class Sink:
     text: str  # the call as written, shortened
     confidence: int
     whole_cwe: int | None = None
+    markup_only: bool = False  # a hit only when the data was put into HTML markup on its way (raw body writes)
 
     @classmethod
     def at(

@@ -20,8 +20,8 @@ from ..repo.index import MODULE_SCOPE, RepoIndex, annotation_type, dotted
 from ..repo.resolve import Resolution, Resolver, Symbol, scope_at
 from .callee import Callee, FunctionRef
 from .env import External, ObjType, RepoClass, RequestObject
-from .idor import has_owner_field, owned_tables
-from .sources import FORM_BASES, declared_request, global_request
+from .idor import has_owner_field, owned_tables, unscoped_listings
+from .sources import BOUNDED_FIELDS, FORM_BASES, declared_request, global_request
 
 T = TypeVar("T")
 
@@ -112,6 +112,32 @@ class Lookup:
         """The form library a repository class derives from (WTForms, Django forms, DRF, marshmallow)."""
         return next((FORM_BASES[b] for b in self.bases(cls) if b in FORM_BASES), None)
 
+    def bounded_field(self, cls: RepoClass, name: str) -> bool:
+        """Is field *name* of WTForms class *cls* a choice, number, flag or date field (its data no free text)?
+
+        A choice field with ``validate_choice=False`` accepts any value, so it is not bounded.
+        """
+
+        def find() -> bool:
+            node = self.function_node(cls.file, cls.qualname)
+            if not isinstance(node, ast.ClassDef):
+                return False
+            for statement in node.body:
+                if not (isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call)):
+                    continue
+                if not any(isinstance(t, ast.Name) and t.id == name for t in statement.targets):
+                    continue
+                call = statement.value
+                text = dotted(call.func)
+                qualified = self.qualify(text, cls.file, call.lineno) if text is not None else None
+                if qualified is None or not qualified.startswith("wtforms."):
+                    return False
+                free = any(k.arg == "validate_choice" and not _true(k.value) for k in call.keywords)
+                return qualified.rsplit(".", 1)[-1] in BOUNDED_FIELDS and not free
+            return False
+
+        return self._cached(("bounded", cls, name), find)
+
     def declared_fields(self, cls: RepoClass) -> tuple[str, ...]:
         """Fields a class declares with annotations, in order (dataclasses, pydantic models, NamedTuples)."""
 
@@ -141,6 +167,39 @@ class Lookup:
             return isinstance(node, ast.ClassDef) and has_owner_field(node)
 
         return self._cached(("owned", name, file), find)
+
+    def public_model(self, expr: ast.expr, file: str, entries: frozenset[tuple[str, str]]) -> bool:
+        """Is *expr* a repository model that an entry point (of *entries*) lists to anyone, unfiltered?
+
+        See ``idor.unscoped_listings``; a listing in a script or a management command does not count.
+        """
+        name = dotted(expr)
+        if name is None:
+            return False
+
+        def find() -> bool:
+            symbol = self._symbol(self._resolve(name, file))
+            if symbol is None:
+                return False
+            return symbol in self._cached(("listings",), lambda: self._listings(entries))
+
+        return self._cached(("public", name, file), find)
+
+    def _listings(self, entries: frozenset[tuple[str, str]]) -> frozenset[Symbol]:
+        """The models some request handler lists unfiltered (one pass over the handlers' modules)."""
+        handlers: dict[str, set[str]] = {}
+        for path, qualname in entries:
+            handlers.setdefault(path, set()).add(qualname.rsplit(".", 1)[-1])
+        found: set[Symbol] = set()
+        for path, names in handlers.items():
+            module = self.index.modules.get(path)
+            if module is None or (".objects" not in module.source and ".query" not in module.source):
+                continue
+            for model in {m for m, _ in unscoped_listings(module.tree, frozenset(names))}:
+                symbol = self._symbol(self._resolve(model, path))
+                if symbol is not None:
+                    found.add(symbol)
+        return frozenset(found)
 
     def owned_table(self, table: str) -> bool:
         """Does some ``CREATE TABLE`` in the repository give *table* an owner/user column?"""
@@ -289,3 +348,7 @@ def _definitions(tree: ast.Module) -> dict[str, ast.AST]:
             elif not isinstance(child, (ast.expr,)):
                 stack.append((prefix, child))
     return found
+
+
+def _true(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True

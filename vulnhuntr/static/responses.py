@@ -11,11 +11,13 @@ here, a request parameter read) is decided by the evaluator's ``is_text``.
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..findings import VulnType
+from .callee import Site, resolve_call
 from .hits import Sink
-from .taint import Value
+from .taint import Value, has_markup
 
 if TYPE_CHECKING:
     from .expressions import Evaluator
@@ -54,11 +56,56 @@ def returned(ev: Evaluator, node: ast.Return, val: Value) -> None:
     body = value.elts[0] if isinstance(value, ast.Tuple) and value.elts else value
     if body is not value and declares_other_type(value.elts[1:]):  # type: ignore[attr-defined]
         return
-    markup = ev.is_html(body)
+    tainted = ev.eval(body) if body is not value else val
+    markup = ev.is_html(body) or _helper_markup(ev, body)
     if not (markup or ev.is_text(body)):
         return
     sink = Sink.at(frame.file, node, VulnType.XSS, 79, RETURN_LABEL, 6 if markup else 5, shown=body)
-    ev.record(sink, ev.eval(body) if body is not value else val)
+    ev.record(sink, tainted)
+
+
+def _helper_markup(ev: Evaluator, body: ast.expr) -> bool:
+    """``return pages.not_found(request.path)``: a repository helper that returns HTML it formats itself."""
+    if not isinstance(body, ast.Call):
+        return False
+    callee = resolve_call(body.func, Site(ev.frame.module, body.lineno, ev.env, ev.frame.receiver, ev.frame.qualname),
+                          ev.engine, ev.type_of(body.func.value) if isinstance(body.func, ast.Attribute) else None)
+    ref = callee.function
+    function = ev.engine.function_def(ref.file, ref.qualname) if ref is not None else None
+    return function is not None and returns_markup(function)
+
+
+def returns_markup(function: ast.AST) -> bool:
+    """Every ``return`` of *function* is a string it builds (f-string, ``+``, ``%``), one of them with HTML tags."""
+    returns = [r for r in _own_nodes(function) if isinstance(r, ast.Return)]
+    if not returns or any(r.value is None or not _built_text(r.value) for r in returns):
+        return False
+    return any(
+        isinstance(c, ast.Constant) and isinstance(c.value, str) and has_markup(c.value)
+        for r in returns
+        for c in ast.walk(r.value)  # type: ignore[arg-type]
+    )
+
+
+def _built_text(node: ast.expr) -> bool:
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
+        return _built_text(node.left) or _built_text(node.right) or isinstance(node.left, ast.Constant)
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
+def _own_nodes(function: ast.AST) -> list[ast.AST]:
+    """The nodes of *function*'s body, not of functions or classes nested in it."""
+    found: list[ast.AST] = []
+    stack = list(ast.iter_child_nodes(function))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        found.append(node)
+        stack.extend(ast.iter_child_nodes(node))
+    return found
 
 
 def constructed(ev: Evaluator, node: ast.Call, qualified: str | None) -> None:
@@ -105,3 +152,27 @@ def _header_pairs(part: ast.expr) -> list[tuple[ast.expr, ast.expr]]:
 def _html_type(node: ast.expr) -> bool:
     """A literal content type that is HTML (a dynamic one is not assumed to be)."""
     return isinstance(node, ast.Constant) and isinstance(node.value, str) and "html" in node.value.lower()
+
+
+RAW_WRITERS = {"http.server": "wfile"}
+"""Frameworks whose handlers write the response body to a stream attribute of ``self``."""
+WRITE_LABEL = "response body written"
+
+
+def written(ev: Evaluator, node: ast.Call, args: list[Value]) -> None:
+    """``self.wfile.write(page.encode())`` in an ``http.server`` handler: XSS when the bytes carry HTML markup.
+
+    The stream takes any bytes (JSON, files, text), so the hit holds only for request text that was
+    put into HTML on its way (see :data:`~.taint.MARKUP_STEP`).
+    """
+    stream = RAW_WRITERS.get(ev.frame.framework or "")
+    func = node.func
+    if stream is None or not args or not args[0] or not isinstance(func, ast.Attribute):
+        return
+    if func.attr not in ("write", "writelines") or not isinstance(func.value, ast.Attribute):
+        return
+    owner = func.value
+    if owner.attr != stream or not isinstance(owner.value, ast.Name) or owner.value.id != "self":
+        return
+    sink = Sink.at(ev.frame.file, node, VulnType.XSS, 79, WRITE_LABEL, 5)
+    ev.record(replace(sink, markup_only=True), args[0])

@@ -19,7 +19,7 @@ from ..findings import Finding, Location, PathStep, VulnType
 from ..repo.frameworks.entry import EntryPoint
 from .hits import Hit
 from .sinks import fixed_host
-from .taint import SOURCE_STEP
+from .taint import MARKUP_STEP, SOURCE_STEP
 
 MIN_FINDING_CONFIDENCE = 4
 """Below this a hit is only a candidate (e.g. IDOR on a record not known to belong to anyone)."""
@@ -77,7 +77,9 @@ Span = tuple[int, int]
 """The first and last line of the entry point's function."""
 
 
-def fix_step(path: tuple[PathStep, ...], entry: EntryPoint, span: Span | None) -> PathStep:
+def fix_step(
+    path: tuple[PathStep, ...], entry: EntryPoint, span: Span | None, vuln: VulnType | None = None
+) -> PathStep:
     """The last step of *path* (ending at the sink) inside the handler: the sink or the call handing data on.
 
     Only steps after the data entered count: a handler passing the request object to a helper that reads
@@ -88,6 +90,9 @@ def fix_step(path: tuple[PathStep, ...], entry: EntryPoint, span: Span | None) -
         return sink
     low, high = span
     entered = max((i for i, step in enumerate(path) if step.description.startswith(SOURCE_STEP)), default=0)
+    markup = next((s for s in path[entered:] if s.description.startswith(MARKUP_STEP)), None)
+    if markup is not None and vuln is VulnType.XSS:
+        return markup  # XSS: the escape belongs where the text is first put into HTML, maybe in a helper
     for step in reversed(path[entered:]):
         inside = step.file == entry.file and low <= step.line <= high
         if inside and (step is sink or step.description.startswith("passed to ")):
@@ -102,10 +107,12 @@ def candidate(entry: EntryPoint, hit: Hit, span: Span | None = None) -> Candidat
         return None
     if sink.vuln is VulnType.SSRF and fixed_host(taint.prefix):
         return None
+    if sink.markup_only and not any(s.description.startswith(MARKUP_STEP) for s in taint.steps):
+        return None  # bytes written to a raw response: HTML only when built with markup (else JSON, text, files)
     cwe = sink.whole_cwe if sink.whole_cwe is not None and taint.whole else sink.cwe
     step = PathStep(sink.file, sink.line, f"{sink.label}: {sink.text}")
     path = taint.steps + (step,)
-    fix = fix_step(path, entry, span)
+    fix = fix_step(path, entry, span, sink.vuln)
     return Candidate(
         vuln_type=sink.vuln,
         cwe=cwe,

@@ -109,6 +109,10 @@ BARRIER_METHODS = frozenset(
 PASSTHROUGH_METHODS = frozenset("join format format_map replace encode decode".split())
 """Methods of a clean receiver (a literal, a constant) whose result carries their arguments' taint."""
 
+PATTERN_FACTORIES = frozenset({"re.compile", "regex.compile"})
+PATTERN_METHODS = frozenset("sub subn split findall finditer match search fullmatch".split())
+"""Methods of a compiled pattern (``BOLD.sub(r"<b>\\1</b>", text)``) whose result is made from the text given."""
+
 MUTATORS = frozenset("append extend add insert update setdefault appendleft extendleft write writelines".split())
 """Methods that put their arguments into the receiver."""
 

@@ -20,7 +20,7 @@ from .taint import ALL_KINDS, ID_ONLY
 
 _FLASK = frozenset(
     "args form values json get_json files cookies headers data get_data view_args stream query_string "
-    "referrer user_agent authorization".split()
+    "referrer user_agent authorization path full_path url".split()
 )
 _DJANGO = frozenset("GET POST body FILES COOKIES META headers read readline readlines".split())
 _STARLETTE = frozenset(
@@ -324,6 +324,15 @@ FORM_DATA: dict[str, frozenset[str]] = {
     "marshmallow": frozenset(),
 }
 """Attributes of a form instance that hold submitted values."""
+
+BOUNDED_FIELDS = frozenset(
+    "SelectField RadioField SelectMultipleField IntegerField DecimalField FloatField BooleanField DateField "
+    "DateTimeField DateTimeLocalField TimeField MonthField IntegerRangeField DecimalRangeField".split()
+)
+"""WTForms fields whose validated ``data`` is one of the declared choices, or a number, a flag or a date."""
+
+FORM_VALIDATORS = frozenset({"validate", "validate_on_submit"})
+"""Calls that run a WTForms form's validators (choice fields reject values not in their choices)."""
 
 FIELD_DATA = frozenset({"data", "raw_data"})
 """Attributes of a WTForms field (``form.comment.data``) that hold the submitted value."""

@@ -10,8 +10,9 @@ Inside a function summary, taint that came in through a parameter is symbolic
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
-from typing import Iterable
+from typing import Callable, Iterable
 
 from ..findings import PathStep, VulnType
 
@@ -111,6 +112,27 @@ def prefixed(v: Value, prefix: str) -> Value:
     if not prefix or not v:
         return v
     return value(replace(t, prefix=prefix + t.prefix) for t in v)
+
+
+MARKUP_STEP = "put into HTML markup: "
+"""The path step where request text is first combined into HTML (the line an escape belongs on)."""
+_MARKUP = re.compile(r"<\s*[A-Za-z!/][^>]*>|<\s*[A-Za-z]+")
+
+
+def has_markup(text: str) -> bool:
+    """Does fixed text contain an HTML tag (``<p>``, ``<a href=``)?"""
+    return "<" in text and bool(_MARKUP.search(text))
+
+
+def marked(v: Value, added: str, step: Callable[[], PathStep]) -> Value:
+    """*v* after *added* text was put around it: the first time that text is HTML, the path says where (*step*)."""
+    if not v or not has_markup(added):
+        return v
+    fresh = [t for t in v if VulnType.XSS in t.kinds and not any(s.description.startswith(MARKUP_STEP) for s in t.steps)]
+    if not fresh:
+        return v
+    made = step()
+    return value(replace(t, steps=_capped(t.steps + (made,))) if t in fresh else t for t in v)
 
 
 def prefixed_cut(v: Value) -> Value:

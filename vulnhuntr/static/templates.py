@@ -80,6 +80,8 @@ PERSIST_METHODS = frozenset("save add add_all commit flush put insert insert_one
 CREATE_METHODS = frozenset("create get_or_create update_or_create update insert insert_one values".split())
 STORE_LABEL = "stored field"
 """The label of the marker sink a write is recorded on (never a finding: taken out in :meth:`TemplateTracker.claim`)."""
+_SQL_TABLE = re.compile(r"\b(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|FROM)\s+[`\"\[]?(\w+)", re.I)
+_TABLE_SUFFIX = ": column of "
 _SQL_WRITE = re.compile(r"\b(?:INSERT\s+(?:OR\s+\w+\s+)?INTO\s+\w+\s*\(([^)]*)\)|UPDATE\s+\w+\s+SET\s+(.+?)(?:\bWHERE\b|$))", re.I | re.S)
 
 
@@ -98,6 +100,14 @@ class _Read:
     sink: Sink  # the template line
     field: str
     step: PathStep  # the render call
+    table: str | None = None  # the SQL table the printed record was selected from, when the code says
+
+
+def _same_table(write: _Write, read: _Read) -> bool:
+    """A column written to one table is not the same-named column printed from another."""
+    label = write.hit.sink.label
+    table = label.rsplit(_TABLE_SUFFIX, 1)[1] if _TABLE_SUFFIX in label else None
+    return table is None or read.table is None or table == read.table
 
 
 @dataclass
@@ -126,7 +136,7 @@ class TemplateTracker:
         """Stored XSS, for the entry point that writes: every read of a field it stores from request data."""
         found: dict[EntryPoint, set[Hit]] = {}
         for read in self.reads:
-            for write in self.writes.get(read.field, [])[:3]:
+            for write in [w for w in self.writes.get(read.field, []) if _same_table(w, read)][:3]:
                 taint, store = write.hit.taint, write.hit.sink
                 step = PathStep(store.file, store.line, f"stored as '{read.field}' by {store.label.split(': ', 1)[-1]}")
                 steps = (*taint.steps, step, read.step)
@@ -283,8 +293,9 @@ def _record_reads(
         if expr is None or not _fetched(ev, expr, node.lineno):
             continue
         stored = replace(sink, label=f"stored data printed raw ({output.why_raw or 'autoescape off'})", confidence=STORED_CONFIDENCE)
+        table = _selected_table(ev, expr, node.lineno)
         for attribute in output.attributes[-1:]:
-            read = _Read(stored, attribute, step)
+            read = _Read(stored, attribute, step, table)
             if read not in tracker.reads:
                 tracker.reads.append(read)
 
@@ -305,6 +316,39 @@ def _fetched(ev: Evaluator, expr: ast.expr, line: int, depth: int = 0) -> bool:
             if value is not None and value is not expr and _fetched(ev, value, line, depth + 1):
                 return True
     return False
+
+
+def _selected_table(ev: Evaluator, expr: ast.expr, line: int, depth: int = 0) -> str | None:
+    """The one SQL table *expr*'s rows come from (``SELECT ... FROM comments`` here or in the helper returning them)."""
+    if depth > 2:
+        return None
+    tables: set[str] = set()
+    for sub in ast.walk(expr):
+        if isinstance(sub, ast.Call):
+            tables |= _query_tables(ev, sub)
+            name = dotted(sub.func)
+            ref = ev.engine.callee_by_name(name, ev.frame.file, line, ev.frame.qualname).function if name else None
+            helper = ev.engine.function_def(ref.file, ref.qualname) if ref is not None else None
+            if helper is not None:
+                for statement in ast.walk(helper):
+                    if isinstance(statement, ast.Return) and statement.value is not None:
+                        tables |= {t for c in ast.walk(statement.value) if isinstance(c, ast.Call)
+                                   for t in _query_tables(ev, c)}
+        elif isinstance(sub, ast.Name) and ev.env.is_local(sub.id):
+            value = assigned_before(ev.frame.node, sub.id, line)
+            if value is not None and value is not expr:
+                found = _selected_table(ev, value, line, depth + 1)
+                if found is not None:
+                    tables.add(found)
+    return next(iter(tables)) if len(tables) == 1 else None
+
+
+def _query_tables(ev: Evaluator, call: ast.Call) -> set[str]:
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr in ("execute", "executemany") and call.args):
+        return set()
+    first = call.args[0]
+    text = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else ""
+    return {m.lower() for m in _SQL_TABLE.findall(text)[:1]}
 
 
 def _returns_fetch(ev: Evaluator, name: str, line: int, depth: int) -> bool:
@@ -355,6 +399,8 @@ def _record_sql_writes(ev: Evaluator, node: ast.Call, facts: CallFacts) -> None:
         columns = [c.strip().strip('"`[]') for c in match.group(1).split(",")]
     else:
         columns = [c.split("=", 1)[0].strip().strip('"`[]') for c in match.group(2).split(",")]
+    table = _SQL_TABLE.search(text)
+    how = f"column{_TABLE_SUFFIX}{table.group(1).lower()}" if table is not None else "column"
     for column in columns:
         if column.isidentifier():
-            _store(ev, node, column, params, "column")
+            _store(ev, node, column, params, how)
