@@ -105,17 +105,18 @@ def test_the_initial_pass_sees_what_the_entry_points_call(tmp_path, monkeypatch)
 
             @app.errorhandler(404)
             def page_not_found(error):
-                return pages.not_found(request.path), 404
+                return pages.not_found(error), 404
             """,
         "pages.py": """
-            def not_found(path):
+            def not_found(error):
                 return (
                     "<h1>Page not found</h1>"
-                    f"<p>There is nothing at <code>{path}</code>.</p>"
+                    f"<p>{error.description}</p>"
                 )
             """,
     }
-    sink = 'f"<p>There is nothing at <code>{path}</code>.</p>"'
+    # the static pass takes the exception for server data, so only a model shown pages.py can judge it
+    sink = 'f"<p>{error.description}</p>"'
 
     def respond(request):
         prompt = request.prompt
