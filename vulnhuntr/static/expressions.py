@@ -17,7 +17,7 @@ from .constants import GLOBAL, UNKNOWN, fold
 from .env import Env, External, ObjType, RepoClass, RequestObject
 from .frame import PATH_ATTRIBUTES, Frame
 from .hits import Hit, Sink
-from .sanitizers import PASSTHROUGH_METHODS, PATH_CLASSES
+from .sanitizers import PASSTHROUGH_METHODS
 from .sources import (
     FIELD_DATA,
     FORM_VALIDATORS,

@@ -10,13 +10,11 @@ from __future__ import annotations
 import ast
 from typing import Callable
 
-from ..findings import VulnType
 from ..repo.index import dotted
 from . import containers, guards, responses
 from .constants import UNKNOWN
 from .env import Env
 from .expressions import Evaluator
-from .hits import Sink
 from .idor import dotted_tail
 from .sanitizers import ABORTS
 from .taint import Value, prefixed
