@@ -165,3 +165,72 @@ def test_import_tables_keep_the_first_binding(make_index) -> None:
     fast, naive = Resolver(index), NaiveResolver(index)
     for name, line in (("f", 1), ("f", 6), ("g", 6)):
         assert _answer(fast, name, "app.py", line) == _answer(naive, name, "app.py", line)
+
+
+def _definitions_by_every_child(tree: ast.Module) -> dict[str, ast.AST]:
+    """The walk ``static.lookup._definitions`` did before it kept to statement blocks."""
+    found: dict[str, ast.AST] = {}
+    stack: list[tuple[str, ast.AST]] = [("", tree)]
+    while stack:
+        prefix, node = stack.pop()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                qualname = f"{prefix}{child.name}"
+                found.setdefault(qualname, child)
+                stack.append((qualname + ".", child))
+            elif not isinstance(child, ast.expr):
+                stack.append((prefix, child))
+    return found
+
+
+TRICKY = '''
+def f(): pass
+if x:
+    def f(): return 1
+else:
+    class f: pass
+try:
+    def g(): pass
+except E as e:
+    def g(): return e
+else:
+    def g(): return 2
+finally:
+    def h(): pass
+match v:
+    case [a, *_] if a:
+        def h(): return 3
+    case _:
+        class K:
+            def m(self): pass
+            def m(self): return 4
+for i in y:
+    async def run(): pass
+else:
+    def run(): pass
+while z:
+    with ctx() as c:
+        def w(): pass
+class K:
+    @dec
+    def m(self, a: int = lambda: 0) -> None:
+        def inner(): pass
+        class Inner:
+            def inner(self): pass
+'''
+
+
+def test_definition_table_keeps_the_same_nodes() -> None:
+    from pathlib import Path
+
+    import vulnhuntr
+    from vulnhuntr.static.lookup import _definitions
+
+    sources = [TRICKY, *(p.read_text(encoding="utf-8") for p in Path(vulnhuntr.__file__).parent.rglob("*.py"))]
+    for source in sources:
+        tree = ast.parse(source)
+        fast, reference = _definitions(tree), _definitions_by_every_child(tree)
+        assert list(fast) == list(reference)
+        assert all(fast[name] is reference[name] for name in reference)
+    tricky = _definitions(ast.parse(TRICKY))
+    assert {"f", "g", "h", "K.m", "run", "w", "K.m.inner", "K.m.Inner.inner"} <= set(tricky)
