@@ -17,6 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable, Literal, Protocol
 
+from ..heap import settle
 from .parse import ParseFailure, parse_source
 from .skipped import SkippedFile
 
@@ -624,4 +625,5 @@ def build_index(
             index.skipped.append(result)
         else:
             index.modules[relpath] = result
+            settle()  # the tree lives as long as the scan: later collections need not walk it
     return index
