@@ -17,6 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable, Literal, Protocol
 
+from ..heap import settle
 from .parse import ParseFailure, parse_source
 from .skipped import SkippedFile
 
@@ -130,6 +131,25 @@ class ModuleIndex:
     @cached_property
     def definitions_by_name(self) -> dict[str, Definition]:
         return {d.qualname: d for d in self.definitions}
+
+    @cached_property
+    def imports_by_alias(self) -> dict[tuple[str, str], ImportRecord]:
+        """The first non-star import binding each (scope, alias): what a name lookup finds first."""
+        found: dict[tuple[str, str], ImportRecord] = {}
+        for record in self.imports:
+            if record.name != "*":
+                found.setdefault((record.scope, record.alias), record)
+        return found
+
+    @cached_property
+    def star_imports(self) -> tuple[ImportRecord, ...]:
+        """Module-level ``from m import *``, in source order."""
+        return tuple(r for r in self.imports if r.name == "*" and r.scope == MODULE_SCOPE)
+
+    @cached_property
+    def scope_memo(self) -> dict[int, str]:
+        """Line → innermost enclosing scope, filled by :func:`vulnhuntr.repo.resolve.scope_at`."""
+        return {}
 
     def snippet(self, start_line: int, end_line: int) -> str:
         return "\n".join(self.lines[start_line - 1 : end_line])
@@ -605,4 +625,5 @@ def build_index(
             index.skipped.append(result)
         else:
             index.modules[relpath] = result
+            settle()  # the tree lives as long as the scan: later collections need not walk it
     return index

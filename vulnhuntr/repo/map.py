@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
+from ..heap import long_lived
 from ..store import Store, digest
 from .discover import discover
 from .entrypoints import EntryPoint, find_entry_points
@@ -90,6 +91,11 @@ def map_repository(settings: Settings, store: Store | None = None) -> Repository
     files can still be resolved into the rest of the project. With a *store*,
     unchanged files are not indexed again.
     """
+    with long_lived():  # the trees being built are no garbage: collections need not walk them again
+        return _map_repository(settings, store)
+
+
+def _map_repository(settings: Settings, store: Store | None) -> RepositoryMap:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     found = discover(settings.root, include=settings.include, exclude=settings.exclude)

@@ -112,6 +112,8 @@ class Resolver:
         self._calls: dict[str, list[tuple[ModuleIndex, CallSite]]] | None = None
         self._call_nodes: dict[str, dict[int, list[ast.Call]]] = {}
         self._derived: dict[tuple[str, str], list[_Def]] | None = None
+        self._by_last_name: dict[str, list[_Def]] | None = None  # see _named
+        self._searched: dict[str, Resolution] = {}
 
     # public API ------------------------------------------------------------
     def resolve(self, name: str, file: str | None = None, line: int | None = None) -> Resolution:
@@ -544,6 +546,11 @@ class Resolver:
 
     def _search(self, name: str) -> Resolution:
         """Last resort: a definition whose qualified name ends with *name* (``Store.read``)."""
+        if name not in self._searched:  # depends on the name alone, unlike the (name, file, scope) memo
+            self._searched[name] = self._search_once(name)
+        return self._searched[name]
+
+    def _search_once(self, name: str) -> Resolution:
         parts = name.split(".")
         if len(parts) > 1:  # ``Store.read`` where ``read`` is inherited: find the class, then the member
             head = self._search(parts[0])
@@ -554,16 +561,28 @@ class Resolver:
             if isinstance(target, (_Def, _Module, _Instance)):
                 return replace(self._answer(name, target), approximate=head.approximate)
         matches = [
-            _Def(m, d)
-            for m in self.index.modules.values()
-            for d in m.definitions
-            if d.qualname == name or d.qualname.endswith("." + name)
+            t
+            for t in self._named(parts[-1])
+            if t.definition.qualname == name or t.definition.qualname.endswith("." + name)
         ]
         if not matches:
             return Resolution(name)
         exact = [t for t in matches if t.definition.qualname == name]
         best = min(exact or matches, key=lambda t: (t.definition.kind == "variable", t.module.path, t.definition.line))
         return Resolution(name, symbol=_symbol(best), approximate=len(exact or matches) > 1 or not exact)
+
+    def _named(self, last: str) -> list[_Def]:
+        """Every definition whose qualified name's last part is *last*, in index order.
+
+        A qualified name that equals *name* or ends with ``"." + name`` has *name*'s last part as
+        its own, so :meth:`_search` filters this list instead of every definition of the repository.
+        """
+        if self._by_last_name is None:
+            self._by_last_name = {}
+            for m in self.index.modules.values():
+                for d in m.definitions:
+                    self._by_last_name.setdefault(d.qualname.rsplit(".", 1)[-1], []).append(_Def(m, d))
+        return self._by_last_name.get(last, [])
 
     def _def_of(self, symbol: Symbol) -> _Def | None:
         module = self.index.modules.get(symbol.file)
@@ -588,15 +607,14 @@ class Resolver:
             definition = module.definitions_by_name.get(qualname)
             if definition is not None:
                 return _Def(module, definition)
-            for record in module.imports:
-                if record.scope == enclosing and record.alias == name and record.name != "*":
-                    return self._import_target(record, depth + 1, module.module)
-        for record in module.imports:
-            if record.name == "*" and record.scope == MODULE_SCOPE:
-                source = self.index.find_module(record.module, module.module)
-                found = self._lookup(source, name, MODULE_SCOPE, depth + 1) if source is not None else None
-                if found is not None:
-                    return found
+            record = module.imports_by_alias.get((enclosing, name))
+            if record is not None:
+                return self._import_target(record, depth + 1, module.module)
+        for record in module.star_imports:
+            source = self.index.find_module(record.module, module.module)
+            found = self._lookup(source, name, MODULE_SCOPE, depth + 1) if source is not None else None
+            if found is not None:
+                return found
         if name in _BUILTINS:
             return _External(f"builtins.{name}")
         return None
@@ -634,9 +652,9 @@ class Resolver:
         if definition is not None:
             return _Def(module, definition)
         submodule = self.index.by_module.get(f"{module.module}.{attribute}" if module.module else attribute)
-        for record in module.imports:
-            if record.scope == MODULE_SCOPE and record.alias == attribute and record.name != "*":
-                return self._import_target(record, depth + 1, module.module)
+        record = module.imports_by_alias.get((MODULE_SCOPE, attribute))
+        if record is not None:
+            return self._import_target(record, depth + 1, module.module)
         if submodule is not None:
             return _Module(submodule)
         return self._lookup(module, attribute, MODULE_SCOPE, depth + 1) if _has_star(module) else None
@@ -673,6 +691,13 @@ class Resolver:
 
 def scope_at(module: ModuleIndex, line: int) -> str:
     """Qualified name of the innermost function or class containing *line*."""
+    memo = module.scope_memo  # asked for the same lines again and again by the static pass
+    if line not in memo:
+        memo[line] = _scope_at(module, line)
+    return memo[line]
+
+
+def _scope_at(module: ModuleIndex, line: int) -> str:
     best: Definition | None = None
     for definition in module.definitions:
         if definition.kind == "variable" or not definition.start_line <= line <= definition.end_line:

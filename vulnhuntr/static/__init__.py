@@ -25,6 +25,7 @@ import logging
 from dataclasses import dataclass, field
 
 from ..findings import ErrorEntry, Finding, merge_by_place
+from ..heap import long_lived
 from ..repo.frameworks.entry import EntryPoint
 from ..repo.map import RepositoryMap
 from ..repo.resolve import Resolver
@@ -48,6 +49,11 @@ class StaticResult:
 
 def run_static(repository: RepositoryMap, resolver: Resolver | None = None) -> StaticResult:
     """Follow request data from every entry point in scope to the sinks it reaches."""
+    with long_lived():  # the repository's trees are not rescanned by every collection of the pass
+        return _run_static(repository, resolver)
+
+
+def _run_static(repository: RepositoryMap, resolver: Resolver | None) -> StaticResult:
     engine = Engine(repository.index, resolver or repository.resolver)
     engine.entries = frozenset((e.file, e.function) for e in repository.entry_points)
     if repository.templates.facts:

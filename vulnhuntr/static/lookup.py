@@ -334,19 +334,31 @@ class Lookup:
         return self._memo[key]  # type: ignore[no-any-return]
 
 
+_BLOCKS = ("body", "handlers", "orelse", "finalbody", "cases")  # in the order ``ast`` lists their fields
+_HOLDERS = (ast.stmt, ast.excepthandler, ast.match_case)  # the only nodes whose blocks hold statements
+
+
 def _definitions(tree: ast.Module) -> dict[str, ast.AST]:
-    """Every function and class of a module by qualified name ("Store.read", "create_app.index")."""
+    """Every function and class of a module by qualified name ("Store.read", "create_app.index").
+
+    Only statement blocks are walked (a ``def`` or ``class`` is a statement), which visits
+    the blocks in the order a walk of every child would, so a repeated name keeps the same node.
+    """
     found: dict[str, ast.AST] = {}
     stack: list[tuple[str, ast.AST]] = [("", tree)]
     while stack:
         prefix, node = stack.pop()
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                qualname = f"{prefix}{child.name}"
-                found.setdefault(qualname, child)
-                stack.append((qualname + ".", child))
-            elif not isinstance(child, (ast.expr,)):
-                stack.append((prefix, child))
+        for block in _BLOCKS:
+            children = getattr(node, block, None)
+            if not isinstance(children, list):
+                continue
+            for child in children:
+                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    qualname = f"{prefix}{child.name}"
+                    found.setdefault(qualname, child)
+                    stack.append((qualname + ".", child))
+                elif isinstance(child, _HOLDERS):
+                    stack.append((prefix, child))
     return found
 
 
