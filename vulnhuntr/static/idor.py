@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from ..repo.index import dotted
 from .sanitizers import OWNER
@@ -419,9 +419,7 @@ def unscoped_listings(tree: ast.Module, names: frozenset[str] | None = None) -> 
     says so) does not count. Only functions called one of *names* are looked at, when given.
     """
     found: set[tuple[str, str]] = set()
-    for function in ast.walk(tree):
-        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
+    for function in _functions(tree):
         if (names is not None and function.name not in names) or _privileged(function):
             continue
         inner: set[int] = set()
@@ -434,6 +432,18 @@ def unscoped_listings(tree: ast.Module, names: frozenset[str] | None = None) -> 
             if model is not None:
                 found.add((model, function.name))
     return found
+
+
+def _functions(tree: ast.Module) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """Every function of a module, nested ones included, found by walking statements only (a ``def`` is one)."""
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                yield child
+            if isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case)):
+                stack.append(child)
 
 
 def _own_calls(function: ast.AST) -> list[ast.Call]:
