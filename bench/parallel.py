@@ -137,7 +137,7 @@ def header(args: argparse.Namespace, latency: Latency) -> None:
     print(f"cpus: {os.cpu_count()}  python: {sys.version.split()[0]}")
     print(f"fake LLM: latency {latency.base} s + {latency.per_in} s/input token + {latency.per_out} s/output token; "
           f"concurrency limit {latency.limit} (429, retry-after {latency.retry_after} s)")
-    print(f"repositories: examples/ (3 apps) and {args.copies} copies of each app; workers {args.workers}")
+    print(f"repositories: examples/ and {args.copies} copies of each app; workers {args.workers}")
     argv = cli_args("<root>", "<tmp>.json", "<tmp>.jsonl", "--workers", "N", "--no-cache")
     print("each scan: vulnhuntr " + " ".join(argv) + "  (in-process, OPENAI_BASE_URL=<fake>/v1)")
     print()
