@@ -175,13 +175,31 @@ def view_template(index: RepoIndex, resolver: Resolver, file: str, qualname: str
 
 
 def _class_attribute(module: ModuleIndex, line: int, attribute: str) -> str | None:
-    for node in ast.walk(module.tree):
-        if isinstance(node, ast.ClassDef) and (node.lineno == line or any(d.lineno == line for d in node.decorator_list)):
-            for statement in node.body:
-                if isinstance(statement, ast.Assign) and any(dotted(t) == attribute for t in statement.targets):
-                    value = statement.value
-                    return value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
+    for node in _classes_at(module).get(line, ()):
+        for statement in node.body:
+            if isinstance(statement, ast.Assign) and any(dotted(t) == attribute for t in statement.targets):
+                value = statement.value
+                return value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
     return None
+
+
+def _classes_at(module: ModuleIndex) -> dict[int, list[ast.ClassDef]]:
+    """The classes of *module* by the line of their ``class`` or of a decorator, in walk order (one walk per module)."""
+    cached = _classes_memo.get(id(module))
+    if cached is not None and cached[0] is module:
+        return cached[1]
+    table: dict[int, list[ast.ClassDef]] = {}
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.ClassDef):
+            for line in dict.fromkeys([node.lineno, *(d.lineno for d in node.decorator_list)]):
+                table.setdefault(line, []).append(node)
+    if len(_classes_memo) > 4096:
+        _classes_memo.clear()
+    _classes_memo[id(module)] = (module, table)
+    return table
+
+
+_classes_memo: dict[int, tuple[ModuleIndex, dict[int, list[ast.ClassDef]]]] = {}
 
 
 def _arg(node: ast.Call, position: int | None, keyword: str) -> ast.expr | None:
@@ -485,11 +503,17 @@ def _default_folders(file: str, folder: str) -> list[str]:
 # --------------------------------------------------------------------------- finding loaders
 
 
+def _may_construct(module: ModuleIndex) -> bool:
+    """Can *module* call a loader constructor? Not when its text names none (empty or non-ASCII text: maybe)."""
+    source = module.source
+    return not source or not source.isascii() or any(name in source for name in _CONSTRUCTORS)
+
+
 def find_loaders(index: RepoIndex, resolver: Resolver, templates: TemplateSet) -> list[Loader]:
     """Every Flask app/blueprint, Jinja2 environment, Jinja2Templates and Django TEMPLATES setting."""
     found: list[Loader] = []
     for module in index.modules.values():
-        candidates = [c for c in module.calls if c.callee.rsplit(".", 1)[-1] in _CONSTRUCTORS]
+        candidates = [c for c in module.calls if c.callee.rsplit(".", 1)[-1] in _CONSTRUCTORS] if _may_construct(module) else []
         has_settings = "TEMPLATES" in module.definitions_by_name
         has_jinja_env = "jinja_env.autoescape" in module.source
         if not candidates and not has_settings and not has_jinja_env:

@@ -99,6 +99,10 @@ class _External:
 _Target = Union[_Module, _Def, _Instance, _External]
 
 
+_NAMED_SCANS = 8
+"""Names looked up by a text-filtered scan before one table of every call is built (see ``_calls_named``)."""
+
+
 class Resolver:
     """Resolves names against one :class:`RepoIndex`; cheap to query, memoised."""
 
@@ -110,6 +114,7 @@ class Resolver:
         self._registrations: dict[str, list[tuple[ModuleIndex, Registration]]] | None = None
         self._decorated: dict[str, list[tuple[ModuleIndex, Definition, str]]] | None = None
         self._calls: dict[str, list[tuple[ModuleIndex, CallSite]]] | None = None
+        self._calls_by_name: dict[str, list[tuple[ModuleIndex, CallSite]]] = {}  # see _calls_named
         self._call_nodes: dict[str, dict[int, list[ast.Call]]] = {}
         self._derived: dict[tuple[str, str], list[_Def]] | None = None
         self._by_last_name: dict[str, list[_Def]] | None = None  # see _named
@@ -401,14 +406,8 @@ class Resolver:
         if definition.kind == "method" and positional:
             positional = positional[1:]
         position = positional.index(parameter) if parameter in positional else None
-        if self._calls is None:
-            table: dict[str, list[tuple[ModuleIndex, CallSite]]] = {}
-            for m in self.index.modules.values():
-                for call in m.calls:
-                    table.setdefault(call.callee.rsplit(".", 1)[-1], []).append((m, call))
-            self._calls = table
         found: list[_Target] = []
-        for m, call in self._calls.get(definition.name, []):
+        for m, call in self._calls_named(definition.name):
             callee = self._chain(call.callee.split("."), m, call.scope, call.line)
             if not (isinstance(callee, _Def) and callee.module is module and callee.definition.qualname == scope):
                 continue
@@ -421,6 +420,34 @@ class Resolver:
                     target = self._chain(text.split("."), m, call.scope, call.line) if text else None
                     if target is not None:
                         found.append(target)
+        return found
+
+    def _calls_named(self, name: str) -> list[tuple[ModuleIndex, CallSite]]:
+        """Calls whose callee's last name is *name*, in module and call order.
+
+        The first few names asked are found by scanning only the modules whose text holds the
+        name (an empty or non-ASCII text is read in full: identifiers there are normalised);
+        past that, one table of every call by last name answers the rest.
+        """
+        if self._calls is not None:
+            return self._calls.get(name, [])
+        if name in self._calls_by_name:
+            return self._calls_by_name[name]
+        if len(self._calls_by_name) >= _NAMED_SCANS:
+            table: dict[str, list[tuple[ModuleIndex, CallSite]]] = {}
+            for m in self.index.modules.values():
+                for call in m.calls:
+                    table.setdefault(call.callee.rsplit(".", 1)[-1], []).append((m, call))
+            self._calls = table
+            return table.get(name, [])
+        found = [
+            (m, call)
+            for m in self.index.modules.values()
+            if m.calls and (name in m.source or not m.source or not m.source.isascii())
+            for call in m.calls
+            if call.callee.rsplit(".", 1)[-1] == name
+        ]
+        self._calls_by_name[name] = found
         return found
 
     def _calls_at(self, module: ModuleIndex, line: int, callee: str) -> list[ast.Call]:

@@ -38,12 +38,20 @@ class Engine(Lookup):
         self._summaries: dict[SummaryKey, Summary] = {}
         self.entries: frozenset[tuple[str, str]] = frozenset()  # (file, function) of every entry point
         self.templates: TemplateTracker | None = None  # set when the repository has templates
+        self._last_entry: tuple[EntryPoint, Evaluator] | None = None  # see entry_evaluation
 
     # entry points -----------------------------------------------------------------
     def analyze_entry(self, entry: EntryPoint) -> set[Hit]:
         """Every sink request data reaches from *entry*, with complete paths."""
         ev = self.evaluate_entry(entry)
+        self._last_entry = (entry, ev) if ev is not None else None
         return ev.hits if ev is not None else set()
+
+    def entry_evaluation(self, entry: EntryPoint) -> Evaluator | None:
+        """The walk ``analyze_entry`` just made of *entry* (no second walk of the same body), else a new one."""
+        if self._last_entry is not None and self._last_entry[0] is entry:
+            return self._last_entry[1]
+        return self.evaluate_entry(entry)
 
     def evaluate_entry(self, entry: EntryPoint) -> Evaluator | None:
         """The walk of *entry*'s body, left in its final state (its locals can still be evaluated)."""

@@ -13,12 +13,14 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, TypeVar
 
 from ..repo.index import dotted
 from .sanitizers import OWNER
 from .sinks import CallFacts
 from .taint import CLEAN, Value, union
+
+T = TypeVar("T")
 
 ORM_FETCHES = frozenset(
     {"get", "filter", "filter_by", "where", "get_or_404", "first_or_404", "one_or_404", "get_or_none", "get_one"}
@@ -332,8 +334,29 @@ def ownership_checked(function: ast.AST) -> bool:
     """Does *function* compare the record (or its owner) with the current user, or ask a permission API?
 
     A comparison with another value from the request (``note.owner_id != request.args["uid"]``)
-    is no check: the client sends whatever id it likes.
+    is no check: the client sends whatever id it likes. Memoised per node: every frame of one
+    function (one per receiver and call context) asks the same question of the same tree.
     """
+    return _per_node(_owner_memo, function, _ownership_checked)
+
+
+def _per_node(memo: dict[int, tuple[ast.AST, T]], node: ast.AST, compute: Callable[[ast.AST], T]) -> T:
+    """*compute(node)*, memoised by the node's identity (the node is kept, so its id is not reused)."""
+    cached = memo.get(id(node))
+    if cached is not None and cached[0] is node:
+        return cached[1]
+    if len(memo) > 4096:
+        memo.clear()
+    value = compute(node)
+    memo[id(node)] = (node, value)
+    return value
+
+
+_owner_memo: dict[int, tuple[ast.AST, bool]] = {}
+_gates_memo: dict[int, tuple[ast.AST, dict[str, int]]] = {}
+
+
+def _ownership_checked(function: ast.AST) -> bool:
     compares: list[ast.Compare] = []
     for sub in ast.walk(function):
         if isinstance(sub, ast.Compare):
@@ -511,7 +534,12 @@ def gated_ids(function: ast.AST) -> dict[str, int]:
 
     A record fetched by such an id later in the function is behind that check: either the check
     scopes the id well enough, or the IDOR is the first lookup's, reported there, not again.
+    Memoised per node; the table is shared, so callers only read it.
     """
+    return _per_node(_gates_memo, function, _gated_ids)
+
+
+def _gated_ids(function: ast.AST) -> dict[str, int]:
     gates: dict[str, int] = {}
     results: dict[str, tuple[ast.Call, int]] = {}
     for statement in ast.walk(function):

@@ -151,7 +151,7 @@ class TemplateTracker:
         node = engine.function_def(entry.file, entry.function)
         if name is None or node is None:
             return set()
-        ev = engine.evaluate_entry(entry)
+        ev = engine.entry_evaluation(entry)
         if ev is None:
             return set()
         before = set(ev.hits)
