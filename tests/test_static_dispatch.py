@@ -3,37 +3,15 @@
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
-from typing import Callable
 
 import pytest
 
-from vulnhuntr.repo.entrypoints import find_entry_points
-from vulnhuntr.repo.index import RepoIndex
-from vulnhuntr.repo.map import RepositoryMap
-from vulnhuntr.repo.resolve import Resolver
-from vulnhuntr.static import StaticResult, run_static
+from vulnhuntr.static import StaticResult
 
-Scan = Callable[[dict[str, str]], StaticResult]
+from test_static import Scan, scan  # noqa: F401  (the fixture, shared with test_static)
+
 HEAD = "from flask import Flask, request\napp = Flask(__name__)\n"
 
-
-@pytest.fixture
-def scan(make_index: Callable[[dict[str, str]], RepoIndex], tmp_path: Path) -> Scan:
-    def run(files: dict[str, str]) -> StaticResult:
-        index = make_index(files)
-        resolver = Resolver(index)
-        repository = RepositoryMap(
-            root=tmp_path,
-            files=tuple(sorted(files)),
-            entry_points=find_entry_points(index, resolver),
-            skipped=[],
-            readme=None,
-            index=index,
-        )
-        return run_static(repository, resolver)
-
-    return run
 
 
 def found(result: StaticResult) -> set[tuple[str, int, str, int]]:

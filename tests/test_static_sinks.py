@@ -7,18 +7,12 @@ sit on the body's last line.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Callable
-
 import pytest
 
-from vulnhuntr.repo.entrypoints import find_entry_points
-from vulnhuntr.repo.index import RepoIndex
-from vulnhuntr.repo.map import RepositoryMap
-from vulnhuntr.repo.resolve import Resolver
-from vulnhuntr.static import StaticResult, run_static
+from vulnhuntr.static import StaticResult
 
-Scan = Callable[[dict[str, str]], StaticResult]
+from test_static import Scan, scan  # noqa: F401  (the fixture, shared with test_static)
+
 
 HEAD = """\
 import asyncio, code, glob, os, pickle, pty, shutil, socket, subprocess, tarfile, timeit, zipfile
@@ -35,23 +29,6 @@ def x():
     up = request.files['f']
 """
 
-
-@pytest.fixture
-def scan(make_index: Callable[[dict[str, str]], RepoIndex], tmp_path: Path) -> Scan:
-    def run(files: dict[str, str]) -> StaticResult:
-        index = make_index(files)
-        resolver = Resolver(index)
-        repository = RepositoryMap(
-            root=tmp_path,
-            files=tuple(sorted(files)),
-            entry_points=find_entry_points(index, resolver),
-            skipped=[],
-            readme=None,
-            index=index,
-        )
-        return run_static(repository, resolver)
-
-    return run
 
 
 def app(body: str, imports: str = "") -> tuple[dict[str, str], int]:
