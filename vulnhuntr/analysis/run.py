@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Coroutine, Sequence
+from typing import Any
 
 from .. import __version__
 from ..config import Settings
@@ -126,7 +127,12 @@ async def _run_files(
         results[file] = await analyst.analyse_file(file, entries)
         progress.file_done()
 
-    tasks = [asyncio.create_task(one(file, entries)) for file, entries in sorted(targets.items())]
+    await _all_or_none([one(file, entries) for file, entries in sorted(targets.items())])
+
+
+async def _all_or_none(jobs: Sequence[Coroutine[Any, Any, None]]) -> None:
+    """Run *jobs* concurrently; when one fails or the scan is cancelled, the others are cancelled and awaited."""
+    tasks = [asyncio.create_task(job) for job in jobs]
     try:
         await asyncio.gather(*tasks)
     finally:
@@ -144,13 +150,7 @@ async def _run_unreached(
         results[module.file] = await analyst.analyse_unreached(module)
         progress.file_done()
 
-    tasks = [asyncio.create_task(one(module)) for module in modules]
-    try:
-        await asyncio.gather(*tasks)
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    await _all_or_none([one(module) for module in modules])
 
 
 def unreached_selection(

@@ -24,6 +24,7 @@ from pathlib import Path
 import pathspec
 
 from vulnhuntr.errors import UsageError
+from vulnhuntr.repo.paths import resolves_inside
 from vulnhuntr.repo.skipped import SkippedFile
 
 EXCLUDED_DIR_NAMES = frozenset(
@@ -225,7 +226,7 @@ class _Walk:
                 what = "unusable symlink" if entry.is_symlink() else "cannot stat"
                 self.skip(rel, f"{what}: {exc.strerror or exc}")
                 continue
-            if (is_dir or is_file) and entry.is_symlink() and not self._inside_root(entry.path):
+            if (is_dir or is_file) and entry.is_symlink() and not resolves_inside(self.root, entry.path):
                 self.skip(rel, f"symlink to {_link_target(entry.path)}, outside the root: not followed")
                 continue
             if is_dir:
@@ -239,12 +240,6 @@ class _Walk:
         # Real directories claim their inode first, so a symlink to a sibling is the repeat.
         walk = [self._enter(entry, rel, here, rules) for entry, rel in real_dirs + linked_dirs]
         return sorted((d for d in walk if d is not None), key=lambda d: d.rel)
-
-    def _inside_root(self, path: str) -> bool:
-        """Whether *path*, symlinks resolved, stays under the root: the scan never reads outside it."""
-        real_root = os.path.realpath(self.root)
-        real = os.path.realpath(path)
-        return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
 
     def _with_gitignore(self, path: str, prefix: str, rules: tuple[_GitIgnore, ...]) -> tuple[_GitIgnore, ...]:
         """Add this directory's ``.gitignore`` (if any) to the rules in force below it."""

@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from .index import ModuleIndex, RepoIndex, dotted
+from .paths import inside_root, shared_dirs
 from .resolve import Resolver
 from .templates import TemplateSet
 
@@ -463,12 +464,12 @@ class TemplateSearch:
                 return chosen[0], list(chosen[0].folders)
             return None, [f for l in mine for f in l.folders]
         if framework == "flask":
-            ranked = sorted(mine, key=lambda l: (-_shared(l.file, file), l.framework, l.file, l.line))
+            ranked = sorted(mine, key=lambda l: (-shared_dirs(l.file, file), l.framework, l.file, l.line))
             folders = [f for l in ranked for f in l.folders] or _default_folders(file, "templates")
             return None, _unique(folders)
         if framework == "django":
             dirs = [f for l in mine for f in l.folders]
-            apps = sorted(self.template_folders, key=lambda f: (-_shared(f + "/x", file), f))
+            apps = sorted(self.template_folders, key=lambda f: (-shared_dirs(f + "/x", file), f))
             return None, _unique(dirs + apps)
         return None, []
 
@@ -480,14 +481,6 @@ class TemplateSearch:
         rules = {l.autoescape for l in self.loaders if l.framework == "django"}
         return "off" if "off" in rules else "on"
 
-
-def _shared(a: str, b: str) -> int:
-    count = 0
-    for x, y in zip(a.split("/")[:-1], b.split("/")[:-1]):
-        if x != y:
-            break
-        count += 1
-    return count
 
 
 def _unique(items: Iterable[str]) -> list[str]:
@@ -628,7 +621,7 @@ class _ModuleReader:
                 found = self.resolver.index.find_module(package.value, self.module.module)
                 if found is not None:
                     base = posixpath.dirname(found.path)
-                    return [_inside(posixpath.join(base, sub_text))] if _inside(posixpath.join(base, sub_text)) is not None else []  # type: ignore[list-item]
+                    return [inside_root(posixpath.join(base, sub_text))] if inside_root(posixpath.join(base, sub_text)) is not None else []  # type: ignore[list-item]
             return []
         if kind in ("ChoiceLoader", "PrefixLoader"):
             inner = _arg(node, 0, "loaders") if kind == "ChoiceLoader" else _arg(node, 0, "mapping")
@@ -645,13 +638,13 @@ class _ModuleReader:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             if posixpath.isabs(node.value):
                 return None
-            options = [_inside(posixpath.join(posixpath.dirname(self.module.path), node.value)), _inside(node.value)]
+            options = [inside_root(posixpath.join(posixpath.dirname(self.module.path), node.value)), inside_root(node.value)]
             real = [o for o in options if o is not None and self._holds_templates(o)]
             return real[0] if real else options[0]
         return path_value(node, self.module, self.resolver.index)
 
     def _near(self, folder: str) -> str:
-        return _inside(posixpath.join(posixpath.dirname(self.module.path), folder)) or folder
+        return inside_root(posixpath.join(posixpath.dirname(self.module.path), folder)) or folder
 
     def _holds_templates(self, folder: str) -> bool:
         prefix = folder + "/" if folder else ""
@@ -701,15 +694,6 @@ def _strings(node: ast.expr | None) -> list[str] | None:
     return None
 
 
-def _inside(path: str) -> str | None:
-    """*path* normalised relative to the root; None when it leaves the root."""
-    normal = posixpath.normpath(path) if path else "."
-    if normal == ".":
-        return ""
-    if normal.startswith("../") or normal == ".." or posixpath.isabs(normal):
-        return None
-    return normal
-
 
 def path_value(node: ast.expr, module: ModuleIndex, index: RepoIndex, depth: int = 0) -> str | None:
     """A folder computed from ``__file__`` (``BASE_DIR / "templates"``, ``os.path.join(BASE_DIR, "t")``)."""
@@ -725,11 +709,11 @@ def path_value(node: ast.expr, module: ModuleIndex, index: RepoIndex, depth: int
         return None  # a bare string is only meaningful joined to a computed base
     if isinstance(node, ast.Attribute) and node.attr == "parent":
         base = again(node.value)
-        return _inside(posixpath.dirname(base)) if base else None
+        return inside_root(posixpath.dirname(base)) if base else None
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
         base = again(node.left)
         tail = node.right.value if isinstance(node.right, ast.Constant) and isinstance(node.right.value, str) else None
-        return _inside(posixpath.join(base, tail)) if base is not None and tail is not None else None
+        return inside_root(posixpath.join(base, tail)) if base is not None and tail is not None else None
     if isinstance(node, ast.Call):
         name = dotted(node.func) or (node.func.attr if isinstance(node.func, ast.Attribute) else "")
         last = name.rsplit(".", 1)[-1]
@@ -739,13 +723,13 @@ def path_value(node: ast.expr, module: ModuleIndex, index: RepoIndex, depth: int
             return again(node.args[0])
         if last == "dirname" and len(node.args) == 1:
             base = again(node.args[0])
-            return _inside(posixpath.dirname(base)) if base else None
+            return inside_root(posixpath.dirname(base)) if base else None
         if last == "join" and node.args:
             base = again(node.args[0])
             tails = [a.value for a in node.args[1:] if isinstance(a, ast.Constant) and isinstance(a.value, str)]
             if base is None or len(tails) != len(node.args) - 1:
                 return None
-            return _inside(posixpath.join(base, *tails))
+            return inside_root(posixpath.join(base, *tails))
     return None
 
 

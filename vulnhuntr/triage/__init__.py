@@ -23,6 +23,7 @@ from pathlib import Path
 from ..config import Settings
 from ..findings import Finding, Report, Suppressed, UnusedSuppression
 from ..repo.map import RepositoryMap
+from ..repo.paths import resolves_inside
 from .baseline import compare, load_baseline
 from .decisions import FILE_NAME, Decision, load_decisions
 from .inline import Comment, comments_in, matching, unknown_types
@@ -92,8 +93,8 @@ def _comments(repository: RepositoryMap, finding_files: set[str]) -> dict[tuple[
 
 def _read_inside(root: Path, relpath: str) -> str | None:
     """The text of a file under *root*, or None (outside the root, missing, unreadable)."""
-    path = os.path.realpath(root / relpath)
-    if not path.startswith(str(root).rstrip(os.sep) + os.sep):
+    path = root / relpath
+    if not resolves_inside(root, path) or os.path.realpath(path) == os.path.realpath(root):
         return None
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:

@@ -26,10 +26,11 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from ..index import ModuleIndex, dotted
+from ..paths import inside_root, shared_dirs
 from .context import Context, Target
 from .entry import EntryPoint
 from .objects import split
-from .specs import Operation, SpecError, find_spec_files, inside_root, is_file_inside, load, looks_like_spec
+from .specs import Operation, SpecError, find_spec_files, is_file_inside, load, looks_like_spec
 from .syntax import Scope, call_arg, string_value
 
 _APP_CLASSES = frozenset({"App", "FlaskApp", "AsyncApp", "AioHttpApp", "ConnexionMiddleware", "FlaskApi", "AsyncApi"})
@@ -151,16 +152,8 @@ def _by_name(ctx: Context, module: ModuleIndex, name: str, tried: list[str]) -> 
         shown = next((t for t in tried if inside_root(t) is not None), tried[0] if tried else name)
         ctx.skip(shown, f"OpenAPI spec named in {module.path} not found in the repository")
         return None
-    return max(found, key=lambda f: (_shared_dirs(f, module.path), -f.count("/")))
+    return max(found, key=lambda f: (shared_dirs(f, module.path), -f.count("/")))
 
-
-def _shared_dirs(a: str, b: str) -> int:
-    count = 0
-    for x, y in zip(a.split("/")[:-1], b.split("/")[:-1]):
-        if x != y:
-            break
-        count += 1
-    return count
 
 
 def _specification_dir(ctx: Context, module: ModuleIndex, receiver: ast.expr, scope: Scope) -> tuple[bool, str] | None:

@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 import yaml
 
 from ..discover import EXCLUDED_DIR_NAMES
+from ..paths import inside_root, resolves_inside
 
 MAX_SPEC_BYTES = 5_000_000
 MAX_WALK_ENTRIES = 20_000  # directory entries looked at when searching the tree for specs
@@ -50,23 +51,11 @@ class SpecError(Exception):
     """A spec file that cannot be used, with the reason said to the user."""
 
 
-def inside_root(relative: str) -> str | None:
-    """*relative* (POSIX, maybe with ``..``) normalised, or None when it leaves the root."""
-    if not relative or relative.startswith("/") or re.match(r"^[A-Za-z]:", relative):
-        return None
-    normal = posixpath.normpath(relative)
-    if normal == ".." or normal.startswith("../"):
-        return None
-    return "" if normal == "." else normal
-
-
 def is_file_inside(root: Path, relative: str) -> bool:
     """An existing regular file under *root* whose real path (symlinks followed) stays under it."""
     try:
-        real_root = root.resolve()
-        real = (root / relative).resolve()
-        return real.is_file() and real.is_relative_to(real_root)
-    except (OSError, RuntimeError, ValueError):
+        return (root / relative).is_file() and resolves_inside(root, root / relative)
+    except (OSError, ValueError):
         return False
 
 
