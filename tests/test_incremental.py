@@ -8,12 +8,14 @@ from conftest import write_tree
 from incremental_app import build_app, commit, git, git_identity  # noqa: F401
 
 from vulnhuntr import vcs
-from vulnhuntr.analysis.loop import FileResult
 from vulnhuntr.config import load_settings
-from vulnhuntr.findings import ContextItem, ErrorEntry, Finding, Report, VulnType
-from vulnhuntr.incremental import FileState, IncrementalRun, RunState, call_chain_files
+from vulnhuntr.findings import ContextItem, ErrorEntry, Finding, VulnType
+from vulnhuntr.incremental import FileState, RunState
+from vulnhuntr.incremental.run import IncrementalRun
+from vulnhuntr.repo.callgraph import call_chain_files
 from vulnhuntr.repo.map import map_repository
 from vulnhuntr.repo.resolve import Resolver
+from vulnhuntr.results import FileResult
 from vulnhuntr.store import Store
 
 CHAIN = {
@@ -152,9 +154,8 @@ def test_an_interrupted_run_records_only_the_files_that_finished(tmp_path) -> No
     store = Store.open(tmp_path)
     first = IncrementalRun.begin(repository, settings, store, model="m", since=None)
     assert len(first.plan.to_analyse) == 5
-    first.results["routes/files.py"] = _result("routes/files.py")  # the only file that finished
-    report = Report("r", "gpt", "m", 7, 5, 1, complete=False, stop_reason="interrupted")
-    first.finish(report, store)
+    finished = {"routes/files.py": _result("routes/files.py")}  # the only file that finished
+    first.finish(finished, complete=False, store=store)  # interrupted
     second = IncrementalRun.begin(repository, settings, store, model="m", since=None)
     assert second.plan.to_analyse == {f"routes/{n}.py" for n in ("users", "proxy", "pages", "tools")}
     assert [r.file for r in second.plan.reused] == ["routes/files.py"]
@@ -163,7 +164,7 @@ def test_an_interrupted_run_records_only_the_files_that_finished(tmp_path) -> No
 
 
 def test_states_saved_before_entry_point_kinds_are_still_reused() -> None:
-    from vulnhuntr.incremental import _Now, _staleness
+    from vulnhuntr.incremental.plan import _Now, _staleness
     from vulnhuntr.repo.entrypoints import EntryPoint
 
     entry = EntryPoint("a.py", "f", 1, "flask", "/", ("GET",))

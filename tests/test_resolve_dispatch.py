@@ -348,7 +348,7 @@ def test_key_pattern(key: str, pattern: KeyPattern) -> None:
 
 
 def test_incremental_call_chain_counts_every_dispatch_candidate_as_a_dependency(resolver: Resolver) -> None:
-    from vulnhuntr.incremental import call_chain_files
+    from vulnhuntr.repo.callgraph import call_chain_files
 
     files = call_chain_files(resolver.index, resolver, "app/views.py")
     assert {"app/handlers.py", "app/plugins/alpha.py", "app/plugins/beta.py", "app/actions.py"} <= files

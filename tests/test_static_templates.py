@@ -19,7 +19,7 @@ from vulnhuntr.analysis.template_lines import TemplateExcerpt
 from vulnhuntr.analysis.loop import Analyst, LoopLimits
 from vulnhuntr.config import PruningSettings, load_settings
 from vulnhuntr.findings import Report, VulnType
-from vulnhuntr.incremental import make_plan
+from vulnhuntr.incremental import plan_reuse
 from vulnhuntr.repo.entrypoints import EntryPoint
 from vulnhuntr.repo.map import RepositoryMap, map_repository
 from vulnhuntr.report import render_json, render_markdown, render_sarif
@@ -347,7 +347,7 @@ def test_reports_handle_a_finding_in_a_template(tmp_path: Path) -> None:
 
 def test_a_changed_template_makes_its_view_stale(tmp_path: Path) -> None:
     repository = mapped(tmp_path, FLASK)
-    plan = make_plan(repository, None, None, None)
+    plan = plan_reuse(repository, None, None, None)
     depends = plan.now.dependencies["shop/app.py"]
     assert {"shop/templates/hello.html", "shop/templates/base.html", "shop/templates/mail/welcome.txt"} <= depends
     assert plan.now.hashes["shop/templates/hello.html"] == repository.templates.facts["shop/templates/hello.html"].sha256

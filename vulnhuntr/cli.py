@@ -16,24 +16,21 @@ from pathlib import Path
 from typing import Any, NoReturn, Sequence
 
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
 from . import __version__, cache_cli
 from .config import Settings, load_settings
 from .errors import VulnhuntrError
 from .findings import Report
-from .analysis.plan import Plan, make_plan
+from .analysis.plan import make_plan
 from .analysis.progress import progress_for
 from .llm.pricing import price_for
 from .llm.registry import model_name, provider_family
 from .logs import configure_logging
 from .report import write_reports
 from .report.console import clean, print_attack_surface, print_report
-from .repo.map import RepositoryMap, map_repository
-from .incremental import IncrementalRun
-from .scan import ScanResult, scan
+from .report.preview import print_entry_points, print_plan, print_reuse, print_skipped
+from .scan import ScanResult, scan, survey
 from .store import Store
 from .triage import FILE_NAME as TRIAGE_FILE
 
@@ -198,6 +195,7 @@ def cli_overrides(args: argparse.Namespace) -> dict[str, Any]:
         "analysis": _analysis_overrides(args) or None,
         "performance": _performance_overrides(args) or None,
         "triage": _triage_overrides(args) or None,
+        "run": _run_overrides(args) or None,
     }
     return {key: value for key, value in given.items() if value is not None}
 
@@ -209,6 +207,17 @@ def _analysis_overrides(args: argparse.Namespace) -> dict[str, Any]:
     if args.prefilter:
         analysis["prefilter"] = True
     return analysis
+
+
+def _run_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    run: dict[str, Any] = {}
+    if args.since is not None:
+        run["since"] = args.since
+    if args.budget is not None:
+        run["budget_usd"] = args.budget
+    if args.refresh:
+        run["refresh"] = True
+    return run
 
 
 def _triage_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -295,12 +304,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.list_entrypoints:
             return list_entry_points(settings, json_output=bool(args.format and "json" in args.format), err=err)
         if args.dry_run:
-            return dry_run(settings, Console(highlight=False), since=args.since)
+            return dry_run(settings, Console(highlight=False))
         if args.clear_cache:
             clear_cache(settings, err)
-        result = scan(
-            settings, progress=progress_for(err, args.quiet), budget_usd=args.budget, refresh=args.refresh, since=args.since
-        )
+        result = scan(settings, progress=progress_for(err, args.quiet))
         output = Path(args.output) if args.output else None
         code = finish(result, args.format or [], output, err, show_suppressed=settings.triage.show_suppressed)
         return EXIT_OK if baseline_create and code == EXIT_FINDINGS else code
@@ -318,7 +325,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def list_entry_points(settings: Settings, *, json_output: bool, err: Console) -> int:
-    repository = map_repository(settings)
+    """The attack surface: the scan stopped after its map."""
+    repository = survey(settings, plan=False).repository
     if json_output:
         sys.stdout.write(json.dumps(repository.to_dict(), indent=2) + "\n")
     else:
@@ -373,79 +381,17 @@ def clear_cache(settings: Settings, err: Console) -> None:
         store.close()
 
 
-def dry_run(settings: Settings, console: Console, since: str | None = None) -> int:
-    """The plan of a scan and its cost range; no provider is created, so no key is needed.
+def dry_run(settings: Settings, console: Console) -> int:
+    """The plan of a scan and its cost range: the scan stopped after its plan, no provider created (no key needed).
 
     With ``--incremental`` or ``--since``, only the files that would be re-analysed are planned.
     """
     model = model_name(settings)
     price = price_for(provider_family(settings.llm), model, settings.pricing) if model else None
-    incremental = settings.performance.incremental.enabled or since is not None
-    store = Store.open(settings.performance.cache.directory) if incremental else None
-    try:
-        repository = map_repository(settings, store)
-        only = None
-        if incremental:
-            run = IncrementalRun.begin(repository, settings, store, model=model, since=since)
-            only = run.plan.to_analyse
-            for note in run.summary().reanalysed:
-                console.print(Text(clean(f"re-analyse {note.file}: {note.reason}")))
-            console.print(Text(f"{len(run.plan.reused)} entry-point files would be reused from {run.baseline}"))
-    finally:
-        if store is not None:
-            store.close()
-    plan = make_plan(repository, settings, price, only=only)
-    table = Table(title=f"Plan: {len(plan.files)} entry-point files, model {model or '(none)'}")
-    for column in ("file", "entry points", "code tokens"):
-        table.add_column(column)
-    for file, entries, tokens in plan.files:
-        table.add_row(Text(clean(file)), str(entries), f"{tokens:,}")
-    console.print(table)
-    print_unreached_plan(plan, console)
-    for label, estimate in (("least", plan.low), ("typical", plan.typical), ("most", plan.high)):
-        dollars = f"${estimate.cost_usd:.2f}" if estimate.cost_usd is not None else "unknown price"
-        console.print(
-            Text(f"{label:>8}: {estimate.calls:,} calls, {estimate.input_tokens:,} input + "
-                 f"{estimate.output_tokens:,} output tokens, {dollars}")
-        )
+    surveyed = survey(settings, plan=True)
+    only = None
+    if surveyed.incremental is not None:
+        only = surveyed.incremental.plan.to_analyse
+        print_reuse(surveyed.incremental.summary(), console)
+    print_plan(make_plan(surveyed.repository, settings, price, only=only), model, console)
     return EXIT_OK
-
-
-def print_unreached_plan(plan: Plan, console: Console) -> None:
-    """Modules with sinks no entry point reaches: each gets a chain after the entry-point files (counted above)."""
-    if plan.unreached:
-        table = Table(title=f"{len(plan.unreached)} unreached sink modules (no entry point reaches them), "
-                            "each analysed after the entry-point files")
-        for column in ("module", "sink calls", "code tokens"):
-            table.add_column(column)
-        for file, sinks, tokens in plan.unreached:
-            table.add_row(Text(clean(file)), str(sinks), f"{tokens:,}")
-        console.print(table)
-    if plan.unreached_left_out:
-        console.print(Text(clean(f"{len(plan.unreached_left_out)} more unreached sink modules left out by "
-                                 f"analysis.unreached_modules: {', '.join(plan.unreached_left_out)}")))
-
-
-def print_entry_points(result: RepositoryMap, console: Console) -> None:
-    """A table of the attack surface; every cell is plain text, never markup."""
-    table = Table(title=f"{len(result.entry_points)} entry points in {escape(clean(str(result.root)))}")
-    for column in ("file", "line", "function", "framework", "kind", "route", "methods"):
-        table.add_column(column, overflow="fold")
-    for entry in sorted((e for e in result.entry_points if result.in_scope(e.file)), key=lambda e: (e.file, e.line)):
-        cells = (
-            entry.file,
-            str(entry.line),
-            entry.function,
-            entry.framework,
-            entry.kind,
-            entry.route or "",
-            ",".join(entry.methods),
-        )
-        table.add_row(*(Text(clean(cell)) for cell in cells))
-    console.print(table)
-    console.print(Text(f"{len(result.files)} Python files scanned, {len(result.skipped)} skipped"))
-
-
-def print_skipped(result: RepositoryMap, console: Console) -> None:
-    for skipped in result.skipped:
-        console.print(Text(clean(f"skipped {skipped.path}: {skipped.reason}")))

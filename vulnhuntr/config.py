@@ -62,8 +62,8 @@ PATH_KEYS: tuple[tuple[str, ...], ...] = (
 )
 """Path-valued settings: relative values are resolved against a layer's base directory."""
 
-_FILE_ONLY_FORBIDDEN = ("root", "config_file", "config")
-"""Keys a config file may not set: they decide which file is read in the first place."""
+_FILE_ONLY_FORBIDDEN = ("root", "config_file", "config", "run")
+"""Keys a config file may not set: they decide which file is read in the first place, or describe one run."""
 
 
 # --------------------------------------------------------------------------- models
@@ -189,6 +189,15 @@ class ModelPrice(BaseModel):
     cached_input: float | None = Field(default=None, ge=0)
 
 
+class RunSettings(BaseModel):
+    """Options of one run, given on the command line only: they describe this run, not the project."""
+
+    model_config = _STRICT
+    since: str | None = None  # --since REF: analyse only the entry-point files a git diff touches
+    budget_usd: float | None = Field(default=None, gt=0)  # --budget: send no call past this estimated spend
+    refresh: StrictBool = False  # --refresh: ask the LLM again and overwrite cached answers
+
+
 LlmName = Literal["claude", "gpt", "ollama", "openai", "none"]
 
 
@@ -212,6 +221,7 @@ class Settings(BaseModel):
     rate_limits: RateLimitsSettings = RateLimitsSettings()
     log_file: Path | None = None  # JSON-lines log; default in the user state directory
     triage: TriageSettings = TriageSettings()
+    run: RunSettings = RunSettings()
 
     @field_validator("root")
     @classmethod
@@ -238,6 +248,11 @@ class Settings(BaseModel):
         if value is None or root is None:
             return value
         return _inside_root(root, value)
+
+    @property
+    def incremental(self) -> bool:
+        """Whether this run plans against the previous state (``--incremental`` or ``--since``)."""
+        return self.performance.incremental.enabled or self.run.since is not None
 
     def provider(self) -> ProviderSettings:
         """Settings of the chosen LLM; ``llm: none`` has no provider, so they are empty."""
@@ -488,7 +503,7 @@ def _describe(error: Mapping[str, Any]) -> str:
     got = error.get("input")
     if kind == "extra_forbidden":
         model = _model_at(error["loc"][:-1])
-        allowed = [name for name in (model.model_fields if model else ()) if name not in ("root", "config_file")]
+        allowed = [name for name in (model.model_fields if model else ()) if name not in ("root", "config_file", "run")]
         return f"unknown key (allowed: {', '.join(allowed)})"
     if kind == "missing":
         return "required"

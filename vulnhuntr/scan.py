@@ -1,33 +1,40 @@
 """The library entry point: ``scan(settings)`` runs every stage and returns plain values.
 
-The CLI is a thin layer over this function, so everything it can do is
-available to Python callers and tests without parsing arguments.
+One way through, under one event loop, the provider opened and closed once::
+
+    map -> static pass -> plan -> analyse -> build report -> save state
+
+Each stage takes the values the earlier ones returned. ``--list-entrypoints``
+and ``--dry-run`` are the same set-up stopped after the map or the plan
+(:func:`survey`). The CLI is a thin layer over these functions, so everything
+it can do is available to Python callers and tests without parsing arguments.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from .analysis.progress import Progress
-from .analysis.run import analyse
+from .analysis.run import AnalysisOutcome, analyse
+from .analysis.targets import select_targets
 from .config import Settings
+from .errors import ConfigError, MissingCredentials
 from .findings import CacheSummary, Report
-from .incremental import IncrementalRun
+from .incremental.run import IncrementalRun
 from .llm.base import Provider
 from .llm.pricing import price_for
-from .llm.registry import create_provider, with_cache
-from .errors import ConfigError, MissingCredentials
-from .static import StaticResult, run_static
-from .store import Store
-from .triage import apply_triage, load_judgements
+from .llm.registry import create_provider, model_name, with_cache
+from .report.build import Analysed, Touched, build_report
 from .repo.map import RepositoryMap, map_repository
+from .static import run_static
+from .store import RunStats, Store
+from .triage import apply_triage, load_judgements
 
 
 @dataclass
@@ -38,28 +45,28 @@ class ScanResult:
     report: Report
 
 
-def scan(
-    settings: Settings,
-    provider: Provider | None = None,
-    *,
-    progress: Progress | None = None,
-    budget_usd: float | None = None,
-    refresh: bool = False,
-    since: str | None = None,
-) -> ScanResult:
+@dataclass
+class Survey:
+    """The first stages of a scan without any LLM: the map, and with ``plan=True`` the incremental plan."""
+
+    repository: RepositoryMap
+    incremental: IncrementalRun | None = None  # None unless --incremental or --since
+
+
+def scan(settings: Settings, provider: Provider | None = None, *, progress: Progress | None = None) -> ScanResult:
     """Map the repository and analyse its entry points with the configured LLM.
 
     *provider* overrides the one ``settings.llm`` names (tests pass a fake one).
     With ``llm: none``, or no ``llm`` chosen and no key for the default, the
     static pass's findings are the report, marked as not confirmed by an LLM.
     LLM answers come from the persistent store when the same request was answered
-    before (``refresh`` asks again and overwrites). Ctrl-C during the analysis
-    returns the partial report with ``report.stop_reason == "interrupted"``;
+    before (``settings.run.refresh`` asks again and overwrites). Ctrl-C during the
+    analysis returns the partial report with ``report.stop_reason == "interrupted"``;
     every answer already received is in the store for the next run.
 
-    With ``performance.incremental.enabled``, or *since* (a git ref: pull-request
-    mode), only the entry-point files whose code or call chain changed are
-    analysed; the others keep their previous findings (see :mod:`vulnhuntr.incremental`).
+    With ``performance.incremental.enabled``, or ``settings.run.since`` (a git ref:
+    pull-request mode), only the entry-point files whose code or call chain changed
+    are analysed; the others keep their previous findings (see :mod:`vulnhuntr.incremental`).
     """
     judgements = load_judgements(settings)  # a bad triage file or baseline fails before any work
     notes: list[str] = []
@@ -67,38 +74,78 @@ def scan(
         provider, notes = _provider_or_static_only(settings)  # first: a missing key fails before any work
     elif provider is None:
         notes = [STATIC_ONLY_NOTE]
-    incremental = settings.performance.incremental.enabled or since is not None
-    store = Store.open(settings.performance.cache.directory) if settings.performance.cache.enabled or incremental else None
-    analysing = False  # from then on the analysis owns the provider and closes it on its own event loop
-    try:
-        if provider is not None and budget_usd is not None:
-            _check_priced(provider, settings)
-        repository = map_repository(settings, store)  # unchanged files come from the store's index cache
-        static = run_static(repository, repository.resolver)  # the answer without an LLM, the seeds with one
-        if provider is None:
-            report = asyncio.run(_analyse(repository, settings, None, progress, budget_usd, static=static))
-            report.notes.extend(notes)
-            if since is not None:
-                report = _only_touched(report, IncrementalRun.begin(repository, settings, store, model=None, since=since))
-        else:
-            run = IncrementalRun.begin(repository, settings, store, model=provider.model, since=since) if incremental else None
-            analysing = True
-            report = _analyse_with_store(repository, settings, provider, store, static, progress, budget_usd, refresh, run)
-    finally:
-        if provider is not None and not analysing:
-            asyncio.run(provider.aclose())
-        if store is not None:
-            store.close()
+    repository, report = asyncio.run(_pipeline(settings, provider, progress, notes))
     return ScanResult(repository, apply_triage(report, repository, settings, judgements))
 
 
-def _only_touched(report: Report, run: IncrementalRun) -> Report:
-    """Pull-request mode without an LLM: the static findings of the entry-point files the diff touches."""
-    touched = run.plan.to_analyse
-    kept = [f for f in report.findings if f.entry_file in touched]
-    note = (f"--since {run.since}: static findings of the {len(touched)} entry-point file(s) the diff touches "
-            f"(directly or through the code they call); {len(report.findings) - len(kept)} others not reported")
-    return dataclasses.replace(report, findings=kept, notes=[*report.notes, note])
+async def _pipeline(
+    settings: Settings, provider: Provider | None, progress: Progress | None, notes: list[str]
+) -> tuple[RepositoryMap, Report]:
+    """Every stage in order; the provider is closed at the end whatever happens."""
+    async with _closing(provider):
+        with _opened_store(settings, index_cache=True) as store:
+            if provider is not None and settings.run.budget_usd is not None:
+                _check_priced(provider, settings)
+            with _interrupt_now():  # Ctrl-C stops the synchronous stages at once, as outside an event loop
+                repository = map_repository(settings, store)  # unchanged files come from the store's index cache
+                static = run_static(repository, repository.resolver)  # the answer without an LLM, the seeds with one
+                wanted = settings.incremental if provider is not None else settings.run.since is not None
+                run = _plan(repository, settings, store, provider.model if provider else None) if wanted else None
+            if provider is None:  # the static pass is the answer; --since keeps what the diff touches
+                touched = Touched(settings.run.since or "", run.plan.to_analyse) if run is not None else None
+                return repository, build_report(repository, settings, static, touched=touched, notes=notes)
+            caching = with_cache(provider, settings, store, refresh=settings.run.refresh)
+            started = time.time()
+            targets = select_targets(repository, settings, static, only=run.plan.to_analyse if run else None)
+            with _cancel_on_sigint():  # Ctrl-C or SIGTERM cancels the analysis, which keeps what finished
+                outcome = await analyse(repository, settings, caching, targets, progress=progress, static=static)
+            stats = caching.run_stats(started, price_for(provider.name, provider.model, settings.pricing))
+            cached = caching.enabled and store is not None
+            analysed = Analysed(
+                provider.model,
+                targets,
+                outcome,
+                reused=run.plan.reused if run is not None else (),
+                incremental=run.summary() if run is not None else None,
+                cache=_cache_summary(stats) if cached else None,
+            )
+            report = build_report(repository, settings, static, analysed, notes=notes)
+            _save_state(run, outcome, report, store, stats if cached else None)
+            return repository, report
+
+
+def survey(settings: Settings, *, plan: bool) -> Survey:
+    """The scan's set-up stopped early, no provider created (no key needed): the map, then the plan.
+
+    ``--list-entrypoints`` stops after the map; ``--dry-run`` after the plan: with
+    ``--incremental`` or ``--since``, which files would be re-analysed. Nothing either
+    shows depends on the static pass, so it is not run.
+    """
+    if not plan:
+        return Survey(map_repository(settings))
+    with _opened_store(settings, index_cache=False) as store:
+        repository = map_repository(settings, store)
+        run = _plan(repository, settings, store, model_name(settings)) if settings.incremental else None
+        return Survey(repository, run)
+
+
+def _plan(repository: RepositoryMap, settings: Settings, store: Store | None, model: str | None) -> IncrementalRun:
+    """The incremental plan: identify the repository, load its previous state, diff, decide every file."""
+    return IncrementalRun.begin(repository, settings, store, model=model, since=settings.run.since)
+
+
+def _save_state(
+    run: IncrementalRun | None, outcome: AnalysisOutcome, report: Report, store: Store | None, stats: RunStats | None
+) -> None:
+    """The last stage: the incremental state for the next run, and this run's cache statistics."""
+    if run is not None:
+        run.finish(outcome.results, complete=report.complete, store=store)
+    if stats is not None and store is not None:
+        store.record_run(stats)
+
+
+def _cache_summary(stats: RunStats) -> CacheSummary:
+    return CacheSummary(stats.hits, stats.misses, stats.saved.input_tokens, stats.saved.output_tokens, stats.saved_usd)
 
 
 def _check_priced(provider: Provider, settings: Settings) -> None:
@@ -109,32 +156,6 @@ def _check_priced(provider: Provider, settings: Settings) -> None:
             f"config file, e.g. pricing: {{{provider.model}: {{input: 3.0, output: 15.0}}}} "
             "(US dollars per million tokens)"
         )
-
-
-def _analyse_with_store(
-    repository: RepositoryMap,
-    settings: Settings,
-    provider: Provider,
-    store: Store | None,
-    static: StaticResult,
-    progress: Progress | None,
-    budget_usd: float | None,
-    refresh: bool,
-    run: IncrementalRun | None,
-) -> Report:
-    """The LLM analysis with the answer cache and, when asked, the incremental state."""
-    caching = with_cache(provider, settings, store, refresh=refresh)
-    started = time.time()
-    report = asyncio.run(_analyse(repository, settings, caching, progress, budget_usd, run, static=static))
-    if run is not None:
-        run.finish(report, store)
-    if caching.enabled and store is not None:
-        stats = caching.run_stats(started, price_for(provider.name, provider.model, settings.pricing))
-        store.record_run(stats)
-        report.cache = CacheSummary(
-            stats.hits, stats.misses, stats.saved.input_tokens, stats.saved.output_tokens, stats.saved_usd
-        )
-    return report
 
 
 STATIC_ONLY_NOTE = (
@@ -154,25 +175,44 @@ def _provider_or_static_only(settings: Settings) -> tuple[Provider | None, list[
         return None, [f"LLM confirmation is off: {exc}. Findings come from the static pass only and are not confirmed."]
 
 
-async def _analyse(
-    repository: RepositoryMap,
-    settings: Settings,
-    provider: Provider | None,
-    progress: Progress | None,
-    budget_usd: float | None,
-    run: IncrementalRun | None = None,
-    *,
-    static: StaticResult | None = None,
-) -> Report:
-    narrowed = {} if run is None else {"only": run.plan.to_analyse, "reused": run.plan.reused, "results": run.results}
+@contextlib.asynccontextmanager
+async def _closing(provider: Provider | None) -> AsyncIterator[None]:
+    """The provider's one ``async with``: closed when the scan ends, however it ends."""
     try:
-        with _cancel_on_sigint():
-            return await analyse(
-                repository, settings, provider, progress=progress, budget_usd=budget_usd, static=static, **narrowed
-            )
+        yield
     finally:
         if provider is not None:
             await provider.aclose()
+
+
+@contextlib.contextmanager
+def _opened_store(settings: Settings, *, index_cache: bool) -> Iterator[Store | None]:
+    """The persistent store, when the index and answer cache or the incremental state needs it."""
+    wanted = (index_cache and settings.performance.cache.enabled) or settings.incremental
+    store = Store.open(settings.performance.cache.directory) if wanted else None
+    try:
+        yield store
+    finally:
+        if store is not None:
+            store.close()
+
+
+@contextlib.contextmanager
+def _interrupt_now() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt at once during synchronous work inside the event loop.
+
+    ``asyncio.run`` turns the first Ctrl-C into a cancellation, which code that
+    never awaits would only see when it is done; mapping a big repository takes a while.
+    """
+    try:
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    except ValueError:  # not the main thread: signals are not ours to handle
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager

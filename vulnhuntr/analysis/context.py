@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from ..config import PruningSettings
 from ..llm.base import approx_tokens
 from ..repo.entrypoints import EntryPoint
+from ..repo.callgraph import Node, walk
 from ..repo.dispatch import Dispatch
 from ..repo.index import CallSite, ModuleIndex, RepoIndex
 from ..repo.rendering import TemplateSearch
@@ -167,19 +168,8 @@ class ContextBuilder:
         return [symbol for _distance, symbol in self._callees[key]]
 
     def _walk_callees(self, view: FileView, depth: int, notes: list[str] | None = None) -> list[tuple[int, Symbol]]:
-        found: dict[tuple[str, str], tuple[int, Symbol]] = {}
-        frontier = [(view.file, e.function) for e in view.entry_points]
-        for distance in range(1, depth + 1):
-            next_frontier: list[tuple[str, str]] = []
-            for file, scope in frontier:
-                for symbol in self._called_from(file, scope, notes):
-                    key = (symbol.file, symbol.qualname)
-                    if key in found or (symbol.file, symbol.qualname) in frontier:
-                        continue
-                    found[key] = (distance, symbol)
-                    next_frontier.append(key)
-            frontier = next_frontier
-        return list(found.values())
+        start = [(view.file, e.function) for e in view.entry_points]
+        return walk(start, lambda file, scope: self._called_from(file, scope, notes), _node, depth)
 
     def _called_from(self, file: str, scope: str, notes: list[str] | None = None) -> Iterable[Symbol]:
         """Definitions called inside *scope* of *file* (nested scopes included), in source order.
@@ -247,6 +237,10 @@ class ContextBuilder:
             else:
                 dropped.append(symbol)
         return kept, dropped
+
+
+def _node(symbol: Symbol) -> Node:
+    return symbol.file, symbol.qualname
 
 
 # windows ------------------------------------------------------------------------------

@@ -27,11 +27,12 @@ from ..llm.base import LLMRequest, Message, Provider, approx_tokens
 from ..repo.entrypoints import EntryPoint
 from ..repo.index import RepoIndex
 from ..repo.resolve import Resolver, Symbol
+from ..results import FileResult
 from ..static import Candidate
 from . import prompts
 from .context import ContextBuilder, FileView
 from .cwe import cwe_for
-from .engine import BudgetExhausted
+from .gate import BudgetExhausted
 from .locate import Place, Region, confirmed_leads, locate, locate_all
 from .reach import SinkReach
 from .response import AnalysisAnswer, ContextCode, answer_schema, parse_answer
@@ -49,18 +50,6 @@ class LoopLimits:
     max_rounds: int = 7
     reasks: int = 2
     max_output_tokens: int = 4096
-
-
-@dataclass
-class FileResult:
-    """Everything concluded about one entry-point file (findings at every confidence)."""
-
-    file: str
-    findings: list[Finding] = field(default_factory=list)
-    errors: list[ErrorEntry] = field(default_factory=list)
-    context_files: set[str] = field(default_factory=set)  # every file whose code the model was shown
-    unanalysed: set[str] = field(default_factory=set)  # entry points whose initial pass failed: nothing concluded
-    concluded: bool = True  # False when no initial pass of the file succeeded: it was not analysed at all
 
 
 @dataclass

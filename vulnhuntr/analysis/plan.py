@@ -23,8 +23,8 @@ from ..llm.base import approx_tokens
 from ..llm.pricing import cost
 from ..repo.map import RepositoryMap
 from . import prompts
-from .engine import TYPICAL_OUTPUT_TOKENS
-from .run import targets_by_file, unreached_selection
+from .gate import TYPICAL_OUTPUT_TOKENS
+from .targets import targets_by_file, unreached_selection
 
 CONTEXT_TOKENS_PER_ROUND = 400  # a typical fetched definition
 TYPICAL_TYPES, TYPICAL_ROUNDS = 2, 3

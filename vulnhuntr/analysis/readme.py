@@ -10,7 +10,7 @@ from ..errors import ProviderConfigError, ProviderError
 from ..findings import ErrorEntry
 from ..llm.base import LLMRequest, Message, Provider
 from . import prompts
-from .engine import BudgetExhausted
+from .gate import BudgetExhausted
 
 log = logging.getLogger(__name__)
 

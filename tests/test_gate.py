@@ -1,4 +1,4 @@
-"""The engine: concurrency bounded by --workers, the budget, progress, dry run, Ctrl-C."""
+"""The LLM call gate: concurrency bounded by --workers, the budget, progress; and dry run, Ctrl-C."""
 
 from __future__ import annotations
 

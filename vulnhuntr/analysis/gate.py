@@ -1,6 +1,6 @@
 """Every LLM call of a scan passes through one gate: concurrency, budget and progress.
 
-LLM calls are I/O, so the engine is asyncio: independent work (initial passes
+LLM calls are I/O, so the analysis is asyncio: independent work (initial passes
 of different files, chains of different files and types) runs concurrently and
 only the number of calls in flight is bounded (``--workers``). Rounds of one
 chain stay sequential because each depends on the last. The budget is checked
