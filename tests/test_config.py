@@ -348,3 +348,17 @@ def test_the_readme_configuration_example_is_valid(tmp_path: Path) -> None:
     settings = load_settings({"root": str(tmp_path)}, environ={})
     assert settings.performance.parallel.workers == 8
     assert settings.rate_limits.claude.requests_per_minute == 50
+
+
+def test_run_options_come_from_the_command_line_only(root: Path) -> None:
+    from vulnhuntr.cli import build_parser, cli_overrides
+
+    args = build_parser().parse_args(["-r", str(root), "--since", "main", "--budget", "2.5", "--refresh"])
+    settings = load_settings(cli_overrides(args), {})
+    assert (settings.run.since, settings.run.budget_usd, settings.run.refresh) == ("main", 2.5, True)
+    assert settings.incremental and not settings.performance.incremental.enabled  # --since plans incrementally
+    plain = load(root)
+    assert (plain.run.since, plain.run.budget_usd, plain.run.refresh, plain.incremental) == (None, None, False, False)
+    write(root / ".vulnhuntr.yaml", "run:\n  budget_usd: 5\n")
+    with pytest.raises(ConfigError, match="run: cannot be set in a config file, use the command line"):
+        load(root)
