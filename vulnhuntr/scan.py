@@ -32,7 +32,7 @@ from .llm.pricing import price_for
 from .llm.registry import create_provider, model_name, with_cache
 from .report.build import Analysed, Touched, build_report
 from .repo.map import RepositoryMap, map_repository
-from .static import run_static
+from .static import StaticResult, run_static
 from .store import RunStats, Store
 from .triage import apply_triage, load_judgements
 
@@ -89,29 +89,44 @@ async def _pipeline(
             with _interrupt_now():  # Ctrl-C stops the synchronous stages at once, as outside an event loop
                 repository = map_repository(settings, store)  # unchanged files come from the store's index cache
                 static = run_static(repository, repository.resolver)  # the answer without an LLM, the seeds with one
-                wanted = settings.incremental if provider is not None else settings.run.since is not None
-                run = _plan(repository, settings, store, provider.model if provider else None) if wanted else None
+                planned = settings.incremental if provider is not None else settings.run.since is not None
+                run = _plan(repository, settings, store, provider.model if provider else None) if planned else None
             if provider is None:  # the static pass is the answer; --since keeps what the diff touches
                 touched = Touched(settings.run.since or "", run.plan.to_analyse) if run is not None else None
                 return repository, build_report(repository, settings, static, touched=touched, notes=notes)
-            caching = with_cache(provider, settings, store, refresh=settings.run.refresh)
-            started = time.time()
-            targets = select_targets(repository, settings, static, only=run.plan.to_analyse if run else None)
-            with _cancel_on_sigint():  # Ctrl-C or SIGTERM cancels the analysis, which keeps what finished
-                outcome = await analyse(repository, settings, caching, targets, progress=progress, static=static)
-            stats = caching.run_stats(started, price_for(provider.name, provider.model, settings.pricing))
-            cached = caching.enabled and store is not None
-            analysed = Analysed(
-                provider.model,
-                targets,
-                outcome,
-                reused=run.plan.reused if run is not None else (),
-                incremental=run.summary() if run is not None else None,
-                cache=_cache_summary(stats) if cached else None,
-            )
-            report = build_report(repository, settings, static, analysed, notes=notes)
-            _save_state(run, outcome, report, store, stats if cached else None)
+            report = await _analysed_report(repository, settings, provider, store, static, run, progress, notes)
             return repository, report
+
+
+async def _analysed_report(
+    repository: RepositoryMap,
+    settings: Settings,
+    provider: Provider,
+    store: Store | None,
+    static: StaticResult,
+    run: IncrementalRun | None,
+    progress: Progress | None,
+    notes: list[str],
+) -> Report:
+    """Analyse (answers cached in the store), build the report, save the state: the stages an LLM adds."""
+    caching = with_cache(provider, settings, store, refresh=settings.run.refresh)
+    started = time.time()
+    targets = select_targets(repository, settings, static, only=run.plan.to_analyse if run is not None else None)
+    with _cancel_on_sigint():  # Ctrl-C or SIGTERM cancels the analysis, which keeps what finished
+        outcome = await analyse(repository, settings, caching, targets, progress=progress, static=static)
+    stats = caching.run_stats(started, price_for(provider.name, provider.model, settings.pricing))
+    cached = caching.enabled and store is not None
+    analysed = Analysed(
+        provider.model,
+        targets,
+        outcome,
+        reused=run.plan.reused if run is not None else (),
+        incremental=run.summary() if run is not None else None,
+        cache=_cache_summary(stats) if cached else None,
+    )
+    report = build_report(repository, settings, static, analysed, notes=notes)
+    _save_state(run, outcome, report, store, stats if cached else None)
+    return report
 
 
 def survey(settings: Settings, *, plan: bool) -> Survey:
