@@ -351,7 +351,7 @@ def test_the_readme_configuration_example_is_valid(tmp_path: Path) -> None:
 
 
 def test_run_options_come_from_the_command_line_only(root: Path) -> None:
-    from vulnhuntr.cli import build_parser, cli_overrides
+    from vulnhuntr.cli_args import build_parser, cli_overrides
 
     args = build_parser().parse_args(["-r", str(root), "--since", "main", "--budget", "2.5", "--refresh"])
     settings = load_settings(cli_overrides(args), {})
