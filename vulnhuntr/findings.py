@@ -27,7 +27,7 @@ class VulnType(str, Enum):
     IDOR = "IDOR"
 
     @property
-    def title(self) -> str:
+    def title(self) -> str:  # type: ignore[override]  # a type's display name; str.title is never wanted on a member
         return TITLES[self]
 
 

@@ -164,7 +164,7 @@ async def _analyse(
     *,
     static: StaticResult | None = None,
 ) -> Report:
-    narrowed = {} if run is None else {"only": run.plan.to_analyse, "reused": run.plan.reused, "results": run.results}
+    narrowed: dict[str, Any] = {} if run is None else {"only": run.plan.to_analyse, "reused": run.plan.reused, "results": run.results}
     try:
         with _cancel_on_sigint():
             return await analyse(

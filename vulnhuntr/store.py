@@ -316,7 +316,7 @@ class Store:
 
     def stats(self) -> StoreStats:
         """Entries per table, size on disk and the last run's savings."""
-        entries = self._run(_count_rows, {})
+        entries: dict[str, int] = self._run(_count_rows, {})
         row = self._run(lambda c: c.execute(
             "SELECT started_at, hits, misses, saved_calls, saved_input_tokens, saved_output_tokens,"
             " saved_cached_input_tokens, saved_usd FROM runs ORDER BY id DESC LIMIT 1").fetchone(), None)

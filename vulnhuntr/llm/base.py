@@ -54,12 +54,16 @@ class LLMResponse:
     model: str = ""
 
 
-class Provider(Protocol):
+class Completer(Protocol):
+    """What the analysis needs: an answer per request (a provider, or the call gate in front of one)."""
+
+    async def complete(self, request: LLMRequest) -> LLMResponse: ...
+
+
+class Provider(Completer, Protocol):
     """An LLM behind one async call."""
 
     name: str  # "claude", "openai", "ollama"
     model: str
-
-    async def complete(self, request: LLMRequest) -> LLMResponse: ...
 
     async def aclose(self) -> None: ...

@@ -214,7 +214,8 @@ class _Walk:
             return []
         prefix = here.rel + "/" if here.rel else ""
         rules = here.rules if here.forced else self._with_gitignore(here.path, prefix, here.rules)
-        real_dirs, linked_dirs = [], []
+        real_dirs: list[tuple[os.DirEntry[str], str]] = []
+        linked_dirs: list[tuple[os.DirEntry[str], str]] = []
         for entry in entries:
             rel = prefix + entry.name
             if self.scope and self._placement(rel) == "outside":
