@@ -63,7 +63,15 @@ class Completer(Protocol):
 class Provider(Completer, Protocol):
     """An LLM behind one async call."""
 
-    name: str  # "claude", "openai", "ollama"
-    model: str
+    @property
+    def name(self) -> str: ...  # "claude", "openai", "ollama"
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def endpoint(self) -> str:
+        """The server that answers (base URL): part of the cache key, and what decides pacing."""
+        ...
 
     async def aclose(self) -> None: ...
