@@ -16,7 +16,7 @@ from .store import Store, StoreStats
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vulnhuntr cache",
-        description="Inspect or clear the persistent store of LLM answers, symbol resolutions and run state.",
+        description="Inspect or clear the persistent store of LLM answers, per-file indexes and run state.",
     )
     cache_dir_help = "the store's folder (default: the user cache directory)"
     parser.add_argument("--cache-dir", metavar="DIR", help=cache_dir_help)
