@@ -29,7 +29,8 @@ from .analysis.loop import FileResult
 from .analysis.run import targets_by_file
 from .config import Settings
 from .errors import UsageError
-from .findings import ErrorEntry, FileNote, Finding, IncrementalSummary, Report
+from .findings import ErrorEntry, Finding, Report
+from .run_summary import FileNote, IncrementalSummary
 from .llm.registry import provider_family
 from .repo.entrypoints import EntryPoint
 from .repo.index import RepoIndex

@@ -18,7 +18,8 @@ from typing import Any
 from .report.progress import Progress
 from .analysis.run import analyse
 from .config import Settings
-from .findings import CacheSummary, Report
+from .findings import Report
+from .run_summary import CacheSummary
 from .incremental import IncrementalRun
 from .llm.base import Provider
 from .llm.pricing import price_for

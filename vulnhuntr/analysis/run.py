@@ -9,7 +9,8 @@ from typing import Any
 
 from .. import __version__
 from ..config import Settings
-from ..findings import ErrorEntry, Finding, Report, UnreachedSummary, merge_by_place
+from ..findings import ErrorEntry, Finding, Report, merge_by_place
+from ..run_summary import UnreachedSummary
 from ..llm.base import Provider
 from ..llm.pricing import cost, price_for
 from ..llm.retry import faults_of

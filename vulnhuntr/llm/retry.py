@@ -7,7 +7,7 @@ import logging
 import random
 
 from ..errors import ProviderError, ProviderTimeoutError, RateLimitedError
-from ..findings import Faults
+from ..run_summary import Faults
 from .base import LLMRequest, LLMResponse, Provider
 from .wrapper import ProviderWrapper
 
