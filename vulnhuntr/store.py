@@ -127,8 +127,7 @@ def _v1(conn: sqlite3.Connection) -> None:
 
 
 def _v2(conn: sqlite3.Connection) -> None:
-    """Drop the symbol-resolution cache: no part of vulnhuntr ever read or wrote it."""
-    conn.execute("DROP TABLE IF EXISTS resolutions")
+    conn.execute("DROP TABLE IF EXISTS resolutions")  # the symbol-resolution cache: nothing but tests used it
 
 
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
