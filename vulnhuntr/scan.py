@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .report.progress import Progress
+from .analysis.progress import Progress
 from .analysis.run import analyse
 from .config import Settings
 from .findings import Report

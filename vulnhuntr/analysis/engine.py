@@ -19,7 +19,7 @@ from ..errors import VulnhuntrError
 from ..findings import Usage
 from ..llm.base import LLMRequest, LLMResponse, Provider
 from ..llm.pricing import cost
-from ..report.progress import Progress
+from .progress import Progress
 
 TYPICAL_OUTPUT_TOKENS = 1200  # what an analysis answer usually costs; the estimate before a call
 

@@ -21,7 +21,7 @@ from ..static import StaticResult
 from .context import ContextBuilder
 from .engine import Budget, CallGate
 from .loop import Analyst, FileResult, LoopLimits
-from ..report.progress import NullProgress, Progress
+from .progress import NullProgress, Progress
 from .readme import summarise_readme
 from .unreached import UnreachedModule, UnreachedSelection, select_unreached
 

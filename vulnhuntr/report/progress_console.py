@@ -1,4 +1,4 @@
-"""Progress of a scan: a rich bar on a terminal, periodic plain lines otherwise, or nothing.
+"""Progress of a scan on the console: a rich bar on a terminal, periodic plain lines otherwise, or nothing.
 
 Output goes to stderr so stdout stays clean for reports piped elsewhere.
 """
@@ -6,38 +6,12 @@ Output goes to stderr so stdout stays clean for reports piped elsewhere.
 from __future__ import annotations
 
 import time
-from typing import Protocol
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichBar, TextColumn, TimeElapsedColumn
 
+from ..analysis.progress import NullProgress, Progress
 from ..findings import Usage
-
-
-class Progress(Protocol):
-    def start(self, total_files: int) -> None: ...
-
-    def file_done(self) -> None: ...
-
-    def call_done(self, usage: Usage, spent: float) -> None: ...
-
-    def finish(self) -> None: ...
-
-
-class NullProgress:
-    """``--quiet``, and library use."""
-
-    def start(self, total_files: int) -> None:
-        pass
-
-    def file_done(self) -> None:
-        pass
-
-    def call_done(self, usage: Usage, spent: float) -> None:
-        pass
-
-    def finish(self) -> None:
-        pass
 
 
 def _stats(usage: Usage, spent: float) -> str:
