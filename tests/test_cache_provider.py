@@ -38,7 +38,7 @@ class StubProvider:
 
     def __init__(self, model: str = "gpt-4o", where: str = "https://api.openai.com/v1", fail: bool = False):
         self.model = model
-        self.where = where
+        self.endpoint = where
         self.fail = fail
         self.calls = 0
         self.closed = False
@@ -205,7 +205,7 @@ def test_the_key_ignores_what_does_not_change_the_answer() -> None:
 def test_the_endpoint_is_found_through_wrappers() -> None:
     inner = StubProvider(where="http://gpu-box:8000/v1")
     wrapped = CachingProvider(RetryingProvider(inner), None)
-    assert wrapped.where == "http://gpu-box:8000/v1"
+    assert wrapped.endpoint == "http://gpu-box:8000/v1"
     assert wrapped.key(REQUEST) == CachingProvider(inner, None).key(REQUEST)
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from vulnhuntr.errors import UsageError
 from vulnhuntr.repo.discover import discover
 
 
@@ -181,36 +180,6 @@ def test_excluded_dirs_are_walked_only_when_include_could_match(
     assert not any(p.startswith((".venv", ".git")) for p in listed)
 
     assert discover(tmp_path, include=["*.py"]).files == (".git/objects/o.py", ".venv/lib/x.py", "app.py", "tests/t.py")
-
-
-# --------------------------------------------------------------------------- analyze
-
-
-def test_analyze_folder_limits_files_but_readme_comes_from_root(tmp_path: Path) -> None:
-    make(tmp_path, "README.md", "app.py", "api/views.py", "api/tests/t.py", "api/v2/x.py", "apiv2/y.py")
-    found = discover(tmp_path, analyze=Path("api"))
-    assert found.files == ("api/v2/x.py", "api/views.py")
-    assert found.readme == "README.md"
-    assert discover(tmp_path, analyze=tmp_path / "api" / "v2").files == ("api/v2/x.py",)
-
-
-def test_analyze_an_excluded_folder_explicitly(tmp_path: Path) -> None:
-    make(tmp_path, "app.py", "tests/t.py", "tests/test_x.py")
-    assert discover(tmp_path, analyze=Path("tests")).files == ("tests/t.py",)
-
-
-def test_analyze_single_file_even_if_excluded_by_default(tmp_path: Path) -> None:
-    make(tmp_path, "app.py", "tests/test_api.py")
-    found = discover(tmp_path, analyze=tmp_path / "tests" / "test_api.py")
-    assert found.files == ("tests/test_api.py",)
-
-
-def test_analyze_outside_root_or_missing(tmp_path: Path) -> None:
-    make(tmp_path, "repo/app.py", "elsewhere.py")
-    with pytest.raises(UsageError, match="outside the root"):
-        discover(tmp_path / "repo", analyze=tmp_path / "elsewhere.py")
-    with pytest.raises(UsageError, match="no such file"):
-        discover(tmp_path / "repo", analyze=Path("nope.py"))
 
 
 # --------------------------------------------------------------------------- symlinks and errors

@@ -53,6 +53,7 @@ class QuietModel:
 
     name = "openai"
     model = "quiet-model"
+    endpoint = "http://127.0.0.1:9/v1"
 
     def __init__(self) -> None:
         self.calls = 0

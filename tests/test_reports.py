@@ -459,7 +459,7 @@ def test_rendered_reports_are_valid_utf8_with_odd_text(tmp_path: Path) -> None:
 
 
 def test_notes_and_incremental_summary_reach_markdown_and_sarif(sarif_schema: dict) -> None:
-    from vulnhuntr.findings import FileNote, IncrementalSummary
+    from vulnhuntr.run_summary import FileNote, IncrementalSummary
 
     report = make_report(complete=True)
     report.notes.append("LLM confirmation is off <b>")

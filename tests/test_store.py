@@ -50,10 +50,10 @@ def store(tmp_path: Path):
 def assert_no_op(store: Store) -> None:
     """A disabled store answers nothing and swallows everything."""
     store.put_answer("k", answer())
-    store.put_json("resolution", "k", {"a": 1})
+    store.put_json("index", "k", {"a": 1})
     store.record_run(RunStats(0.0, 1, 1))
     assert store.get_answer("k") is None
-    assert store.get_json("resolution", "k") is None
+    assert store.get_json("index", "k") is None
     assert store.stats().entries == {}
     assert store.clear(older_than_days=1) == 0
 
@@ -92,11 +92,9 @@ def test_answers_round_trip_and_overwrite(store: Store) -> None:
 
 
 def test_json_kinds_round_trip_separately(store: Store) -> None:
-    for kind in ("resolution", "index", "run_state"):
+    for kind in ("index", "run_state"):
         store.put_json(kind, "same-key", {"kind": kind, "list": [1, 2]})
-    assert [store.get_json(k, "same-key")["kind"] for k in ("resolution", "index", "run_state")] == [
-        "resolution", "index", "run_state"
-    ]
+    assert [store.get_json(k, "same-key")["kind"] for k in ("index", "run_state")] == ["index", "run_state"]
     assert store.get_json("index", "other") is None
 
 
@@ -128,14 +126,14 @@ def test_stats_record_run_and_clear(store: Store, monkeypatch: pytest.MonkeyPatc
     store.put_answer("new", answer())
     store.record_run(RunStats(now[0], hits=3, misses=1, saved=Usage(3, 300, 30, 0), saved_usd=0.25))
     stats = store.stats()
-    assert stats.entries == {"answers": 2, "resolutions": 0, "file_index": 1, "run_state": 0, "runs": 1}
+    assert stats.entries == {"answers": 2, "file_index": 1, "run_state": 0, "runs": 1}
     assert stats.size_bytes > 0 and stats.disabled_reason is None
     assert stats.last_run == RunStats(now[0], 3, 1, Usage(3, 300, 30, 0), 0.25)
     assert stats.last_run.hit_rate == 0.75
     assert store.clear(older_than_days=5) == 2
     assert store.get_answer("new") is not None and store.get_answer("old") is None
     assert store.clear() == 2
-    assert store.stats().entries == {"answers": 0, "resolutions": 0, "file_index": 0, "run_state": 0, "runs": 0}
+    assert store.stats().entries == {"answers": 0, "file_index": 0, "run_state": 0, "runs": 0}
     assert store.stats().last_run is None
 
 
@@ -181,34 +179,56 @@ def make_v1_database(folder: Path) -> None:
 
 
 def test_a_v1_database_is_migrated_forward(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def v2(conn: sqlite3.Connection) -> None:
+    def next_version(conn: sqlite3.Connection) -> None:
         conn.execute("ALTER TABLE answers ADD COLUMN note TEXT")
 
     make_v1_database(tmp_path)
-    monkeypatch.setattr(store_module, "MIGRATIONS", [*store_module.MIGRATIONS, v2])
+    migrations = [*store_module.MIGRATIONS, next_version]
+    monkeypatch.setattr(store_module, "MIGRATIONS", migrations)
     opened = Store.open(tmp_path)
     assert opened.enabled
     assert opened.get_answer("k").text == "kept"
     opened.put_answer("k2", answer("new"))
     opened.close()
     conn = sqlite3.connect(tmp_path / FILE_NAME)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == len(migrations)
     assert "note" in [row[1] for row in conn.execute("PRAGMA table_info(answers)")]
     conn.close()
 
 
-def test_the_current_schema_is_the_hand_written_v1(tmp_path: Path) -> None:
+def _schema(folder: Path) -> list[str]:
+    conn = sqlite3.connect(folder / FILE_NAME)
+    rows = sorted(r[0] for r in conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table'"))
+    conn.close()
+    return [" ".join(sql.split()) for sql in rows]
+
+
+def test_the_current_schema_is_the_hand_written_v1_migrated(tmp_path: Path) -> None:
     """Catches a schema edited in place instead of migrated."""
     make_v1_database(tmp_path / "hand")
+    assert _schema(tmp_path / "hand") == sorted(" ".join(sql.split()) for sql in V1_SCHEMA)
+    Store.open(tmp_path / "hand").close()
     Store.open(tmp_path / "code").close()
+    assert _schema(tmp_path / "hand") == _schema(tmp_path / "code")
 
-    def schema(folder: Path) -> list[str]:
-        conn = sqlite3.connect(folder / FILE_NAME)
-        rows = sorted(r[0] for r in conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table'"))
-        conn.close()
-        return [" ".join(sql.split()) for sql in rows]
 
-    assert schema(tmp_path / "hand") == schema(tmp_path / "code")
+def test_version_2_drops_the_unused_resolutions_table_and_keeps_the_rest(tmp_path: Path) -> None:
+    make_v1_database(tmp_path)
+    conn = sqlite3.connect(tmp_path / FILE_NAME)
+    conn.execute("INSERT INTO resolutions VALUES ('r', '{}', 4e9)")
+    conn.execute("INSERT INTO file_index VALUES ('i', '{\"x\": 1}', 4e9)")
+    conn.commit()
+    conn.close()
+    opened = Store.open(tmp_path)
+    assert opened.enabled
+    assert opened.stats().entries == {"answers": 1, "file_index": 1, "run_state": 0, "runs": 0}
+    assert opened.get_answer("k").text == "kept" and opened.get_json("index", "i") == {"x": 1}
+    opened.close()
+    conn = sqlite3.connect(tmp_path / FILE_NAME)
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    conn.close()
+    assert tables == {"answers", "file_index", "run_state", "runs"}
 
 
 def test_a_database_from_a_newer_vulnhuntr_is_left_alone(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -239,9 +259,9 @@ def _worker(folder: str, worker: int, start: Any, results: Any) -> None:
     for i in range(WRITES):
         key = f"{worker}-{i}"
         opened.put_answer(key, answer(key))
-        opened.put_json("resolution", key, {"worker": worker, "i": i})
+        opened.put_json("index", key, {"worker": worker, "i": i})
         got = opened.get_answer(key)
-        good += got is not None and got.text == key and opened.get_json("resolution", key) == {"worker": worker, "i": i}
+        good += got is not None and got.text == key and opened.get_json("index", key) == {"worker": worker, "i": i}
     opened.record_run(RunStats(float(worker), hits=good))
     results.put((worker, good, opened.disabled_reason))
     opened.close()
@@ -260,7 +280,7 @@ def test_several_processes_share_one_file_without_losing_entries(tmp_path: Path)
     assert [process.exitcode for process in workers] == [0] * 4
     opened = Store.open(tmp_path)
     stats = opened.stats()
-    assert stats.entries["answers"] == 4 * WRITES and stats.entries["resolutions"] == 4 * WRITES
+    assert stats.entries["answers"] == 4 * WRITES and stats.entries["file_index"] == 4 * WRITES
     assert stats.entries["runs"] == 4
     assert all(opened.get_answer(f"{w}-{i}").text == f"{w}-{i}" for w in range(4) for i in range(WRITES))
     opened.close()

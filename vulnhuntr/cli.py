@@ -31,7 +31,7 @@ from .config import Settings, load_settings
 from .errors import VulnhuntrError
 from .findings import Report
 from .analysis.plan import make_plan
-from .analysis.progress import progress_for
+from .report.progress_console import progress_for
 from .llm.pricing import price_for
 from .llm.registry import model_name, provider_family
 from .logs import configure_logging

@@ -96,7 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--workers", type=int, metavar="N", help="LLM calls in flight at once (default 8; 1 = one at a time)"
     )
-    parser.add_argument("--parallel", action="store_true", help="accepted for compatibility: analysis is parallel by default")
+    parser.add_argument(
+        "--parallel", action="store_true",
+        help="has no effect; accepted for compatibility with the original vulnhuntr (analysis is always parallel)",
+    )
     parser.add_argument(
         "--format",
         action="append",

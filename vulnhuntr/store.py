@@ -1,4 +1,4 @@
-"""The one persistent cache: LLM answers, symbol resolutions, per-file indexes, run state and run stats.
+"""The one persistent cache: LLM answers, per-file indexes, run state and run stats.
 
 Everything lives in a single SQLite file (``store.sqlite3``) in WAL mode, so
 several vulnhuntr runs can share it: readers never block, writers wait up to a
@@ -38,11 +38,10 @@ FILE_NAME = "store.sqlite3"
 DEFAULT_BUSY_TIMEOUT = 5.0  # seconds another process may hold the write lock before we give up
 _DAY = 86400.0
 
-JsonKind = Literal["resolution", "index", "run_state"]
-_JSON_TABLES: dict[str, str] = {"resolution": "resolutions", "index": "file_index", "run_state": "run_state"}
+JsonKind = Literal["index", "run_state"]
+_JSON_TABLES: dict[str, str] = {"index": "file_index", "run_state": "run_state"}
 _TIME_COLUMNS: dict[str, str] = {
     "answers": "stored_at",
-    "resolutions": "stored_at",
     "file_index": "stored_at",
     "run_state": "stored_at",
     "runs": "started_at",
@@ -60,8 +59,7 @@ def _now() -> float:
 def digest(*parts: Any) -> str:
     """Hex sha256 of the canonical JSON of *parts*: the key format of every table.
 
-    E.g. a resolution key is ``digest(sorted(file_hashes), name, scope)`` and a
-    per-file index key ``digest(content_sha256, parser_version)``.
+    E.g. a per-file index key is ``digest(content_sha256, parser_version)``.
     """
     text = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -113,13 +111,13 @@ class StoreStats:
 
 
 def _v1(conn: sqlite3.Connection) -> None:
-    """Answers, the three JSON caches and run stats."""
+    """Answers, three JSON caches (symbol resolutions, per-file indexes, run state) and run stats."""
     conn.execute(
         "CREATE TABLE answers (key TEXT PRIMARY KEY, provider TEXT NOT NULL, model TEXT NOT NULL,"
         " text TEXT NOT NULL, truncated INTEGER NOT NULL, input_tokens INTEGER NOT NULL,"
         " output_tokens INTEGER NOT NULL, cached_input_tokens INTEGER NOT NULL, stored_at REAL NOT NULL)"
     )
-    for table in _JSON_TABLES.values():
+    for table in ("resolutions", "file_index", "run_state"):  # as version 1 was: a migration never changes
         conn.execute(f"CREATE TABLE {table} (key TEXT PRIMARY KEY, value TEXT NOT NULL, stored_at REAL NOT NULL)")
     conn.execute(
         "CREATE TABLE runs (id INTEGER PRIMARY KEY, started_at REAL NOT NULL, hits INTEGER NOT NULL,"
@@ -128,7 +126,11 @@ def _v1(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1]
+def _v2(conn: sqlite3.Connection) -> None:
+    conn.execute("DROP TABLE IF EXISTS resolutions")  # the symbol-resolution cache: nothing but tests used it
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
 """Forward migrations; ``MIGRATIONS[i]`` takes the schema from version i to i + 1.
 
 A schema change is one function appended here. Use ``conn.execute`` only
@@ -284,7 +286,7 @@ class Store:
         sql = "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         self._run(lambda c: c.execute(sql, values), None)
 
-    # ---- JSON caches: symbol resolutions, per-file indexes, run state
+    # ---- JSON caches: per-file indexes, run state
 
     def get_json(self, kind: JsonKind, key: str) -> Any | None:
         """The value stored under *key* in *kind*, or None."""
@@ -316,7 +318,7 @@ class Store:
 
     def stats(self) -> StoreStats:
         """Entries per table, size on disk and the last run's savings."""
-        entries = self._run(_count_rows, {})
+        entries: dict[str, int] = self._run(_count_rows, {})
         row = self._run(lambda c: c.execute(
             "SELECT started_at, hits, misses, saved_calls, saved_input_tokens, saved_output_tokens,"
             " saved_cached_input_tokens, saved_usd FROM runs ORDER BY id DESC LIMIT 1").fetchone(), None)

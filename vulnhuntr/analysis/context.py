@@ -180,7 +180,7 @@ class ContextBuilder:
         module = self.index.modules.get(file)
         if module is None:
             return []
-        symbols = []
+        symbols: list[Symbol | None] = []
         for call in [*module.calls, *module.lookups]:
             if call.scope != scope and not call.scope.startswith(scope + "."):
                 continue
@@ -352,7 +352,8 @@ class _Plan:
         if end - start + 1 < self.keep_small and not forced:
             return None
         if isinstance(statement, ast.ClassDef):
-            return self._class_header(statement, qualname, start, end)
+            self._class_header(statement, qualname, start, end)
+            return None
         label = f"{'async def' if isinstance(statement, ast.AsyncFunctionDef) else 'def'} {qualname}"
         return (start, end, label, " " * statement.col_offset)
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from ..config import PruningSettings
 from ..errors import AnswerError, ProviderConfigError, ProviderError
 from ..findings import ContextItem, ErrorEntry, Finding, Location, PathStep, VulnType, merge_by_place
-from ..llm.base import LLMRequest, Message, Provider, approx_tokens
+from ..llm.base import Completer, LLMRequest, Message, approx_tokens
 from ..repo.entrypoints import EntryPoint
 from ..repo.index import RepoIndex
 from ..repo.resolve import Resolver, Symbol
@@ -71,7 +71,7 @@ class Analyst:
 
     def __init__(
         self,
-        provider: Provider,
+        provider: Completer,
         index: RepoIndex,
         resolver: Resolver,
         *,
@@ -186,10 +186,10 @@ class Analyst:
             sink_types = {s.vuln_type for s in unreached.sinks if s.function in names}
             suspected += sorted(sink_types - set(suspected), key=list(VulnType).index)
         chains = [self._run_chain(view, vuln_type, initial, unreached) for vuln_type in suspected]
-        for findings, errors, shown in await asyncio.gather(*chains):
+        for findings, errors, files_shown in await asyncio.gather(*chains):
             result.findings.extend(findings)
             result.errors.extend(errors)
-            result.context_files |= shown
+            result.context_files |= files_shown
         return True
 
     def _initial_callees(self, view: FileView) -> list[Symbol]:
@@ -380,8 +380,8 @@ class Analyst:
                     owner = _named_entry(lead.entry_function, entry_points)
                     add(self._finding(vuln_type, answer, place, owner, file, sink.code_line, context, sink.cwe, lead))
                 continue
-            lead = next((c for c in leads if entry is not None and c.entry_function == entry.function), None)
-            add(self._finding(vuln_type, answer, place, entry, file, sink.code_line, context, sink.cwe, lead))
+            matched = next((c for c in leads if entry is not None and c.entry_function == entry.function), None)
+            add(self._finding(vuln_type, answer, place, entry, file, sink.code_line, context, sink.cwe, matched))
         if not findings:  # no sink line: the candidates it confirms place it, else the handler
             for lead in confirmed_leads(seeds, entry=None, place=None, analysis=answer.analysis):
                 owner = _named_entry(lead.entry_function, entry_points)

@@ -235,7 +235,7 @@ def fenced(text: str) -> str:
 
 def _attribute(value: str) -> str:
     """A value inside a tag's double quotes, which a file name must not be able to close."""
-    return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace("\n", " ")
+    return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
 
 
 def _file_block(file: str, code: str) -> str:
@@ -274,10 +274,6 @@ def template_section(excerpts: Sequence[TemplateExcerpt]) -> str:
         if excerpt.note:
             blocks.append(f"Note: {excerpt.note}.")
     return "\n".join(blocks)
-
-
-def _attribute(text: str) -> str:
-    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _unclosable(text: str, tag: str) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import ProviderConfigError, ProviderError
 from ..findings import ErrorEntry
-from ..llm.base import LLMRequest, Message, Provider
+from ..llm.base import Completer, LLMRequest, Message
 from . import prompts
 from .gate import BudgetExhausted
 
@@ -18,7 +18,7 @@ MAX_README_CHARS = 20_000
 _SUMMARY = re.compile(r"<summary>(.*?)</summary>", re.DOTALL | re.IGNORECASE)
 
 
-async def summarise_readme(provider: Provider, root: Path, readme: str | None) -> tuple[str | None, ErrorEntry | None]:
+async def summarise_readme(provider: Completer, root: Path, readme: str | None) -> tuple[str | None, ErrorEntry | None]:
     """The summary, or None with the reason when there is no README or no usable answer."""
     if readme is None:
         return None, None

@@ -186,7 +186,9 @@ def _sinks(values: Any) -> list[Any]:
         if isinstance(value, str) and value.strip():
             sinks.append({"code_line": value})
         elif isinstance(value, dict) and value.get("code_line"):
-            sink = {k: str(v or "") for k, v in value.items() if k in ("code_line", "entry_point")}
+            sink: dict[str, str | int | None] = {
+                k: str(v or "") for k, v in value.items() if k in ("code_line", "entry_point")
+            }
             sink["cwe"] = _cwe_number(value.get("cwe"))
             sinks.append(sink)
     return sinks

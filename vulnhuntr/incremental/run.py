@@ -17,7 +17,7 @@ from typing import Any
 from .. import __version__, vcs
 from ..config import Settings
 from ..errors import UsageError
-from ..findings import FileNote, IncrementalSummary
+from ..run_summary import FileNote, IncrementalSummary
 from ..llm.registry import provider_family
 from ..repo.map import RepositoryMap
 from ..results import FileResult

@@ -54,12 +54,24 @@ class LLMResponse:
     model: str = ""
 
 
-class Provider(Protocol):
-    """An LLM behind one async call."""
-
-    name: str  # "claude", "openai", "ollama"
-    model: str
+class Completer(Protocol):
+    """What the analysis needs: an answer per request (a provider, or the call gate in front of one)."""
 
     async def complete(self, request: LLMRequest) -> LLMResponse: ...
+
+
+class Provider(Completer, Protocol):
+    """An LLM behind one async call."""
+
+    @property
+    def name(self) -> str: ...  # "claude", "openai", "ollama"
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def endpoint(self) -> str:
+        """The server that answers (base URL): part of the cache key, and what decides pacing."""
+        ...
 
     async def aclose(self) -> None: ...

@@ -9,43 +9,17 @@ served from disk.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
-from urllib.parse import urlsplit
 
 from ..config import ModelPrice
 from ..findings import Usage
 from ..store import CachedAnswer, RunStats, Store, digest
 from .base import LLMRequest, LLMResponse, Provider
+from .endpoints import endpoint_of
 from .pricing import cost
+from .wrapper import ProviderWrapper
 
 KEY_VERSION = 1
 """Bump when the key's ingredients change, so old entries stop matching instead of lying."""
-
-
-def endpoint_of(where: str) -> str:
-    """The server part of a base URL that can change the answer: scheme, host, port and path.
-
-    User info, query and fragment are dropped: they may carry credentials and do
-    not pick a different model. (The key is a hash anyway; nothing of it is stored.)
-    """
-    if not where:
-        return ""
-    parts = urlsplit(where if "://" in where else f"http://{where}")
-    host = (parts.hostname or "").lower()
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme.lower()}://{host}{port}{parts.path.rstrip('/')}"
-
-
-def provider_endpoint(provider: Any) -> str:
-    """``where`` of *provider* or of the provider it wraps (RetryingProvider exposes only ``inner``)."""
-    for _ in range(8):  # wrappers nest shallowly; the bound guards against cycles
-        where = getattr(provider, "where", None)
-        if isinstance(where, str):
-            return where
-        provider = getattr(provider, "inner", None)
-        if provider is None:
-            break
-    return ""
 
 
 def request_key(provider: str, model: str, endpoint: str, request: LLMRequest) -> str:
@@ -70,7 +44,7 @@ def request_key(provider: str, model: str, endpoint: str, request: LLMRequest) -
     })
 
 
-class CachingProvider:
+class CachingProvider(ProviderWrapper):
     """Serves identical requests from the store; counts hits, misses and the usage they saved.
 
     ``refresh=True`` always asks the model and overwrites the stored answer;
@@ -85,10 +59,7 @@ class CachingProvider:
     def __init__(
         self, inner: Provider, store: Store | None, *, ttl_days: float = 7, refresh: bool = False, enabled: bool = True
     ) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.model = inner.model
-        self.where = provider_endpoint(inner)
+        super().__init__(inner)
         self.store = store
         self.ttl_days = ttl_days
         self.refresh = refresh
@@ -103,7 +74,7 @@ class CachingProvider:
         return self._enabled and self.store is not None
 
     def key(self, request: LLMRequest) -> str:
-        return request_key(self.name, self.model, self.where, request)
+        return request_key(self.name, self.model, self.endpoint, request)
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
         if self.store is None or not self._enabled:
@@ -133,7 +104,3 @@ class CachingProvider:
         saved = Usage()
         saved.add(self.saved)
         return RunStats(started_at, self.hits, self.misses, saved, cost(saved, price))
-
-    async def aclose(self) -> None:
-        """Close the wrapped provider; the store belongs to whoever opened it."""
-        await self.inner.aclose()

@@ -11,7 +11,7 @@ import anthropic
 from ..errors import MissingCredentials, ProviderError
 from ..findings import Usage
 from .base import LLMRequest, LLMResponse, Message
-from .status import error_detail, translate_sdk_error, unusable_response
+from .sdk_errors import error_detail, translate_sdk_error, unusable_response
 
 DEFAULT_MODEL = "claude-sonnet-5"
 THINKING_HEADROOM = 4  # max_tokens multiplier when thinking may spend output tokens before the answer
@@ -30,6 +30,10 @@ class ClaudeProvider:
     """
 
     name = "claude"
+
+    @property
+    def endpoint(self) -> str:
+        return self.where
 
     def __init__(self, model: str | None, base_url: str | None, *, timeout: float, environ: dict[str, str] | None = None):
         env = os.environ if environ is None else environ

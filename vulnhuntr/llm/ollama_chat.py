@@ -10,7 +10,7 @@ import ollama
 from ..errors import ProviderConfigError, ProviderTimeoutError, TransientProviderError
 from ..findings import Usage
 from .base import LLMRequest, LLMResponse
-from .status import error_for_status, unusable_response
+from .sdk_errors import error_for_status, unusable_response
 
 DEFAULT_MODEL = "llama3.1"
 DEFAULT_HOST = "http://localhost:11434"
@@ -18,6 +18,10 @@ DEFAULT_HOST = "http://localhost:11434"
 
 class OllamaProvider:
     name = "ollama"
+
+    @property
+    def endpoint(self) -> str:
+        return self.where
 
     def __init__(self, model: str | None, base_url: str | None, *, timeout: float, environ: dict[str, str] | None = None):
         self.model = model or DEFAULT_MODEL

@@ -16,7 +16,7 @@ import openai
 from ..errors import MissingCredentials, ProviderError
 from ..findings import Usage
 from .base import LLMRequest, LLMResponse
-from .status import error_detail, translate_sdk_error, unusable_response
+from .sdk_errors import error_detail, translate_sdk_error, unusable_response
 
 DEFAULT_MODEL = "gpt-5.2"
 KEY_VARIABLE = "OPENAI_API_KEY"
@@ -26,6 +26,10 @@ REASONING_HEADROOM = 4  # reasoning tokens count toward the cap before the answe
 
 class OpenAIProvider:
     name = "openai"
+
+    @property
+    def endpoint(self) -> str:
+        return self.where
 
     def __init__(self, model: str | None, base_url: str | None, *, timeout: float, environ: dict[str, str] | None = None):
         env = os.environ if environ is None else environ

@@ -10,11 +10,13 @@ the server's ``retry-after`` has passed.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from dataclasses import dataclass
 
 from ..errors import RateLimitedError
 from .base import LLMRequest, LLMResponse, Provider
+from .wrapper import ProviderWrapper
 
 MIN_FACTOR = 0.05
 RECOVERY = 1.1  # pace multiplier per successful call after a slowdown
@@ -42,14 +44,11 @@ class _Bucket:
         self.level -= min(amount, self.per_minute)
 
 
-class RateLimitedProvider:
+class RateLimitedProvider(ProviderWrapper):
     """Paces calls to *inner* by requests and input tokens per minute (None = unlimited)."""
 
     def __init__(self, inner: Provider, *, requests_per_minute: float | None, tokens_per_minute: float | None):
-        self.inner = inner
-        self.name = inner.name
-        self.model = inner.model
-        self.where = getattr(inner, "where", "")
+        super().__init__(inner)
         self._requests = _Bucket(requests_per_minute) if requests_per_minute else None
         self._tokens = _Bucket(tokens_per_minute) if tokens_per_minute else None
         self.factor = 1.0
@@ -92,46 +91,36 @@ class RateLimitedProvider:
         if retry_after:
             self._resume_at = max(self._resume_at, time.monotonic() + retry_after)
 
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
-
-class AdaptiveConcurrency:
+class AdaptiveConcurrency(ProviderWrapper):
     """Calls in flight to the server, cut in half on every 429 and grown back by one per round of successes.
 
-    ``--workers`` is what the user allows; the server may allow less (a local
-    server with a few slots, a shared key). Without this, a call waiting out its
-    ``retry-after`` loses its place to calls that have not started yet and fails
-    after its retries; with it, the client settles just under the server's limit.
+    ``--workers`` is what the user allows, and the call gate enforces it (the one
+    cap); the server may allow less (a local server with a few slots, a shared
+    key). Without this, a call waiting out its ``retry-after`` loses its place to
+    calls that have not started yet and fails after its retries; with it, the
+    client settles just under the server's limit. Until the first 429 it lets
+    every call through.
     """
 
-    def __init__(self, inner: Provider, *, limit: int) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.model = inner.model
-        self.where = getattr(inner, "where", "")
-        self.max_limit = float(max(1, limit))
-        self.limit = self.max_limit
+    def __init__(self, inner: Provider) -> None:
+        super().__init__(inner)
+        self.limit = math.inf
         self.active = 0
-        self.lowest = self.max_limit
         self._changed = asyncio.Condition()
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
         async with self._changed:
-            await self._changed.wait_for(lambda: self.active < max(1, int(self.limit)))
+            await self._changed.wait_for(lambda: self.active + 1 <= self.limit)  # the limit is at least 1
             self.active += 1
         try:
             response = await self.inner.complete(request)
         except RateLimitedError:
             self.limit = max(1.0, min(self.limit, float(self.active)) / 2)  # multiplicative decrease
-            self.lowest = min(self.lowest, self.limit)
             raise
         finally:
             async with self._changed:
                 self.active -= 1
                 self._changed.notify_all()
-        self.limit = min(self.max_limit, self.limit + 1.0 / self.limit)  # additive increase
+        self.limit += 1.0 / self.limit  # additive increase (past --workers it changes nothing: the gate caps)
         return response
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()

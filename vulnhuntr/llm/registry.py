@@ -10,6 +10,7 @@ from ..errors import ConfigError
 from ..store import Store
 from .base import Provider
 from .cache import CachingProvider
+from .endpoints import is_hosted
 from .ratelimit import AdaptiveConcurrency, RateLimitedProvider
 from .retry import RetryingProvider
 
@@ -55,7 +56,8 @@ def model_name(settings: Settings) -> str | None:
 
 
 def create_provider(settings: Settings, environ: Mapping[str, str] | None = None) -> Provider:
-    """The provider chosen by ``settings.llm``, wrapped in bounded retries."""
+    """The provider chosen by ``settings.llm``, wrapped in bounded retries, adaptive concurrency and,
+    for a vendor's hosted API, pacing. The number of calls in flight is capped by the call gate."""
     factory = provider_class(settings.llm)
     if factory is None:
         raise ConfigError(f"no LLM provider is configured (--llm {settings.llm})")
@@ -65,13 +67,11 @@ def create_provider(settings: Settings, environ: Mapping[str, str] | None = None
         chosen.model, chosen.base_url, timeout=analysis.timeout_seconds, environ=dict(environ) if environ else None
     )
     limit = getattr(settings.rate_limits, provider_family(settings.llm))
-    hosted = chosen.base_url is None or "api.openai.com" in chosen.base_url or "anthropic.com" in chosen.base_url
-    if hosted and (limit.requests_per_minute or limit.tokens_per_minute):
+    if is_hosted(provider.endpoint) and (limit.requests_per_minute or limit.tokens_per_minute):
         provider = RateLimitedProvider(
             provider, requests_per_minute=limit.requests_per_minute, tokens_per_minute=limit.tokens_per_minute
         )
-    concurrent = AdaptiveConcurrency(provider, limit=settings.performance.parallel.in_flight)
-    return RetryingProvider(concurrent, attempts=analysis.retries + 1)
+    return RetryingProvider(AdaptiveConcurrency(provider), attempts=analysis.retries + 1)
 
 
 def with_cache(provider: Provider, settings: Settings, store: Store | None, *, refresh: bool) -> CachingProvider:

@@ -7,13 +7,14 @@ import logging
 import random
 
 from ..errors import ProviderError, ProviderTimeoutError, RateLimitedError
-from ..findings import Faults
+from ..run_summary import Faults
 from .base import LLMRequest, LLMResponse, Provider
+from .wrapper import ProviderWrapper
 
 log = logging.getLogger(__name__)
 
 
-class RetryingProvider:
+class RetryingProvider(ProviderWrapper):
     """Asks again on 429, 5xx and timeouts, with a bounded number of attempts.
 
     Server errors and timeouts get ``attempts`` tries; rate limits get more
@@ -32,9 +33,7 @@ class RetryingProvider:
         base_delay: float = 1.0,
         max_delay: float = 60.0,
     ):
-        self.inner = inner
-        self.name = inner.name
-        self.model = inner.model
+        super().__init__(inner)
         self.attempts = max(1, attempts)
         self.rate_limit_attempts = max(self.attempts, rate_limit_attempts)
         self.base_delay = base_delay
@@ -71,17 +70,11 @@ class RetryingProvider:
         backoff = self.base_delay * 2 ** (attempt - 1)
         return min(backoff * (0.5 + random.random() / 2), self.max_delay)
 
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
 
 def faults_of(provider: object) -> Faults:
     """The faults counted by the retry layer somewhere inside a provider stack (none counted: zeros)."""
-    seen: set[int] = set()
-    while provider is not None and id(provider) not in seen:
-        seen.add(id(provider))
-        faults = getattr(provider, "faults", None)
-        if isinstance(faults, Faults):
-            return faults
-        provider = getattr(provider, "inner", None)
+    while isinstance(provider, ProviderWrapper):
+        if isinstance(provider, RetryingProvider):
+            return provider.faults
+        provider = provider.inner
     return Faults()

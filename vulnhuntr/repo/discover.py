@@ -214,7 +214,8 @@ class _Walk:
             return []
         prefix = here.rel + "/" if here.rel else ""
         rules = here.rules if here.forced else self._with_gitignore(here.path, prefix, here.rules)
-        real_dirs, linked_dirs = [], []
+        real_dirs: list[tuple[os.DirEntry[str], str]] = []
+        linked_dirs: list[tuple[os.DirEntry[str], str]] = []
         for entry in entries:
             rel = prefix + entry.name
             if self.scope and self._placement(rel) == "outside":
@@ -362,46 +363,25 @@ def find_readme(root: Path) -> str | None:
     return None
 
 
-def _scope(root: Path, analyze: Path | None) -> tuple[str, bool]:
-    """``analyze`` as a POSIX path relative to the root, and whether it is a file."""
-    if analyze is None:
-        return "", False
-    path = Path(os.path.normpath(root / analyze))
-    if not path.exists():
-        raise UsageError(f"--analyze {analyze}: no such file or directory")
-    if not path.is_relative_to(root):
-        path = path.resolve()
-    if not path.is_relative_to(root):
-        raise UsageError(f"--analyze {analyze}: outside the root {root}")
-    rel = path.relative_to(root).as_posix()
-    return ("" if rel == "." else rel), path.is_file()
-
-
 def discover(
     root: Path,
     *,
-    analyze: Path | None = None,
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
 ) -> Discovery:
     """Find the Python files to analyse under ``root``, and the template files beside them.
 
-    ``analyze`` (absolute, or relative to ``root``) narrows the scan to one
-    folder or one file; a single file is returned even if it would be excluded
-    by default. ``exclude`` adds gitignore-style patterns; ``include`` forces
+    ``exclude`` adds gitignore-style patterns; ``include`` forces
     matching files back in despite default excludes and ``.gitignore`` (an
     explicit ``exclude`` still wins).
     """
     root = Path(root).expanduser().resolve()
     if not root.is_dir():
         raise UsageError(f"--root {root}: not a directory")
-    scope, single_file = _scope(root, analyze)
     readme = find_readme(root)
-    if single_file:
-        return Discovery(root, (scope,), (), readme)
     walk = _Walk(
         root=str(root),
-        scope=scope,
+        scope="",
         include=_compile(include),
         exclude=_compile(exclude),
         include_prefixes=_include_prefixes(include),

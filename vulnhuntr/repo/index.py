@@ -364,7 +364,7 @@ class _Collector(ast.NodeVisitor):
         self._annotations.pop()
         self.scope.pop()
 
-    visit_AsyncFunctionDef = visit_FunctionDef  # type: ignore[assignment]
+    visit_AsyncFunctionDef = visit_FunctionDef
 
     def _visit_arguments_defaults(self, args: ast.arguments) -> None:
         for default in [*args.defaults, *(d for d in args.kw_defaults if d is not None)]:
@@ -544,10 +544,11 @@ def _parameter_annotations(args: ast.arguments) -> dict[str, str]:
 def annotation_type(annotation: ast.expr) -> str:
     """The class an annotation names: ``"Db"``, ``Optional[Db]`` and ``Db | None`` all give ``Db``."""
     if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        text = annotation.value
         try:
-            annotation = ast.parse(annotation.value, mode="eval").body
+            annotation = ast.parse(text, mode="eval").body
         except (SyntaxError, ValueError):  # ValueError: a NUL byte, on Python 3.10
-            return annotation.value
+            return text
     if isinstance(annotation, ast.Subscript) and dotted(annotation.value) in ("Optional", "typing.Optional"):
         return annotation_type(annotation.slice)
     if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):

@@ -366,7 +366,8 @@ def _merge(values: list[ast.expr]) -> list[ast.expr]:
     merged: list[ast.expr] = []
     for value in values:
         previous = merged[-1] if merged else None
-        if isinstance(value, ast.Constant) and isinstance(previous, ast.Constant):
+        if (isinstance(value, ast.Constant) and isinstance(previous, ast.Constant)
+                and isinstance(previous.value, str) and isinstance(value.value, str)):  # an f-string's text parts
             joined = ast.Constant(previous.value + value.value)
             merged[-1] = ast.copy_location(joined, previous)
             joined.end_lineno, joined.end_col_offset = value.end_lineno, value.end_col_offset

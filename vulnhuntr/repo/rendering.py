@@ -128,15 +128,15 @@ def render_spec(node: ast.Call, qualified: str | None, function: ast.AST | None 
         owner = qualified[: -len(".render")]
         if getter is None:
             return None
-        context = (_arg(node, 0, "context"),)
+        contexts = (_arg(node, 0, "context"),)
         if owner in DJANGO_LOADERS:
-            return _with_context("django", _arg(getter, 0, "template_name"), None, (), context)
+            return _with_context("django", _arg(getter, 0, "template_name"), None, (), contexts)
         if owner.rsplit(".", 1)[0] in JINJA_ENVIRONMENTS and owner.rsplit(".", 1)[-1] in _TEMPLATE_GETTERS:
             receiver = getter.func.value if isinstance(getter.func, ast.Attribute) else None
-            return _with_context("jinja2", _arg(getter, 0, "name"), receiver, node.keywords, context)
+            return _with_context("jinja2", _arg(getter, 0, "name"), receiver, node.keywords, contexts)
         if owner.rsplit(".", 1)[0] in STARLETTE_TEMPLATES:
             receiver = getter.func.value if isinstance(getter.func, ast.Attribute) else None
-            return _with_context("starlette", _arg(getter, 0, "name"), receiver, node.keywords, context)
+            return _with_context("starlette", _arg(getter, 0, "name"), receiver, node.keywords, contexts)
         return None
     if qualified.rsplit(".", 1)[0] in STARLETTE_TEMPLATES and qualified.endswith(".TemplateResponse"):
         receiver = node.func.value if isinstance(node.func, ast.Attribute) else None

@@ -400,8 +400,8 @@ class _Scanner:
             if name in scope.aliases:
                 target = scope.aliases[name]
                 return self._alias(target, depth + 1) if depth < 8 and target != name else target
-        target = self.aliases.get(name)
-        return self._alias(target, depth + 1) if target and depth < 8 and target != name else name
+        found = self.aliases.get(name)
+        return self._alias(found, depth + 1) if found and depth < 8 and found != name else name
 
     # tags ---------------------------------------------------------------------------
     def _tag(self, body: str, offset: int) -> str | None:

@@ -33,6 +33,7 @@ def direct_call(ev: Evaluator, node: ast.Call, qualified: str | None) -> ast.Cal
     """The direct call a callback call stands for, or None."""
     func = node.func
     position: int | None = None
+    target: ast.expr | None
     if qualified in CALLBACK_FUNCTIONS:
         position = CALLBACK_FUNCTIONS[qualified]
     elif isinstance(func, ast.Attribute) and func.attr in CALLBACK_METHODS:

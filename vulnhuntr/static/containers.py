@@ -41,17 +41,17 @@ class Shape:
         """The value at *key*; None when the shape cannot say (an index out of range)."""
         if self.kind == "list":
             if isinstance(key, int) and not isinstance(key, bool) and -len(self.items) <= key < len(self.items):
-                return self.items[key]  # type: ignore[no-any-return]
+                return self.items[key]
             return None
         return next((v for k, v in self.items if k == key), CLEAN)
 
     def put(self, key: Hashable, val: Value) -> Shape | None:
         if self.kind == "list":
             found = self.get(key)
-            if found is None:
+            if found is None or not isinstance(key, int):  # get() found it: an int in range
                 return None
             items = list(self.items)
-            items[key] = val  # type: ignore[index]
+            items[key] = val
             return Shape("list", tuple(items))
         kept = tuple((k, v) for k, v in self.items if k != key)
         return Shape(self.kind, kept + ((key, val),), self.arity)

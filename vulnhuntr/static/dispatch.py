@@ -73,7 +73,7 @@ def _lookup(ev: Evaluator, node: ast.expr) -> Picked | None:
     shape = shape_of(node)
     if shape is None or shape.key is None:
         return None
-    root = shape.base.split(".", 1)[0] if shape.base else None
+    root = shape.base.split(".", 1)[0] if shape.base else ""
     if shape.kind == "getattr" and (shape.base is None or (root not in ("self", "cls") and ev.env.is_local(root))):
         return _on_local(ev, node, shape)
     receiver = ev.frame.receiver

@@ -331,7 +331,7 @@ class Lookup:
     def _cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
         if key not in self._memo:
             self._memo[key] = compute()
-        return self._memo[key]  # type: ignore[no-any-return]
+        return self._memo[key]
 
 
 _BLOCKS = ("body", "handlers", "orelse", "finalbody", "cases")  # in the order ``ast`` lists their fields

@@ -147,7 +147,7 @@ def _decoded(node: ast.expr, facts: CallFacts, depth: int) -> bool:
     while isinstance(node, (ast.Subscript, ast.Await)) or (
         isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
     ):
-        node = node.value if not isinstance(node, ast.Call) else node.func.value  # type: ignore[union-attr]
+        node = node.value if not isinstance(node, ast.Call) else node.func.value  # type: ignore[attr-defined]  # the loop's test: each has it
     if isinstance(node, ast.Call):
         func = node.func
         name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None

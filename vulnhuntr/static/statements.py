@@ -214,7 +214,7 @@ class Walker:
         self.ev.eval(node.subject)  # type: ignore[attr-defined]
         chosen = self._matched_case(node)
         if chosen is not UNKNOWN:
-            return self.block(chosen.body) if chosen is not None else False  # type: ignore[union-attr]
+            return self.block(chosen.body) if isinstance(chosen, ast.match_case) else False
         outcomes = [self.branch(case.body, self.ev.env.copy()) for case in node.cases]  # type: ignore[attr-defined]
         outcomes.append((self.ev.env, False))
         return self._settle(outcomes)

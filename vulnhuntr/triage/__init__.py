@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Settings
-from ..findings import Finding, Report, Suppressed, UnusedSuppression
+from ..findings import Finding, Report, Suppressed
+from ..run_summary import UnusedSuppression
 from ..repo.map import RepositoryMap
 from ..repo.paths import resolves_inside
 from .baseline import compare, load_baseline

@@ -79,7 +79,7 @@ class Context:
         """A repository-wide table a detector builds once per run (route names, URL prefixes)."""
         if key not in self._memo:
             self._memo[key] = build()
-        return self._memo[key]  # type: ignore[no-any-return]
+        return self._memo[key]
 
     # modules -------------------------------------------------------------------
     def modules(self) -> list[ModuleIndex]:

@@ -46,7 +46,7 @@ def prefix_of(ctx: Context, module: ModuleIndex, expr: ast.AST, scope: Scope) ->
     if ref is None:
         return ""
     mounts = ctx.memo("prefixes.mounts", lambda: _collect_mounts(ctx))
-    owns = ctx.memo("prefixes.owns", dict)
+    owns: dict[str, str] = ctx.memo("prefixes.owns", dict)
     if ref.constructor is not None:
         owns.setdefault(ref.key, _own_prefix(ref.constructor))
     return _full(ref.key, mounts, owns, set())
@@ -70,8 +70,8 @@ def _reference(ctx: Context, module: ModuleIndex, expr: ast.AST, scope: Scope) -
     found = ctx.resolver.resolve(name, module.path, getattr(expr, "lineno", None))
     symbol = found.symbol
     home = ctx.index.modules.get(symbol.file) if symbol is not None and not found.approximate else None
-    value = ctx.variable_value(home, symbol.qualname) if home is not None and symbol is not None else None
-    return _Ref(key, value if isinstance(value, ast.Call) else None)
+    bound = ctx.variable_value(home, symbol.qualname) if home is not None and symbol is not None else None
+    return _Ref(key, bound if isinstance(bound, ast.Call) else None)
 
 
 def _own_prefix(constructor: ast.Call) -> str:

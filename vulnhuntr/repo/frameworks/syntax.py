@@ -61,7 +61,7 @@ def statements(tree: ast.AST) -> Iterator[tuple[ast.AST, Scope]]:
     while stack:
         node, scope = stack.pop()
         yield node, scope
-        fields = _body_fields(type(node))
+        fields = _body_fields(type(node))  # type: ignore[arg-type]  # classes hash; mypy checks AST.__hash__
         if fields:
             inner = scope.enter(node) if isinstance(node, _DEFINITIONS) else scope
             stack.extend((child, inner) for field in fields for child in reversed(getattr(node, field)))
