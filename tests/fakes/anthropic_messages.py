@@ -97,6 +97,7 @@ def _anthropic_usage(request: FakeRequest, output: str, cache: set[str]) -> dict
         else:
             cache.add(key)
             created = approx_tokens(prefix)
+    request.cached_input_tokens = read
     return {
         "input_tokens": max(total - read - created, 0),
         "output_tokens": approx_tokens(output),

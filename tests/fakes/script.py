@@ -36,6 +36,7 @@ class FakeRequest:
     ended: float | None = None  # time.monotonic() after the answer was written
     input_tokens: int = 0  # approximate, as the latency model counts them
     output_tokens: int = 0
+    cached_input_tokens: int = 0  # prompt-cache reads, as the usage sent back reports them
     simulated: float = 0.0  # modelled duration in seconds (see simulated_seconds)
 
     def overlaps(self, other: FakeRequest) -> bool:
