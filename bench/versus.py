@@ -36,6 +36,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
@@ -55,10 +56,11 @@ from fakes.missing_definitions import MissingDefinitions, latency_options  # noq
 
 BENCH = Path(__file__).resolve().parent
 ORIGINAL = "vulnhuntr==1.2.2"
-SDISTS = {"fschat": "fschat==0.2.36", "changedetection": "changedetection.io==0.60.10"}
-"""Real web applications: FastChat (FastAPI and Gradio servers), changedetection.io (Flask)."""
+SDISTS = {"fschat": "fschat==0.2.36", "flaskbb": "flaskbb==2.0.2", "calibreweb": "calibreweb==0.6.27"}
+"""Real web applications of 100-130 Python files: FastChat (FastAPI and Gradio servers), FlaskBB (a Flask forum),
+Calibre-Web (a Flask e-book server)."""
 QUICK = ("examples", "generated")
-TIMEOUT = 1200  # seconds per tool and repository
+TIMED_OUT = -9  # the exit column of a run stopped at --timeout
 
 _OUR_FILE = re.compile(r'<file path="([^"]+)">')
 _OUR_TYPE = re.compile(r"Focus: ([A-Z]+) only\.")
@@ -102,8 +104,8 @@ def request_tokens(request: FakeRequest) -> int:
     in the prompt text, so leaving tools out would favour us)."""
     extra = request.body.get("tools") or []
     output = request.body.get("output_config") or request.body.get("output_format") or {}
-    return approx_tokens(request.system) + approx_tokens(request.prompt) + approx_tokens(json.dumps(extra)) + \
-        (approx_tokens(json.dumps(output)) if output else 0)
+    schemas = [json.dumps(part) for part in (extra, output) if part]
+    return approx_tokens(request.system) + approx_tokens(request.prompt) + sum(approx_tokens(s) for s in schemas)
 
 
 def chain_of(request: FakeRequest) -> tuple[str | None, str | None]:
@@ -131,19 +133,32 @@ def critical_path(requests: list[FakeRequest]) -> float:
     return before + max((initial[f] + max(chains[f].values(), default=0.0) for f in files), default=0.0)
 
 
-def measure(tool: str, command: list[str], root: Path, scale: float, cwd: Path, log: Path) -> Run:
+def environment(command: list[str], base_url: str) -> dict[str, str]:
+    """The environment of one tool: its own virtualenv active (the original's code analysis asks which Python
+    environment it runs in), no provider settings but the fake server's."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "OPENAI_", "VULNHUNTR_"))}
+    bin_dir = Path(command[0]).parent
+    env.update(VIRTUAL_ENV=str(bin_dir.parent), PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}",
+               ANTHROPIC_BASE_URL=base_url, ANTHROPIC_API_KEY="sk-ant-bench-0000")
+    return env
+
+
+def measure(tool: str, command: list[str], root: Path, scale: float, cwd: Path, log: Path,
+            timeout: float) -> Run:
     """Run one tool's command line against its own fake server and read the figures off the server."""
     model = MissingDefinitions(project_names(root))
     with FakeLLM(model, **latency_options(scale)) as fake:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "OPENAI_", "VULNHUNTR_"))}
-        env.update(ANTHROPIC_BASE_URL=fake.base_url, ANTHROPIC_API_KEY="sk-ant-bench-0000")
+        env = environment(command, fake.base_url)
         started = time.perf_counter()
         with open(log, "w", encoding="utf-8") as out:
+            process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, start_new_session=True)
             try:
-                code = subprocess.run(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                      stdin=subprocess.DEVNULL, timeout=TIMEOUT).returncode
-            except subprocess.TimeoutExpired:
-                code = -1
+                code = process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:  # stop it and its helpers; the figures so far still count
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait()
+                code = TIMED_OUT
         wall = time.perf_counter() - started
         requests = fake.requests
     files = {chain_of(r)[0] for r in requests} - {None}
@@ -202,22 +217,31 @@ def original_venv(venv: Path) -> Path:
 # ----------------------------------------------------------------------------- repositories
 
 
+def _entry(folder: Path, name: str) -> Path | None:
+    """The folder's entry called *name*, ignoring case (sdists keep their project's spelling: FlaskBB-2.0.2)."""
+    return next((p for p in sorted(folder.iterdir()) if p.name.lower() == name.lower()), None)
+
+
 def sdist_root(spec: str, folder: Path) -> Path:
     """Download (once) and unpack a source distribution; its top folder is the repository."""
     folder.mkdir(parents=True, exist_ok=True)
     name, _, version = spec.partition("==")
     stem = f"{re.sub(r'[-.]', '_', name)}-{version}"
-    unpacked = folder / stem
-    if not unpacked.is_dir():
-        archives = sorted(folder.glob(f"{stem}.tar.gz")) or sorted(folder.glob(f"{name}-{version}.tar.gz"))
-        if not archives:
-            subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
-                            spec, "-d", str(folder)], check=True, stdout=subprocess.DEVNULL)
-            archives = sorted(folder.glob(f"{stem}.tar.gz")) or sorted(folder.glob(f"{name}-{version}.tar.gz"))
-        with tarfile.open(archives[0]) as archive:
-            archive.extractall(folder, filter="data")
-        unpacked = next(p for p in sorted(folder.iterdir()) if p.is_dir() and p.name.lower() == stem.lower()) \
-            if not unpacked.is_dir() else unpacked
+    unpacked = _entry(folder, stem)
+    if unpacked is not None and unpacked.is_dir():
+        return unpacked
+    archive = _entry(folder, f"{stem}.tar.gz")
+    if archive is None:
+        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:", spec,
+                        "-d", str(folder)], check=True, stdout=subprocess.DEVNULL)
+        archive = _entry(folder, f"{stem}.tar.gz")
+    if archive is None:
+        raise SystemExit(f"pip download {spec} gave no {stem}.tar.gz in {folder}")
+    with tarfile.open(archive) as tar:
+        tar.extractall(folder, filter="data")
+    unpacked = _entry(folder, stem)
+    if unpacked is None:
+        raise SystemExit(f"{archive} holds no {stem}/ folder")
     return unpacked
 
 
@@ -274,6 +298,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="virtualenv for the original tool (created on first use)")
     parser.add_argument("--sdists", type=Path, default=Path(tempfile.gettempdir()) / "versus-sdists",
                         help="where source distributions are downloaded and unpacked")
+    parser.add_argument("--timeout", type=float, default=420,
+                        help="stop a tool after this many seconds on one repository; its figures so far are shown, "
+                             f"exit {TIMED_OUT} (default 420)")
+    parser.add_argument("--keep", type=Path, help="keep each run's output and report in this folder")
     return parser.parse_args(argv)
 
 
@@ -291,14 +319,15 @@ def main(argv: list[str] | None = None) -> int:
         for repo in names:
             root = repository(repo, tmp, args.sdists)
             files = sum(1 for _ in root.rglob("*.py"))
-            work = tmp / repo
-            (work / "ours").mkdir(parents=True)
-            (work / "theirs").mkdir(parents=True)
-            mine = measure("ours", ours(root, work / "ours"), root, args.scale, work / "ours", work / "ours.out")
+            work = (args.keep or tmp) / repo
+            (work / "ours").mkdir(parents=True, exist_ok=True)
+            (work / "theirs").mkdir(parents=True, exist_ok=True)
+            mine = measure("ours", ours(root, work / "ours"), root, args.scale, work / "ours", work / "ours.out",
+                           args.timeout)
             original = measure("original", theirs(venv, root), root, args.scale, work / "theirs",
-                               work / "theirs.out")
+                               work / "theirs.out", args.timeout)
             for run, out in ((mine, "ours.out"), (original, "theirs.out")):
-                if run.code not in (0, 1):
+                if run.code not in (0, 1, TIMED_OUT):
                     tail = (work / out).read_text(encoding="utf-8", errors="replace")[-600:]
                     print(f"{repo}: {run.tool} exited {run.code}:\n{tail}", file=sys.stderr)
             lines += rows(repo, files, mine, original)
