@@ -14,9 +14,11 @@ pattern, AGPL): the script installs it into a throwaway virtualenv
 (``bench/out/versus-venv``, git-ignored) and only runs its command line there,
 as a black box. It is never imported here, never a dependency of this project.
 
-Repositories: ``examples`` (the example apps), ``generated`` (12 services made
-by ``bench/repo_model.py``) and real web applications from PyPI sdists
-(downloaded with ``pip download --no-binary`` into ``--sdists``).
+Repositories: ``examples`` (the example apps), ``generated`` (four copies of
+each example app as services of one repository, made by ``bench/repo_model.py``)
+and real web applications from PyPI sdists (downloaded with ``pip download
+--no-binary`` into ``--sdists``). A tool still running after ``--timeout``
+seconds on one repository is stopped; its figures so far are shown, exit -9.
 
 Columns per tool: calls, input tokens (system, messages and tool schemas, as
 characters / 4), cached input tokens (prompt-cache reads), output tokens, wall
@@ -25,6 +27,7 @@ seconds (README summary, then per entry-point file its initial pass, then its
 longest per-type chain of rounds). The last row per repository is ours / original.
 
     python bench/versus.py                        # every repository (about 15 minutes)
+    python bench/versus.py --repos fschat --timeout 1200   # let the original finish FastChat
     python bench/versus.py --quick                # examples and generated only
     python bench/versus.py --repos examples,fschat --scale 0.05
 """
