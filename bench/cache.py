@@ -16,12 +16,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the fakes package (tests/fakes)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import finding_keys, run_cli, scripted_model  # noqa: E402
 from repo_model import EXAMPLES, generate  # noqa: E402
 
-from vulnhuntr.testing.fake_llm import FakeLLM  # noqa: E402
+from fakes import FakeLLM  # noqa: E402
 
 
 def main() -> int:

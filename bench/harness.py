@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +19,11 @@ from typing import Any
 from repo_model import EXAMPLES
 
 from vulnhuntr.cli import main as cli_main
-from vulnhuntr.testing.fake_llm import FakeLLM, FakeRequest
-from vulnhuntr.testing.scripted_model import ScriptedModel
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the fakes package (tests/fakes)
+
+from fakes import FakeLLM, FakeRequest  # noqa: E402
+from fakes.scripted_model import ScriptedModel  # noqa: E402
 
 FindingKey = tuple[str, str, int, str]
 

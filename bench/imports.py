@@ -23,7 +23,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "vulnhuntr"
 
 STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("base", (
-        "vulnhuntr.errors", "vulnhuntr.findings", "vulnhuntr.results",
+        "vulnhuntr.errors", "vulnhuntr.findings", "vulnhuntr.run_summary", "vulnhuntr.results",
         "vulnhuntr.logs", "vulnhuntr.redact", "vulnhuntr.store", "vulnhuntr.vcs", "vulnhuntr.fileio",
         "vulnhuntr.paths", "vulnhuntr.heap", "vulnhuntr.config", "vulnhuntr.config_*",
     )),
@@ -36,7 +36,6 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
     ("save state", ("vulnhuntr.incremental.*",)),
     ("run", ("vulnhuntr", "vulnhuntr.__main__", "vulnhuntr.scan", "vulnhuntr.cli", "vulnhuntr.cli_*",
              "vulnhuntr.cache_cli", "vulnhuntr.precommit")),
-    ("tooling", ("vulnhuntr.testing", "vulnhuntr.testing.*")),
 ]
 """Pipeline stages in the order a scan runs them; a module takes the first stage whose pattern it matches.
 

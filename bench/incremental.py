@@ -17,12 +17,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the fakes package (tests/fakes)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import finding_keys, run_cli, scripted_model  # noqa: E402
 from repo_model import generate  # noqa: E402
 
-from vulnhuntr.testing.fake_llm import FakeLLM  # noqa: E402
+from fakes import FakeLLM  # noqa: E402
 
 CHANGED = "app_0000_flask_notes/render.py"
 """The one file edited between the runs: a helper two of flask_notes' routes call into."""

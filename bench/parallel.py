@@ -28,13 +28,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the fakes package (tests/fakes)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import FindingKey, cli_args, finding_keys, run_cli, scripted_model  # noqa: E402
 from repo_model import EXAMPLES, generate  # noqa: E402
 
-from vulnhuntr.testing.fake_llm import FakeLLM, FakeRequest, simulated_seconds  # noqa: E402
-from vulnhuntr.testing.scripted_model import FILE_TAG, FOCUS, ScriptedModel  # noqa: E402
+from fakes import FakeLLM, FakeRequest, simulated_seconds  # noqa: E402
+from fakes.scripted_model import FILE_TAG, FOCUS, ScriptedModel  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,13 @@ from pathlib import Path
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the fakes package (tests/fakes)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import run_cli, scripted_model  # noqa: E402
 from repo_model import EXAMPLES, generate  # noqa: E402
 
-from vulnhuntr.testing.fake_llm import FakeLLM, FakeRequest  # noqa: E402
+from fakes import FakeLLM, FakeRequest  # noqa: E402
 
 APPS = ("flask_notes", "fastapi_files", "django_shop")
 

@@ -46,11 +46,12 @@ from typing import Any
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the fakes package (tests/fakes)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import example_apps, run_cli  # noqa: E402
 
-from vulnhuntr.testing.fake_llm import FakeLLM, FakeRequest, Reply  # noqa: E402
+from fakes import FakeLLM, FakeRequest, Reply  # noqa: E402
 
 TYPES = ("LFI", "AFO", "RCE", "SSRF", "SQLI", "XSS", "IDOR")
 MAX_REQUESTS = 3  # names asked for per answer

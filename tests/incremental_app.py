@@ -2,7 +2,7 @@
 
 Each route lives in its own file under ``routes/`` and hands request data to a
 helper in its own file under ``helpers/``, where the sink is. ``expected.yaml``
-tells :class:`~vulnhuntr.testing.scripted_model.ScriptedModel` the answers.
+tells :class:`~fakes.scripted_model.ScriptedModel` the answers.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from vulnhuntr.cli import main
-from vulnhuntr.testing import FakeLLM, FakeRequest, Reply
-from vulnhuntr.testing.scripted_model import FILE_TAG, ScriptedModel
+from fakes import FakeLLM, FakeRequest, Reply
+from fakes.scripted_model import FILE_TAG, ScriptedModel
 
 # name: (vulnerability type, CWE, route function, helper function, helper body, sink text)
 ROUTES: dict[str, tuple[str, int, str, str, str, str]] = {

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from vulnhuntr.cli import main
-from vulnhuntr.testing import FakeLLM
+from fakes import FakeLLM
 
 from example_apps import STATIC_APPS
 

@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from vulnhuntr.cli import main
-from vulnhuntr.testing import FakeLLM
-from vulnhuntr.testing.scripted_model import ScriptedModel
+from fakes import FakeLLM
+from fakes.scripted_model import ScriptedModel
 
 from llm_helpers import APPS, EXAMPLES, PROVIDERS, point_providers_at, run_scan
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from vulnhuntr.testing import FakeLLM, Reply
-from vulnhuntr.testing.fake_llm import FakeRequest
-from vulnhuntr.testing.scripted_model import ScriptedModel
+from fakes import FakeLLM, Reply
+from fakes import FakeRequest
+from fakes.scripted_model import ScriptedModel
 
 from llm_helpers import EXAMPLES, point_providers_at, run_scan
 

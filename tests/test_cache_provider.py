@@ -17,7 +17,7 @@ from vulnhuntr.llm.openai_chat import OpenAIProvider
 from vulnhuntr.llm.pricing import price_for
 from vulnhuntr.llm.retry import RetryingProvider
 from vulnhuntr.store import Store
-from vulnhuntr.testing import FakeLLM
+from fakes import FakeLLM
 
 SCHEMA = {"type": "object", "properties": {"vulnerable": {"type": "boolean"}, "kind": {"type": "string"}},
           "required": ["vulnerable", "kind"]}

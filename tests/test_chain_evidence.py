@@ -11,8 +11,8 @@ Through the real CLI, the real OpenAI SDK and the fake LLM server.
 
 from __future__ import annotations
 
-from vulnhuntr.testing import FakeLLM
-from vulnhuntr.testing.fake_llm import Reply
+from fakes import FakeLLM
+from fakes import Reply
 
 from conftest import write_tree
 from llm_helpers import point_providers_at, run_scan

@@ -18,8 +18,8 @@ from vulnhuntr.findings import ErrorEntry, Report
 from vulnhuntr.logs import configure_logging
 from vulnhuntr.redact import redact
 from vulnhuntr.report import write_reports
-from vulnhuntr.testing import FakeLLM
-from vulnhuntr.testing.scripted_model import ScriptedModel
+from fakes import FakeLLM
+from fakes.scripted_model import ScriptedModel
 
 from llm_helpers import EXAMPLES
 

@@ -19,8 +19,8 @@ import ollama
 import openai
 import pytest
 
-from vulnhuntr.testing import FakeLLM, Reply
-from vulnhuntr.testing.fake_llm import simulated_seconds
+from fakes import FakeLLM, Reply
+from fakes import simulated_seconds
 
 FINDING = {"vulnerable": True, "kind": "SQLI", "lines": [3, 4]}
 SCHEMA = {

@@ -17,8 +17,8 @@ import pytest
 from vulnhuntr.cli import EXIT_INCOMPLETE, EXIT_USAGE, exit_code
 from vulnhuntr.findings import Report
 from vulnhuntr.report.markdown import render_markdown
-from vulnhuntr.testing import FakeLLM, Reply
-from vulnhuntr.testing.scripted_model import ScriptedModel
+from fakes import FakeLLM, Reply
+from fakes.scripted_model import ScriptedModel
 
 from llm_helpers import EXAMPLES, PROVIDERS, point_providers_at, run_scan
 

@@ -10,8 +10,8 @@ from incremental_app import ALL_ROUTES, Run, build_app, commit, git, git_identit
 
 from vulnhuntr.config import load_settings
 from vulnhuntr.scan import scan
-from vulnhuntr.testing import FakeLLM, Reply
-from vulnhuntr.testing.scripted_model import ScriptedModel
+from fakes import FakeLLM, Reply
+from fakes.scripted_model import ScriptedModel
 
 
 def scan_after_commit(tmp_path, monkeypatch, message: str, *git_change: str) -> tuple[Path, Run]:

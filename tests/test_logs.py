@@ -7,8 +7,8 @@ import json
 import pytest
 
 from vulnhuntr.cli import main
-from vulnhuntr.testing import FakeLLM
-from vulnhuntr.testing.scripted_model import ScriptedModel
+from fakes import FakeLLM
+from fakes.scripted_model import ScriptedModel
 
 from llm_helpers import EXAMPLES, point_providers_at, run_scan
 

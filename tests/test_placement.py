@@ -19,8 +19,8 @@ from vulnhuntr.repo.index import RepoIndex
 from vulnhuntr.repo.map import RepositoryMap
 from vulnhuntr.repo.resolve import Resolver
 from vulnhuntr.static import Candidate, StaticResult, run_static
-from vulnhuntr.testing import FakeLLM
-from vulnhuntr.testing.fake_llm import FakeRequest, Reply
+from fakes import FakeLLM
+from fakes import FakeRequest, Reply
 
 from conftest import write_tree
 from llm_helpers import point_providers_at, run_scan

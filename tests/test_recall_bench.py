@@ -17,7 +17,7 @@ from vulnhuntr.findings import VulnType
 from vulnhuntr.repo.entrypoints import find_entry_points
 from vulnhuntr.repo.index import RepoIndex
 from vulnhuntr.repo.resolve import Resolver
-from vulnhuntr.testing.fake_llm import FakeRequest
+from fakes import FakeRequest
 
 from example_apps import STATIC_APPS
 from llm_helpers import EXAMPLES

@@ -17,8 +17,8 @@ import yaml
 from vulnhuntr.repo.discover import discover
 from vulnhuntr.repo.index import build_index
 from vulnhuntr.repo.resolve import Resolver
-from vulnhuntr.testing import FakeLLM
-from vulnhuntr.testing.scripted_model import ScriptedModel, load_expected
+from fakes import FakeLLM
+from fakes.scripted_model import ScriptedModel, load_expected
 
 from llm_helpers import APPS, EXAMPLES, point_providers_at, run_scan
 

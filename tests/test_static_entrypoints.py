@@ -195,8 +195,8 @@ app = falcon.App(middleware=[Audit()])
 
 
 def test_the_initial_prompt_says_what_kind_of_entry_point_a_hook_is(tmp_path, monkeypatch) -> None:
-    from vulnhuntr.testing import FakeLLM
-    from vulnhuntr.testing.fake_llm import Reply
+    from fakes import FakeLLM
+    from fakes import Reply
 
     from conftest import write_tree
     from llm_helpers import point_providers_at, run_scan

@@ -6,8 +6,8 @@ import json
 import re
 
 from vulnhuntr.cli import main
-from vulnhuntr.testing import FakeLLM
-from vulnhuntr.testing.scripted_model import ScriptedModel
+from fakes import FakeLLM
+from fakes.scripted_model import ScriptedModel
 
 from conftest import write_tree
 from llm_helpers import EXAMPLES, point_providers_at, run_scan
@@ -79,7 +79,7 @@ def test_prefilter_sends_only_files_with_candidates(tmp_path, monkeypatch) -> No
     seen = set()
 
     def answer(request):
-        from vulnhuntr.testing import Reply
+        from fakes import Reply
         for name in ("vuln.py", "safe.py"):
             if f'<file path="{name}">' in request.prompt:
                 seen.add(name)

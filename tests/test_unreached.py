@@ -14,8 +14,8 @@ from vulnhuntr.findings import VulnType
 from vulnhuntr.repo.entrypoints import find_entry_points
 from vulnhuntr.repo.index import build_index
 from vulnhuntr.repo.resolve import Resolver
-from vulnhuntr.testing import FakeLLM
-from vulnhuntr.testing.fake_llm import Reply
+from fakes import FakeLLM
+from fakes import Reply
 
 from conftest import write_tree
 from llm_helpers import point_providers_at, run_scan

@@ -1,6 +1,6 @@
 """Serve the fake LLM with the scripted example model, for demos and manual end-to-end runs.
 
-    python -m vulnhuntr.testing --port 8765 examples/flask_notes
+    python -m tests.fakes --port 8765 examples/flask_notes    (from the repository root)
     OPENAI_BASE_URL=http://127.0.0.1:8765/v1 OPENAI_API_KEY=x vulnhuntr -r examples/flask_notes -l gpt
 
 It answers from the apps' expected.yaml files: it proves the plumbing (SDKs,
@@ -14,12 +14,12 @@ import signal
 import threading
 from pathlib import Path
 
-from .fake_llm import FakeLLM
+from .server import FakeLLM
 from .scripted_model import ScriptedModel
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m vulnhuntr.testing", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m tests.fakes", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("apps", nargs="+", type=Path, help="example app folders holding expected.yaml")
     parser.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")

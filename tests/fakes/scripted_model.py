@@ -24,9 +24,9 @@ from typing import Any
 
 import yaml
 
-from ..repo.index import MODULE_SCOPE, ModuleIndex, index_file
-from ..repo.resolve import scope_at
-from .fake_llm import FakeRequest, Reply
+from vulnhuntr.repo.index import MODULE_SCOPE, ModuleIndex, index_file
+from vulnhuntr.repo.resolve import scope_at
+from .script import FakeRequest, Reply
 
 FILE_TAG = re.compile(r'<file path="([^"]+)">')
 """The entry-point file a prompt is about."""
