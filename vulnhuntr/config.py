@@ -181,12 +181,13 @@ class RateLimitsSettings(BaseModel):
 
 
 class ModelPrice(BaseModel):
-    """US dollars per million tokens; cached input defaults to a tenth of input."""
+    """US dollars per million tokens; cached input defaults to a tenth of input, cache writes to input."""
 
     model_config = _STRICT
     input: float = Field(ge=0)
     output: float = Field(ge=0)
     cached_input: float | None = Field(default=None, ge=0)
+    cache_write: float | None = Field(default=None, ge=0)  # input written to the prompt cache (Anthropic: 1.25x input)
 
 
 LlmName = Literal["claude", "gpt", "ollama", "openai", "none"]

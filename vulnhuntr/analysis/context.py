@@ -137,6 +137,22 @@ class ContextBuilder:
         d = max(spans, key=lambda d: d.start_line)
         return Symbol(file, module.module, d.qualname, d.kind, d.start_line, d.end_line, module.snippet(d.start_line, d.end_line))
 
+    def called_at(self, file: str, line: int) -> list[Symbol]:
+        """The in-repo definitions called on *line* of *file* (a step of a static path hands its data to them)."""
+        module = self.index.modules.get(file)
+        if module is None:
+            return []
+        found: list[Symbol] = []
+        for call in module.calls:
+            if call.line != line:
+                continue
+            symbol = self.resolver.resolve(call.callee, file, call.line).symbol
+            if symbol is not None and symbol.kind == "class":
+                symbol = self._constructor(symbol)
+            if symbol is not None and symbol.kind != "module" and symbol not in found:
+                found.append(symbol)
+        return found
+
     # callees --------------------------------------------------------------------------
     def callees(self, view: FileView) -> list[Symbol]:
         """In-repo definitions the view's entry points call, nearest first, not already shown."""
@@ -145,6 +161,12 @@ class ContextBuilder:
             self._notes[key] = []
             self._callees[key] = self._walk_callees(view, self.depth, self._notes[key])
         return [symbol for _distance, symbol in self._callees[key] if not view.shows(symbol)]
+
+    def direct(self, view: FileView) -> set[tuple[str, str]]:
+        """(file, qualname) of the callees :meth:`callees` found one call away from the view's entry points."""
+        self.callees(view)
+        found = self._callees[(view.file, tuple(e.function for e in view.entry_points))]
+        return {(symbol.file, symbol.qualname) for distance, symbol in found if distance == 1}
 
     def near_callees(self, view: FileView) -> list[Symbol]:
         """In-repo definitions the view's entry points call directly, not already shown (for the initial pass)."""

@@ -35,6 +35,7 @@ from .engine import BudgetExhausted
 from .locate import Place, Region, confirmed_leads, locate, locate_all
 from .reach import SinkReach
 from .response import AnalysisAnswer, ContextCode, answer_schema, parse_answer
+from .shown import named_lines, split_callees
 from .suspicion import Pointed, pointed_at, quoted_in
 from .unreached import SinkSite, UnreachedModule
 
@@ -71,6 +72,8 @@ class _Chain:
     context: dict[tuple[str, str], Symbol] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     requests_seen: set[frozenset[str]] = field(default_factory=set)
+    standing: int = 0  # notes[:standing] are the chain's own (stable across rounds); later ones follow the code
+    others: tuple[str, ...] = ()  # callees named in one line, not shown (the model may ask for them)
 
 
 class Analyst:
@@ -105,9 +108,12 @@ class Analyst:
         self._fixed_tokens = approx_tokens(self.system) + 600 + approx_tokens(str(self.schema)) + limits.max_output_tokens
 
     # one call, with re-asks --------------------------------------------------------
-    async def ask(self, user_text: str, stable_prefix: int = 0) -> AnalysisAnswer:
-        """One answer that validates, re-asking with the error a bounded number of times."""
-        messages = [Message("user", user_text, stable_prefix)]
+    async def ask(self, user_text: str, breakpoints: Sequence[int] = ()) -> AnalysisAnswer:
+        """One answer that validates, re-asking with the error a bounded number of times.
+
+        *breakpoints* are where the prompt's stable parts end (the providers' prompt caches start there).
+        """
+        messages = [Message("user", user_text, breakpoints=tuple(breakpoints))]
         reason = ""
         for attempt in range(self.limits.reasks + 1):
             response = await self.provider.complete(
@@ -173,14 +179,15 @@ class Analyst:
         names = [e.function for e in view.entry_points]
         if unreached is None:
             described = [e.describe() for e in view.entry_points]  # non-routes say their kind
-            callees = self._initial_callees(view)
+            callees, others = self._initial_callees(view)
             result.context_files |= {symbol.file for symbol in callees}  # shown, so the analysis depends on them
-            request = prompts.initial_request(view.file, view.code, described, view.templates, callees)
+            request, points = prompts.initial_request(view.file, view.code, described, view.templates, callees, others)
         else:
             shown = [s for s in unreached.sinks if s.function in names]
             request = prompts.unreached_request(view.file, view.code, names, [_sink_text(s) for s in shown])
+            points = (len(prompts.view_block(view.file, view.code)),)
         try:
-            initial = await self.ask(request)
+            initial = await self.ask(request, points)
         except ProviderConfigError:
             raise
         except BudgetExhausted as exc:
@@ -203,20 +210,20 @@ class Analyst:
             result.context_files |= shown
         return True
 
-    def _initial_callees(self, view: FileView) -> list[Symbol]:
-        """What the entry points call directly, for the initial pass to triage; none with ``--no-prune``.
+    def _initial_callees(self, view: FileView) -> tuple[list[Symbol], tuple[str, ...]]:
+        """What the entry points call directly, for the initial pass to triage, and one-line names of the rest.
 
-        A definition a static path runs through is left out: that path's type gets its
-        chain whatever the initial pass says. The rest is kept, in order, as far as a
-        small share of the prompt allows.
+        A definition a static path runs through is only named: that path's type gets its
+        chain whatever the initial pass says. The rest is shown, in order, as far as a
+        small share of the prompt allows; what does not fit is named. None with ``--no-prune``.
         """
         if not self.context.pruning.enabled:
-            return []
+            return [], ()
         traced = {(s.file, s.qualname) for s in self._path_symbols(self._seeds(view))}
-        near = [s for s in self.context.near_callees(view) if (s.file, s.qualname) not in traced]
+        near = self.context.near_callees(view)
         used = self._fixed_tokens + approx_tokens(view.code + view.templates)
-        kept, _dropped = self.context.fit(near, used, used + INITIAL_CALLEE_TOKENS)
-        return kept
+        kept, _dropped = self.context.fit([s for s in near if (s.file, s.qualname) not in traced], used, used + INITIAL_CALLEE_TOKENS)
+        return kept, named_lines(near, exclude={(s.file, s.qualname) for s in kept})
 
     async def _run_chain(
         self, view: FileView, vuln_type: VulnType, initial: AnalysisAnswer, unreached: UnreachedModule | None = None
@@ -229,7 +236,7 @@ class Analyst:
             chain.notes += [f"dangerous call: {_sink_text(s)}" for s in sinks]
         seeds = self._seeds(view, vuln_type)
         pointed = pointed_at(initial, vuln_type, self.index.modules[view.file], view.entry_points)
-        quoted = quoted_in(initial, vuln_type, self._initial_callees(view), self.index.modules) if unreached is None else []
+        quoted = quoted_in(initial, vuln_type, self._initial_callees(view)[0], self.index.modules) if unreached is None else []
         if quoted:  # a line it quoted from a callee it was shown: that callee, and the handlers calling it, stay
             keys = {(s.file, s.qualname) for s in quoted}
             callers = {e.function for e in view.entry_points if keys & {(s.file, s.qualname) for s in self._callees_of(view, [e])}}
@@ -243,18 +250,31 @@ class Analyst:
             suspected += [e for e in self.reach.entries_reaching(view.file, view.entry_points, vuln_type) if e.function not in kept]
             view = self.context.focus(view, [e for e in view.entry_points if e.function in seeded] + suspected)
             chain.notes.extend(_describe(c) for c in seeds)
-            prefetched = self._path_symbols(seeds) + self._callees_of(view, suspected)
+            path = self._path_symbols(seeds)
+            walked = self._callees_of(view, suspected)
+            near = self._direct_of(view, suspected)
+            also_called = self._callees_of(view, [e for e in view.entry_points if e.function in seeded])
         else:
-            prefetched = self.context.callees(view)
+            view = self._narrowed(view, vuln_type, pointed)
+            path, walked, also_called = [], self.context.callees(view), []
+            near = self.context.direct(view)
         chain.notes.extend(self.context.dispatch_notes(view))  # calls through a lookup by key: every target named
         if self.context.pruning.enabled:  # --no-prune: whole files, the model asks for everything itself
-            for symbol in prefetched:
+            fed = self._fed(self._seeds(view)) | near  # request data flows in, or the first calls the model reads
+            if unreached is not None:  # every parameter is treated as attacker-controlled: any callee may get it
+                fed |= {(s.file, s.qualname) for s in walked}
+            shown, named = split_callees(walked, fed, lambda s: self.reach.holds(s, vuln_type))
+            for symbol in path + shown:
                 if not view.shows(symbol):
                     chain.context.setdefault((symbol.file, symbol.qualname), symbol)
+        else:
+            named = []
         self._add_pointed(chain, view, pointed)
         for symbol in quoted:
             if not view.shows(symbol):
                 chain.context.setdefault((symbol.file, symbol.qualname), symbol)
+        unshown = [symbol for symbol in named + also_called if not view.shows(symbol)]
+        chain.others = named_lines(unshown, exclude=chain.context) if self.context.pruning.enabled else ()
         findings, errors = await self._rounds(chain, view, initial)
         return findings, errors, {symbol.file for symbol in chain.context.values()}
 
@@ -263,6 +283,7 @@ class Analyst:
     ) -> tuple[list[Finding], list[ErrorEntry]]:
         vuln_type, file = chain.vuln_type, view.file
         self._add_context(chain, view, initial.context_code)
+        chain.standing = len(chain.notes)  # what the chain starts with stays in the stable part of every round
         previous = initial.analysis
         answer: AnalysisAnswer | None = None
         for round_number in range(1, self.limits.max_rounds + 1):
@@ -283,15 +304,17 @@ class Analyst:
                 break
         return (self._findings(view, vuln_type, answer, chain) if answer else []), []
 
-    def _type_request(self, chain: _Chain, view: FileView, previous: str) -> tuple[str, int]:
+    def _type_request(self, chain: _Chain, view: FileView, previous: str) -> tuple[str, tuple[int, ...]]:
         """The round's prompt with as much context as the budget allows, farthest definitions dropped first."""
-        used = self._fixed_tokens + approx_tokens(view.code + view.templates) + approx_tokens(previous)
+        used = self._fixed_tokens + approx_tokens(view.code + view.templates + previous + "".join(chain.others))
         kept, dropped = self.context.fit(list(chain.context.values()), used)
         notes = list(chain.notes)
         if dropped:
             names = ", ".join(f"{s.qualname} ({s.file})" for s in dropped)
             notes.append(f"left out to stay within the prompt budget (ask again if needed): {names}")
-        return prompts.type_request(chain.vuln_type, view.file, view.code, kept, previous, notes, view.templates)
+        return prompts.type_request(
+            chain.vuln_type, view.file, view.code, kept, previous, notes, view.templates, chain.standing, chain.others
+        )
 
     # seeds from the static pass -------------------------------------------------------
     def _seeds(self, view: FileView, vuln_type: VulnType | None = None) -> list[Candidate]:
@@ -311,6 +334,28 @@ class Analyst:
                     symbols.append(symbol)
         return symbols
 
+    def _narrowed(self, view: FileView, vuln_type: VulnType, pointed: Pointed) -> FileView:
+        """An unseeded chain's view: only the handlers the evidence names for the type, when it names some.
+
+        Evidence is the initial answer pointing at a handler for the type, or the handler
+        reaching a dangerous call of the type. With none, every handler stays whole.
+        """
+        reaching = {e.function for e in self.reach.entries_reaching(view.file, view.entry_points, vuln_type)}
+        chosen = [e for e in view.entry_points if e.function in reaching | pointed.entry_functions]
+        return self.context.focus(view, chosen) if chosen else view
+
+    def _fed(self, seeds: Sequence[Candidate]) -> set[tuple[str, str]]:
+        """Definitions request data flows into by the static paths: those a step is in, and those a step calls."""
+        fed = {(s.file, s.qualname) for s in self._path_symbols(seeds)}
+        for step in {(step.file, step.line) for seed in seeds for step in seed.path}:
+            fed |= {(s.file, s.qualname) for s in self.context.called_at(*step)}
+        return fed
+
+    def _direct_of(self, view: FileView, entry_points: Sequence[EntryPoint]) -> set[tuple[str, str]]:
+        if not entry_points:
+            return set()
+        return self.context.direct(FileView(view.file, "", tuple(entry_points), frozenset()))
+
     def _callees_of(self, view: FileView, entry_points: Sequence[EntryPoint]) -> list[Symbol]:
         """What these entry points of the view call (none when there are none)."""
         if not entry_points:
@@ -327,9 +372,14 @@ class Analyst:
 
     # context -----------------------------------------------------------------------
     def _wants_more(self, chain: _Chain, view: FileView, requested: Sequence[ContextCode]) -> bool:
-        """Fetch what the model asked for; False when it asked for nothing new or repeated itself."""
+        """Fetch what the model asked for; False when it asked for nothing new or repeated itself.
+
+        A request of names all asked for before (shown since, or not found) ends the chain
+        without another round, as does one where nothing asked for could be found or was
+        not already shown.
+        """
         names = frozenset(item.name for item in requested)
-        if not names or names in chain.requests_seen:
+        if not names or names <= frozenset().union(*chain.requests_seen):
             return False
         chain.requests_seen.add(names)
         return self._add_context(chain, view, requested) > 0
