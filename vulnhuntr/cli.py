@@ -145,6 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--prefilter", action="store_true",
         help="send to the LLM only entry-point files where the static pass found a candidate (cheaper, may miss)",
     )
+    parser.add_argument(
+        "--all-entrypoints", action="store_true",
+        help="also analyse routes that read no request data and reach no sink (left out by default)",
+    )
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the answer cache")
     parser.add_argument(
         "--no-prune", action="store_true",
@@ -208,6 +212,8 @@ def _analysis_overrides(args: argparse.Namespace) -> dict[str, Any]:
         analysis["max_rounds"] = args.max_rounds
     if args.prefilter:
         analysis["prefilter"] = True
+    if args.all_entrypoints:
+        analysis["all_entrypoints"] = True
     return analysis
 
 
@@ -402,6 +408,8 @@ def dry_run(settings: Settings, console: Console, since: str | None = None) -> i
         table.add_row(Text(clean(file)), str(entries), f"{tokens:,}")
     console.print(table)
     print_unreached_plan(plan, console)
+    for file, function, reason in plan.left_out:  # no initial pass: say what and why
+        console.print(Text(clean(f"left out {file}:{function}: {reason} (--all-entrypoints analyses it)")))
     for label, estimate in (("least", plan.low), ("typical", plan.typical), ("most", plan.high)):
         dollars = f"${estimate.cost_usd:.2f}" if estimate.cost_usd is not None else "unknown price"
         console.print(

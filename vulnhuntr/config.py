@@ -158,6 +158,7 @@ class AnalysisSettings(BaseModel):
     max_output_tokens: int = Field(default=4096, gt=0)
     prefilter: StrictBool = False  # send to the LLM only entry-point files where the static pass found a candidate
     unreached_modules: int = Field(default=10, ge=0)  # sink modules no entry point reaches that get a chain; 0: none
+    all_entrypoints: StrictBool = False  # also routes that read no request data and reach no sink (see analysis.selection)
 
 
 class RateLimit(BaseModel):

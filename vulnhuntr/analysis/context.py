@@ -65,6 +65,7 @@ class ContextBuilder:
     _callees: dict[tuple[str, tuple[str, ...]], list[tuple[int, Symbol]]] = field(default_factory=dict)
     _notes: dict[tuple[str, tuple[str, ...]], list[str]] = field(default_factory=dict)
     templates: TemplateSearch | None = None  # the repository's templates, when it has any
+    left_out: dict[str, frozenset[str]] = field(default_factory=dict)  # by file: handlers given no pass (markers)
 
     # the entry-point file -------------------------------------------------------------
     def views(self, file: str, entry_points: Sequence[EntryPoint], reserved_tokens: int) -> list[FileView]:
@@ -109,10 +110,11 @@ class ContextBuilder:
             whole = FileView(file, module.source, tuple(entry_points), frozenset(range(1, module.line_count + 1)))
             if approx_tokens(whole.code) <= limit or len(entry_points) <= 1:
                 return [whole]
-        view = prune(module, entry_points, self.pruning.entry_point_context_lines)
+        omit = self.left_out.get(file, frozenset())  # shown, their calls would be asked for one by one
+        view = prune(module, entry_points, self.pruning.entry_point_context_lines, omit=omit)
         if approx_tokens(view.code) <= limit or len(entry_points) <= 1:
             return [view]
-        return [prune(module, [entry], self.pruning.entry_point_context_lines) for entry in entry_points]
+        return [prune(module, [entry], self.pruning.entry_point_context_lines, omit=omit) for entry in entry_points]
 
     def focus(self, view: FileView, entry_points: Sequence[EntryPoint]) -> FileView:
         """The view with only *entry_points* whole: the others become markers the model can ask for.
@@ -123,6 +125,7 @@ class ContextBuilder:
             return view
         module = self.index.modules[view.file]
         others = {e.function for e in view.entry_points} - {e.function for e in entry_points}
+        others |= self.left_out.get(view.file, frozenset())
         narrow = prune(module, entry_points, self.pruning.entry_point_context_lines, omit=others)
         return replace(narrow, entry_points=view.entry_points, templates=view.templates, template_lines=view.template_lines)
 

@@ -223,7 +223,7 @@ class Analyst:
         near = self.context.near_callees(view)
         used = self._fixed_tokens + approx_tokens(view.code + view.templates)
         kept, _dropped = self.context.fit([s for s in near if (s.file, s.qualname) not in traced], used, used + INITIAL_CALLEE_TOKENS)
-        return kept, named_lines(near, exclude={(s.file, s.qualname) for s in kept})
+        return kept, named_lines([s for s in near if s.file != view.file], exclude={(s.file, s.qualname) for s in kept})
 
     async def _run_chain(
         self, view: FileView, vuln_type: VulnType, initial: AnalysisAnswer, unreached: UnreachedModule | None = None
@@ -273,7 +273,7 @@ class Analyst:
         for symbol in quoted:
             if not view.shows(symbol):
                 chain.context.setdefault((symbol.file, symbol.qualname), symbol)
-        unshown = [symbol for symbol in named + also_called if not view.shows(symbol)]
+        unshown = [s for s in named + also_called if s.file != view.file]  # the view's markers name its own
         chain.others = named_lines(unshown, exclude=chain.context) if self.context.pruning.enabled else ()
         findings, errors = await self._rounds(chain, view, initial)
         return findings, errors, {symbol.file for symbol in chain.context.values()}

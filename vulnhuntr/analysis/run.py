@@ -21,7 +21,9 @@ from .context import ContextBuilder
 from .engine import Budget, CallGate
 from .loop import Analyst, FileResult, LoopLimits
 from .progress import NullProgress, Progress
+from .reach import SinkReach
 from .readme import summarise_readme
+from .selection import select_entries
 from .unreached import UnreachedModule, UnreachedSelection, select_unreached
 
 async def analyse(
@@ -54,6 +56,16 @@ async def analyse(
     if provider is None:
         return _static_only(report, repository, static)
     context = _context_builder(repository, settings, provider.model)
+    chosen = select_entries(
+        targets, context, SinkReach(repository.index, repository.resolver, context), forced=repository.forced_files,
+        candidates=static.candidates if static is not None else None, analyse_all=settings.analysis.all_entrypoints,
+    )
+    targets = chosen.targets  # in order of evidence: the likely files are sent first
+    left_out = {(x.entry.file, x.entry.function) for x in chosen.left_out}
+    for file, function in left_out:
+        context.left_out[file] = context.left_out.get(file, frozenset()) | {function}
+    every_target = {f: [e for e in es if (e.file, e.function) not in left_out] for f, es in every_target.items()}
+    report.notes += [chosen.note()] if chosen.left_out else []
     selection = unreached_selection(repository, settings)
     if settings.analysis.prefilter and selection.modules:  # no static candidate is ever found there
         selection = UnreachedSelection((), tuple(m.file for m in selection.modules) + selection.left_out, selection.cap)
@@ -127,7 +139,7 @@ async def _run_files(
         results[file] = await analyst.analyse_file(file, entries)
         progress.file_done()
 
-    await _all_or_none([one(file, entries) for file, entries in sorted(targets.items())])
+    await _all_or_none([one(file, entries) for file, entries in targets.items()])  # started in the order given
 
 
 async def _all_or_none(jobs: Sequence[Coroutine[Any, Any, None]]) -> None:
