@@ -234,8 +234,8 @@ def type_request(
     if others:
         head.append(other_callees(others))
     stable = view + "\n\n".join(head) + "\n\n"
-    if context:
-        stable += "Project code fetched for you so far:\n" + "".join(_symbol_block(s) + "\n" for s in context) + "\n"
+    if context:  # each block ends its line; the blank line after the last one belongs to the changing part
+        stable += "Project code fetched for you so far:\n" + "".join(_symbol_block(s) + "\n" for s in context)
     tail = []
     if notes[standing:]:
         tail.append(("Notes:\n" if not notes[:standing] else "More notes:\n") + "\n".join(f"- {n}" for n in notes[standing:]))
@@ -247,7 +247,7 @@ def type_request(
         f"name it in `context_code`; otherwise leave `context_code` empty and give your final "
         f"answer. Report `{vuln_type.value}` in `vulnerability_types` only if it is exploitable."
     )
-    return stable + "\n\n".join(tail), (len(view), len(stable))
+    return stable + ("\n" if context else "") + "\n\n".join(tail), (len(view), len(stable))
 
 
 def type_guidance(vuln_type: VulnType) -> str:

@@ -315,19 +315,45 @@ def _anthropic_content(request: FakeRequest, reply: Reply, serial: int) -> tuple
     return [{"type": "text", "text": text}], "end_turn"
 
 
+def _anthropic_blocks(body: dict[str, Any]) -> list[tuple[str, bool]]:
+    """(text, marked with cache_control) of every system and message block, in prompt order."""
+    blocks: list[tuple[str, bool]] = []
+    system = body.get("system")
+    parts: list[Any] = [system] if isinstance(system, str) else list(system or [])
+    for message in body.get("messages") or []:
+        content = message.get("content")
+        parts += [content] if isinstance(content, str) else list(content or [])
+    for part in parts:
+        if isinstance(part, str):
+            blocks.append((part, False))
+        elif isinstance(part, dict):
+            blocks.append((_block_text(part), bool(part.get("cache_control"))))
+    return blocks
+
+
+def _anthropic_cache(request: FakeRequest, cache: set[str]) -> tuple[int, int]:
+    """(read, written) tokens: like Anthropic, a breakpoint's prefix is written; a lookup also tries earlier block ends."""
+    blocks = _anthropic_blocks(request.body)
+    marked = [i for i, (_text, mark) in enumerate(blocks) if mark]
+    if not marked:
+        return 0, 0
+    digest = hashlib.sha256(request.model.encode())
+    keys: list[str] = []
+    tokens: list[int] = []
+    for text, _mark in blocks[: marked[-1] + 1]:
+        digest.update(b"\0" + text.encode())
+        keys.append(digest.copy().hexdigest())
+        tokens.append((tokens[-1] if tokens else 0) + approx_tokens(text))
+    read = max((tokens[i] for i in range(len(keys)) if keys[i] in cache), default=0)
+    cache.update(keys[i] for i in marked)
+    return read, tokens[-1] - read
+
+
 def _anthropic_usage(request: FakeRequest, output: str, cache: set[str]) -> dict[str, int]:
     """Usage with prompt caching: first sight of a cached prefix writes, later ones read."""
     tools = json.dumps(request.body.get("tools") or [])
     total = approx_tokens(request.system) + approx_tokens(request.prompt) + approx_tokens(tools)
-    _, prefix = _anthropic_system(request.body.get("system"))
-    read = created = 0
-    if prefix is not None:
-        key = hashlib.sha256(f"{request.model}\0{prefix}".encode()).hexdigest()
-        if key in cache:
-            read = approx_tokens(prefix)
-        else:
-            cache.add(key)
-            created = approx_tokens(prefix)
+    read, created = _anthropic_cache(request, cache)
     return {
         "input_tokens": max(total - read - created, 0),
         "output_tokens": approx_tokens(output),
@@ -407,10 +433,31 @@ def uses_json_schema(request: FakeRequest) -> bool:
     return (request.body.get("response_format") or {}).get("type") == "json_schema"
 
 
-def openai_answer(request: FakeRequest, reply: Reply, serial: int) -> dict[str, Any]:
-    """A Chat Completions response body."""
+OPENAI_CACHE_MIN, OPENAI_CACHE_STEP = 1024, 128  # tokens: automatic prefix caching starts at 1,024, in steps of 128
+
+
+def openai_cached(request: FakeRequest, cache: set[str] | None) -> int:
+    """Tokens of the longest prompt prefix seen before (OpenAI's automatic prefix caching), in steps of 128."""
+    if cache is None:
+        return 0
+    text = "\0".join(_text_of(m.get("content")) for m in request.body.get("messages") or [])
+    step = OPENAI_CACHE_STEP * 4  # characters (approx_tokens counts four to a token)
+    digest = hashlib.sha256(b"openai\0" + request.model.encode())
+    cached = 0
+    for end in range(step, len(text) + 1, step):
+        digest.update(text[end - step:end].encode())
+        key = digest.copy().hexdigest()
+        if key in cache and end // 4 >= OPENAI_CACHE_MIN:
+            cached = end // 4
+        cache.add(key)
+    return cached
+
+
+def openai_answer(request: FakeRequest, reply: Reply, serial: int, cache: set[str] | None = None) -> dict[str, Any]:
+    """A Chat Completions response body (with *cache*, usage reports automatically cached prefix tokens)."""
     text = _output_text(reply)
     prompt_tokens = approx_tokens(request.system) + approx_tokens(request.prompt)
+    cached = openai_cached(request, cache)
     completion_tokens = approx_tokens(text)
     message = {"role": "assistant", "content": text, "refusal": None}
     choice = {"index": 0, "message": message, "logprobs": None,
@@ -425,7 +472,7 @@ def openai_answer(request: FakeRequest, reply: Reply, serial: int) -> dict[str, 
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
             "total_tokens": prompt_tokens + completion_tokens,
-            "prompt_tokens_details": {"cached_tokens": 0},
+            "prompt_tokens_details": {"cached_tokens": cached},
         },
     }
 
@@ -831,8 +878,8 @@ class FakeLLM:
             serial = self._serial
             if request.protocol == "anthropic":
                 return json.dumps(anthropic_answer(request, reply, serial, self._cache)).encode()
-        if request.protocol == "openai":
-            return json.dumps(openai_answer(request, reply, serial)).encode()
+            if request.protocol == "openai":
+                return json.dumps(openai_answer(request, reply, serial, self._cache)).encode()
         chunks = ollama_answer(request, reply)
         if len(chunks) > 1:
             headers["content-type"] = "application/x-ndjson"
