@@ -181,7 +181,7 @@ class ContextBuilder:
     def dispatch_notes(self, view: FileView) -> list[str]:
         """One line per lookup by key on the walk (``ACTIONS[name](...)``): where it can go, what was not shown."""
         self.callees(view)
-        return list(self._notes.get((view.file, tuple(e.function for e in view.entry_points)), []))
+        return merged_notes(self._notes.get((view.file, tuple(e.function for e in view.entry_points)), []))
 
     def reachable(self, file: str, entry: EntryPoint) -> list[Symbol]:
         """Definitions one entry point calls, to the configured depth (at least 2): where its sinks can be."""
@@ -272,6 +272,21 @@ class ContextBuilder:
             else:
                 dropped.append(symbol)
         return kept, dropped
+
+
+def merged_notes(notes: Sequence[str]) -> list[str]:
+    """Notes that differ only in their line (``f.py:31: X`` and ``f.py:40: X``) as one (``f.py:31, 40: X``).
+
+    The same lookup written twice in a handler would otherwise repeat its whole list of
+    targets in every round of every chain.
+    """
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for note in notes:
+        file, line, body = (note.split(":", 2) + ["", ""])[:3]
+        if not line.isdigit():
+            file, line, body = note, "", ""
+        grouped.setdefault((file, body), []).append(line)
+    return [f"{file}:{', '.join(lines)}:{body}" if body else file for (file, body), lines in grouped.items()]
 
 
 # windows ------------------------------------------------------------------------------

@@ -287,7 +287,7 @@ class Analyst:
         previous = initial.analysis
         answer: AnalysisAnswer | None = None
         for round_number in range(1, self.limits.max_rounds + 1):
-            text, stable = self._type_request(chain, view, previous)
+            text, stable = self._type_request(chain, view, previous, first=round_number == 1)
             try:
                 answer = await self.ask(text, stable)
             except ProviderConfigError:
@@ -304,16 +304,22 @@ class Analyst:
                 break
         return (self._findings(view, vuln_type, answer, chain) if answer else []), []
 
-    def _type_request(self, chain: _Chain, view: FileView, previous: str) -> tuple[str, tuple[int, ...]]:
-        """The round's prompt with as much context as the budget allows, farthest definitions dropped first."""
-        used = self._fixed_tokens + approx_tokens(view.code + view.templates + previous + "".join(chain.others))
+    def _type_request(
+        self, chain: _Chain, view: FileView, previous: str, first: bool = True
+    ) -> tuple[str, tuple[int, ...]]:
+        """The round's prompt with as much context as the budget allows, farthest definitions dropped first.
+
+        The callees named but not shown go with the first round only: the model asks for them then or not at all.
+        """
+        others = chain.others if first else ()
+        used = self._fixed_tokens + approx_tokens(view.code + view.templates + previous + "".join(others))
         kept, dropped = self.context.fit(list(chain.context.values()), used)
         notes = list(chain.notes)
         if dropped:
             names = ", ".join(f"{s.qualname} ({s.file})" for s in dropped)
             notes.append(f"left out to stay within the prompt budget (ask again if needed): {names}")
         return prompts.type_request(
-            chain.vuln_type, view.file, view.code, kept, previous, notes, view.templates, chain.standing, chain.others
+            chain.vuln_type, view.file, view.code, kept, previous, notes, view.templates, chain.standing, others
         )
 
     # seeds from the static pass -------------------------------------------------------

@@ -221,22 +221,20 @@ def type_request(
     """A round of the per-type analysis, and where its stable parts end (cache breakpoints).
 
     The view comes first (shared with the initial pass and the file's other chains),
-    then the type's guidance, the first *standing* notes (those the chain started
-    with) and the callees named but not shown, then the fetched definitions in fetch
-    order: all of that is a prefix of the next round's prompt. Later notes, the
-    previous analysis and the task follow.
+    then the type's guidance and the first *standing* notes (those the chain started
+    with), then the fetched definitions in fetch order: all of that is a prefix of the
+    next round's prompt. The callees named but not shown (*others*, sent in a chain's
+    first round), later notes, the previous analysis and the task follow.
     """
     standing = len(notes) if standing is None else standing
     view = view_block(file, code, templates)
     head = [type_guidance(vuln_type).rstrip("\n")]
     if notes[:standing]:
         head.append("Notes:\n" + "\n".join(f"- {n}" for n in notes[:standing]))
-    if others:
-        head.append(other_callees(others))
     stable = view + "\n\n".join(head) + "\n\n"
     if context:  # each block ends its line; the blank line after the last one belongs to the changing part
         stable += "Project code fetched for you so far:\n" + "".join(_symbol_block(s) + "\n" for s in context)
-    tail = []
+    tail = [other_callees(others)] if others else []
     if notes[standing:]:
         tail.append(("Notes:\n" if not notes[:standing] else "More notes:\n") + "\n".join(f"- {n}" for n in notes[standing:]))
     if previous_analysis:
