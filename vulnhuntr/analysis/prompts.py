@@ -23,6 +23,7 @@ from ..findings import VulnType
 from ..repo.resolve import Symbol
 
 if TYPE_CHECKING:
+    from ..static import Candidate
     from .template_lines import TemplateExcerpt
 
 SYSTEM = """\
@@ -251,6 +252,12 @@ def type_request(
 def type_guidance(vuln_type: VulnType) -> str:
     """The stable first part of every prompt of one vulnerability type."""
     return f"Focus: {vuln_type.value} only.\n{GUIDANCE[vuln_type]}\n\n"
+
+
+def static_hint(seed: Candidate) -> str:
+    """A static path as a hint for the model: a lead to verify, never a verdict."""
+    steps = " -> ".join(f"{step.description} ({step.file}:{step.line})" for step in seed.path)
+    return f"a static pass (unconfirmed, verify it) traced {seed.source} in {seed.entry_function}: {steps}"
 
 
 def reask_request(error: str) -> str:

@@ -18,7 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
+from ..repo.entrypoints import EntryPoint
 from ..repo.resolve import Symbol
+from ..static import Candidate
+from .context import ContextBuilder, FileView
 
 Key = tuple[str, str]  # (file, qualname)
 
@@ -51,3 +54,36 @@ def named_lines(symbols: Iterable[Symbol], exclude: Iterable[Key] = ()) -> tuple
         if line not in lines:
             lines.append(line)
     return tuple(lines)
+
+
+def path_symbols(context: ContextBuilder, seeds: Sequence[Candidate]) -> list[Symbol]:
+    """The definitions a static path runs through, in path order (nearest the source first), its handler aside."""
+    symbols: list[Symbol] = []
+    for seed in seeds:
+        for step in seed.path:
+            symbol = context.definition_at(step.file, step.line)
+            if symbol is not None and symbol not in symbols and not (symbol.file == seed.source_file and symbol.qualname == seed.entry_function):
+                symbols.append(symbol)
+    return symbols
+
+
+def fed_by(context: ContextBuilder, seeds: Sequence[Candidate]) -> set[Key]:
+    """Definitions request data flows into by the static paths: those a step is in, and those a step calls."""
+    fed = {(s.file, s.qualname) for s in path_symbols(context, seeds)}
+    for step in {(step.file, step.line) for seed in seeds for step in seed.path}:
+        fed |= {(s.file, s.qualname) for s in context.called_at(*step)}
+    return fed
+
+
+def callees_of(context: ContextBuilder, view: FileView, entry_points: Sequence[EntryPoint]) -> list[Symbol]:
+    """What these entry points of the view call, to the walk's depth (none when there are none)."""
+    if not entry_points:
+        return []
+    return context.callees(FileView(view.file, "", tuple(entry_points), frozenset()))
+
+
+def direct_of(context: ContextBuilder, view: FileView, entry_points: Sequence[EntryPoint]) -> set[Key]:
+    """What these entry points of the view call directly (none when there are none)."""
+    if not entry_points:
+        return set()
+    return context.direct(FileView(view.file, "", tuple(entry_points), frozenset()))
