@@ -3,8 +3,10 @@
 Each round shows the model the entry-point file plus every definition it asked
 for so far; the names it requests next are resolved through the repository
 index (once per run, shared across rounds, types and files). A chain stops when
-the model asks for nothing new, asks for the same thing twice, or reaches the
-round limit; its last answer is kept either way.
+the model asks for nothing new, only for what was shown or cannot be found, or
+reaches the round limit; its last answer is kept either way. A chain starts with
+the callees :mod:`.shown` picks (the others named in one line), and every round's
+prompt starts with the previous round's stable part (:mod:`.prompts`).
 
 The initial pass also sees the definitions the entry points call directly
 (those no static path runs through), so a sink one call away can raise its
@@ -254,7 +256,6 @@ class Analyst:
             near = direct_of(self.context, view, suspected)
             also_called = callees_of(self.context, view, [e for e in view.entry_points if e.function in seeded])
         else:
-            view = self._narrowed(view, vuln_type, pointed)
             path, walked, also_called = [], self.context.callees(view), []
             near = self.context.direct(view)
         chain.notes.extend(self.context.dispatch_notes(view))  # calls through a lookup by key: every target named
@@ -326,16 +327,6 @@ class Analyst:
             c for c in self.seeds.get(view.file, ())
             if c.entry_function in names and (vuln_type is None or c.vuln_type == vuln_type)
         ]
-
-    def _narrowed(self, view: FileView, vuln_type: VulnType, pointed: Pointed) -> FileView:
-        """An unseeded chain's view: only the handlers the evidence names for the type, when it names some.
-
-        Evidence is the initial answer pointing at a handler for the type, or the handler
-        reaching a dangerous call of the type. With none, every handler stays whole.
-        """
-        reaching = {e.function for e in self.reach.entries_reaching(view.file, view.entry_points, vuln_type)}
-        chosen = [e for e in view.entry_points if e.function in reaching | pointed.entry_functions]
-        return self.context.focus(view, chosen) if chosen else view
 
     def _add_pointed(self, chain: _Chain, view: FileView, pointed: Pointed) -> None:
         """Definitions the initial answer pointed at for the chain's type, by name or by line, when not in view."""
