@@ -142,3 +142,22 @@ def test_dry_run_says_what_is_left_out_and_a_scan_reports_it(tmp_path, capsys) -
     assert "app.py:search" not in out
     assert main(["-r", str(tmp_path / "app"), "--dry-run", "-l", "gpt", "--all-entrypoints"]) == 0
     assert "left out" not in capsys.readouterr().out
+
+
+def test_a_scan_reports_what_it_left_out_and_sends_it_nowhere(tmp_path, monkeypatch) -> None:
+    from vulnhuntr.testing import FakeLLM
+    from vulnhuntr.testing.fake_llm import Reply
+
+    from llm_helpers import point_providers_at, run_scan
+
+    write_tree(tmp_path / "app", {"app.py": APP, "helpers.py": HELPERS, "forms.py": FORMS})
+    quiet = {"analysis": "nothing", "confidence_score": 0, "vulnerability_types": [], "context_code": []}
+    with FakeLLM(lambda request: Reply(content=quiet)) as fake:
+        point_providers_at(fake, monkeypatch)
+        _code, report = run_scan(tmp_path / "app", "gpt", tmp_path, "--no-cache")
+        prompts = [r.prompt for r in fake.requests if "its entry points are" in r.prompt]
+    assert prompts and all("def health():" not in p for p in prompts)  # a marker at most, never a handler
+    assert "health" not in prompts[0].split("its entry points are:", 1)[1].split("\n", 1)[0]
+    assert any("got no initial pass" in n and "app.py:health" in n for n in report["notes"])
+    summary = report["summary"]
+    assert summary["entry_points_analysed"] == summary["entry_points_total"] - 1 and report["complete"] is True
