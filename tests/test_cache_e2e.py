@@ -22,7 +22,8 @@ DJANGO = EXAMPLES / "django_shop"
 def without_volatile(report: dict) -> dict:
     """The report minus what legitimately differs between a paid and a cached run."""
     report = json.loads(json.dumps(report))
-    for key in ("llm_calls", "input_tokens", "output_tokens", "cached_input_tokens", "estimated_cost_usd", "cache"):
+    for key in ("llm_calls", "input_tokens", "output_tokens", "cached_input_tokens", "cache_write_input_tokens",
+                "estimated_cost_usd", "cache"):
         report["summary"].pop(key)
     return report
 

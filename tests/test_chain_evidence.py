@@ -83,7 +83,7 @@ def _untargeted_xss(request):
 
 def test_a_handler_reaching_a_sink_of_the_type_stays_in_its_chain_without_a_taint_path(tmp_path, monkeypatch) -> None:
     prompts, report = _prompts(tmp_path, monkeypatch, BOARD, _untargeted_xss)
-    xss = [p for p in prompts if p.startswith("Focus: XSS only.")]
+    xss = [p for p in prompts if "Focus: XSS only." in p]
     assert xss, "the XSS chain ran"
     first = xss[0]
     assert "traced request.args in search" in first  # the static pass seeded the chain with search only
@@ -134,7 +134,7 @@ def test_the_initial_pass_sees_what_the_entry_points_call(tmp_path, monkeypatch)
     prompts, report = _prompts(tmp_path, monkeypatch, files, respond)
     initial = next(p for p in prompts if "Focus:" not in p and "<readme>" not in p)
     assert "Project code the entry points call:" in initial and sink in initial
-    assert any(p.startswith("Focus: XSS only.") for p in prompts)
+    assert any("Focus: XSS only." in p for p in prompts)
     assert [(f["type"], f["file"], f["start_line"]) for f in report["findings"]] == [("XSS", "pages.py", 4)]
 
 
@@ -167,7 +167,7 @@ def test_the_initial_pass_is_not_shown_what_a_static_path_already_runs_through(t
     prompts, _report = _prompts(tmp_path / "traced", monkeypatch, traced, _untargeted_xss)
     initial = next(p for p in prompts if "Focus:" not in p and "<readme>" not in p)
     assert "Project code the entry points call:" not in initial  # find is on the static SQLI path
-    assert any(p.startswith("Focus: SQLI only.") and "def find(term):" in p for p in prompts)
+    assert any("Focus: SQLI only." in p and "def find(term):" in p for p in prompts)
 
 
 def test_without_pruning_the_initial_pass_gets_no_callees(tmp_path, monkeypatch) -> None:
@@ -227,7 +227,7 @@ def test_a_sink_line_quoted_from_a_callee_keeps_that_callee_and_its_caller_in_th
         return Reply({"analysis": "done", "confidence_score": 0})
 
     prompts, _report = _prompts(tmp_path, monkeypatch, ERRORS, respond)
-    xss = [p for p in prompts if p.startswith("Focus: XSS only.")]
+    xss = [p for p in prompts if "Focus: XSS only." in p]
     assert xss and "traced request.args in search" in xss[0]
     assert "    return pages.not_found(request.path), 404" in xss[0]  # its caller is whole
     assert '<definition name="not_found" file="pages.py"' in xss[0]  # the quoted callee is fetched

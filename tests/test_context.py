@@ -152,3 +152,13 @@ def test_one_handler_bigger_than_the_budget_is_cut_into_windows_that_fit(make_in
     assert sum(len(v.kept_lines) for v in views) == len(shown)
     assert any("os.system(value_2999)" in v.code for v in views)
     assert builder.focus(views[0], []) is views[0]  # a window is never re-pruned back to its whole size
+
+
+def test_the_same_dispatch_note_at_two_lines_is_sent_once() -> None:
+    from vulnhuntr.analysis.context import merged_notes
+
+    notes = ["s.py:31: getattr(self, route) dispatches to one of: a, b", "s.py:40: getattr(self, route) dispatches to one of: a, b",
+             "s.py:50: TABLE[k] dispatches to one of: c"]
+    assert merged_notes(notes) == [
+        "s.py:31, 40: getattr(self, route) dispatches to one of: a, b", "s.py:50: TABLE[k] dispatches to one of: c"
+    ]

@@ -81,7 +81,7 @@ def test_some_calls_failing_with_nothing_found_exits_3(tmp_path, monkeypatch) ->
 
     with FakeLLM(respond) as fake:
         point_providers_at(fake, monkeypatch)
-        code, report = run_scan(FLASK, "claude", tmp_path, "--config", config(tmp_path), "--no-cache")
+        code, report = run_scan(FLASK, "claude", tmp_path, "--config", config(tmp_path), "--no-cache", "--all-entrypoints")
     assert code == EXIT_INCOMPLETE and report["findings"] == []
     assert report["complete"] is False and report["stop_reason"] == "errors"
     assert report["summary"]["entry_points_analysed"] == report["summary"]["entry_points_total"]

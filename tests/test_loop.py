@@ -162,10 +162,71 @@ def test_definitions_are_resolved_once_and_shared_across_files_and_types(make_in
     original = analyst.resolver._resolve
 
     def counting(*args):
-        calls.append(args[0])
+        calls.append((args[0], args[1].path if args[1] is not None else None, args[2]))
         return original(*args)
 
     analyst.resolver._resolve = counting  # type: ignore[method-assign]
     analyse(analyst, "app.py", entries)
     analyse(analyst, "app.py", entries)
-    assert calls == ["helpers.load"]
+    assert "helpers.load" in [c[0] for c in calls]
+    assert len(calls) == len(set(calls))  # each (name, module, scope) once, whoever asks (the sink tables resolve too)
+
+
+def test_a_callee_no_data_reaches_is_named_not_shown(make_index) -> None:
+    index = make_index({
+        "app.py": '''
+            from flask import Flask, request
+            from . import helpers
+
+            app = Flask(__name__)
+
+            @app.route("/q")
+            def query():
+                return helpers.prepare(request.args["q"])
+            ''',
+        "helpers.py": '''
+            from . import audit
+
+            def prepare(text):
+                audit.note()
+                return text.strip()
+            ''',
+        "audit.py": '''
+            def note():
+                counter = 1
+                return counter + 1
+            ''',
+    })
+
+    def answer(prompt: str) -> dict[str, Any]:
+        if focus(prompt) is None:
+            return {"confidence_score": 3, "vulnerability_types": ["SQLI"]}
+        return {"confidence_score": 0, "vulnerability_types": []}
+
+    provider = MockProvider(answer)
+    resolver = Resolver(index)
+    from vulnhuntr.analysis.context import ContextBuilder
+    from vulnhuntr.config import PruningSettings
+
+    analyst = Analyst(provider, index, resolver, readme_summary=None, limits=LoopLimits(),
+                      context=ContextBuilder(index, resolver, PruningSettings()))
+    analyse(analyst, "app.py", find_entry_points(index, resolver))
+    [round_one] = [p for p in provider.prompts if focus(p) == "SQLI"]
+    assert '<definition name="prepare"' in round_one  # called by the handler: the first thing a reader needs
+    assert "def note():" not in round_one and "- note (audit.py:1)" in round_one  # no data, no sink: one line
+
+
+def test_a_request_for_what_was_shown_or_cannot_be_found_ends_the_chain(make_index) -> None:
+    def answer(prompt: str) -> dict[str, Any]:
+        if focus(prompt) is None:
+            return {"confidence_score": 3, "vulnerability_types": ["LFI"]}
+        if "def reader" not in prompt:
+            return {"confidence_score": 3, "vulnerability_types": ["LFI"], "context_code": [{"name": "reader"}]}
+        return {"confidence_score": 3, "vulnerability_types": ["LFI"],
+                "context_code": [{"name": "reader"}, {"name": "nowhere.to_be_found"}]}
+
+    provider = MockProvider(answer)
+    analyst, entries = analyst_for(make_index, provider)
+    analyse(analyst, "app.py", [e for e in entries if e.function == "read"])
+    rounds = [p for p in provider.prompts if focus(p) == "LFI"]
+    assert len(rounds) == len({p for p in rounds}) and len(rounds) <= 2  # no round after the repeat

@@ -138,6 +138,7 @@ def test_the_report_is_built_from_this_runs_and_reused_results(tmp_path) -> None
     static = run_static(repository, repository.resolver)
     targets = select_targets(repository, settings, static, only={"app.py"})
     assert set(targets.files) == {"app.py"} and set(targets.every) == {"app.py", "other.py"} and not targets.full
+    assert [x.entry.function for x in targets.left_out] == ["ping"]  # reads no request data, reaches no sink
     outcome = AnalysisOutcome(
         results={"app.py": FileResult("app.py", [_finding("app.py", 9, 8), _finding("app.py", 3, 12)])},
         errors=[ErrorEntry("app.py", "interrupted", "not finished")],
@@ -148,7 +149,7 @@ def test_the_report_is_built_from_this_runs_and_reused_results(tmp_path) -> None
     reused = [FileResult("other.py", [_finding("other.py", 8, 7)])]
     report = build_report(repository, settings, static, Analysed("m", targets, outcome, reused=reused))
     assert [(f.file, f.confidence) for f in report.findings] == [("app.py", 9), ("other.py", 8)]
-    assert report.below_threshold == 1 and report.entry_points_analysed == 3
+    assert report.below_threshold == 1 and report.entry_points_analysed == 2  # run and read; ping got no pass
     assert (report.complete, report.stop_reason, report.cost_usd) == (False, "interrupted", 0.5)
     assert (report.analyses_total, report.analyses_failed, report.usage.calls) == (1, 0, 3)
     assert report.unreached is None and any(n.startswith("incomplete: 1 analysis step") for n in report.notes)

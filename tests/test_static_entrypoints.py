@@ -221,7 +221,7 @@ def test_the_initial_prompt_says_what_kind_of_entry_point_a_hook_is(tmp_path, mo
     quiet = {"analysis": "nothing", "confidence_score": 0, "vulnerability_types": [], "context_code": []}
     with FakeLLM(lambda request: Reply(content=quiet)) as fake:
         point_providers_at(fake, monkeypatch)
-        run_scan(tmp_path / "app", "gpt", tmp_path)
+        run_scan(tmp_path / "app", "gpt", tmp_path, "--all-entrypoints")  # index alone would get no pass
         prompts = [r.prompt for r in fake.requests if "its entry points are" in r.prompt]
     assert len(prompts) == 1
     assert "its entry points are: check (hook: runs on every request" in prompts[0]

@@ -92,5 +92,5 @@ def test_prefilter_sends_only_files_with_candidates(tmp_path, monkeypatch) -> No
         run_scan(tmp_path / "app", "gpt", tmp_path, "--prefilter")
         assert seen == {"vuln.py"}
         seen.clear()
-        run_scan(tmp_path / "app", "gpt", tmp_path, "--no-cache")
+        run_scan(tmp_path / "app", "gpt", tmp_path, "--no-cache", "--all-entrypoints")  # ping reads nothing
         assert seen == {"vuln.py", "safe.py"}

@@ -300,7 +300,7 @@ def test_prompt_shows_the_template_lines_printing_passed_variables(tmp_path: Pat
     assert "unrelated" not in section  # not passed by any entry point
     assert 'autoescape="off"' in section and "Welcome {{ who }}!" in section
     assert "Note: mail/welcome.txt is rendered by Flask without autoescaping" in section
-    text = prompts.initial_request(view.file, view.code, [e.function for e in entries], view.templates)
+    text, _points = prompts.initial_request(view.file, view.code, [e.function for e in entries], view.templates)
     assert section in text and text.index("</file>") < text.index("<template_lines")
     typed, _ = prompts.type_request(VulnType.XSS, view.file, view.code, [], "", (), view.templates)
     assert section in typed

@@ -126,6 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--prefilter", action="store_true",
         help="send to the LLM only entry-point files where the static pass found a candidate (cheaper, may miss)",
     )
+    parser.add_argument(
+        "--all-entrypoints", action="store_true",
+        help="also analyse routes that read no request data and reach no sink (left out by default)",
+    )
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the answer cache")
     parser.add_argument(
         "--no-prune", action="store_true",
@@ -190,6 +194,8 @@ def _analysis_overrides(args: argparse.Namespace) -> dict[str, Any]:
         analysis["max_rounds"] = args.max_rounds
     if args.prefilter:
         analysis["prefilter"] = True
+    if args.all_entrypoints:
+        analysis["all_entrypoints"] = True
     return analysis
 
 

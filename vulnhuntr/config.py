@@ -134,6 +134,7 @@ class AnalysisSettings(BaseModel):
     max_output_tokens: int = Field(default=4096, gt=0)
     prefilter: StrictBool = False  # send to the LLM only entry-point files where the static pass found a candidate
     unreached_modules: int = Field(default=10, ge=0)  # sink modules no entry point reaches that get a chain; 0: none
+    all_entrypoints: StrictBool = False  # also routes that read no request data and reach no sink (see analysis.selection)
 
 
 class RateLimit(BaseModel):
@@ -157,12 +158,13 @@ class RateLimitsSettings(BaseModel):
 
 
 class ModelPrice(BaseModel):
-    """US dollars per million tokens; cached input defaults to a tenth of input."""
+    """US dollars per million tokens; cached input defaults to a tenth of input, cache writes to input."""
 
     model_config = _STRICT
     input: float = Field(ge=0)
     output: float = Field(ge=0)
     cached_input: float | None = Field(default=None, ge=0)
+    cache_write: float | None = Field(default=None, ge=0)  # input written to the prompt cache (Anthropic: 1.25x input)
 
 
 class RunSettings(BaseModel):

@@ -248,13 +248,15 @@ class Usage:
     calls: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
-    cached_input_tokens: int = 0
+    cached_input_tokens: int = 0  # of input_tokens: read from the provider's prompt cache (billed at a lower rate)
+    cache_write_input_tokens: int = 0  # of input_tokens: written to the prompt cache (Anthropic bills them higher)
 
     def add(self, other: Usage) -> None:
         self.calls += other.calls
         self.input_tokens += other.input_tokens
         self.output_tokens += other.output_tokens
         self.cached_input_tokens += other.cached_input_tokens
+        self.cache_write_input_tokens += other.cache_write_input_tokens
 
 
 @dataclass(frozen=True)
@@ -346,6 +348,7 @@ class Report:
                 "input_tokens": self.usage.input_tokens,
                 "output_tokens": self.usage.output_tokens,
                 "cached_input_tokens": self.usage.cached_input_tokens,
+                "cache_write_input_tokens": self.usage.cache_write_input_tokens,
                 "estimated_cost_usd": self.cost_usd,
                 "cache": asdict(self.cache) if self.cache is not None else None,
                 "faults": asdict(self.faults),

@@ -84,19 +84,45 @@ def _anthropic_content(request: FakeRequest, reply: Reply, serial: int) -> tuple
     return [{"type": "text", "text": text}], "end_turn"
 
 
+def _anthropic_blocks(body: dict[str, Any]) -> list[tuple[str, bool]]:
+    """(text, marked with cache_control) of every system and message block, in prompt order."""
+    blocks: list[tuple[str, bool]] = []
+    system = body.get("system")
+    parts: list[Any] = [system] if isinstance(system, str) else list(system or [])
+    for message in body.get("messages") or []:
+        content = message.get("content")
+        parts += [content] if isinstance(content, str) else list(content or [])
+    for part in parts:
+        if isinstance(part, str):
+            blocks.append((part, False))
+        elif isinstance(part, dict):
+            blocks.append((block_text(part), bool(part.get("cache_control"))))
+    return blocks
+
+
+def _anthropic_cache(request: FakeRequest, cache: set[str]) -> tuple[int, int]:
+    """(read, written) tokens: like Anthropic, a breakpoint's prefix is written; a lookup also tries earlier block ends."""
+    blocks = _anthropic_blocks(request.body)
+    marked = [i for i, (_text, mark) in enumerate(blocks) if mark]
+    if not marked:
+        return 0, 0
+    digest = hashlib.sha256(request.model.encode())
+    keys: list[str] = []
+    tokens: list[int] = []
+    for text, _mark in blocks[: marked[-1] + 1]:
+        digest.update(b"\0" + text.encode())
+        keys.append(digest.copy().hexdigest())
+        tokens.append((tokens[-1] if tokens else 0) + approx_tokens(text))
+    read = max((tokens[i] for i in range(len(keys)) if keys[i] in cache), default=0)
+    cache.update(keys[i] for i in marked)
+    return read, tokens[-1] - read
+
+
 def _anthropic_usage(request: FakeRequest, output: str, cache: set[str]) -> dict[str, int]:
     """Usage with prompt caching: first sight of a cached prefix writes, later ones read."""
     tools = json.dumps(request.body.get("tools") or [])
     total = approx_tokens(request.system) + approx_tokens(request.prompt) + approx_tokens(tools)
-    _, prefix = _anthropic_system(request.body.get("system"))
-    read = created = 0
-    if prefix is not None:
-        key = hashlib.sha256(f"{request.model}\0{prefix}".encode()).hexdigest()
-        if key in cache:
-            read = approx_tokens(prefix)
-        else:
-            cache.add(key)
-            created = approx_tokens(prefix)
+    read, created = _anthropic_cache(request, cache)
     request.cached_input_tokens = read
     return {
         "input_tokens": max(total - read - created, 0),

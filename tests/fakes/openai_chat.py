@@ -5,6 +5,7 @@ The client's ``base_url`` is ``fake.openai_base_url`` (``fake.base_url + "/v1"``
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import Any, Sequence
 
@@ -51,10 +52,31 @@ def uses_json_schema(request: FakeRequest) -> bool:
     return (request.body.get("response_format") or {}).get("type") == "json_schema"
 
 
-def openai_answer(request: FakeRequest, reply: Reply, serial: int) -> dict[str, Any]:
-    """A Chat Completions response body."""
+OPENAI_CACHE_MIN, OPENAI_CACHE_STEP = 1024, 128  # tokens: automatic prefix caching starts at 1,024, in steps of 128
+
+
+def openai_cached(request: FakeRequest, cache: set[str] | None) -> int:
+    """Tokens of the longest prompt prefix seen before (OpenAI's automatic prefix caching), in steps of 128."""
+    if cache is None:
+        return 0
+    text = "\0".join(text_of(m.get("content")) for m in request.body.get("messages") or [])
+    step = OPENAI_CACHE_STEP * 4  # characters (approx_tokens counts four to a token)
+    digest = hashlib.sha256(b"openai\0" + request.model.encode())
+    cached = 0
+    for end in range(step, len(text) + 1, step):
+        digest.update(text[end - step:end].encode())
+        key = digest.copy().hexdigest()
+        if key in cache and end // 4 >= OPENAI_CACHE_MIN:
+            cached = end // 4
+        cache.add(key)
+    return cached
+
+
+def openai_answer(request: FakeRequest, reply: Reply, serial: int, cache: set[str] | None = None) -> dict[str, Any]:
+    """A Chat Completions response body (with *cache*, usage reports automatically cached prefix tokens)."""
     text = output_text(reply)
     prompt_tokens = approx_tokens(request.system) + approx_tokens(request.prompt)
+    cached = openai_cached(request, cache)
     completion_tokens = approx_tokens(text)
     message = {"role": "assistant", "content": text, "refusal": None}
     choice = {"index": 0, "message": message, "logprobs": None,
@@ -69,7 +91,7 @@ def openai_answer(request: FakeRequest, reply: Reply, serial: int) -> dict[str, 
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
             "total_tokens": prompt_tokens + completion_tokens,
-            "prompt_tokens_details": {"cached_tokens": 0},
+            "prompt_tokens_details": {"cached_tokens": cached},
         },
     }
 

@@ -315,8 +315,8 @@ class FakeLLM:
             serial = self._serial
             if request.protocol == "anthropic":
                 return json.dumps(anthropic_answer(request, reply, serial, self._cache)).encode()
-        if request.protocol == "openai":
-            return json.dumps(openai_answer(request, reply, serial)).encode()
+            if request.protocol == "openai":
+                return json.dumps(openai_answer(request, reply, serial, self._cache)).encode()
         chunks = ollama_answer(request, reply)
         if len(chunks) > 1:
             headers["content-type"] = "application/x-ndjson"

@@ -5,8 +5,8 @@ twice: on code no route reaches, and on a round trip per helper the resolver
 could have fetched. This module
 
 * prunes an entry-point file to its entry points, the module-level code they
-  depend on and class headers, leaving one-line markers that name what was left
-  out (the model can still ask for it by name);
+  depend on and class headers (:mod:`.pruning`), leaving one-line markers that
+  name what was left out (the model can still ask for it by name);
 * pre-resolves the in-repo callees of the entry points, ordered by call
   distance, so the first type-specific prompt already holds the likely path
   (the direct ones, :meth:`ContextBuilder.near_callees`, also go to the initial pass);
@@ -16,7 +16,6 @@ could have fetched. This module
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -30,29 +29,10 @@ from ..repo.rendering import TemplateSearch
 from ..repo.resolve import Resolver, Symbol
 from . import prompts
 from .locate import Region
+from .pruning import FileView, prune, windows
 from .template_lines import excerpts
 
 DISPATCH_SHOWN = 4  # candidates of one lookup by key pre-resolved into the prompt; the others are named
-
-@dataclass(frozen=True)
-class FileView:
-    """The code of an entry-point file as the model is shown it."""
-
-    file: str
-    code: str
-    entry_points: tuple[EntryPoint, ...]
-    kept_lines: frozenset[int]  # line numbers of the original file present in ``code``
-    omitted: tuple[str, ...] = ()  # names of definitions replaced by markers
-    window: tuple[int, int] | None = None  # (part, of parts) when the view is too big for one prompt
-    templates: str = ""  # the prompt section with the template lines its entry points print
-    template_lines: tuple[tuple[str, int], ...] = ()  # (template path, line) of every line in that section
-
-    def shows(self, symbol: Symbol) -> bool:
-        """Whether *symbol*'s whole body is already in the view."""
-        if symbol.file != self.file:
-            return False
-        return all(line in self.kept_lines for line in range(symbol.start_line, symbol.end_line + 1))
-
 
 @dataclass
 class ContextBuilder:
@@ -66,6 +46,7 @@ class ContextBuilder:
     _callees: dict[tuple[str, tuple[str, ...]], list[tuple[int, Symbol]]] = field(default_factory=dict)
     _notes: dict[tuple[str, tuple[str, ...]], list[str]] = field(default_factory=dict)
     templates: TemplateSearch | None = None  # the repository's templates, when it has any
+    left_out: dict[str, frozenset[str]] = field(default_factory=dict)  # by file: handlers given no pass (markers)
 
     # the entry-point file -------------------------------------------------------------
     def views(self, file: str, entry_points: Sequence[EntryPoint], reserved_tokens: int) -> list[FileView]:
@@ -77,8 +58,8 @@ class ContextBuilder:
         """
         limit = max(self.prompt_budget - reserved_tokens, self.prompt_budget // 4)  # never nothing
         lines = self.index.modules[file].source.splitlines()
-        windows = [w for view in self._whole_views(file, entry_points, limit) for w in _windows(view, lines, limit)]
-        return [self.with_templates(window) for window in windows]
+        parts = [w for view in self._whole_views(file, entry_points, limit) for w in windows(view, lines, limit)]
+        return [self.with_templates(part) for part in parts]
 
     def with_templates(self, view: FileView) -> FileView:
         """*view* with the template lines its entry points print (budgeted: a small share of the prompt)."""
@@ -110,10 +91,11 @@ class ContextBuilder:
             whole = FileView(file, module.source, tuple(entry_points), frozenset(range(1, module.line_count + 1)))
             if approx_tokens(whole.code) <= limit or len(entry_points) <= 1:
                 return [whole]
-        view = prune(module, entry_points, self.pruning.entry_point_context_lines)
+        omit = self.left_out.get(file, frozenset())  # shown, their calls would be asked for one by one
+        view = prune(module, entry_points, self.pruning.entry_point_context_lines, omit=omit)
         if approx_tokens(view.code) <= limit or len(entry_points) <= 1:
             return [view]
-        return [prune(module, [entry], self.pruning.entry_point_context_lines) for entry in entry_points]
+        return [prune(module, [entry], self.pruning.entry_point_context_lines, omit=omit) for entry in entry_points]
 
     def focus(self, view: FileView, entry_points: Sequence[EntryPoint]) -> FileView:
         """The view with only *entry_points* whole: the others become markers the model can ask for.
@@ -124,6 +106,7 @@ class ContextBuilder:
             return view
         module = self.index.modules[view.file]
         others = {e.function for e in view.entry_points} - {e.function for e in entry_points}
+        others |= self.left_out.get(view.file, frozenset())
         narrow = prune(module, entry_points, self.pruning.entry_point_context_lines, omit=others)
         return replace(narrow, entry_points=view.entry_points, templates=view.templates, template_lines=view.template_lines)
 
@@ -138,6 +121,22 @@ class ContextBuilder:
         d = max(spans, key=lambda d: d.start_line)
         return Symbol(file, module.module, d.qualname, d.kind, d.start_line, d.end_line, module.snippet(d.start_line, d.end_line))
 
+    def called_at(self, file: str, line: int) -> list[Symbol]:
+        """The in-repo definitions called on *line* of *file* (a step of a static path hands its data to them)."""
+        module = self.index.modules.get(file)
+        if module is None:
+            return []
+        found: list[Symbol] = []
+        for call in module.calls:
+            if call.line != line:
+                continue
+            symbol = self.resolver.resolve(call.callee, file, call.line).symbol
+            if symbol is not None and symbol.kind == "class":
+                symbol = self._constructor(symbol)
+            if symbol is not None and symbol.kind != "module" and symbol not in found:
+                found.append(symbol)
+        return found
+
     # callees --------------------------------------------------------------------------
     def callees(self, view: FileView) -> list[Symbol]:
         """In-repo definitions the view's entry points call, nearest first, not already shown."""
@@ -146,6 +145,12 @@ class ContextBuilder:
             self._notes[key] = []
             self._callees[key] = self._walk_callees(view, self.depth, self._notes[key])
         return [symbol for _distance, symbol in self._callees[key] if not view.shows(symbol)]
+
+    def direct(self, view: FileView) -> set[tuple[str, str]]:
+        """(file, qualname) of the callees :meth:`callees` found one call away from the view's entry points."""
+        self.callees(view)
+        found = self._callees[(view.file, tuple(e.function for e in view.entry_points))]
+        return {(symbol.file, symbol.qualname) for distance, symbol in found if distance == 1}
 
     def near_callees(self, view: FileView) -> list[Symbol]:
         """In-repo definitions the view's entry points call directly, not already shown (for the initial pass)."""
@@ -157,7 +162,7 @@ class ContextBuilder:
     def dispatch_notes(self, view: FileView) -> list[str]:
         """One line per lookup by key on the walk (``ACTIONS[name](...)``): where it can go, what was not shown."""
         self.callees(view)
-        return list(self._notes.get((view.file, tuple(e.function for e in view.entry_points)), []))
+        return merged_notes(self._notes.get((view.file, tuple(e.function for e in view.entry_points)), []))
 
     def reachable(self, file: str, entry: EntryPoint) -> list[Symbol]:
         """Definitions one entry point calls, to the configured depth (at least 2): where its sinks can be."""
@@ -243,130 +248,16 @@ def _node(symbol: Symbol) -> Node:
     return symbol.file, symbol.qualname
 
 
-# windows ------------------------------------------------------------------------------
-_MARKER_TOKENS = 40
+def merged_notes(notes: Sequence[str]) -> list[str]:
+    """Notes that differ only in their line (``f.py:31: X`` and ``f.py:40: X``) as one (``f.py:31, 40: X``).
 
-
-def _windows(view: FileView, source_lines: list[str], limit: int) -> list[FileView]:
-    """*view* itself when it fits in *limit* tokens, else consecutive windows of its original lines."""
-    if approx_tokens(view.code) <= limit:
-        return [view]
-    groups: list[list[int]] = [[]]
-    used = 0
-    for number in sorted(view.kept_lines):
-        cost = approx_tokens(source_lines[number - 1]) + 1
-        if groups[-1] and used + cost > limit - 2 * _MARKER_TOKENS:
-            groups.append([])
-            used = 0
-        groups[-1].append(number)
-        used += cost
-    parts = len(groups)
-    return [
-        FileView(view.file, _window_code(source_lines, group, limit), view.entry_points, frozenset(group),
-                 view.omitted, window=(part, parts))
-        for part, group in enumerate(groups, 1)
-    ]
-
-
-def _window_code(lines: list[str], group: list[int], limit: int) -> str:
-    """The lines of one window, with a marker wherever lines of the file are not in it."""
-    out: list[str] = []
-    previous = 0
-    max_chars = limit * 4
-    for number in group:
-        if number > previous + 1:
-            out.append(f"# ... lines {previous + 1}-{number - 1} not shown in this part of the file")
-        text = lines[number - 1]
-        out.append(text if len(text) <= max_chars else text[:max_chars] + "  # ... (line cut)")
-        previous = number
-    if previous < len(lines):
-        out.append(f"# ... lines {previous + 1}-{len(lines)} not shown in this part of the file")
-    return "\n".join(out)
-
-
-# pruning ------------------------------------------------------------------------------
-def prune(
-    module: ModuleIndex, entry_points: Sequence[EntryPoint], keep_small: int, omit: Iterable[str] = ()
-) -> FileView:
-    """Entry points whole, module-level code kept, other definitions replaced by markers.
-
-    A definition of fewer than *keep_small* lines stays as it is: its marker would
-    save next to nothing and the model would likely ask for it. Names in *omit*
-    (other entry points, when a chain focuses on some) become markers whatever their size.
+    The same lookup written twice in a handler would otherwise repeat its whole list of
+    targets in every round of every chain.
     """
-    keep = {e.function for e in entry_points}
-    lines = module.source.splitlines()
-    plan = _Plan(keep, keep_small, set(omit))
-    plan.statements(module.tree.body, scope="")
-    output: list[str] = []
-    kept: set[int] = set()
-    line = 1
-    for start, end, names, indent in sorted(plan.omissions):
-        for number in range(line, start):
-            output.append(lines[number - 1])
-            kept.add(number)
-        count = end - start + 1
-        output.append(f"{indent}# ... {count} line{'s' if count > 1 else ''} omitted: {', '.join(names)}")
-        line = end + 1
-    for number in range(line, len(lines) + 1):
-        output.append(lines[number - 1])
-        kept.add(number)
-    omitted = tuple(name for _s, _e, names, _i in sorted(plan.omissions) for name in names)
-    return FileView(module.path, "\n".join(output), tuple(entry_points), frozenset(kept), omitted)
-
-
-@dataclass
-class _Plan:
-    """Decides, statement by statement, which definitions become markers."""
-
-    keep: set[str]
-    keep_small: int
-    omit: set[str] = field(default_factory=set)
-    omissions: list[tuple[int, int, list[str], str]] = field(default_factory=list)
-
-    def statements(self, body: list[ast.stmt], scope: str) -> None:
-        pending: list[tuple[int, int, str, str]] = []  # consecutive omitted definitions merge into one marker
-        for statement in body:
-            decision = self._decide(statement, scope)
-            if decision is None:
-                self._flush(pending)
-                pending = []
-            else:
-                pending.append(decision)
-        self._flush(pending)
-
-    def _decide(self, statement: ast.stmt, scope: str) -> tuple[int, int, str, str] | None:
-        """(start, end, label, indent) when *statement* is omitted; None when kept (or partly kept)."""
-        if not isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            return None
-        qualname = f"{scope}.{statement.name}" if scope else statement.name
-        if qualname in self.keep:
-            return None
-        if any(k.startswith(qualname + ".") for k in self.keep):
-            if isinstance(statement, ast.ClassDef):
-                self.statements(statement.body, qualname)  # keep the header and the entry methods
-            return None  # a factory holding routes stays whole
-        start = min([statement.lineno] + [d.lineno for d in statement.decorator_list])
-        end = statement.end_lineno or statement.lineno
-        forced = qualname in self.omit or any(o.startswith(qualname + ".") for o in self.omit)
-        if end - start + 1 < self.keep_small and not forced:
-            return None
-        if isinstance(statement, ast.ClassDef):
-            self._class_header(statement, qualname, start, end)
-            return None
-        label = f"{'async def' if isinstance(statement, ast.AsyncFunctionDef) else 'def'} {qualname}"
-        return (start, end, label, " " * statement.col_offset)
-
-    def _class_header(self, cls: ast.ClassDef, qualname: str, start: int, end: int) -> None:
-        """Keep ``class X(Base):`` and its decorators; its body becomes one marker."""
-        body_start = cls.body[0].lineno if cls.body else end
-        names = [f"def {qualname}.{s.name}" for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
-        label = ", ".join(names) or f"body of class {qualname}"
-        indent = " " * (cls.body[0].col_offset if cls.body else cls.col_offset + 4)
-        if body_start <= end:
-            self.omissions.append((body_start, end, [label], indent))
-        return None
-
-    def _flush(self, pending: list[tuple[int, int, str, str]]) -> None:
-        if pending:
-            self.omissions.append((pending[0][0], pending[-1][1], [p[2] for p in pending], pending[0][3]))
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for note in notes:
+        file, line, body = (note.split(":", 2) + ["", ""])[:3]
+        if not line.isdigit():
+            file, line, body = note, "", ""
+        grouped.setdefault((file, body), []).append(line)
+    return [f"{file}:{', '.join(lines)}:{body}" if body else file for (file, body), lines in grouped.items()]

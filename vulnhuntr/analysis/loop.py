@@ -3,8 +3,10 @@
 Each round shows the model the entry-point file plus every definition it asked
 for so far; the names it requests next are resolved through the repository
 index (once per run, shared across rounds, types and files). A chain stops when
-the model asks for nothing new, asks for the same thing twice, or reaches the
-round limit; its last answer is kept either way.
+the model asks for nothing new, only for what was shown or cannot be found, or
+reaches the round limit; its last answer is kept either way. A chain starts with
+the callees :mod:`.shown` picks (the others named in one line), and every round's
+prompt starts with the previous round's stable part (:mod:`.prompts`).
 
 The initial pass also sees the definitions the entry points call directly
 (those no static path runs through), so a sink one call away can raise its
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field, replace
 
 from ..config import PruningSettings
 from ..errors import AnswerError, ProviderConfigError, ProviderError
-from ..findings import ContextItem, ErrorEntry, Finding, Location, PathStep, VulnType, merge_by_place
+from ..findings import ErrorEntry, Finding, VulnType
 from ..llm.base import Completer, LLMRequest, Message, approx_tokens
 from ..repo.entrypoints import EntryPoint
 from ..repo.index import RepoIndex
@@ -31,17 +33,16 @@ from ..results import FileResult
 from ..static import Candidate
 from . import prompts
 from .context import ContextBuilder, FileView
-from .cwe import cwe_for
 from .gate import BudgetExhausted
-from .locate import Place, Region, confirmed_leads, locate, locate_all
+from .locate import Region, locate
+from .placing import Placer
 from .reach import SinkReach
 from .response import AnalysisAnswer, ContextCode, answer_schema, parse_answer
+from .shown import callees_of, direct_of, fed_by, named_lines, path_symbols, split_callees
 from .suspicion import Pointed, pointed_at, quoted_in
 from .unreached import SinkSite, UnreachedModule
 
 log = logging.getLogger(__name__)
-
-
 INITIAL_CALLEE_TOKENS = 1_000  # at most this many tokens of an initial prompt show the entry points' direct callees
 
 
@@ -60,6 +61,8 @@ class _Chain:
     context: dict[tuple[str, str], Symbol] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     requests_seen: set[frozenset[str]] = field(default_factory=set)
+    standing: int = 0  # notes[:standing] are the chain's own (stable across rounds); later ones follow the code
+    others: tuple[str, ...] = ()  # callees named in one line, not shown (the model may ask for them)
 
 
 class Analyst:
@@ -89,14 +92,18 @@ class Analyst:
         self.context = context or ContextBuilder(index, resolver, PruningSettings(enabled=False), depth=0)
         self.seeds = seeds or {}  # static-pass candidates by entry-point file
         self.reach = SinkReach(index, resolver, self.context)  # handlers reaching a sink of a type
+        self.placer = Placer(index, self.context)  # where a confirmed vulnerability is reported
         self.reasks = 0  # answers that did not validate and were asked again, for the report's summary
         # what every prompt carries besides code: system, guidance, schema, instructions, the answer
         self._fixed_tokens = approx_tokens(self.system) + 600 + approx_tokens(str(self.schema)) + limits.max_output_tokens
 
     # one call, with re-asks --------------------------------------------------------
-    async def ask(self, user_text: str, stable_prefix: int = 0) -> AnalysisAnswer:
-        """One answer that validates, re-asking with the error a bounded number of times."""
-        messages = [Message("user", user_text, stable_prefix)]
+    async def ask(self, user_text: str, breakpoints: Sequence[int] = ()) -> AnalysisAnswer:
+        """One answer that validates, re-asking with the error a bounded number of times.
+
+        *breakpoints* are where the prompt's stable parts end (the providers' prompt caches start there).
+        """
+        messages = [Message("user", user_text, breakpoints=tuple(breakpoints))]
         reason = ""
         for attempt in range(self.limits.reasks + 1):
             response = await self.provider.complete(
@@ -162,14 +169,15 @@ class Analyst:
         names = [e.function for e in view.entry_points]
         if unreached is None:
             described = [e.describe() for e in view.entry_points]  # non-routes say their kind
-            callees = self._initial_callees(view)
+            callees, others = self._initial_callees(view)
             result.context_files |= {symbol.file for symbol in callees}  # shown, so the analysis depends on them
-            request = prompts.initial_request(view.file, view.code, described, view.templates, callees)
+            request, points = prompts.initial_request(view.file, view.code, described, view.templates, callees, others)
         else:
             shown = [s for s in unreached.sinks if s.function in names]
             request = prompts.unreached_request(view.file, view.code, names, [_sink_text(s) for s in shown])
+            points = (len(prompts.view_block(view.file, view.code)),)
         try:
-            initial = await self.ask(request)
+            initial = await self.ask(request, points)
         except ProviderConfigError:
             raise
         except BudgetExhausted as exc:
@@ -192,20 +200,20 @@ class Analyst:
             result.context_files |= files_shown
         return True
 
-    def _initial_callees(self, view: FileView) -> list[Symbol]:
-        """What the entry points call directly, for the initial pass to triage; none with ``--no-prune``.
+    def _initial_callees(self, view: FileView) -> tuple[list[Symbol], tuple[str, ...]]:
+        """What the entry points call directly, for the initial pass to triage, and one-line names of the rest.
 
-        A definition a static path runs through is left out: that path's type gets its
-        chain whatever the initial pass says. The rest is kept, in order, as far as a
-        small share of the prompt allows.
+        A definition a static path runs through is only named: that path's type gets its
+        chain whatever the initial pass says. The rest is shown, in order, as far as a
+        small share of the prompt allows; what does not fit is named. None with ``--no-prune``.
         """
         if not self.context.pruning.enabled:
-            return []
-        traced = {(s.file, s.qualname) for s in self._path_symbols(self._seeds(view))}
-        near = [s for s in self.context.near_callees(view) if (s.file, s.qualname) not in traced]
+            return [], ()
+        traced = {(s.file, s.qualname) for s in path_symbols(self.context, self._seeds(view))}
+        near = self.context.near_callees(view)
         used = self._fixed_tokens + approx_tokens(view.code + view.templates)
-        kept, _dropped = self.context.fit(near, used, used + INITIAL_CALLEE_TOKENS)
-        return kept
+        kept, _dropped = self.context.fit([s for s in near if (s.file, s.qualname) not in traced], used, used + INITIAL_CALLEE_TOKENS)
+        return kept, named_lines([s for s in near if s.file != view.file], exclude={(s.file, s.qualname) for s in kept})
 
     async def _run_chain(
         self, view: FileView, vuln_type: VulnType, initial: AnalysisAnswer, unreached: UnreachedModule | None = None
@@ -218,10 +226,10 @@ class Analyst:
             chain.notes += [f"dangerous call: {_sink_text(s)}" for s in sinks]
         seeds = self._seeds(view, vuln_type)
         pointed = pointed_at(initial, vuln_type, self.index.modules[view.file], view.entry_points)
-        quoted = quoted_in(initial, vuln_type, self._initial_callees(view), self.index.modules) if unreached is None else []
+        quoted = quoted_in(initial, vuln_type, self._initial_callees(view)[0], self.index.modules) if unreached is None else []
         if quoted:  # a line it quoted from a callee it was shown: that callee, and the handlers calling it, stay
             keys = {(s.file, s.qualname) for s in quoted}
-            callers = {e.function for e in view.entry_points if keys & {(s.file, s.qualname) for s in self._callees_of(view, [e])}}
+            callers = {e.function for e in view.entry_points if keys & {(s.file, s.qualname) for s in callees_of(self.context, view, [e])}}
             pointed = replace(pointed, entry_functions=pointed.entry_functions | callers)
         if seeds:  # the static pass traced this type: its entry points, its path and a note, first
             seeded = {c.entry_function for c in seeds}
@@ -231,19 +239,31 @@ class Analyst:
             kept = seeded | {e.function for e in suspected}
             suspected += [e for e in self.reach.entries_reaching(view.file, view.entry_points, vuln_type) if e.function not in kept]
             view = self.context.focus(view, [e for e in view.entry_points if e.function in seeded] + suspected)
-            chain.notes.extend(_describe(c) for c in seeds)
-            prefetched = self._path_symbols(seeds) + self._callees_of(view, suspected)
+            chain.notes.extend(prompts.static_hint(c) for c in seeds)
+            path = path_symbols(self.context, seeds)
+            walked = callees_of(self.context, view, suspected)
+            near = direct_of(self.context, view, suspected)
+            also_called = callees_of(self.context, view, [e for e in view.entry_points if e.function in seeded])
         else:
-            prefetched = self.context.callees(view)
+            path, walked, also_called = [], self.context.callees(view), []
+            near = self.context.direct(view)
         chain.notes.extend(self.context.dispatch_notes(view))  # calls through a lookup by key: every target named
         if self.context.pruning.enabled:  # --no-prune: whole files, the model asks for everything itself
-            for symbol in prefetched:
+            fed = fed_by(self.context, self._seeds(view)) | near  # request data flows in, or the first calls the model reads
+            if unreached is not None:  # every parameter is treated as attacker-controlled: any callee may get it
+                fed |= {(s.file, s.qualname) for s in walked}
+            shown, named = split_callees(walked, fed, lambda s: self.reach.holds(s, vuln_type))
+            for symbol in path + shown:
                 if not view.shows(symbol):
                     chain.context.setdefault((symbol.file, symbol.qualname), symbol)
+        else:
+            named = []
         self._add_pointed(chain, view, pointed)
         for symbol in quoted:
             if not view.shows(symbol):
                 chain.context.setdefault((symbol.file, symbol.qualname), symbol)
+        unshown = [s for s in named + also_called if s.file != view.file]  # the view's markers name its own
+        chain.others = named_lines(unshown, exclude=chain.context) if self.context.pruning.enabled else ()
         findings, errors = await self._rounds(chain, view, initial)
         return findings, errors, {symbol.file for symbol in chain.context.values()}
 
@@ -252,10 +272,11 @@ class Analyst:
     ) -> tuple[list[Finding], list[ErrorEntry]]:
         vuln_type, file = chain.vuln_type, view.file
         self._add_context(chain, view, initial.context_code)
+        chain.standing = len(chain.notes)  # what the chain starts with stays in the stable part of every round
         previous = initial.analysis
         answer: AnalysisAnswer | None = None
         for round_number in range(1, self.limits.max_rounds + 1):
-            text, stable = self._type_request(chain, view, previous)
+            text, stable = self._type_request(chain, view, previous, first=round_number == 1)
             try:
                 answer = await self.ask(text, stable)
             except ProviderConfigError:
@@ -272,15 +293,21 @@ class Analyst:
                 break
         return (self._findings(view, vuln_type, answer, chain) if answer else []), []
 
-    def _type_request(self, chain: _Chain, view: FileView, previous: str) -> tuple[str, int]:
-        """The round's prompt with as much context as the budget allows, farthest definitions dropped first."""
-        used = self._fixed_tokens + approx_tokens(view.code + view.templates) + approx_tokens(previous)
+    def _type_request(self, chain: _Chain, view: FileView, previous: str, first: bool = True) -> tuple[str, tuple[int, ...]]:
+        """The round's prompt with as much context as the budget allows, farthest definitions dropped first.
+
+        The callees named but not shown go with the first round only: the model asks for them then or not at all.
+        """
+        others = chain.others if first else ()
+        used = self._fixed_tokens + approx_tokens(view.code + view.templates + previous + "".join(others))
         kept, dropped = self.context.fit(list(chain.context.values()), used)
         notes = list(chain.notes)
         if dropped:
             names = ", ".join(f"{s.qualname} ({s.file})" for s in dropped)
             notes.append(f"left out to stay within the prompt budget (ask again if needed): {names}")
-        return prompts.type_request(chain.vuln_type, view.file, view.code, kept, previous, notes, view.templates)
+        return prompts.type_request(
+            chain.vuln_type, view.file, view.code, kept, previous, notes, view.templates, chain.standing, others
+        )
 
     # seeds from the static pass -------------------------------------------------------
     def _seeds(self, view: FileView, vuln_type: VulnType | None = None) -> list[Candidate]:
@@ -289,22 +316,6 @@ class Analyst:
             c for c in self.seeds.get(view.file, ())
             if c.entry_function in names and (vuln_type is None or c.vuln_type == vuln_type)
         ]
-
-    def _path_symbols(self, seeds: Sequence[Candidate]) -> list[Symbol]:
-        """The definitions a static path runs through, in path order (nearest the source first)."""
-        symbols: list[Symbol] = []
-        for seed in seeds:
-            for step in seed.path:
-                symbol = self.context.definition_at(step.file, step.line)
-                if symbol is not None and symbol not in symbols and not (symbol.file == seed.source_file and symbol.qualname == seed.entry_function):
-                    symbols.append(symbol)
-        return symbols
-
-    def _callees_of(self, view: FileView, entry_points: Sequence[EntryPoint]) -> list[Symbol]:
-        """What these entry points of the view call (none when there are none)."""
-        if not entry_points:
-            return []
-        return self.context.callees(FileView(view.file, "", tuple(entry_points), frozenset()))
 
     def _add_pointed(self, chain: _Chain, view: FileView, pointed: Pointed) -> None:
         """Definitions the initial answer pointed at for the chain's type, by name or by line, when not in view."""
@@ -316,9 +327,14 @@ class Analyst:
 
     # context -----------------------------------------------------------------------
     def _wants_more(self, chain: _Chain, view: FileView, requested: Sequence[ContextCode]) -> bool:
-        """Fetch what the model asked for; False when it asked for nothing new or repeated itself."""
+        """Fetch what the model asked for; False when it asked for nothing new or repeated itself.
+
+        A request of names all asked for before (shown since, or not found) ends the chain
+        without another round, as does one where nothing asked for could be found or was
+        not already shown.
+        """
         names = frozenset(item.name for item in requested)
-        if not names or names in chain.requests_seen:
+        if not names or names <= frozenset().union(*chain.requests_seen):
             return False
         chain.requests_seen.add(names)
         return self._add_context(chain, view, requested) > 0
@@ -343,6 +359,10 @@ class Analyst:
             added += 1
         return added
 
+    def _findings(self, view: FileView, vuln_type: VulnType, answer: AnalysisAnswer, chain: _Chain) -> list[Finding]:
+        regions = self._regions(view.file, chain)
+        return self.placer.findings(view, vuln_type, answer, regions, chain.context.values(), self._seeds(view, vuln_type))
+
     def _regions(self, file: str, chain: _Chain) -> list[Region]:
         module = self.index.modules[file]
         regions = [Region(module, 1, module.line_count)]
@@ -352,138 +372,6 @@ class Analyst:
                 regions.append(Region(other, symbol.start_line, symbol.end_line))
         return regions
 
-    # findings ----------------------------------------------------------------------
-    def _findings(self, view: FileView, vuln_type: VulnType, answer: AnalysisAnswer, chain: _Chain) -> list[Finding]:
-        file, entry_points = view.file, view.entry_points
-        if vuln_type not in answer.vulnerability_types or answer.confidence_score <= 0:
-            return []
-        regions = self._regions(file, chain) + self.context.template_regions(view)
-        context = tuple(
-            ContextItem(s.qualname or s.module, s.file, s.start_line, s.end_line) for s in chain.context.values()
-        )
-        sinks = answer.sinks or []
-        seeds = self._seeds(view, vuln_type)
-        findings: dict[tuple[object, ...], Finding] = {}
-
-        def add(finding: Finding) -> None:
-            findings.setdefault((finding.location, finding.sink_location, finding.entry_function), finding)
-
-        for sink in sinks:
-            places = locate_all(sink.code_line, regions)
-            named = _named_entry(sink.entry_point, entry_points)
-            guess = _entry_for(sink.entry_point, None, file, entry_points, answer.analysis) if sink.entry_point else None
-            place = self._nearest(places, file, named or guess)
-            entry = _entry_for(sink.entry_point, place, file, entry_points, answer.analysis)
-            leads = confirmed_leads(seeds, entry=named.function if named else None, place=place, analysis=answer.analysis)
-            if named is None and leads:  # the static paths it confirms tell whose finding it is
-                for lead in leads:
-                    owner = _named_entry(lead.entry_function, entry_points)
-                    add(self._finding(vuln_type, answer, place, owner, file, sink.code_line, context, sink.cwe, lead))
-                continue
-            matched = next((c for c in leads if entry is not None and c.entry_function == entry.function), None)
-            add(self._finding(vuln_type, answer, place, entry, file, sink.code_line, context, sink.cwe, matched))
-        if not findings:  # no sink line: the candidates it confirms place it, else the handler
-            for lead in confirmed_leads(seeds, entry=None, place=None, analysis=answer.analysis):
-                owner = _named_entry(lead.entry_function, entry_points)
-                add(self._finding(vuln_type, answer, None, owner, file, None, context, None, lead))
-        if not findings:
-            entry = _entry_for("", None, file, entry_points, answer.analysis)
-            add(self._finding(vuln_type, answer, None, entry, file, None, context))
-        return merge_by_place(findings.values())
-
-    def _nearest(self, places: list[Place], file: str, entry: EntryPoint | None) -> Place | None:
-        """Of several lines matching the quoted sink, the one in code the entry point reaches."""
-        if len(places) <= 1 or entry is None:
-            return places[0] if places else None
-        spans = [(s.file, s.start_line, s.end_line) for s in self.context.reachable(file, entry)]
-        definition = self.index.modules[file].definitions_by_name.get(entry.function)
-        if definition is not None:
-            spans.append((file, definition.start_line, definition.end_line))
-        for place in places:
-            if any(f == place.file and a <= place.line <= b for f, a, b in spans):
-                return place
-        return places[0]
-
-    def _finding(
-        self,
-        vuln_type: VulnType,
-        answer: AnalysisAnswer,
-        place: Place | None,
-        entry: EntryPoint | None,
-        file: str,
-        sink_code: str | None,
-        context: tuple[ContextItem, ...],
-        stated_cwe: int | None = None,
-        lead: Candidate | None = None,
-    ) -> Finding:
-        """A finding at the quoted sink line; with the static *lead* it confirms, placed and pathed as that lead."""
-        sink: Location | None = None
-        path: tuple[PathStep, ...] = ()
-        if lead is not None:
-            fix = lead.fix
-            sink_file, start, end = fix.file, fix.start_line, fix.end_line
-            sink = lead.sink if lead.sink != fix else None
-            path = lead.path
-            stated_cwe = stated_cwe if stated_cwe is not None else lead.cwe
-        elif place is not None:
-            sink_file, start, end = place.file, place.line, place.line
-        elif entry is not None:  # the model did not quote the sink: point at the handler
-            definition = self.index.modules[file].definitions_by_name.get(entry.function)
-            sink_file, start = file, entry.line
-            end = definition.end_line if definition else entry.line
-        else:
-            sink_file, start, end = file, 1, 1
-        return Finding(
-            type=vuln_type,
-            cwe=cwe_for(vuln_type, sink_code, stated_cwe),
-            file=sink_file,
-            start_line=start,
-            end_line=end,
-            entry_file=entry.file if entry else file,
-            entry_function=entry.function if entry else "",
-            entry_line=entry.line if entry else 0,
-            route=entry.route if entry else None,
-            confidence=answer.confidence_score,
-            analysis=answer.analysis,
-            poc=answer.poc,
-            context=context,
-            path=path,
-            sink=sink,
-        )
-
 
 def _sink_text(site: SinkSite) -> str:
     return f"{site.call} in {site.function} at line {site.line}"
-
-
-def _describe(seed: Candidate) -> str:
-    """A static path as a hint for the model: a lead to verify, never a verdict."""
-    steps = " -> ".join(f"{step.description} ({step.file}:{step.line})" for step in seed.path)
-    return f"a static pass (unconfirmed, verify it) traced {seed.source} in {seed.entry_function}: {steps}"
-
-
-def _entry_for(
-    named: str, place: Place | None, file: str, entry_points: Sequence[EntryPoint], analysis: str
-) -> EntryPoint | None:
-    """The handler a finding belongs to: as named by the model, else the one containing the sink, else a guess."""
-    if not entry_points:
-        return None
-    entry = _named_entry(named, entry_points)
-    if entry is not None:
-        return entry
-    if place is not None and place.file == file:
-        containing = [e for e in entry_points if e.line <= place.line]
-        if containing:
-            return max(containing, key=lambda e: e.line)
-    mentioned = [e for e in entry_points if e.function.rsplit(".", 1)[-1] in analysis]
-    return (mentioned or list(entry_points))[0]
-
-
-def _named_entry(named: str, entry_points: Sequence[EntryPoint]) -> EntryPoint | None:
-    """The entry point the model named (``view``, ``Views.view``, ``view(request)``), if it is one."""
-    if not named:
-        return None
-    named = named.split("(", 1)[0].strip()
-    exact = [e for e in entry_points if e.function == named]
-    last = [e for e in entry_points if e.function.rsplit(".", 1)[-1] == named.rsplit(".", 1)[-1]]
-    return (exact or last)[0] if exact or len(last) == 1 else None

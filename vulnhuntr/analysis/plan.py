@@ -7,6 +7,10 @@ limit). Input tokens follow from the prompts' real sizes: the system prompt
 and the file's code are sent on every call, plus fetched context that grows
 with each round.
 
+Routes that read no request data and reach no sink get no initial pass
+(:mod:`vulnhuntr.analysis.selection`); the plan lists them with the reason.
+Files are listed in the order a scan sends them (by evidence).
+
 Modules with dangerous sinks that no entry point reaches (see
 :mod:`vulnhuntr.analysis.unreached`) are planned like entry-point files, after
 them, up to ``analysis.unreached_modules``; the plan says how many the cap left out.
@@ -21,10 +25,13 @@ from ..config import ModelPrice, Settings
 from ..findings import Usage, VulnType
 from ..llm.base import approx_tokens
 from ..llm.pricing import cost
+from ..repo.entrypoints import EntryPoint
 from ..repo.map import RepositoryMap
 from . import prompts
 from .gate import TYPICAL_OUTPUT_TOKENS
-from .targets import targets_by_file, unreached_selection
+from .reach import SinkReach
+from .targets import selection_context, targets_by_file, unreached_selection
+from .selection import Selection, select_entries
 
 CONTEXT_TOKENS_PER_ROUND = 400  # a typical fetched definition
 TYPICAL_TYPES, TYPICAL_ROUNDS = 2, 3
@@ -46,6 +53,7 @@ class Plan:
     high: Estimate
     unreached: list[tuple[str, int, int]] = field(default_factory=list)  # (module, sink sites, tokens of its code)
     unreached_left_out: list[str] = field(default_factory=list)  # unreached sink modules over the cap
+    left_out: list[tuple[str, str, str]] = field(default_factory=list)  # (file, entry point, why): no initial pass
 
 
 def make_plan(
@@ -55,8 +63,10 @@ def make_plan(
     targets = targets_by_file(repository)
     if only is not None:
         targets = {f: e for f, e in targets.items() if f in only}
+    chosen = _selection(repository, settings, targets)
+    targets = chosen.targets
     system = approx_tokens(prompts.system_prompt("x" * 600))
-    files = [(f, len(e), approx_tokens(repository.index.modules[f].source)) for f, e in sorted(targets.items())]
+    files = [(f, len(e), approx_tokens(repository.index.modules[f].source)) for f, e in targets.items()]
     selection = unreached_selection(repository, settings, only=only)
     unreached = [(m.file, len(m.sinks), approx_tokens(repository.index.modules[m.file].source)) for m in selection.modules]
     planned = files + unreached
@@ -68,6 +78,16 @@ def make_plan(
         high=_estimate(planned, system, types=len(VulnType), rounds=rounds, price=price),
         unreached=unreached,
         unreached_left_out=list(selection.left_out),
+        left_out=[(x.entry.file, x.entry.function, x.reason) for x in chosen.left_out],
+    )
+
+
+def _selection(repository: RepositoryMap, settings: Settings, targets: dict[str, list[EntryPoint]]) -> Selection:
+    """The entry points a scan gives an initial pass (without the static pass's candidates, which it keeps too)."""
+    context = selection_context(repository, settings)
+    reach = SinkReach(repository.index, repository.resolver, context)
+    return select_entries(
+        targets, context, reach, forced=repository.forced_files, analyse_all=settings.analysis.all_entrypoints
     )
 
 

@@ -1,8 +1,16 @@
 """Every prompt vulnhuntr sends, built deterministically.
 
-Layout rule: what never changes comes first and is byte-identical across calls
-(system instructions, then the per-type guidance), the code comes last. That
-keeps both our own answer cache and the providers' prompt caches hitting.
+Layout rule: what does not change comes first and is byte-identical across
+calls, what changes comes last, so the providers' prompt caches (Anthropic's
+``cache_control`` breakpoints, OpenAI's automatic prefix caching) hit:
+
+* system instructions (the same on every call of a repository);
+* the entry-point file and its template lines (the same in the initial pass
+  and every round of every chain of that view: one breakpoint ends here);
+* the type's focus and guidance, the chain's standing notes, then the
+  definitions fetched so far, in the order they were fetched, only ever
+  appended (a second breakpoint ends here, so round N+1 reads round N's prefix);
+* last what each round changes: new notes, the previous analysis, the task.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from ..findings import VulnType
 from ..repo.resolve import Symbol
 
 if TYPE_CHECKING:
+    from ..static import Candidate
     from .template_lines import TemplateExcerpt
 
 SYSTEM = """\
@@ -134,26 +143,46 @@ def readme_request(readme_text: str) -> str:
 
 
 def initial_request(
-    file: str, code: str, entry_points: Sequence[str], templates: str = "", callees: Sequence[Symbol] = ()
-) -> str:
-    """First pass over an entry-point file: which vulnerability types deserve a closer look.
+    file: str, code: str, entry_points: Sequence[str], templates: str = "", callees: Sequence[Symbol] = (),
+    others: Sequence[str] = (),
+) -> tuple[str, tuple[int, ...]]:
+    """First pass over an entry-point file: which vulnerability types deserve a closer look; and its cache breakpoints.
 
-    *callees* are project definitions the entry points call directly: a sink one call
-    away is what the triage would otherwise be blind to.
+    *callees* are project definitions the entry points call directly that request data
+    flows into or that hold a dangerous call: a sink one call away is what the triage
+    would otherwise be blind to. *others* name the rest, one line each.
     """
     handlers = ", ".join(entry_points) or "(none detected)"
     types = ", ".join(t.value for t in VulnType)
+    view = view_block(file, code, templates)
     called = "Project code the entry points call:\n" + "\n".join(_symbol_block(s) for s in callees) if callees else ""
-    return (
-        f"{_file_block(file, code)}\n\n"
-        f"{templates + chr(10) + chr(10) if templates else ''}"
+    text = (
+        f"{view}"
         f"{called + chr(10) + chr(10) if called else ''}"
+        f"{other_callees(others) + chr(10) + chr(10) if others else ''}"
         f"Task: this file handles remote input; its entry points are: {handlers}.\n"
         f"Analyse how attacker-controlled data flows from these entry points. List in "
         f"`vulnerability_types` every type ({types}) with a plausible path, name in `suspects` the "
         f"entry points or functions behind each, give your overall `confidence_score`, and name in "
         f"`context_code` the project code you need to see to follow the data further."
     )
+    return text, (len(view),)
+
+
+def view_block(file: str, code: str, templates: str = "") -> str:
+    """The entry-point file and its template lines: the start every prompt about this view shares, byte for byte."""
+    return f"{_file_block(file, code)}\n\n{templates + chr(10) + chr(10) if templates else ''}"
+
+
+OTHER_CALLEES_SHOWN = 12  # one-line names of callees not pre-resolved, per prompt
+
+
+def other_callees(names: Sequence[str]) -> str:
+    """Callees not shown, one line each (``name (file:line)``), so the model can still ask for them by name."""
+    lines = [f"- {fenced(n)}" for n in names[:OTHER_CALLEES_SHOWN]]
+    if len(names) > OTHER_CALLEES_SHOWN:
+        lines.append(f"- ... and {len(names) - OTHER_CALLEES_SHOWN} more")
+    return "Other project code they call, not shown (ask for it in `context_code` if the data flows there):\n" + "\n".join(lines)
 
 
 def unreached_request(file: str, code: str, functions: Sequence[str], sinks: Sequence[str]) -> str:
@@ -187,34 +216,48 @@ def type_request(
     previous_analysis: str,
     notes: Sequence[str] = (),
     templates: str = "",
-) -> tuple[str, int]:
-    """A round of the per-type analysis, and the length of its stable start.
+    standing: int | None = None,
+    others: Sequence[str] = (),
+) -> tuple[str, tuple[int, ...]]:
+    """A round of the per-type analysis, and where its stable parts end (cache breakpoints).
 
-    The type's guidance comes first and is identical on every call for that type,
-    so it is cached with the system prompt; the code and the analysis so far follow.
+    The view comes first (shared with the initial pass and the file's other chains),
+    then the type's guidance and the first *standing* notes (those the chain started
+    with), then the fetched definitions in fetch order: all of that is a prefix of the
+    next round's prompt. The callees named but not shown (*others*, sent in a chain's
+    first round), later notes, the previous analysis and the task follow.
     """
-    guidance = type_guidance(vuln_type)
-    parts = [_file_block(file, code)]
-    if templates:
-        parts.append(templates)
-    if context:
-        parts.append("Project code fetched for you so far:\n" + "\n".join(_symbol_block(s) for s in context))
-    if notes:
-        parts.append("Notes:\n" + "\n".join(f"- {n}" for n in notes))
+    standing = len(notes) if standing is None else standing
+    view = view_block(file, code, templates)
+    head = [type_guidance(vuln_type).rstrip("\n")]
+    if notes[:standing]:
+        head.append("Notes:\n" + "\n".join(f"- {n}" for n in notes[:standing]))
+    stable = view + "\n\n".join(head) + "\n\n"
+    if context:  # each block ends its line; the blank line after the last one belongs to the changing part
+        stable += "Project code fetched for you so far:\n" + "".join(_symbol_block(s) + "\n" for s in context)
+    tail = [other_callees(others)] if others else []
+    if notes[standing:]:
+        tail.append(("Notes:\n" if not notes[:standing] else "More notes:\n") + "\n".join(f"- {n}" for n in notes[standing:]))
     if previous_analysis:
-        parts.append(f"Your previous analysis:\n<previous_analysis>\n{fenced(previous_analysis)}\n</previous_analysis>")
-    parts.append(
+        tail.append(f"Your previous analysis:\n<previous_analysis>\n{fenced(previous_analysis)}\n</previous_analysis>")
+    tail.append(
         f"Task: decide whether attacker input from the entry points of {file} reaches a "
         f"{vuln_type.value} sink. If the path continues into code you have not been shown, "
         f"name it in `context_code`; otherwise leave `context_code` empty and give your final "
         f"answer. Report `{vuln_type.value}` in `vulnerability_types` only if it is exploitable."
     )
-    return guidance + "\n\n".join(parts), len(guidance)
+    return stable + ("\n" if context else "") + "\n\n".join(tail), (len(view), len(stable))
 
 
 def type_guidance(vuln_type: VulnType) -> str:
     """The stable first part of every prompt of one vulnerability type."""
     return f"Focus: {vuln_type.value} only.\n{GUIDANCE[vuln_type]}\n\n"
+
+
+def static_hint(seed: Candidate) -> str:
+    """A static path as a hint for the model: a lead to verify, never a verdict."""
+    steps = " -> ".join(f"{step.description} ({step.file}:{step.line})" for step in seed.path)
+    return f"a static pass (unconfirmed, verify it) traced {seed.source} in {seed.entry_function}: {steps}"
 
 
 def reask_request(error: str) -> str:

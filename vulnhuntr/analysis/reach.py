@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from ..findings import VulnType
 from ..repo.entrypoints import EntryPoint
 from ..repo.index import RepoIndex
-from ..repo.resolve import Resolver
+from ..repo.resolve import Resolver, Symbol
 from .context import ContextBuilder
 from .unreached import SinkSite, sink_sites
 
@@ -47,6 +47,14 @@ class SinkReach:
                         found.update(s.vuln_type for s in sites)
             self._types[key] = frozenset(found)
         return self._types[key]
+
+    def holds(self, symbol: Symbol, vuln_type: VulnType | None = None) -> bool:
+        """Whether *symbol*'s own body (nested scopes included) holds a sink site of *vuln_type* (None: of any type)."""
+        for function, sites in self._by_function(symbol.file).items():
+            if function == symbol.qualname or function.startswith(symbol.qualname + "."):
+                if vuln_type is None or any(s.vuln_type == vuln_type for s in sites):
+                    return True
+        return False
 
     def _by_function(self, file: str) -> dict[str, tuple[SinkSite, ...]]:
         if file not in self._sites:

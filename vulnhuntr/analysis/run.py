@@ -62,6 +62,9 @@ async def analyse(
     if not targets.files and not modules:
         return outcome
     context = _context_builder(repository, settings, provider.model)
+    for quiet in targets.left_out:  # shown as markers, not asked about
+        file, function = quiet.entry.file, quiet.entry.function
+        context.left_out[file] = context.left_out.get(file, frozenset()) | {function}
     progress = progress or NullProgress()
     price = price_for(provider.name, provider.model, settings.pricing)
     gate = CallGate(provider, settings.performance.parallel.in_flight, Budget(settings.run.budget_usd, price), progress)
@@ -112,7 +115,7 @@ async def _run_files(
         results[file] = await analyst.analyse_file(file, entries)
         progress.file_done()
 
-    await _all_or_none([one(file, entries) for file, entries in sorted(targets.items())])
+    await _all_or_none([one(file, entries) for file, entries in targets.items()])  # started in the order given
 
 
 async def _all_or_none(jobs: Sequence[Coroutine[Any, Any, None]]) -> None:

@@ -15,6 +15,9 @@ from ..config import Settings
 from ..repo.entrypoints import EntryPoint
 from ..repo.map import RepositoryMap
 from ..static import StaticResult
+from .context import ContextBuilder
+from .reach import SinkReach
+from .selection import LeftOut, select_entries
 from .unreached import UnreachedSelection, select_unreached
 
 
@@ -27,6 +30,8 @@ class Targets:
     unreached: UnreachedSelection  # sink modules no entry point reaches, analysed after the files
     full: bool = True  # not narrowed by an incremental plan: the report lists the unreached modules
     deferred: int = 0  # unreached modules an incremental run leaves to the next full scan
+    left_out: tuple[LeftOut, ...] = ()  # entry points given no initial pass (they read no request data)
+    note: str | None = None  # the report's note on what was left out
 
     @property
     def planned(self) -> list[str]:
@@ -47,15 +52,33 @@ def select_targets(
     files = every if only is None else {f: e for f, e in every.items() if f in only}
     if settings.analysis.prefilter and static is not None:
         files = {f: e for f, e in files.items() if static.candidates.get(f)}
+    context = selection_context(repository, settings)
+    chosen = select_entries(
+        files, context, SinkReach(repository.index, repository.resolver, context),
+        forced=repository.forced_files, candidates=static.candidates if static is not None else None,
+        analyse_all=settings.analysis.all_entrypoints,
+    )
+    files = chosen.targets  # in order of evidence: the likely files are sent first
+    quiet = {(x.entry.file, x.entry.function) for x in chosen.left_out}
+    every = {f: [e for e in es if (e.file, e.function) not in quiet] for f, es in every.items()}
     selection = unreached_selection(repository, settings)
     if settings.analysis.prefilter and selection.modules:
         selection = UnreachedSelection((), tuple(m.file for m in selection.modules) + selection.left_out, selection.cap)
     if only is None:
-        return Targets(every, files, selection)
+        return Targets(every, files, selection, left_out=chosen.left_out, note=chosen.note())
     deferred = len(selection.modules)
     if deferred:
         selection = UnreachedSelection(cap=selection.cap)
-    return Targets(every, files, selection, full=False, deferred=deferred)
+    return Targets(
+        every, files, selection, full=False, deferred=deferred, left_out=chosen.left_out, note=chosen.note()
+    )
+
+
+def selection_context(repository: RepositoryMap, settings: Settings) -> ContextBuilder:
+    """A context builder for choosing entry points: the call walk and templates, no prompt budget."""
+    pruning = settings.performance.pruning
+    templates = repository.template_search if repository.templates.facts else None
+    return ContextBuilder(repository.index, repository.resolver, pruning, depth=pruning.callee_depth, templates=templates)
 
 
 def targets_by_file(repository: RepositoryMap) -> dict[str, list[EntryPoint]]:

@@ -28,6 +28,12 @@ class Message:
     role: Role
     content: str
     stable_prefix: int = 0  # length of the start of ``content`` that is the same across calls (cacheable)
+    breakpoints: tuple[int, ...] = ()  # offsets in ``content`` where a stable part ends (each a cache breakpoint)
+
+    def cache_points(self) -> tuple[int, ...]:
+        """Where this message's cacheable parts end, in order: ``breakpoints`` and ``stable_prefix``, inside the text."""
+        points = {*self.breakpoints, self.stable_prefix}
+        return tuple(sorted(p for p in points if 0 < p < len(self.content)))
 
 
 @dataclass(frozen=True)

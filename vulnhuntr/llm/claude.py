@@ -105,17 +105,26 @@ def _rejects_forced_tool(exc: anthropic.BadRequestError) -> bool:
     return "tool_choice" in text or "forced tool" in text or ("thinking" in text and "tool" in text)
 
 
+MESSAGE_BREAKPOINTS = 3  # Anthropic allows 4 cache breakpoints per request; the system prompt takes one
+
+
 def _message(message: Message) -> dict[str, Any]:
-    """A message whose start is stable gets a cache breakpoint there (system + guidance cached together)."""
-    if not 0 < message.stable_prefix < len(message.content):
+    """A message with stable parts: one text block per part, each marked ``cache_control`` where it ends.
+
+    Anthropic caches the prefix up to a marked block and looks for earlier hits at
+    block boundaries, so a chain's rounds (same file and guidance, definitions
+    only appended) read the previous round's prefix and write only what is new.
+    """
+    points = message.cache_points()[-MESSAGE_BREAKPOINTS:]
+    if not points:
         return {"role": message.role, "content": message.content}
-    return {
-        "role": message.role,
-        "content": [
-            {"type": "text", "text": message.content[: message.stable_prefix], "cache_control": {"type": "ephemeral"}},
-            {"type": "text", "text": message.content[message.stable_prefix :]},
-        ],
-    }
+    blocks: list[dict[str, Any]] = []
+    start = 0
+    for point in points:
+        blocks.append({"type": "text", "text": message.content[start:point], "cache_control": {"type": "ephemeral"}})
+        start = point
+    blocks.append({"type": "text", "text": message.content[start:]})
+    return {"role": message.role, "content": blocks}
 
 
 def _answer_text(blocks: list[Any]) -> str:
@@ -127,6 +136,7 @@ def _answer_text(blocks: list[Any]) -> str:
 
 
 def _usage(usage: Any) -> Usage:
+    """Anthropic counts uncached, cache-read and cache-written input apart; ``input_tokens`` is their sum."""
     cached = (getattr(usage, "cache_read_input_tokens", 0) or 0)
     created = (getattr(usage, "cache_creation_input_tokens", 0) or 0)
     return Usage(
@@ -134,5 +144,6 @@ def _usage(usage: Any) -> Usage:
         input_tokens=(usage.input_tokens or 0) + cached + created,
         output_tokens=usage.output_tokens or 0,
         cached_input_tokens=cached,
+        cache_write_input_tokens=created,
     )
 

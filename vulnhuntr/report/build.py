@@ -63,6 +63,7 @@ def build_report(
         report.notes.extend(notes)
         return _only_touched(report, touched) if touched is not None else report
     targets, outcome = analysed.targets, analysed.outcome
+    report.notes += [targets.note] if targets.note else []
     _unreached(report, targets, settings)
     report.errors = list(outcome.errors)
     if outcome.stop_reason is not None:

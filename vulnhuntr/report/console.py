@@ -265,6 +265,7 @@ def _summary_table(report: Report) -> Table:
             Text(
                 f"{usage.input_tokens:,} input, {usage.output_tokens:,} output, "
                 f"{usage.cached_input_tokens:,} cached input"
+                + (f" ({usage.cache_write_input_tokens:,} written to the cache)" if usage.cache_write_input_tokens else "")
             ),
         ),
         ("Estimated cost", Text(cost)),

@@ -105,7 +105,8 @@ def _summary(report: Report) -> str:
         ("Recovered faults", report.faults.describe()),
         (
             "Tokens",
-            f"{usage.input_tokens:,} input, {usage.output_tokens:,} output, {usage.cached_input_tokens:,} cached",
+            f"{usage.input_tokens:,} input, {usage.output_tokens:,} output, {usage.cached_input_tokens:,} cached"
+            + (f" ({usage.cache_write_input_tokens:,} written to the cache)" if usage.cache_write_input_tokens else ""),
         ),
         ("Estimated cost", _cost(report.cost_usd)),
         ("Complete", "yes" if report.complete else "**no**"),

@@ -28,6 +28,8 @@ def print_plan(plan: Plan, model: str | None, console: Console) -> None:
         table.add_row(Text(clean(file)), str(entries), f"{tokens:,}")
     console.print(table)
     print_unreached_plan(plan, console)
+    for file, function, reason in plan.left_out:  # no initial pass: say what and why
+        console.print(Text(clean(f"left out {file}:{function}: {reason} (--all-entrypoints analyses it)")))
     for label, estimate in (("least", plan.low), ("typical", plan.typical), ("most", plan.high)):
         dollars = f"${estimate.cost_usd:.2f}" if estimate.cost_usd is not None else "unknown price"
         console.print(

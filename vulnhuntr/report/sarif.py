@@ -286,6 +286,7 @@ def _run_properties(report: Report) -> dict[str, Any]:
         "inputTokens": report.usage.input_tokens,
         "outputTokens": report.usage.output_tokens,
         "cachedInputTokens": report.usage.cached_input_tokens,
+        "cacheWriteInputTokens": report.usage.cache_write_input_tokens,
         "estimatedCostUsd": report.cost_usd,
         "stopReason": report.stop_reason,
         "faults": asdict(report.faults),
