@@ -13,29 +13,29 @@ import math
 import signal
 import sys
 from pathlib import Path
-from typing import Any, NoReturn, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, Sequence
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__, cache_cli
-from .config import Settings, load_settings
+from . import __version__
 from .errors import VulnhuntrError
-from .findings import Report
-from .analysis.plan import Plan, make_plan
-from .analysis.progress import progress_for
-from .llm.pricing import price_for
-from .llm.registry import model_name, provider_family
-from .logs import configure_logging
-from .report import write_reports
-from .report.console import clean, print_attack_surface, print_report
-from .repo.map import RepositoryMap, map_repository
-from .incremental import IncrementalRun
-from .scan import ScanResult, scan
-from .store import Store
-from .triage import FILE_NAME as TRIAGE_FILE
+
+if TYPE_CHECKING:  # the pipeline is imported by the command that runs it, so `import vulnhuntr.cli` stays light
+    from .analysis.plan import Plan
+    from .config import Settings
+    from .findings import Report
+    from .repo.map import RepositoryMap
+    from .scan import ScanResult
+
+def scan(settings: Settings, **options: Any) -> ScanResult:
+    """:func:`vulnhuntr.scan.scan`, imported when a scan runs."""
+    from .scan import scan as run_scan
+
+    return run_scan(settings, **options)
+
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -84,6 +84,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .triage.decisions import FILE_NAME as TRIAGE_FILE
+
     parser = _Parser(
         prog="vulnhuntr",
         description=DESCRIPTION,
@@ -278,6 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     _interrupt_on_sigterm()
     if argv[:1] == ["cache"]:
+        from . import cache_cli
+
         return cache_cli.main(argv[1:])
     baseline_create = argv[:2] == ["baseline", "create"]
     if baseline_create:
@@ -289,6 +293,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.format and len(set(args.format)) > 1 and not args.output and not args.list_entrypoints:
         parser.error("several --format values need --output (a folder or a base file name)")
     err = Console(stderr=True, highlight=False)
+    from .analysis.progress import progress_for
+    from .config import load_settings
+    from .logs import configure_logging
+    from .report.console import clean
+
     try:
         settings = load_settings(cli_overrides(args))
         configure_logging(settings.verbosity, settings.log_file)
@@ -318,6 +327,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def list_entry_points(settings: Settings, *, json_output: bool, err: Console) -> int:
+    from .repo.map import map_repository
+
     repository = map_repository(settings)
     if json_output:
         sys.stdout.write(json.dumps(repository.to_dict(), indent=2) + "\n")
@@ -334,6 +345,9 @@ def finish(
 
     The exit code counts only reported findings: suppressed ones and a baseline's are not.
     """
+    from .report import write_reports
+    from .report.console import clean, print_attack_surface, print_report
+
     report = result.report
     console = err if formats and output is None else Console(highlight=False)
     if report.provider == "none":
@@ -366,6 +380,8 @@ def exit_code(report: Report) -> int:
 
 
 def clear_cache(settings: Settings, err: Console) -> None:
+    from .store import Store
+
     store = Store.open(settings.performance.cache.directory)
     try:
         err.print(Text(f"cache cleared: {store.clear()} entries removed from {store.path}"))
@@ -378,6 +394,14 @@ def dry_run(settings: Settings, console: Console, since: str | None = None) -> i
 
     With ``--incremental`` or ``--since``, only the files that would be re-analysed are planned.
     """
+    from .analysis.plan import make_plan
+    from .incremental import IncrementalRun
+    from .llm.pricing import price_for
+    from .llm.registry import model_name, provider_family
+    from .repo.map import map_repository
+    from .report.console import clean
+    from .store import Store
+
     model = model_name(settings)
     price = price_for(provider_family(settings.llm), model, settings.pricing) if model else None
     incremental = settings.performance.incremental.enabled or since is not None
@@ -413,6 +437,8 @@ def dry_run(settings: Settings, console: Console, since: str | None = None) -> i
 
 def print_unreached_plan(plan: Plan, console: Console) -> None:
     """Modules with sinks no entry point reaches: each gets a chain after the entry-point files (counted above)."""
+    from .report.console import clean
+
     if plan.unreached:
         table = Table(title=f"{len(plan.unreached)} unreached sink modules (no entry point reaches them), "
                             "each analysed after the entry-point files")
@@ -428,6 +454,8 @@ def print_unreached_plan(plan: Plan, console: Console) -> None:
 
 def print_entry_points(result: RepositoryMap, console: Console) -> None:
     """A table of the attack surface; every cell is plain text, never markup."""
+    from .report.console import clean
+
     table = Table(title=f"{len(result.entry_points)} entry points in {escape(clean(str(result.root)))}")
     for column in ("file", "line", "function", "framework", "kind", "route", "methods"):
         table.add_column(column, overflow="fold")
@@ -447,5 +475,7 @@ def print_entry_points(result: RepositoryMap, console: Console) -> None:
 
 
 def print_skipped(result: RepositoryMap, console: Console) -> None:
+    from .report.console import clean
+
     for skipped in result.skipped:
         console.print(Text(clean(f"skipped {skipped.path}: {skipped.reason}")))
