@@ -328,8 +328,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def list_entry_points(settings: Settings, *, json_output: bool, err: Console) -> int:
     from .repo.map import map_repository
+    from .store import Store
 
-    repository = map_repository(settings)
+    store = Store.open(settings.performance.cache.directory) if settings.performance.cache.enabled else None
+    try:
+        repository = map_repository(settings, store)  # unchanged files and entry points come from the store
+    finally:
+        if store is not None:
+            store.close()
     if json_output:
         sys.stdout.write(json.dumps(repository.to_dict(), indent=2) + "\n")
     else:
@@ -405,7 +411,8 @@ def dry_run(settings: Settings, console: Console, since: str | None = None) -> i
     model = model_name(settings)
     price = price_for(provider_family(settings.llm), model, settings.pricing) if model else None
     incremental = settings.performance.incremental.enabled or since is not None
-    store = Store.open(settings.performance.cache.directory) if incremental else None
+    caching = incremental or settings.performance.cache.enabled
+    store = Store.open(settings.performance.cache.directory) if caching else None
     try:
         repository = map_repository(settings, store)
         only = None

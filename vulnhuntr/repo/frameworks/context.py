@@ -68,6 +68,7 @@ class Context:
         self._definitions: dict[str, list[tuple[DefinitionNode, Scope]]] = {}
         self._calls: dict[str, list[tuple[ast.Call, Scope]]] = {}
         self.skipped: list[SkippedFile] = []  # files a detector read and could not use (API specs)
+        self.reads_files = False  # a detector read files besides the index (API specs): not cacheable by the index
 
     def skip(self, path: str, reason: str) -> None:
         """Say why a file a detector needed (an API spec) was not used; reported once per path and reason."""
