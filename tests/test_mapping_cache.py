@@ -77,3 +77,19 @@ def test_a_damaged_entry_is_a_miss(tmp_path) -> None:
 def test_the_key_covers_the_detectors_source() -> None:
     assert len(entrycache.detectors_digest()) == 64
     assert entrycache.detectors_digest() == entrycache.detectors_digest()
+
+
+def test_a_damaged_file_index_is_indexed_again(tmp_path) -> None:
+    from vulnhuntr.repo.index import build_index
+    from vulnhuntr.repo.map import StoreIndexCache
+
+    (tmp_path / "a.py").write_text("def f():\n    return 1\n")
+    store = Store.open(tmp_path / "store")
+    cold = build_index(tmp_path, ["a.py"], cache=StoreIndexCache(store))
+    store.put_json("index", next(iter(_keys(store))), {"path": "a.py"})  # a row missing its records
+    warm = build_index(tmp_path, ["a.py"], cache=StoreIndexCache(store))
+    assert warm.modules["a.py"].definitions == cold.modules["a.py"].definitions and not warm.skipped
+
+
+def _keys(store: Store) -> list[str]:
+    return [row[0] for row in store._conn.execute("SELECT key FROM file_index")]  # type: ignore[union-attr]

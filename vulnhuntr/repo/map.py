@@ -76,13 +76,19 @@ class StoreIndexCache:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._pending: list[tuple[str, Any]] = []
 
     def get(self, sha256: str, relpath: str) -> dict[str, Any] | None:
         value = self.store.get_json("index", digest(sha256, relpath, INDEX_VERSION, PARSER))
         return value if isinstance(value, dict) else None
 
     def put(self, sha256: str, relpath: str, data: dict[str, Any]) -> None:
-        self.store.put_json("index", digest(sha256, relpath, INDEX_VERSION, PARSER), data)
+        """Kept until :meth:`flush`: the new indexes of a run are written in one transaction."""
+        self._pending.append((digest(sha256, relpath, INDEX_VERSION, PARSER), data))
+
+    def flush(self) -> None:
+        pending, self._pending = self._pending, []
+        self.store.put_json_many("index", pending)
 
 
 def map_repository(settings: Settings, store: Store | None = None) -> RepositoryMap:
