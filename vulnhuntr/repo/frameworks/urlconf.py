@@ -67,7 +67,8 @@ def patterns(ctx: Context, module: ModuleIndex) -> Iterator[Pattern]:
     """Every ``path()``/``re_path()``/``url()`` of *module* with the inline ``include([...])`` prefix above it."""
     if not ctx.may_call(module, PATH_FUNCTIONS):
         return  # the index already knows: no URL pattern here, skip the walk
-    yield from _patterns(ctx, module, module.tree, Scope(), "")
+    # walked once per run: the include table and the django detector both ask for every URLconf
+    yield from ctx.memo(f"urlconf.patterns:{module.path}", lambda: list(_patterns(ctx, module, module.tree, Scope(), "")))
 
 
 def _patterns(ctx: Context, module: ModuleIndex, node: ast.AST, scope: Scope, prefix: str) -> Iterator[Pattern]:
