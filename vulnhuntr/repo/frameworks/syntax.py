@@ -51,7 +51,7 @@ def children(node: ast.AST, scope: Scope) -> list[tuple[ast.AST, Scope]]:
     return [(c, scope) for c in _child_nodes(node)]
 
 
-_NO_CALLS = (ast.Name, ast.Constant, ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop, ast.alias)
+NO_CALLS = (ast.Name, ast.Constant, ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop, ast.alias)
 """Nodes that can hold no call: :func:`walk_calls` does not enter them."""
 
 
@@ -63,7 +63,7 @@ def walk_calls(tree: ast.AST) -> list[tuple[ast.Call, Scope]]:
         node, scope = stack.pop()
         if isinstance(node, ast.Call):
             found.append((node, scope))
-        stack.extend(reversed([(c, s) for c, s in children(node, scope) if not isinstance(c, _NO_CALLS)]))
+        stack.extend(reversed([(c, s) for c, s in children(node, scope) if not isinstance(c, NO_CALLS)]))
     return found
 
 

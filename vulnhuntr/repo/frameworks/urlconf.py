@@ -13,7 +13,7 @@ from typing import Iterator
 from ..index import ModuleIndex, dotted
 from .context import Context
 from .objects import split
-from .syntax import Scope, call_arg, children, string_value
+from .syntax import NO_CALLS, Scope, call_arg, children, string_value
 
 PATH_FUNCTIONS = ("path", "re_path", "url")
 
@@ -73,6 +73,8 @@ def patterns(ctx: Context, module: ModuleIndex) -> Iterator[Pattern]:
 
 def _patterns(ctx: Context, module: ModuleIndex, node: ast.AST, scope: Scope, prefix: str) -> Iterator[Pattern]:
     for child, inner in children(node, scope):
+        if isinstance(child, NO_CALLS):
+            continue  # a name, constant or operator holds no path() call
         if not (isinstance(child, ast.Call) and is_call_to(ctx, module, child, *PATH_FUNCTIONS)):
             yield from _patterns(ctx, module, child, inner, prefix)
             continue
