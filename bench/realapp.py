@@ -73,7 +73,8 @@ def worker(root: str, include: list[str]) -> dict[str, Any]:
         ("discover", "discover"),
         ("index", "build_index"),
         ("templates", "load_templates"),  # absent from older trees
-        ("entry_points", "find_entry_points"),
+        ("entry_points", "find_entry_points"),  # older trees
+        ("entry_points", "detect_entry_points"),
     ):
         if hasattr(repo_map, name):
             setattr(repo_map, name, _timed(times, stage, getattr(repo_map, name)))

@@ -11,12 +11,11 @@ import json
 import signal
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from rich.console import Console
 from rich.text import Text
 
-from . import cache_cli
 from .cli_args import (
     EXIT_FINDINGS,
     EXIT_INCOMPLETE,
@@ -27,19 +26,19 @@ from .cli_args import (
     build_parser,
     cli_overrides,
 )
-from .config import Settings, load_settings
 from .errors import VulnhuntrError
-from .findings import Report
-from .analysis.plan import make_plan
-from .report.progress_console import progress_for
-from .llm.pricing import price_for
-from .llm.registry import model_name, provider_family
-from .logs import configure_logging
-from .report import write_reports
-from .report.console import clean, print_attack_surface, print_report
-from .report.preview import print_entry_points, print_plan, print_reuse, print_skipped
-from .scan import ScanResult, scan, survey
-from .store import Store
+
+if TYPE_CHECKING:  # the pipeline is imported by the command that runs it, so `import vulnhuntr.cli` stays light
+    from .config import Settings
+    from .findings import Report
+    from .scan import ScanResult
+
+
+def scan(settings: Settings, **options: Any) -> ScanResult:
+    """:func:`vulnhuntr.scan.scan`, imported when a scan runs."""
+    from .scan import scan as run_scan
+
+    return run_scan(settings, **options)
 
 
 def _interrupt_on_sigterm() -> None:
@@ -58,6 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     _interrupt_on_sigterm()
     if argv[:1] == ["cache"]:
+        from . import cache_cli
+
         return cache_cli.main(argv[1:])
     baseline_create = argv[:2] == ["baseline", "create"]
     if baseline_create:
@@ -69,6 +70,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.format and len(set(args.format)) > 1 and not args.output and not args.list_entrypoints:
         parser.error("several --format values need --output (a folder or a base file name)")
     err = Console(stderr=True, highlight=False)
+    from .config import load_settings
+    from .logs import configure_logging
+    from .report.console import clean
+    from .report.progress_console import progress_for
+
     try:
         settings = load_settings(cli_overrides(args))
         configure_logging(settings.verbosity, settings.log_file)
@@ -97,6 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def list_entry_points(settings: Settings, *, json_output: bool, err: Console) -> int:
     """The attack surface: the scan stopped after its map."""
+    from .report.preview import print_entry_points, print_skipped
+    from .scan import survey
+
     repository = survey(settings, plan=False).repository
     if json_output:
         sys.stdout.write(json.dumps(repository.to_dict(), indent=2) + "\n")
@@ -113,6 +122,9 @@ def finish(
 
     The exit code counts only reported findings: suppressed ones and a baseline's are not.
     """
+    from .report import write_reports
+    from .report.console import clean, print_attack_surface, print_report
+
     report = result.report
     console = err if formats and output is None else Console(highlight=False)
     if report.provider == "none":
@@ -145,6 +157,8 @@ def exit_code(report: Report) -> int:
 
 
 def clear_cache(settings: Settings, err: Console) -> None:
+    from .store import Store
+
     store = Store.open(settings.performance.cache.directory)
     try:
         err.print(Text(f"cache cleared: {store.clear()} entries removed from {store.path}"))
@@ -157,6 +171,12 @@ def dry_run(settings: Settings, console: Console) -> int:
 
     With ``--incremental`` or ``--since``, only the files that would be re-analysed are planned.
     """
+    from .analysis.plan import make_plan
+    from .llm.pricing import price_for
+    from .llm.registry import model_name, provider_family
+    from .report.preview import print_plan, print_reuse
+    from .scan import survey
+
     model = model_name(settings)
     price = price_for(provider_family(settings.llm), model, settings.pricing) if model else None
     surveyed = survey(settings, plan=True)

@@ -136,10 +136,10 @@ def survey(settings: Settings, *, plan: bool) -> Survey:
     ``--incremental`` or ``--since``, which files would be re-analysed. Nothing either
     shows depends on the static pass, so it is not run.
     """
-    if not plan:
-        return Survey(map_repository(settings))
-    with _opened_store(settings, index_cache=False) as store:
-        repository = map_repository(settings, store)
+    with _opened_store(settings, index_cache=True) as store:
+        repository = map_repository(settings, store)  # unchanged files and entry points come from the store
+        if not plan:
+            return Survey(repository)
         run = _plan(repository, settings, store, model_name(settings)) if settings.incremental else None
         return Survey(repository, run)
 

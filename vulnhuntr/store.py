@@ -305,6 +305,16 @@ class Store:
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         self._run(lambda c: c.execute(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?)", (key, text, _now())), None)
 
+    def put_json_many(self, kind: JsonKind, items: list[tuple[str, Any]]) -> None:
+        """Store many (key, value) pairs in *kind* in one transaction: one commit, not one per file."""
+        if not items:
+            return
+        table = _JSON_TABLES[kind]
+        now = _now()
+        rows = [(key, json.dumps(value, ensure_ascii=False, separators=(",", ":")), now) for key, value in items]
+        sql = f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?)"
+        self._run(lambda c: _in_transaction(c, lambda: c.executemany(sql, rows)), None)
+
     # ---- run stats
 
     def record_run(self, stats: RunStats) -> None:

@@ -10,6 +10,7 @@ merged per ``(file, function)``, keeping the one that knows the route.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from .frameworks import (
@@ -40,7 +41,7 @@ from .index import RepoIndex
 from .resolve import Resolver
 from .skipped import SkippedFile
 
-__all__ = ["EntryPoint", "find_entry_points", "DETECTORS"]
+__all__ = ["Detection", "EntryPoint", "find_entry_points", "detect_entry_points", "DETECTORS"]
 log = logging.getLogger(__name__)
 
 Detector = Callable[[Context], Iterable[EntryPoint]]
@@ -69,6 +70,15 @@ DETECTORS: tuple[Detector, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class Detection:
+    """What the detectors found, and whether it depends on files besides the index."""
+
+    entry_points: list[EntryPoint]  # one per handler function, sorted
+    skipped: list[SkippedFile]  # files the detectors read besides the code (API specs) and could not use
+    reads_files: bool  # a detector read such files: the index alone does not determine the result
+
+
 def find_entry_points(
     index: RepoIndex, resolver: Resolver, skipped: list[SkippedFile] | None = None
 ) -> list[EntryPoint]:
@@ -76,13 +86,19 @@ def find_entry_points(
 
     Files the detectors read besides the code (API specs) and could not use are added to *skipped*.
     """
+    found = detect_entry_points(index, resolver)
+    if skipped is not None:
+        skipped.extend(found.skipped)
+    return found.entry_points
+
+
+def detect_entry_points(index: RepoIndex, resolver: Resolver) -> Detection:
+    """Run every detector once over the repository."""
     ctx = Context(index, resolver)
     found: list[EntryPoint] = []
     for detect in DETECTORS:
         found += _run(detect, ctx)
-    if skipped is not None:
-        skipped.extend(ctx.skipped)
-    return merge(found)
+    return Detection(merge(found), ctx.skipped, ctx.reads_files)
 
 
 def _run(detect: Detector, ctx: Context) -> list[EntryPoint]:

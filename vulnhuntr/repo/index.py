@@ -11,91 +11,34 @@ from __future__ import annotations
 import ast
 import hashlib
 import io
+import operator
 import tokenize
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable, Literal, Protocol
+from typing import Any, Callable, Iterable, Protocol
 
 from ..heap import settle
+from .collect import Collector, annotation_type, dotted, expression_text, resolve_relative
 from .parse import ParseFailure, parse_source
+from .records import (
+    MODULE_SCOPE,
+    AttributeAssignment,
+    CallSite,
+    Definition,
+    DefinitionKind,
+    ImportRecord,
+    Registration,
+)
 from .skipped import SkippedFile
 
-MODULE_SCOPE = "<module>"
-INDEX_VERSION = 3  # bump when what index_file records changes: cached entries of older versions stop matching
-DefinitionKind = Literal["function", "class", "method", "variable"]
+__all__ = [  # the records and helpers moved to .records and .collect stay importable from here
+    "INDEX_VERSION", "MODULE_SCOPE", "AttributeAssignment", "CallSite", "Definition", "DefinitionKind",
+    "ImportRecord", "IndexCache", "ModuleIndex", "Registration", "RepoIndex", "annotation_type", "build_index",
+    "dotted", "expression_text", "index_file", "module_name", "read_source", "resolve_relative",
+]
 
-
-@dataclass(frozen=True)
-class Definition:
-    """A named thing a module defines, with its span (decorators included in ``start_line``)."""
-
-    qualname: str  # "load", "NoteStore", "NoteStore.read", "create_app.index" for nested defs
-    kind: DefinitionKind
-    line: int  # the ``def``/``class`` line, or the assignment line
-    start_line: int
-    end_line: int
-    bases: tuple[str, ...] = ()  # classes: base expressions as written ("views.View")
-    decorators: tuple[str, ...] = ()  # as written, without "@"
-    value: str | None = None  # variables: the callee when assigned from a call ("Flask"), else None
-    is_async: bool = False
-
-    @property
-    def name(self) -> str:
-        return self.qualname.rsplit(".", 1)[-1]
-
-
-@dataclass(frozen=True)
-class ImportRecord:
-    """One name bound by an import statement."""
-
-    module: str  # absolute dotted module; relative imports already resolved ("pkg.helpers")
-    name: str | None  # ``from m import name``: name ("*" for a star import); ``import m``: None
-    alias: str  # the local name bound ("helpers", "load", "np"; ``import a.b`` binds "a")
-    line: int
-    scope: str = MODULE_SCOPE  # qualname of the function that imports, or "<module>"
-    level: int = 0  # leading dots of a relative import, kept for display
-
-    @property
-    def target(self) -> str:
-        """Fully qualified name the alias stands for ("flask.Flask", "os.path")."""
-        if self.name is None:
-            return self.alias if self.alias == self.module.split(".", 1)[0] else self.module
-        return f"{self.module}.{self.name}" if self.module else self.name
-
-
-@dataclass(frozen=True)
-class CallSite:
-    """A call as written in the source ("helpers.load", "self.store.read", "get_db().execute")."""
-
-    callee: str
-    line: int
-    scope: str  # qualname of the enclosing function or class, or "<module>"
-
-
-@dataclass(frozen=True)
-class AttributeAssignment:
-    """``self.<attribute> = <value>`` inside a class: how the resolver types instance attributes."""
-
-    class_name: str
-    attribute: str
-    value: str  # constructor callee ("NoteStore") or parameter annotation ("storage.NoteStore")
-    line: int
-
-
-@dataclass(frozen=True)
-class Registration:
-    """A name put into a container, so a lookup in the container can reach it.
-
-    ``ACTIONS = {"run": run}``, ``HANDLERS.append(fn)``, ``REGISTRY["x"] = Cls``: the
-    resolver turns ``ACTIONS[name](...)`` into every definition registered this way.
-    """
-
-    container: str  # as written ("ACTIONS", "self.handlers", "registry.HANDLERS")
-    value: str  # what is stored, as written ("run", "views.Upload", "fn"; "Upload()" for an object built there)
-    line: int
-    scope: str  # qualname of the enclosing function or class, or "<module>"
-    key: str | None = None  # a constant key, when the code gives one
+INDEX_VERSION = 4  # bump when what index_file records changes: cached entries of older versions stop matching
 
 
 @dataclass
@@ -155,31 +98,51 @@ class ModuleIndex:
         return "\n".join(self.lines[start_line - 1 : end_line])
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-friendly dict (source excluded: it is re-read from disk) for the cache."""
-        data = asdict(self)
-        data.pop("source")
+        """A JSON-friendly dict for the cache (source excluded: it is re-read from disk).
+
+        Records are rows of their fields' values in field order, not dicts: a warm run
+        decodes and rebuilds a hundred thousand of them, and rows are half the work.
+        """
+        data: dict[str, Any] = {name: getattr(self, name) for name in _SCALARS}
+        for name, record in _RECORDS.items():
+            row = _ROW[record]
+            data[name] = [row(r) for r in getattr(self, name)]
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str) -> ModuleIndex:
         return cls(
-            path=data["path"],
-            module=data["module"],
-            sha256=data["sha256"],
-            line_count=data["line_count"],
-            parser=data["parser"],
-            definitions=tuple(Definition(**_tuples(d)) for d in data["definitions"]),
-            imports=tuple(ImportRecord(**d) for d in data["imports"]),
-            calls=tuple(CallSite(**d) for d in data["calls"]),
-            attributes=tuple(AttributeAssignment(**d) for d in data["attributes"]),
-            registrations=tuple(Registration(**d) for d in data.get("registrations", ())),
-            lookups=tuple(CallSite(**d) for d in data.get("lookups", ())),
+            **{name: data[name] for name in _SCALARS},
+            definitions=tuple(_definition(*row) for row in data["definitions"]),
+            imports=tuple(ImportRecord(*row) for row in data["imports"]),
+            calls=tuple(CallSite(*row) for row in data["calls"]),
+            attributes=tuple(AttributeAssignment(*row) for row in data["attributes"]),
+            registrations=tuple(Registration(*row) for row in data["registrations"]),
+            lookups=tuple(CallSite(*row) for row in data["lookups"]),
             source=source,
         )
 
 
-def _tuples(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+_SCALARS = ("path", "module", "sha256", "line_count", "parser")
+_RECORDS: dict[str, type] = {
+    "definitions": Definition,
+    "imports": ImportRecord,
+    "calls": CallSite,
+    "attributes": AttributeAssignment,
+    "registrations": Registration,
+    "lookups": CallSite,
+}
+_ROW: dict[type, Callable[[Any], tuple[Any, ...]]] = {
+    record: operator.attrgetter(*(f.name for f in fields(record))) for record in set(_RECORDS.values())
+}
+"""Record class → its fields' values as a tuple, in field order (the cached row)."""
+
+
+def _definition(
+    qualname: str, kind: DefinitionKind, line: int, start_line: int, end_line: int,
+    bases: list[str], decorators: list[str], value: str | None, is_async: bool,
+) -> Definition:
+    return Definition(qualname, kind, line, start_line, end_line, tuple(bases), tuple(decorators), value, is_async)
 
 
 def module_name(relpath: str) -> str:
@@ -225,6 +188,9 @@ class IndexCache(Protocol):
 
     def put(self, sha256: str, relpath: str, data: dict[str, Any]) -> None: ...
 
+    def flush(self) -> None:
+        """Write what :meth:`put` kept (``build_index`` calls it once, after the last file)."""
+
 
 def index_file(
     root: Path, relpath: str, max_bytes: int = 2_000_000, cache: IndexCache | None = None
@@ -237,7 +203,10 @@ def index_file(
     sha256 = hashlib.sha256(data).hexdigest()
     cached = cache.get(sha256, relpath) if cache is not None else None
     if cached is not None:
-        return ModuleIndex.from_dict(cached, text)  # the tree is parsed again only if someone asks for it
+        try:
+            return ModuleIndex.from_dict(cached, text)  # the tree is parsed again only if someone asks for it
+        except (TypeError, KeyError, ValueError):  # a damaged entry is a miss: index the file again
+            pass
     result = _index_text(relpath, sha256, text)
     if cache is not None and isinstance(result, ModuleIndex):
         cache.put(sha256, relpath, result.to_dict())
@@ -252,7 +221,7 @@ def _index_text(relpath: str, sha256: str, text: str) -> ModuleIndex | SkippedFi
     except (RecursionError, MemoryError) as exc:
         return SkippedFile(relpath, f"too deeply nested to parse: {type(exc).__name__}")
     module = module_name(relpath)
-    collector = _Collector(module, is_package=relpath.endswith("__init__.py"))
+    collector = Collector(module, is_package=relpath.endswith("__init__.py"))
     try:
         collector.visit(parsed.tree)
     except RecursionError:
@@ -273,289 +242,6 @@ def _index_text(relpath: str, sha256: str, text: str) -> ModuleIndex | SkippedFi
     )
     index.__dict__["tree"] = parsed.tree  # already parsed: prime the cached property
     return index
-
-
-def dotted(node: ast.AST) -> str | None:
-    """``a.b.c`` for a chain of names and attributes, else None."""
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
-
-
-def expression_text(node: ast.AST, limit: int = 200) -> str:
-    """A short, readable rendering of an expression (dotted when possible)."""
-    name = dotted(node)
-    if name is not None:
-        return name
-    try:
-        text = ast.unparse(node)
-    except Exception:  # noqa: BLE001 - unparse of odd trees must never stop indexing
-        text = type(node).__name__
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str:
-    """The absolute module of ``from .{level dots}{target} import ...`` inside *module*."""
-    if level == 0:
-        return target or ""
-    package = module.split(".") if is_package else module.split(".")[:-1]
-    if level > 1:
-        package = package[: len(package) - (level - 1)] if level - 1 <= len(package) else []
-    base = ".".join(p for p in package if p)
-    if target:
-        return f"{base}.{target}" if base else target
-    return base
-
-
-class _Collector(ast.NodeVisitor):
-    """Walks a module once, tracking the enclosing scope by qualified name."""
-
-    def __init__(self, module: str, is_package: bool) -> None:
-        self.module = module
-        self.is_package = is_package
-        self.scope: list[tuple[str, str]] = []  # (name, "class"|"function")
-        self.definitions: list[Definition] = []
-        self.imports: list[ImportRecord] = []
-        self.calls: list[CallSite] = []
-        self.attributes: list[AttributeAssignment] = []
-        self.registrations: list[Registration] = []
-        self.lookups: list[CallSite] = []
-        self._annotations: list[dict[str, str]] = []  # per function: parameter -> annotation
-
-    # scope helpers -------------------------------------------------------
-    def _qualname(self, name: str) -> str:
-        return ".".join([s for s, _ in self.scope] + [name])
-
-    def _current(self) -> str:
-        return ".".join(s for s, _ in self.scope) or MODULE_SCOPE
-
-    def _enclosing_class(self) -> str | None:
-        """The class whose method we are directly in (for ``self.x = ...``)."""
-        if len(self.scope) >= 2 and self.scope[-1][1] == "function" and self.scope[-2][1] == "class":
-            return ".".join(s for s, _ in self.scope[:-1])
-        return None
-
-    # definitions ---------------------------------------------------------
-    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
-        in_class = bool(self.scope) and self.scope[-1][1] == "class"
-        self.definitions.append(
-            Definition(
-                qualname=self._qualname(node.name),
-                kind="method" if in_class else "function",
-                line=node.lineno,
-                start_line=min([node.lineno] + [d.lineno for d in node.decorator_list]),
-                end_line=node.end_lineno or node.lineno,
-                decorators=tuple(expression_text(d) for d in node.decorator_list),
-                is_async=isinstance(node, ast.AsyncFunctionDef),
-            )
-        )
-        for decorator in node.decorator_list:
-            self.visit(decorator)
-        self._visit_arguments_defaults(node.args)
-        self.scope.append((node.name, "function"))
-        self._annotations.append(_parameter_annotations(node.args))
-        for statement in node.body:
-            self.visit(statement)
-        self._annotations.pop()
-        self.scope.pop()
-
-    visit_AsyncFunctionDef = visit_FunctionDef
-
-    def _visit_arguments_defaults(self, args: ast.arguments) -> None:
-        for default in [*args.defaults, *(d for d in args.kw_defaults if d is not None)]:
-            self.visit(default)
-
-    def visit_ClassDef(self, node: ast.ClassDef) -> None:
-        self.definitions.append(
-            Definition(
-                qualname=self._qualname(node.name),
-                kind="class",
-                line=node.lineno,
-                start_line=min([node.lineno] + [d.lineno for d in node.decorator_list]),
-                end_line=node.end_lineno or node.lineno,
-                bases=tuple(expression_text(b) for b in node.bases),
-                decorators=tuple(expression_text(d) for d in node.decorator_list),
-            )
-        )
-        for expr in [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]:
-            self.visit(expr)
-        self.scope.append((node.name, "class"))
-        for statement in node.body:
-            self.visit(statement)
-        self.scope.pop()
-
-    def visit_Assign(self, node: ast.Assign) -> None:
-        self._record_assignment(node.targets, node.value, node)
-        self.generic_visit(node)
-
-    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
-        if node.value is not None:
-            self._record_assignment([node.target], node.value, node)
-        elif isinstance(node.target, ast.Attribute):
-            self._record_self_attribute(node.target, annotation_type(node.annotation), node.lineno)
-        self.generic_visit(node)
-
-    def _record_assignment(self, targets: Iterable[ast.expr], value: ast.expr, node: ast.stmt) -> None:
-        self._record_registrations(targets, value, node.lineno)
-        at_definition_level = not self.scope or self.scope[-1][1] == "class"
-        callee = expression_text(value.func) if isinstance(value, ast.Call) else None
-        for target in targets:
-            for name_node in _assigned_names(target):
-                if at_definition_level:
-                    self.definitions.append(
-                        Definition(
-                            qualname=self._qualname(name_node.id),
-                            kind="variable",
-                            line=node.lineno,
-                            start_line=node.lineno,
-                            end_line=node.end_lineno or node.lineno,
-                            value=callee,
-                        )
-                    )
-            if isinstance(target, ast.Attribute):
-                type_text = callee or self._annotation_of(value)
-                if type_text:
-                    self._record_self_attribute(target, type_text, node.lineno)
-
-    def _record_registrations(self, targets: Iterable[ast.expr], value: ast.expr, line: int) -> None:
-        """Containers filled with names (``T = {"a": f}``, ``T["a"] = f``) and dynamic lookups bound to a name."""
-        for target in targets:
-            if isinstance(target, ast.Subscript):
-                container = dotted(target.value)
-                if container is not None:
-                    self._register(container, value, line, _constant_key(target.slice))
-                continue
-            container = dotted(target)
-            if container is None:
-                continue
-            for key, element in _container_elements(value):
-                self._register(container, element, line, key)
-            if _is_lookup(value):
-                self.lookups.append(CallSite(expression_text(value), line, self._current()))
-
-    def _register(self, container: str, value: ast.expr | str, line: int, key: str | None) -> None:
-        stored = value if isinstance(value, str) else dotted(value)
-        if isinstance(value, ast.Call) and dotted(value.func) is not None:
-            stored = f"{dotted(value.func)}()"  # an object built in place: ``{"/a": UploadHandler()}``
-        if stored is not None:
-            self.registrations.append(Registration(container, stored, line, self._current(), key))
-
-    def _annotation_of(self, value: ast.expr) -> str | None:
-        if isinstance(value, ast.Name) and self._annotations:
-            return self._annotations[-1].get(value.id)
-        return None
-
-    def _record_self_attribute(self, target: ast.Attribute, value: str, line: int) -> None:
-        owner = self._enclosing_class()
-        if owner and isinstance(target.value, ast.Name) and target.value.id in ("self", "cls"):
-            self.attributes.append(AttributeAssignment(owner, target.attr, value, line))
-
-    # imports and calls ---------------------------------------------------
-    def visit_Import(self, node: ast.Import) -> None:
-        for alias in node.names:
-            bound = alias.asname or alias.name.split(".", 1)[0]
-            self.imports.append(ImportRecord(alias.name, None, bound, node.lineno, self._current()))
-
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        module = resolve_relative(self.module, self.is_package, node.level, node.module)
-        for alias in node.names:
-            self.imports.append(
-                ImportRecord(module, alias.name, alias.asname or alias.name, node.lineno, self._current(), node.level)
-            )
-
-    def visit_Call(self, node: ast.Call) -> None:
-        self.calls.append(CallSite(expression_text(node.func), node.lineno, self._current()))
-        func = node.func
-        if isinstance(func, ast.Attribute) and func.attr in _FILLERS:
-            container = dotted(func.value)
-            if container is not None:
-                for key, element in _filled(func.attr, node):
-                    self._register(container, element, node.lineno, key)
-        self.generic_visit(node)
-
-
-_FILLERS = frozenset({"append", "add", "insert", "setdefault", "update", "extend", "register"})
-
-
-def _constant_key(node: ast.expr) -> str | None:
-    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
-
-
-def _container_elements(value: ast.expr) -> list[tuple[str | None, ast.expr]]:
-    """(key, element) of a dict, list, tuple or set literal, or of ``dict(a=f)``."""
-    if isinstance(value, ast.Dict):
-        return [(_constant_key(k) if k is not None else None, v) for k, v in zip(value.keys, value.values)]
-    if isinstance(value, (ast.List, ast.Tuple, ast.Set)):
-        return [(None, e) for e in value.elts]
-    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "dict":
-        return [(k.arg, k.value) for k in value.keywords if k.arg] + [
-            pair for arg in value.args for pair in _container_elements(arg)
-        ]
-    return []
-
-
-def _filled(method: str, node: ast.Call) -> list[tuple[str | None, ast.expr]]:
-    """What ``container.<method>(...)`` puts into the container."""
-    args = node.args
-    if method in ("add", "register") and len(args) > 1:  # ``commands.add("ls", list_files)``
-        return [(_constant_key(args[0]), args[1])]
-    if method in ("append", "add") and args:
-        return [(None, args[0])]
-    if method == "insert" and len(args) > 1:
-        return [(None, args[1])]
-    if method == "setdefault" and len(args) > 1:
-        return [(_constant_key(args[0]), args[1])]
-    if method in ("update", "extend"):
-        found = [pair for arg in args for pair in _container_elements(arg)]
-        return found + [(k.arg, k.value) for k in node.keywords if k.arg]
-    return []
-
-
-def _is_lookup(value: ast.expr) -> bool:
-    """``TABLE[name]``, ``TABLE.get(name)``, ``getattr(obj, name)``, ``import_module(name)``: a callable picked by a key."""
-    if isinstance(value, ast.Subscript):
-        return dotted(value.value) is not None or isinstance(value.value, ast.Call)
-    if not isinstance(value, ast.Call):
-        return False
-    name = dotted(value.func)
-    if name in ("getattr", "importlib.import_module", "import_module", "__import__"):
-        return bool(value.args)
-    return isinstance(value.func, ast.Attribute) and value.func.attr == "get" and bool(value.args)
-
-
-def _assigned_names(target: ast.expr) -> list[ast.Name]:
-    if isinstance(target, ast.Name):
-        return [target]
-    if isinstance(target, (ast.Tuple, ast.List)):
-        return [n for element in target.elts for n in _assigned_names(element)]
-    return []
-
-
-def _parameter_annotations(args: ast.arguments) -> dict[str, str]:
-    every = [*args.posonlyargs, *args.args, *args.kwonlyargs]
-    return {a.arg: annotation_type(a.annotation) for a in every if a.annotation is not None}
-
-
-def annotation_type(annotation: ast.expr) -> str:
-    """The class an annotation names: ``"Db"``, ``Optional[Db]`` and ``Db | None`` all give ``Db``."""
-    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
-        text = annotation.value
-        try:
-            annotation = ast.parse(text, mode="eval").body
-        except (SyntaxError, ValueError):  # ValueError: a NUL byte, on Python 3.10
-            return text
-    if isinstance(annotation, ast.Subscript) and dotted(annotation.value) in ("Optional", "typing.Optional"):
-        return annotation_type(annotation.slice)
-    if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
-        for side in (annotation.left, annotation.right):
-            if not (isinstance(side, ast.Constant) and side.value is None):
-                return annotation_type(side)
-    return expression_text(annotation)
 
 
 @dataclass
@@ -627,4 +313,6 @@ def build_index(
         else:
             index.modules[relpath] = result
             settle()  # the tree lives as long as the scan: later collections need not walk it
+    if cache is not None:
+        cache.flush()
     return index

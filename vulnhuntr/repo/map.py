@@ -17,7 +17,8 @@ from ..config import Settings
 from ..heap import long_lived
 from ..store import Store, digest
 from .discover import discover
-from .entrypoints import EntryPoint, find_entry_points
+from . import entrycache
+from .entrypoints import EntryPoint, detect_entry_points
 from .index import INDEX_VERSION, RepoIndex, build_index
 from .rendering import TemplateSearch
 from .resolve import Resolver
@@ -75,13 +76,19 @@ class StoreIndexCache:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._pending: list[tuple[str, Any]] = []
 
     def get(self, sha256: str, relpath: str) -> dict[str, Any] | None:
         value = self.store.get_json("index", digest(sha256, relpath, INDEX_VERSION, PARSER))
         return value if isinstance(value, dict) else None
 
     def put(self, sha256: str, relpath: str, data: dict[str, Any]) -> None:
-        self.store.put_json("index", digest(sha256, relpath, INDEX_VERSION, PARSER), data)
+        """Kept until :meth:`flush`: the new indexes of a run are written in one transaction."""
+        self._pending.append((digest(sha256, relpath, INDEX_VERSION, PARSER), data))
+
+    def flush(self) -> None:
+        pending, self._pending = self._pending, []
+        self.store.put_json_many("index", pending)
 
 
 def map_repository(settings: Settings, store: Store | None = None) -> RepositoryMap:
@@ -128,11 +135,26 @@ def _map_repository(settings: Settings, store: Store | None) -> RepositoryMap:
         templates=templates,
     )
     started = time.perf_counter()
-    repository.entry_points = find_entry_points(index, repository.resolver, repository.skipped)
+    entry_points, detector_skipped = _entry_points(repository, store)
+    repository.entry_points = entry_points
+    repository.skipped.extend(detector_skipped)
     repository.skipped.sort()
     timings["entry_points"] = time.perf_counter() - started
     log.info("found %d entry points", len(repository.entry_points))
     return repository
+
+
+def _entry_points(repository: RepositoryMap, store: Store | None) -> tuple[list[EntryPoint], list[SkippedFile]]:
+    """The detectors' result, from the store when no indexed file and no detector changed since it was stored."""
+    key = entrycache.cache_key(repository.index, PARSER) if store is not None else None
+    if store is not None and key is not None:
+        cached = entrycache.load(store, key)
+        if cached is not None:
+            return cached
+    found = detect_entry_points(repository.index, repository.resolver)
+    if store is not None and key is not None and not found.reads_files:
+        entrycache.save(store, key, found.entry_points, found.skipped)
+    return found.entry_points, found.skipped
 
 
 def _scope(settings: Settings) -> tuple[str | None, tuple[str, ...]]:

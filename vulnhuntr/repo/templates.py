@@ -23,8 +23,16 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
 
+from .htmlstate import RAW_TEXT_ELEMENTS, URL_ATTRIBUTES, HtmlState
 from .index import read_source
+from .template_expressions import NOT_VARIABLES, SAFE_CALLS, STRING_LITERAL, fixed_result, name_paths, split_filters
 from .skipped import SkippedFile
+
+__all__ = [  # the HTML tracker and the expression helpers moved out stay importable from here
+    "ESCAPE_FILTERS", "NEUTRAL_FILTERS", "NOT_VARIABLES", "RAW_TEXT_ELEMENTS", "SAFE_CALLS", "SAFE_FILTERS",
+    "URL_ATTRIBUTES", "Output", "TemplateFacts", "TemplateSet", "load_templates", "name_paths", "scan_template",
+    "split_filters",
+]
 
 SAFE_FILTERS = frozenset({"safe", "safeseq"})
 """Filters that mark a value as markup: it is printed unescaped."""
@@ -38,24 +46,8 @@ NEUTRAL_FILTERS = frozenset(
     }
 )  # fmt: skip
 """Filters whose result cannot carry markup (an escaped string, a number, JSON): never raw afterwards."""
-URL_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "data", "poster", "background", "srcset", "xlink:href"})
-RAW_TEXT_ELEMENTS = frozenset({"script", "style"})
-NOT_VARIABLES = frozenset(
-    "and or not in is if else elif true false none True False None loop super self caller varargs kwargs "
-    "range dict lipsum cycler joiner namespace forloop block csrf_token request".split()
-)
-"""Names in expressions that are Jinja2/Django builtins, not context variables."""
 
 _TAG = re.compile(r"\{\{(?P<out>.*?)\}\}|\{%(?P<tag>.*?)%\}|\{#(?P<comment>.*?)#\}", re.S)
-_STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
-_NAME_PATH = re.compile(r"(?<![\w.])([A-Za-z_]\w*)((?:\s*\.\s*[A-Za-z_]\w*)*)")
-SAFE_CALLS = frozenset({"url_for", "static", "csrf_token", "csrf_input"})
-"""Template globals whose result is fixed text or a URL the app builds (its arguments are URL-quoted)."""
-_LITERAL = r"""(?:'[^'\\]*'|"[^"\\]*"|\d+)"""
-_LITERAL_CHOICE = re.compile(rf"{_LITERAL}\s+if\s+.+?(?:\s+else\s+{_LITERAL})?", re.S)
-_TAG_OPEN = re.compile(r"<(/?)([A-Za-z][\w:-]*)")
-_ATTRIBUTE_NAME = re.compile(r"[^\s=>/]+")
-_UNQUOTED_END = re.compile(r"[\s>]|$")
 _QUOTED = re.compile(r"""['"]([^'"]+)['"]""")
 _REQUEST_READ = re.compile(
     r"(?<![\w.])request\s*\.\s*(?:args|form|values|GET|POST|query_params|path_params|cookies|COOKIES|headers|META"
@@ -129,178 +121,6 @@ class TemplateFacts:
         return frozenset(name for output in self.outputs for name in output.names)
 
 
-# --------------------------------------------------------------------------- HTML context
-
-
-class _HtmlState:
-    """Just enough of the HTML tokenizer to know where a template output lands."""
-
-    def __init__(self, enabled: bool = True) -> None:
-        self.enabled = enabled  # a template without outputs needs no HTML tracking
-        self.mode = "data"  # data | tag | comment | rawtext
-        self.tag = ""  # name of the tag being read
-        self.closing = False
-        self.raw_end = ""  # element whose end tag leaves rawtext
-        self.attr = ""  # attribute being read
-        self.quote = ""  # quote of the attribute value being read; "" unquoted
-        self.in_value = False
-        self.after_eq = False
-
-    def context(self) -> str:
-        if self.mode == "rawtext":
-            return self.raw_end
-        if self.mode != "tag":
-            return "html"
-        if not self.in_value and not self.after_eq:
-            return "attribute name"  # ``<div {{ attrs }}>``: whole attributes can be injected
-        attr = self.attr.lower()
-        if attr in URL_ATTRIBUTES:
-            return "url"
-        if attr.startswith("on"):
-            return "event handler"
-        if attr == "style":
-            return "style"
-        return "attribute" if self.quote else "unquoted attribute"
-
-    def placeholder(self) -> None:
-        """A template output counts as characters of whatever it sits in."""
-        if self.mode == "tag" and self.after_eq and not self.in_value:
-            self.in_value, self.after_eq, self.quote = True, False, ""
-
-    def feed(self, text: str) -> None:
-        if not self.enabled:
-            return
-        i, n = 0, len(text)
-        while i < n:
-            if self.mode == "data":
-                j = text.find("<", i)
-                if j < 0:
-                    return
-                i = self._open(text, j)
-            elif self.mode == "comment":
-                j = text.find("-->", i)
-                if j < 0:
-                    return
-                self.mode, i = "data", j + 3
-            elif self.mode == "rawtext":
-                j = text.lower().find("</" + self.raw_end, i)
-                if j < 0:
-                    return
-                self.mode, self.tag, self.closing, i = "tag", self.raw_end, True, j + 2 + len(self.raw_end)
-                self._reset_attr()
-            else:
-                i = self._tag_char(text, i)
-
-    def _open(self, text: str, j: int) -> int:
-        if text.startswith("<!--", j):
-            self.mode = "comment"
-            return j + 4
-        match = _TAG_OPEN.match(text, j)
-        if match is None:
-            return j + 1
-        self.mode, self.closing, self.tag = "tag", bool(match.group(1)), match.group(2).lower()
-        self._reset_attr()
-        return match.end()
-
-    def _reset_attr(self) -> None:
-        self.attr, self.quote, self.in_value, self.after_eq = "", "", False, False
-
-    def _tag_char(self, text: str, i: int) -> int:
-        ch = text[i]
-        if self.in_value:
-            if self.quote:
-                end = text.find(self.quote, i)
-            else:
-                found = _UNQUOTED_END.search(text, i)
-                end = found.start() if found is not None else -1
-            if end < 0 or end >= len(text):
-                return len(text)  # the value goes on past this piece of text
-            self._reset_attr()
-            if text[end] == ">":
-                self._close_tag()
-            return end + 1
-        if self.after_eq:
-            if ch in "\"'":
-                self.in_value, self.quote, self.after_eq = True, ch, False
-            elif not ch.isspace():
-                self.in_value, self.quote, self.after_eq = True, "", False
-                return i  # re-read as the first character of an unquoted value
-            return i + 1
-        if ch == ">":
-            self._close_tag()
-        elif ch == "=":
-            self.after_eq = True
-        elif ch.isspace() or ch == "/":
-            pass
-        else:
-            match = _ATTRIBUTE_NAME.match(text, i)
-            assert match is not None
-            self.attr = match.group(0)
-            return match.end()
-        return i + 1
-
-    def _close_tag(self) -> None:
-        if not self.closing and self.tag in RAW_TEXT_ELEMENTS:
-            self.mode, self.raw_end = "rawtext", self.tag
-        else:
-            self.mode = "data"
-        self._reset_attr()
-
-
-# --------------------------------------------------------------------------- expressions
-
-
-def split_filters(expression: str) -> tuple[str, list[str]]:
-    """``user.name|default("x")|safe`` → (``user.name``, [``default``, ``safe``]); pipes in strings ignored."""
-    parts, depth, current, i = [], 0, [], 0
-    while i < len(expression):
-        ch = expression[i]
-        string = _STRING.match(expression, i) if ch in "'\"" else None
-        if string is not None:
-            current.append(string.group(0))
-            i = string.end()
-            continue
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth = max(0, depth - 1)
-        if ch == "|" and depth == 0 and expression[i + 1 : i + 2] != "|":
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(ch)
-        i += 1
-    parts.append("".join(current))
-    base = parts[0].strip()
-    filters = [re.match(r"\s*([A-Za-z_]\w*)", p).group(1) for p in parts[1:] if re.match(r"\s*[A-Za-z_]", p)]  # type: ignore[union-attr]
-    return base, filters
-
-
-def _fixed_result(base: str) -> bool:
-    """Outputs that can only print fixed text or an app-built URL: ``'selected' if x == y``, ``url_for(...)``."""
-    text = _STRING.sub('""', base.strip())
-    if _LITERAL_CHOICE.fullmatch(base.strip()):
-        return " else " not in text or bool(re.search(rf"\selse\s+{_LITERAL}$", text))
-    head = re.match(r"([A-Za-z_]\w*)\s*\(", base.strip())
-    return head is not None and head.group(1) in SAFE_CALLS
-
-
-def name_paths(expression: str) -> list[tuple[str, tuple[str, ...]]]:
-    """Variables read by an expression with the attributes read on them: ``a.b.c + d`` → [(a, (b, c)), (d, ())]."""
-    text = _STRING.sub('""', expression)
-    found = []
-    for match in _NAME_PATH.finditer(text):
-        name = match.group(1)
-        after = text[match.end() :].lstrip()
-        if name in NOT_VARIABLES or after.startswith("=") and not after.startswith("=="):
-            continue  # a builtin, or a keyword argument's name
-        if match.start() > 0 and text[: match.start()].rstrip().endswith("|"):
-            continue  # a filter name
-        attrs = tuple(a.strip() for a in match.group(2).split(".")[1:])
-        found.append((name, attrs))
-    return found
-
-
 # --------------------------------------------------------------------------- the scanner
 
 
@@ -318,7 +138,7 @@ class _Scope:
 class _Scanner:
     def __init__(self, text: str) -> None:
         self.text = text
-        self.html = _HtmlState(enabled="{{" in text)
+        self.html = HtmlState(enabled="{{" in text)
         self.scopes: list[_Scope] = []
         self.aliases: dict[str, str] = {}  # ``{% set x = y %}`` at template level
         self.outputs: list[Output] = []
@@ -361,7 +181,7 @@ class _Scanner:
         safe_at = max((i for i, f in enumerate(filters) if f in SAFE_FILTERS), default=-1)
         block_safe = any(s.safe for s in self.scopes)
         marked_safe = safe_at >= 0 or block_safe
-        neutral = any(f in NEUTRAL_FILTERS for f in filters[safe_at + 1 :]) or _fixed_result(_base)
+        neutral = any(f in NEUTRAL_FILTERS for f in filters[safe_at + 1 :]) or fixed_result(_base)
         escaped = not marked_safe and any(f in ESCAPE_FILTERS for f in filters)
         opener = next((s for s in reversed(self.scopes) if s.kind == "autoescape" or s.safe), None)
         block = next((s.autoescape for s in reversed(self.scopes) if s.kind == "autoescape"), None)
@@ -379,7 +199,7 @@ class _Scanner:
                 neutralised=neutral or escaped,
                 block_autoescape=block,
                 block_line=opener.line if opener is not None else None,
-                reads_request=bool(_REQUEST_READ.search(_STRING.sub('""', expression))),
+                reads_request=bool(_REQUEST_READ.search(STRING_LITERAL.sub('""', expression))),
             )
         )
 

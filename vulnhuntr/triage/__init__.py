@@ -20,14 +20,18 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import Settings
+from typing import TYPE_CHECKING
+
 from ..findings import Finding, Report, Suppressed
 from ..run_summary import UnusedSuppression
-from ..repo.map import RepositoryMap
 from ..repo.paths import resolves_inside
 from .baseline import compare, load_baseline
 from .decisions import FILE_NAME, Decision, load_decisions
 from .inline import Comment, comments_in, matching, unknown_types
+
+if TYPE_CHECKING:  # annotations only: the CLI reads FILE_NAME without importing the pipeline
+    from ..config import Settings
+    from ..repo.map import RepositoryMap
 
 __all__ = ["FILE_NAME", "Judgements", "apply_triage", "load_judgements"]
 log = logging.getLogger(__name__)

@@ -15,6 +15,7 @@ from ..index import ModuleIndex, dotted
 from .classrules import RULES, ClassRule, Methods
 from .context import Context, Target
 from .entry import EntryPoint
+from .objects import split
 from .syntax import function_methods
 
 
@@ -22,8 +23,12 @@ def rule_for(ctx: Context, target: Target) -> ClassRule | None:
     """The rule of the first framework base the class derives from."""
     if not target.is_class:
         return None
-    bases = ctx.bases(target)
-    return next((rule for rule in RULES if any(rule.matches(b) for b in bases)), None)
+    return ctx.memo(f"classviews.rule:{target.module.path}:{target.qualname}", lambda: _first_rule(ctx.bases(target)))
+
+
+def _first_rule(bases: list[str]) -> ClassRule | None:
+    split_bases = [split(b) for b in bases]  # what ClassRule.matches compares, computed once per base
+    return next((rule for rule in RULES if any(b in rule.bases for b in split_bases)), None)
 
 
 def handlers(ctx: Context, target: Target, rule: ClassRule) -> list[tuple[Target, Methods]]:

@@ -79,6 +79,7 @@ class Api:
 def detect(ctx: Context) -> Iterator[EntryPoint]:
     if not ctx.repo_imports("connexion"):
         return
+    ctx.reads_files = True  # spec files: what it finds depends on more than the index
     apis = list(_declared_apis(ctx)) or _fallback_apis(ctx)
     seen: set[tuple[str, str | None]] = set()
     for api in apis:

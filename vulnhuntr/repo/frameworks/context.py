@@ -18,7 +18,7 @@ from ..index import ModuleIndex, RepoIndex, annotation_type, dotted
 from ..resolve import Resolver
 from ..skipped import SkippedFile
 from .objects import router_framework
-from .syntax import DefinitionNode, FunctionNode, Scope, statements, walk
+from .syntax import DefinitionNode, FunctionNode, Scope, statements, walk_calls
 
 _MAX_DEPTH = 6  # factories returning factories, aliases of aliases
 T = TypeVar("T")
@@ -68,6 +68,7 @@ class Context:
         self._definitions: dict[str, list[tuple[DefinitionNode, Scope]]] = {}
         self._calls: dict[str, list[tuple[ast.Call, Scope]]] = {}
         self.skipped: list[SkippedFile] = []  # files a detector read and could not use (API specs)
+        self.reads_files = False  # a detector read files besides the index (API specs): not cacheable by the index
 
     def skip(self, path: str, reason: str) -> None:
         """Say why a file a detector needed (an API spec) was not used; reported once per path and reason."""
@@ -131,7 +132,7 @@ class Context:
     def calls(self, module: ModuleIndex) -> list[tuple[ast.Call, Scope]]:
         """Every call of *module* with its scope (the one full walk of the tree)."""
         if module.path not in self._calls:
-            self._calls[module.path] = [(n, scope) for n, scope in walk(module.tree) if isinstance(n, ast.Call)]
+            self._calls[module.path] = walk_calls(module.tree)
         return self._calls[module.path]
 
     def method_calls(self, module: ModuleIndex, names: Collection[str]) -> list[tuple[ast.Call, Scope]]:
@@ -152,6 +153,8 @@ class Context:
 
     def variable_value(self, module: ModuleIndex, qualname: str) -> ast.expr | None:
         """The expression a module- or class-level variable is assigned."""
+        if qualname not in module.definitions_by_name:
+            return None  # the index records every such assignment (and more): nothing to walk the tree for
         if module.path not in self._values:
             self._values[module.path] = _assigned_values(module.tree)
         return self._values[module.path].get(qualname)

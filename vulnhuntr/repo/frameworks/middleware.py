@@ -56,6 +56,8 @@ def _django(ctx: Context) -> Iterator[EntryPoint]:
         listed.add((target.module.path, target.qualname))
         yield from _django_entries(ctx, target)
     for module in ctx.modules():
+        if not _has_callable_class(module):
+            continue  # the index says no class here has both __init__ and __call__: no walk
         django_module = ctx.imports(module, "django")
         for node, scope in ctx.definitions(module):
             if isinstance(node, ast.ClassDef) and _django_shape(node, django_module):
@@ -89,6 +91,12 @@ def _setting_values(node: ast.AST) -> list[ast.expr]:
         if isinstance(func, ast.Attribute) and dotted(func.value) in _SETTINGS and func.attr in ("append", "insert"):
             return node.value.args[-1:]
     return []
+
+
+def _has_callable_class(module: ModuleIndex) -> bool:
+    """Does some class of *module* define both ``__init__`` and ``__call__`` (the shape :func:`_django_shape` needs)?"""
+    methods = {d.qualname for d in module.definitions if d.kind == "method"}
+    return any(q.endswith(".__call__") and q[: -len("__call__")] + "__init__" in methods for q in methods)
 
 
 def _django_shape(node: ast.ClassDef, django_module: bool) -> bool:

@@ -47,8 +47,36 @@ def children(node: ast.AST, scope: Scope) -> list[tuple[ast.AST, Scope]]:
     if isinstance(node, _DEFINITIONS):
         inner = scope.enter(node)
         body = {id(statement) for statement in node.body}
-        return [(c, inner if id(c) in body else scope) for c in ast.iter_child_nodes(node)]
-    return [(c, scope) for c in ast.iter_child_nodes(node)]
+        return [(c, inner if id(c) in body else scope) for c in _child_nodes(node)]
+    return [(c, scope) for c in _child_nodes(node)]
+
+
+NO_CALLS = (ast.Name, ast.Constant, ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop, ast.alias)
+"""Nodes that can hold no call: :func:`walk_calls` does not enter them."""
+
+
+def walk_calls(tree: ast.AST) -> list[tuple[ast.Call, Scope]]:
+    """Every call under *tree* with its scope: what :func:`walk` yields that is a call, same order and scopes."""
+    found: list[tuple[ast.Call, Scope]] = []
+    stack: list[tuple[ast.AST, Scope]] = [(tree, Scope())]
+    while stack:
+        node, scope = stack.pop()
+        if isinstance(node, ast.Call):
+            found.append((node, scope))
+        stack.extend(reversed([(c, s) for c, s in children(node, scope) if not isinstance(c, NO_CALLS)]))
+    return found
+
+
+def _child_nodes(node: ast.AST) -> list[ast.AST]:
+    """``ast.iter_child_nodes`` as a list, without its generators."""
+    found: list[ast.AST] = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, list):
+            found.extend(item for item in value if isinstance(item, ast.AST))
+        elif isinstance(value, ast.AST):
+            found.append(value)
+    return found
 
 
 def statements(tree: ast.AST) -> Iterator[tuple[ast.AST, Scope]]:

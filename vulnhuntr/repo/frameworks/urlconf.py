@@ -13,7 +13,7 @@ from typing import Iterator
 from ..index import ModuleIndex, dotted
 from .context import Context
 from .objects import split
-from .syntax import Scope, call_arg, children, string_value
+from .syntax import NO_CALLS, Scope, call_arg, children, string_value
 
 PATH_FUNCTIONS = ("path", "re_path", "url")
 
@@ -67,11 +67,14 @@ def patterns(ctx: Context, module: ModuleIndex) -> Iterator[Pattern]:
     """Every ``path()``/``re_path()``/``url()`` of *module* with the inline ``include([...])`` prefix above it."""
     if not ctx.may_call(module, PATH_FUNCTIONS):
         return  # the index already knows: no URL pattern here, skip the walk
-    yield from _patterns(ctx, module, module.tree, Scope(), "")
+    # walked once per run: the include table and the django detector both ask for every URLconf
+    yield from ctx.memo(f"urlconf.patterns:{module.path}", lambda: list(_patterns(ctx, module, module.tree, Scope(), "")))
 
 
 def _patterns(ctx: Context, module: ModuleIndex, node: ast.AST, scope: Scope, prefix: str) -> Iterator[Pattern]:
     for child, inner in children(node, scope):
+        if isinstance(child, NO_CALLS):
+            continue  # a name, constant or operator holds no path() call
         if not (isinstance(child, ast.Call) and is_call_to(ctx, module, child, *PATH_FUNCTIONS)):
             yield from _patterns(ctx, module, child, inner, prefix)
             continue
