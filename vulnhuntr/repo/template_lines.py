@@ -19,15 +19,8 @@ from dataclasses import dataclass
 from ..tokens import approx_tokens
 from .entrypoints import EntryPoint
 from .index import ModuleIndex, RepoIndex
-from .rendering import (
-    RenderSpec,
-    Rendering,
-    TemplateSearch,
-    dict_entries,
-    render_calls,
-    view_spec,
-    view_template,
-)
+from .render_calls import RenderSpec, dict_entries, render_calls, view_spec, view_template
+from .rendering import Rendering, TemplateSearch
 from .resolve import Symbol
 from .templates import Output, TemplateFacts
 
