@@ -26,11 +26,13 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
         "vulnhuntr.errors", "vulnhuntr.findings", "vulnhuntr.run_summary", "vulnhuntr.results",
         "vulnhuntr.logs", "vulnhuntr.redact", "vulnhuntr.store", "vulnhuntr.vcs", "vulnhuntr.fileio",
         "vulnhuntr.paths", "vulnhuntr.heap", "vulnhuntr.config", "vulnhuntr.config_*",
+        "vulnhuntr.tokens", "vulnhuntr.pricing", "vulnhuntr.store_*",
     )),
     ("map", ("vulnhuntr.repo", "vulnhuntr.repo.*")),
     ("static", ("vulnhuntr.static", "vulnhuntr.static.*")),
     ("plan", ("vulnhuntr.incremental", "vulnhuntr.incremental.plan", "vulnhuntr.incremental.state",
-              "vulnhuntr.analysis.plan", "vulnhuntr.analysis.targets")),
+              "vulnhuntr.analysis.plan", "vulnhuntr.analysis.targets", "vulnhuntr.analysis.selection",
+              "vulnhuntr.analysis.reach", "vulnhuntr.analysis.unreached")),
     ("analyse", ("vulnhuntr.analysis", "vulnhuntr.analysis.*", "vulnhuntr.llm", "vulnhuntr.llm.*")),
     ("report", ("vulnhuntr.report", "vulnhuntr.report.*", "vulnhuntr.triage", "vulnhuntr.triage.*")),
     ("save state", ("vulnhuntr.incremental.*",)),
@@ -41,7 +43,11 @@ STAGES: list[tuple[str, tuple[str, ...]]] = [
 
 The package itself (its ``__init__``: the public API) runs scans, so it is ``run``; what the
 modules import from it is only ``__version__``, a constant, so those imports are not counted.
-``vulnhuntr.incremental`` alone is the plan (before issue 11 it was one module holding the plan)."""
+``vulnhuntr.incremental`` alone is the plan (before issue 11 it was one module holding the plan).
+``analysis.selection`` (which routes get an initial pass, in which order), ``analysis.unreached``
+(which sink modules no entry point reaches) and ``analysis.reach`` (which entry points reach a
+sink, the evidence both use) choose what a run analyses: planning, which the analysis then reads.
+Token estimates (``tokens``) and the price table (``pricing``) serve planning and analysis alike."""
 
 
 @dataclass(frozen=True)
@@ -98,24 +104,33 @@ def imports_of(name: str, path: Path, known: set[str]) -> list[Import]:
     return found
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quiet", action="store_true", help="only the backward imports and the totals")
-    args = parser.parse_args()
-    files = modules(PACKAGE)
+def backward_imports(files: dict[str, Path]) -> list[Import]:
+    """Every import of a later stage by an earlier one among *files* (modules in no stage are left out)."""
     order = [stage for stage, _ in STAGES]
     backward: list[Import] = []
-    rows = []
     for name, path in files.items():
         stage = stage_of(name)
-        lines = len(path.read_text(encoding="utf-8").splitlines())
-        rows.append((order.index(stage) if stage in order else len(order), name, stage, lines))
         for found in imports_of(name, path, set(files)):
             target = stage_of(found.imported)
             if stage == "tooling" or target == "?" or stage == "?":
                 continue
             if order.index(target) > order.index(stage) and target != "tooling":
                 backward.append(found)
+    return backward
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quiet", action="store_true", help="only the backward imports and the totals")
+    args = parser.parse_args()
+    files = modules(PACKAGE)
+    order = [stage for stage, _ in STAGES]
+    backward = backward_imports(files)
+    rows = []
+    for name, path in files.items():
+        stage = stage_of(name)
+        lines = len(path.read_text(encoding="utf-8").splitlines())
+        rows.append((order.index(stage) if stage in order else len(order), name, stage, lines))
     if not args.quiet:
         print(f"{'stage':<11} {'lines':>5}  module")
         for _rank, name, stage, lines in sorted(rows):

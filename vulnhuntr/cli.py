@@ -172,7 +172,8 @@ def dry_run(settings: Settings, console: Console) -> int:
     With ``--incremental`` or ``--since``, only the files that would be re-analysed are planned.
     """
     from .analysis.plan import make_plan
-    from .llm.pricing import price_for
+    from .analysis.prompts import system_prompt_tokens
+    from .pricing import price_for
     from .llm.registry import model_name, provider_family
     from .report.preview import print_plan, print_reuse
     from .scan import survey
@@ -184,5 +185,6 @@ def dry_run(settings: Settings, console: Console) -> int:
     if surveyed.incremental is not None:
         only = surveyed.incremental.plan.to_analyse
         print_reuse(surveyed.incremental.summary(), console)
-    print_plan(make_plan(surveyed.repository, settings, price, only=only), model, console)
+    plan = make_plan(surveyed.repository, settings, price, only=only, system_tokens=system_prompt_tokens())
+    print_plan(plan, model, console)
     return EXIT_OK

@@ -28,7 +28,7 @@ from .errors import ConfigError, MissingCredentials
 from .findings import CacheSummary, Report
 from .incremental.run import IncrementalRun
 from .llm.base import Provider
-from .llm.pricing import price_for
+from .pricing import price_for
 from .llm.registry import create_provider, model_name, with_cache
 from .report.build import Analysed, Touched, build_report
 from .repo.map import RepositoryMap, map_repository

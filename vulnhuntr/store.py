@@ -11,8 +11,8 @@ for longer than the busy timeout or written by a newer vulnhuntr, the store
 logs ONE warning that names the file and the fix, then turns into a no-op:
 every get is a miss and every put is dropped.
 
-Only the fields listed in the schema below are stored; callers hand in hashed
-keys, so API keys, headers, URLs and environment values never reach the file.
+Only the fields listed in the schema (:mod:`vulnhuntr.store_schema`) are stored; callers
+hand in hashed keys, so API keys, headers, URLs and environment values never reach the file.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from typing import Any, Literal, TypeVar
 import platformdirs
 
 from .findings import Usage
+from .store_schema import MIGRATIONS, TooNew, migrate, rollback
 
 log = logging.getLogger(__name__)
 
@@ -107,68 +108,7 @@ class StoreStats:
     disabled_reason: str | None
 
 
-# --------------------------------------------------------------------------- schema
-
-
-def _v1(conn: sqlite3.Connection) -> None:
-    """Answers, three JSON caches (symbol resolutions, per-file indexes, run state) and run stats."""
-    conn.execute(
-        "CREATE TABLE answers (key TEXT PRIMARY KEY, provider TEXT NOT NULL, model TEXT NOT NULL,"
-        " text TEXT NOT NULL, truncated INTEGER NOT NULL, input_tokens INTEGER NOT NULL,"
-        " output_tokens INTEGER NOT NULL, cached_input_tokens INTEGER NOT NULL, stored_at REAL NOT NULL)"
-    )
-    for table in ("resolutions", "file_index", "run_state"):  # as version 1 was: a migration never changes
-        conn.execute(f"CREATE TABLE {table} (key TEXT PRIMARY KEY, value TEXT NOT NULL, stored_at REAL NOT NULL)")
-    conn.execute(
-        "CREATE TABLE runs (id INTEGER PRIMARY KEY, started_at REAL NOT NULL, hits INTEGER NOT NULL,"
-        " misses INTEGER NOT NULL, saved_calls INTEGER NOT NULL, saved_input_tokens INTEGER NOT NULL,"
-        " saved_output_tokens INTEGER NOT NULL, saved_cached_input_tokens INTEGER NOT NULL, saved_usd REAL)"
-    )
-
-
-def _v2(conn: sqlite3.Connection) -> None:
-    conn.execute("DROP TABLE IF EXISTS resolutions")  # the symbol-resolution cache: nothing but tests used it
-
-
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
-"""Forward migrations; ``MIGRATIONS[i]`` takes the schema from version i to i + 1.
-
-A schema change is one function appended here. Use ``conn.execute`` only
-(``executescript`` would commit the migration transaction half-way).
-"""
-
-
-def _migrate(conn: sqlite3.Connection) -> None:
-    """Bring the schema to ``len(MIGRATIONS)`` in one transaction, safe against a concurrent opener."""
-    latest = len(MIGRATIONS)
-    if _user_version(conn) == latest:
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        version = _user_version(conn)  # another process may have migrated while we waited
-        if version > latest:
-            raise _TooNew(f"schema version {version} is newer than this vulnhuntr supports ({latest})")
-        for number in range(version, latest):
-            MIGRATIONS[number](conn)
-        conn.execute(f"PRAGMA user_version = {latest}")
-        conn.execute("COMMIT")
-    except BaseException:
-        _rollback(conn)
-        raise
-
-
-def _rollback(conn: sqlite3.Connection) -> None:
-    """Undo an open transaction (SQLite may already have rolled it back after an error)."""
-    if conn.in_transaction:
-        conn.execute("ROLLBACK")
-
-
-def _user_version(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("PRAGMA user_version").fetchone()[0])
-
-
-class _TooNew(Exception):
-    """The file was written by a newer vulnhuntr: leave it alone."""
+# --------------------------------------------------------------------------- connection
 
 
 def _connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
@@ -180,7 +120,7 @@ def _prepare(conn: sqlite3.Connection) -> None:
     """WAL for concurrent runs; NORMAL sync is durable enough for a cache and much faster."""
     conn.execute("PRAGMA journal_mode=WAL").fetchone()
     conn.execute("PRAGMA synchronous=NORMAL")
-    _migrate(conn)
+    migrate(conn, MIGRATIONS)  # looked up here when called: a test appends a version to it
 
 
 # --------------------------------------------------------------------------- failures
@@ -190,7 +130,7 @@ def _problem(exc: BaseException, path: Path) -> str:
     """A one-line reason naming *path* and what the user can do about it."""
     message = str(exc) or type(exc).__name__
     lowered = message.lower()
-    if isinstance(exc, _TooNew):
+    if isinstance(exc, TooNew):
         return f"cache {path} {message}; upgrade vulnhuntr or use --cache-dir"
     if "locked" in lowered or "busy" in lowered:
         return (
@@ -232,7 +172,7 @@ class Store:
             folder.mkdir(parents=True, exist_ok=True)
             conn = _connect(path, busy_timeout)
             _prepare(conn)
-        except (sqlite3.Error, OSError, _TooNew) as exc:
+        except (sqlite3.Error, OSError, TooNew) as exc:
             store = cls(path, None)
             store._disable(exc, conn)
             return store
@@ -404,7 +344,7 @@ def _in_transaction(conn: sqlite3.Connection, work: Callable[[], T]) -> T:
     try:
         result = work()
     except BaseException:
-        _rollback(conn)
+        rollback(conn)
         raise
     conn.execute("COMMIT")
     return result

@@ -20,19 +20,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from ..config import PruningSettings
-from ..llm.base import approx_tokens
 from ..repo.entrypoints import EntryPoint
-from ..repo.callgraph import Node, walk
-from ..repo.dispatch import Dispatch
-from ..repo.index import CallSite, ModuleIndex, RepoIndex
+from ..repo.callgraph import DISPATCH_SHOWN as DISPATCH_SHOWN  # where it always was imported from
+from ..repo.callgraph import Callees
+from ..repo.index import ModuleIndex, RepoIndex
 from ..repo.rendering import TemplateSearch
 from ..repo.resolve import Resolver, Symbol
+from ..repo.template_lines import excerpts
+from ..tokens import approx_tokens
 from . import prompts
 from .locate import Region
 from .pruning import FileView, prune, windows
-from .template_lines import excerpts
 
-DISPATCH_SHOWN = 4  # candidates of one lookup by key pre-resolved into the prompt; the others are named
 
 @dataclass
 class ContextBuilder:
@@ -47,6 +46,9 @@ class ContextBuilder:
     _notes: dict[tuple[str, tuple[str, ...]], list[str]] = field(default_factory=dict)
     templates: TemplateSearch | None = None  # the repository's templates, when it has any
     left_out: dict[str, frozenset[str]] = field(default_factory=dict)  # by file: handlers given no pass (markers)
+
+    def __post_init__(self) -> None:
+        self._calls = Callees(self.index, self.resolver)  # the callee step the planning follows too
 
     # the entry-point file -------------------------------------------------------------
     def views(self, file: str, entry_points: Sequence[EntryPoint], reserved_tokens: int) -> list[FileView]:
@@ -173,57 +175,14 @@ class ContextBuilder:
         return [symbol for _distance, symbol in self._callees[key]]
 
     def _walk_callees(self, view: FileView, depth: int, notes: list[str] | None = None) -> list[tuple[int, Symbol]]:
-        start = [(view.file, e.function) for e in view.entry_points]
-        return walk(start, lambda file, scope: self._called_from(file, scope, notes), _node, depth)
+        return self._calls.walk([(view.file, e.function) for e in view.entry_points], depth, notes)
 
     def _called_from(self, file: str, scope: str, notes: list[str] | None = None) -> Iterable[Symbol]:
-        """Definitions called inside *scope* of *file* (nested scopes included), in source order.
-
-        A call through a lookup by key brings its first :data:`DISPATCH_SHOWN` candidates
-        (nearest first); *notes* gets a line naming all of them.
-        """
-        module = self.index.modules.get(file)
-        if module is None:
-            return []
-        symbols: list[Symbol | None] = []
-        for call in [*module.calls, *module.lookups]:
-            if call.scope != scope and not call.scope.startswith(scope + "."):
-                continue
-            resolution = self.resolver.resolve(call.callee, file, call.line)
-            if resolution.dispatch is not None:
-                symbols += self._dispatched(resolution.dispatch, file, call, notes)
-                continue
-            symbol = resolution.symbol
-            if symbol is None or symbol.kind == "module":
-                continue
-            symbols.append(self._constructor(symbol) if symbol.kind == "class" else symbol)
-        return [s for s in symbols if s is not None]
-
-    def _dispatched(self, found: Dispatch, file: str, call: CallSite, notes: list[str] | None) -> list[Symbol]:
-        """The nearest candidates of a lookup (constructors for classes), and a note naming every candidate."""
-        shown: list[Symbol] = []
-        shown_names: set[str] = set()
-        for target in found.targets:
-            symbol = target.symbol
-            if symbol is None or symbol.kind == "module" or len(shown) >= DISPATCH_SHOWN:
-                continue
-            code = self._constructor(symbol) if symbol.kind == "class" else symbol
-            if code is not None:
-                shown.append(code)
-                shown_names.add(symbol.qualified_name)
-        if notes is not None and found.names:
-            line = f"{file}:{call.line}: {found.describe()}"
-            rest = [n for n in found.names if n not in shown_names]
-            if rest:
-                line += f"; not shown, ask for them by name if needed: {', '.join(rest)}"
-            if line not in notes:
-                notes.append(line)
-        return shown
+        """Definitions called inside *scope* of *file* (see :meth:`Callees.called_from`)."""
+        return self._calls.called_from(file, scope, notes)
 
     def _constructor(self, cls: Symbol) -> Symbol | None:
-        """A call of a class runs its ``__init__``: show that, not the whole class."""
-        resolution = self.resolver.resolve(f"{cls.qualname}.__init__", cls.file, None)
-        return resolution.symbol if resolution.symbol and resolution.symbol.file == cls.file else None
+        return self._calls.constructor(cls)
 
     # the budget -----------------------------------------------------------------------
     def fit(
@@ -242,10 +201,6 @@ class ContextBuilder:
             else:
                 dropped.append(symbol)
         return kept, dropped
-
-
-def _node(symbol: Symbol) -> Node:
-    return symbol.file, symbol.qualname
 
 
 def merged_notes(notes: Sequence[str]) -> list[str]:

@@ -18,10 +18,9 @@ from ..config import ModelPrice
 from ..errors import VulnhuntrError
 from ..findings import Usage
 from ..llm.base import LLMRequest, LLMResponse, Provider
-from ..llm.pricing import cost
+from ..pricing import cost
+from ..tokens import TYPICAL_OUTPUT_TOKENS
 from .progress import Progress
-
-TYPICAL_OUTPUT_TOKENS = 1200  # what an analysis answer usually costs; the estimate before a call
 
 
 class BudgetExhausted(VulnhuntrError):

@@ -25,12 +25,13 @@ from dataclasses import dataclass, field, replace
 from ..config import PruningSettings
 from ..errors import AnswerError, ProviderConfigError, ProviderError
 from ..findings import ErrorEntry, Finding, VulnType
-from ..llm.base import Completer, LLMRequest, Message, approx_tokens
+from ..llm.base import Completer, LLMRequest, Message
 from ..repo.entrypoints import EntryPoint
 from ..repo.index import RepoIndex
 from ..repo.resolve import Resolver, Symbol
 from ..results import FileResult
 from ..static import Candidate
+from ..tokens import approx_tokens
 from . import prompts
 from .context import ContextBuilder, FileView
 from .gate import BudgetExhausted

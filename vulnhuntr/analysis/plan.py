@@ -23,15 +23,13 @@ from dataclasses import dataclass, field
 
 from ..config import ModelPrice, Settings
 from ..findings import Usage, VulnType
-from ..llm.base import approx_tokens
-from ..llm.pricing import cost
+from ..pricing import cost
 from ..repo.entrypoints import EntryPoint
 from ..repo.map import RepositoryMap
-from . import prompts
-from .gate import TYPICAL_OUTPUT_TOKENS
+from ..tokens import TYPICAL_OUTPUT_TOKENS, approx_tokens
 from .reach import SinkReach
-from .targets import selection_context, targets_by_file, unreached_selection
 from .selection import Selection, select_entries
+from .targets import selection_context, targets_by_file, unreached_selection
 
 CONTEXT_TOKENS_PER_ROUND = 400  # a typical fetched definition
 TYPICAL_TYPES, TYPICAL_ROUNDS = 2, 3
@@ -57,15 +55,25 @@ class Plan:
 
 
 def make_plan(
-    repository: RepositoryMap, settings: Settings, price: ModelPrice | None, only: Collection[str] | None = None
+    repository: RepositoryMap,
+    settings: Settings,
+    price: ModelPrice | None,
+    only: Collection[str] | None = None,
+    *,
+    system_tokens: int,
 ) -> Plan:
-    """The plan for every entry-point file, or for *only* these (an incremental run's re-analysis)."""
+    """The plan for every entry-point file, or for *only* these (an incremental run's re-analysis).
+
+    *system_tokens* is the size of the system prompt every analysis call sends
+    (:func:`vulnhuntr.analysis.prompts.system_prompt_tokens`): the prompts are the
+    analysis's, so the plan is told their size rather than building them.
+    """
     targets = targets_by_file(repository)
     if only is not None:
         targets = {f: e for f, e in targets.items() if f in only}
     chosen = _selection(repository, settings, targets)
     targets = chosen.targets
-    system = approx_tokens(prompts.system_prompt("x" * 600))
+    system = system_tokens
     files = [(f, len(e), approx_tokens(repository.index.modules[f].source)) for f, e in targets.items()]
     selection = unreached_selection(repository, settings, only=only)
     unreached = [(m.file, len(m.sinks), approx_tokens(repository.index.modules[m.file].source)) for m in selection.modules]

@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING
 
 from ..findings import VulnType
 from ..repo.resolve import Symbol
+from ..tokens import approx_tokens
 
 if TYPE_CHECKING:
     from ..static import Candidate
-    from .template_lines import TemplateExcerpt
+    from ..repo.template_lines import TemplateExcerpt
 
 SYSTEM = """\
 You are a senior application-security reviewer auditing a Python web application for \
@@ -136,6 +137,14 @@ def system_prompt(readme_summary: str | None) -> str:
     if not readme_summary:
         return SYSTEM
     return f"{SYSTEM}\nAbout this project (from its README):\n<readme_summary>\n{fenced(readme_summary)}\n</readme_summary>\n"
+
+
+TYPICAL_SUMMARY_CHARS = 600  # a README summary as the model usually writes it
+
+
+def system_prompt_tokens(summary_chars: int = TYPICAL_SUMMARY_CHARS) -> int:
+    """Tokens of :func:`system_prompt` with a README summary of *summary_chars*: what ``--dry-run`` counts per call."""
+    return approx_tokens(system_prompt("x" * summary_chars))
 
 
 def readme_request(readme_text: str) -> str:

@@ -13,7 +13,7 @@ import ast
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from ..llm.base import approx_tokens
+from ..tokens import approx_tokens
 from ..repo.entrypoints import EntryPoint
 from ..repo.index import ModuleIndex
 from ..repo.resolve import Symbol

@@ -7,19 +7,29 @@ it calls, holds a call from the sink tables of that type with a non-literal
 argument (:func:`.unreached.sink_sites`, the same test that picks unreached
 modules) is evidence too: a type's chain keeps such handlers in view even when
 no taint path and no pointer of the initial answer names them.
+
+Planning uses it first (which files go first, which routes need no initial
+pass), with the resolver's callee walk (:class:`vulnhuntr.repo.callgraph.Callees`);
+the analysis then asks it, with its context builder, for each chain.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from ..findings import VulnType
 from ..repo.entrypoints import EntryPoint
 from ..repo.index import RepoIndex
 from ..repo.resolve import Resolver, Symbol
-from .context import ContextBuilder
 from .unreached import SinkSite, sink_sites
+
+
+class Reaches(Protocol):
+    """What says which definitions an entry point calls: the planning's ``Callees``, the analysis's context builder."""
+
+    def reachable(self, file: str, entry: EntryPoint) -> list[Symbol]: ...
 
 
 @dataclass
@@ -28,7 +38,7 @@ class SinkReach:
 
     index: RepoIndex
     resolver: Resolver
-    context: ContextBuilder
+    context: Reaches
     _sites: dict[str, dict[str, tuple[SinkSite, ...]]] = field(default_factory=dict)
     _types: dict[tuple[str, str], frozenset[VulnType]] = field(default_factory=dict)
 

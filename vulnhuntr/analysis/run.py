@@ -15,7 +15,7 @@ from typing import Any
 from ..config import Settings
 from ..findings import ErrorEntry, Faults, Usage
 from ..llm.base import Provider
-from ..llm.pricing import cost, price_for
+from ..pricing import cost, price_for
 from ..llm.retry import faults_of
 from ..llm.windows import prompt_budget
 from ..repo.entrypoints import EntryPoint

@@ -23,19 +23,59 @@ from __future__ import annotations
 import ast
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
+from ..repo.callgraph import Callees
 from ..repo.entrypoints import EntryPoint
 from ..repo.index import RepoIndex, dotted
+from ..repo.rendering import TemplateSearch
 from ..repo.resolve import Resolver, Symbol
+from ..repo.template_lines import DEFAULT_BUDGET_TOKENS, excerpts
 from ..static import Candidate
 from ..static.sources import FORM_BASES, GLOBAL_REQUESTS, SELF_SOURCES
-from .context import ContextBuilder, FileView
 from .reach import SinkReach
 
 SELF_REQUEST_ATTRIBUTES = frozenset({"request", *(a for names in SELF_SOURCES.values() for a in names)})
 """``self.<name>`` that holds the request or its data in some framework's class-based handler."""
 
 QUIET_REASON = "reads no request data (no parameters, no request object or form) and reaches no sink or template"
+
+
+class Surroundings(Protocol):
+    """What choosing entry points looks at: the repository, what an entry point calls, the templates.
+
+    The planning gives an :class:`EntryContext`; the analysis's context builder fits too.
+    """
+
+    @property
+    def index(self) -> RepoIndex: ...
+
+    @property
+    def resolver(self) -> Resolver: ...
+
+    @property
+    def templates(self) -> TemplateSearch | None: ...
+
+    def reachable(self, file: str, entry: EntryPoint) -> list[Symbol]: ...
+
+
+@dataclass(frozen=True)
+class EntryContext:
+    """The planning's :class:`Surroundings`: the resolver's callee walk and the repository's templates."""
+
+    calls: Callees
+    templates: TemplateSearch | None = None
+
+    @property
+    def index(self) -> RepoIndex:
+        return self.calls.index
+
+    @property
+    def resolver(self) -> Resolver:
+        return self.calls.resolver
+
+    def reachable(self, file: str, entry: EntryPoint) -> list[Symbol]:
+        return self.calls.reachable(file, entry)
 
 
 @dataclass(frozen=True)
@@ -67,7 +107,7 @@ class Selection:
 
 def select_entries(
     targets: Mapping[str, Sequence[EntryPoint]],
-    context: ContextBuilder,
+    context: Surroundings,
     reach: SinkReach,
     *,
     forced: Collection[str] = (),
@@ -106,7 +146,7 @@ def _evidence(
     return (-best, -len(found), -reaching, file)
 
 
-def is_quiet(entry: EntryPoint, context: ContextBuilder, reach: SinkReach) -> bool:
+def is_quiet(entry: EntryPoint, context: Surroundings, reach: SinkReach) -> bool:
     """Whether *entry* is a route that reads no request data at all and reaches no sink or template."""
     if entry.kind != "route":
         return False
@@ -116,8 +156,7 @@ def is_quiet(entry: EntryPoint, context: ContextBuilder, reach: SinkReach) -> bo
         return False
     if reach.types(entry.file, entry):
         return False
-    view = FileView(entry.file, "", (entry,), frozenset())
-    if context.templates is not None and context.with_templates(view).templates:
+    if context.templates is not None and _prints_template(entry, context, context.templates):
         return False
     scopes: list[tuple[str, ast.AST]] = [(entry.file, handler)]
     for symbol in context.reachable(entry.file, entry):
@@ -126,6 +165,12 @@ def is_quiet(entry: EntryPoint, context: ContextBuilder, reach: SinkReach) -> bo
             return False  # code it calls that cannot be read: it may read the request
         scopes.append((symbol.file, node))
     return not any(_reads_request(node, file, context.resolver) for file, node in scopes)
+
+
+def _prints_template(entry: EntryPoint, context: Surroundings, templates: TemplateSearch) -> bool:
+    """Whether a template *entry* (or code it calls) renders prints a variable it passes: the lines a prompt shows."""
+    helpers = {entry.function: context.reachable(entry.file, entry)}
+    return bool(excerpts(templates, context.index, entry.file, (entry,), DEFAULT_BUDGET_TOKENS, helpers))
 
 
 def _has_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

@@ -12,12 +12,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from ..config import Settings
+from ..repo.callgraph import Callees
 from ..repo.entrypoints import EntryPoint
 from ..repo.map import RepositoryMap
 from ..static import StaticResult
-from .context import ContextBuilder
 from .reach import SinkReach
-from .selection import LeftOut, select_entries
+from .selection import EntryContext, LeftOut, select_entries
 from .unreached import UnreachedSelection, select_unreached
 
 
@@ -74,11 +74,11 @@ def select_targets(
     )
 
 
-def selection_context(repository: RepositoryMap, settings: Settings) -> ContextBuilder:
-    """A context builder for choosing entry points: the call walk and templates, no prompt budget."""
-    pruning = settings.performance.pruning
+def selection_context(repository: RepositoryMap, settings: Settings) -> EntryContext:
+    """What choosing entry points looks at: the call walk (as deep as the context builder's) and templates."""
     templates = repository.template_search if repository.templates.facts else None
-    return ContextBuilder(repository.index, repository.resolver, pruning, depth=pruning.callee_depth, templates=templates)
+    calls = Callees(repository.index, repository.resolver, depth=settings.performance.pruning.callee_depth)
+    return EntryContext(calls, templates)
 
 
 def targets_by_file(repository: RepositoryMap) -> dict[str, list[EntryPoint]]:

@@ -30,17 +30,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from ..findings import VulnType
+from ..repo.callgraph import callee_step, reached_files  # the walk; tests import them from here too
 from ..repo.entrypoints import EntryPoint
 from ..repo.frameworks.testcode import is_test_module
 from ..repo.index import MODULE_SCOPE, ModuleIndex, RepoIndex, dotted
 from ..repo.parse import ParseFailure
-from ..config import PruningSettings
-from ..repo.resolve import Resolution, Resolver, Symbol
+from ..repo.resolve import Resolver
 from ..static.sinks import Arg, SinkRule, rules_for
-from .context import ContextBuilder
-
-CalledFrom = Callable[[str, str], Iterable[Symbol]]
-"""``(file, scope) -> definitions called inside that scope``: the context builder's callee step."""
 
 _CHECKS_WITHOUT_VALUES = frozenset({"read_mode", "write_mode", "path_read_mode", "path_write_mode"})
 """Rule conditions that only choose between read and write: the call is a sink either way.
@@ -122,55 +118,6 @@ def select_unreached(
             found.append(UnreachedModule(path, sinks))
     found.sort(key=lambda m: (-len(m.sinks), m.file))
     return UnreachedSelection(tuple(found[:cap]), tuple(m.file for m in found[cap:]), cap)
-
-
-def callee_step(index: RepoIndex, resolver: Resolver) -> CalledFrom:
-    """The context builder's own callee step (what it resolves, the walk follows), minus hopeless searches."""
-    return ContextBuilder(index, _Searchless(resolver, index), PruningSettings())._called_from  # type: ignore[arg-type]
-
-
-class _Searchless:
-    """The resolver, without repeating its repo-wide search for names imports do not explain.
-
-    That last resort scans every definition, once per (name, file, scope); over every
-    call of every reached function it dominated the walk (20 s on 1,200 files). A name
-    ``qualify`` cannot follow through imports gets the resolver's answer once per name
-    (its search depends on the name only), and none at all when no definition of the
-    repository carries its last part; everything else is the resolver's own answer.
-    """
-
-    def __init__(self, resolver: Resolver, index: RepoIndex) -> None:
-        self._resolver = resolver
-        self._names = {d.name for module in index.modules.values() for d in module.definitions}
-        self._unexplained: dict[str, Resolution] = {}
-
-    def resolve(self, name: str, file: str | None = None, line: int | None = None) -> Resolution:
-        if file is None or self._resolver.qualify(name, file, line) is not None:
-            return self._resolver.resolve(name, file, line)
-        if name not in self._unexplained:
-            last = name.split("(", 1)[0].replace(":", ".").strip(" `'\".").rsplit(".", 1)[-1]
-            found = last in self._names
-            self._unexplained[name] = self._resolver.resolve(name, file, line) if found else Resolution(name)
-        return self._unexplained[name]
-
-    def __getattr__(self, attribute: str) -> object:
-        return getattr(self._resolver, attribute)
-
-
-def reached_files(entry_points: Sequence[EntryPoint], called_from: CalledFrom) -> set[str]:
-    """Every file holding an entry point or a definition the callee walk enters, at any depth."""
-    files = {e.file for e in entry_points}
-    seen = {(e.file, e.function) for e in entry_points}
-    frontier = sorted(seen)
-    while frontier:
-        file, scope = frontier.pop()
-        for symbol in called_from(file, scope):
-            key = (symbol.file, symbol.qualname)
-            if key not in seen:
-                seen.add(key)
-                files.add(symbol.file)
-                frontier.append(key)
-    return files
 
 
 def sink_sites(module: ModuleIndex, resolver: Resolver) -> tuple[SinkSite, ...]:

@@ -13,14 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from ..findings import Usage
+from ..tokens import approx_tokens  # also imported from here, where it used to live
 
 Role = Literal["user", "assistant"]
-CHARS_PER_TOKEN = 4
-
-
-def approx_tokens(text: str) -> int:
-    """chars/4, rounded up: the providers' tokenisers are not available offline, and this errs on the safe side for code."""
-    return (len(text) + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
 
 
 @dataclass(frozen=True)

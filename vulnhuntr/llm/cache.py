@@ -15,7 +15,7 @@ from ..findings import Usage
 from ..store import CachedAnswer, RunStats, Store, digest
 from .base import LLMRequest, LLMResponse, Provider
 from .endpoints import endpoint_of
-from .pricing import cost
+from ..pricing import cost
 from .wrapper import ProviderWrapper
 
 KEY_VERSION = 1
