@@ -115,6 +115,8 @@ class Resolver:
         self._decorated: dict[str, list[tuple[ModuleIndex, Definition, str]]] | None = None
         self._calls: dict[str, list[tuple[ModuleIndex, CallSite]]] | None = None
         self._calls_by_name: dict[str, list[tuple[ModuleIndex, CallSite]]] = {}  # see _calls_named
+        self._calls_in: dict[str, dict[str, list[CallSite]]] = {}  # see _module_calls
+        self._module_targets: dict[str, Target] = {}  # see _module_target
         self._call_nodes: dict[str, dict[int, list[ast.Call]]] = {}
         self._derived: dict[tuple[str, str], list[_Def]] | None = None
         self._by_last_name: dict[str, list[_Def]] | None = None  # see _named
@@ -268,10 +270,17 @@ class Resolver:
                 symbol = _symbol(current)
                 targets.append((Target(symbol, bound), symbol.file, symbol.start_line))
             elif isinstance(current, _Module):
-                targets.append((Target(_module_symbol(current.module)), current.module.path, 0))
+                targets.append((self._module_target(current.module), current.module.path, 0))
             elif isinstance(current, _External) and not current.name.startswith("builtins."):
                 targets.append((Target(None, external=current.name), "~", 0))
         return targets
+
+    def _module_target(self, module: ModuleIndex) -> Target:
+        """A module as a candidate, made once (``import_module(name)`` may reach every module, lookup after lookup)."""
+        target = self._module_targets.get(module.path)
+        if target is None:
+            target = self._module_targets[module.path] = Target(_module_symbol(module))
+        return target
 
     def _is_instance(self, target: _Target) -> bool:
         return isinstance(target, _Instance) or (isinstance(target, _Def) and self._as_instance(target, 0) is not None)
@@ -444,11 +453,20 @@ class Resolver:
             (m, call)
             for m in self.index.modules.values()
             if m.calls and (name in m.source or not m.source or not m.source.isascii())
-            for call in m.calls
-            if call.callee.rsplit(".", 1)[-1] == name
+            for call in self._module_calls(m).get(name, ())
         ]
         self._calls_by_name[name] = found
         return found
+
+    def _module_calls(self, module: ModuleIndex) -> dict[str, list[CallSite]]:
+        """*module*'s calls by the callee's last name, in call order (built once, for modules a scan reaches)."""
+        table = self._calls_in.get(module.path)
+        if table is None:
+            table = {}
+            for call in module.calls:
+                table.setdefault(call.callee.rpartition(".")[2], []).append(call)
+            self._calls_in[module.path] = table
+        return table
 
     def _calls_at(self, module: ModuleIndex, line: int, callee: str) -> list[ast.Call]:
         """The calls of *callee* (as the index writes it) on *line* of *module*; one walk per module."""

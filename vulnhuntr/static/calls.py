@@ -192,12 +192,11 @@ def _record_fetch(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFact
     if callee.function is not None:
         return
     method = None if callee.namespace else callee.method
-    fetch = idor.fetch_by_id(
-        node, method, callee.qualified, facts, lambda e: _owned_private(ev, e), ev.engine.owned_table
-    )
+    fetch = idor.fetch_by_id(node, method, callee.qualified, facts)
     if fetch is None or not fetch.id_value or ev.frame.owner_checked or idor.behind_gate(node, ev.frame.gates):
         return
-    confidence = IDOR_OWNED_CONFIDENCE if fetch.owned else IDOR_UNKNOWN_CONFIDENCE
+    owned = fetch.owned(lambda e: _owned_private(ev, e), ev.engine.owned_table)
+    confidence = IDOR_OWNED_CONFIDENCE if owned else IDOR_UNKNOWN_CONFIDENCE
     ev.record(Sink.at(ev.frame.file, node, VulnType.IDOR, 639, fetch.label, confidence), fetch.id_value)
 
 
