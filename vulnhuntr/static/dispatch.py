@@ -21,6 +21,7 @@ from .callee import Callee, FunctionRef
 from .env import Callables, RepoClass
 from .hits import Sink
 from .taint import Value
+from .walked import walked
 
 if TYPE_CHECKING:
     from .expressions import Evaluator
@@ -107,7 +108,7 @@ def _table_names(ev: Evaluator, key: ast.expr) -> frozenset[str] | None:
 
 def _names_from_tables(ev: Evaluator, key: ast.Name) -> frozenset[str] | None:
     values: list[ast.expr] = []
-    for sub in ast.walk(ev.frame.node):
+    for sub in walked(ev.frame.node):
         if isinstance(sub, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
             targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
             if any(isinstance(t, ast.Name) and t.id == key.id for t in targets):

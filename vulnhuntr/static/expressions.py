@@ -31,6 +31,7 @@ from .sources import (
     request_attributes,
 )
 from ..findings import PathStep
+from .walked import walked
 from .taint import (
     CLEAN,
     MARKUP_STEP,
@@ -312,7 +313,7 @@ class Evaluator:
             self.env.text.add(key)
 
     def _tainted_names(self, node: ast.expr) -> list[str]:
-        return [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and self.env.get(n.id)]
+        return [n.id for n in walked(node) if isinstance(n, ast.Name) and self.env.get(n.id)]
 
     # types and sources ------------------------------------------------------------------
     def type_of(self, node: ast.expr) -> ObjType | None:
@@ -390,7 +391,7 @@ class Evaluator:
         """This function validates a form (``form.validate_on_submit()``), so choice fields hold a listed choice."""
         return any(
             isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr in FORM_VALIDATORS
-            for sub in ast.walk(self.frame.node)
+            for sub in walked(self.frame.node)
         )
 
     def _read(self, node: ast.Attribute) -> Value:

@@ -19,6 +19,7 @@ from ..repo.index import dotted
 from .sanitizers import OWNER
 from .sinks import CallFacts
 from .taint import CLEAN, Value, union
+from .walked import walked
 
 T = TypeVar("T")
 
@@ -262,7 +263,7 @@ def _scoped_later(scope: ast.AST | None) -> frozenset[int]:
     if cached is not None and cached[0] is scope:
         return cached[1]
     found: set[int] = set()
-    for sub in ast.walk(scope):
+    for sub in walked(scope):
         if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and _user_filter(sub):
             found |= {id(inner) for inner in ast.walk(sub.func.value) if isinstance(inner, ast.Call)}
     if len(_later) > 2048:
@@ -362,7 +363,7 @@ _gates_memo: dict[int, tuple[ast.AST, dict[str, int]]] = {}
 
 def _ownership_checked(function: ast.AST) -> bool:
     compares: list[ast.Compare] = []
-    for sub in ast.walk(function):
+    for sub in walked(function):
         if isinstance(sub, ast.Compare):
             compares.append(sub)
         elif isinstance(sub, ast.Call) and PERMISSION_CALLS.search(dotted_tail(sub.func) or ""):
@@ -382,7 +383,7 @@ def _current_user_names(function: ast.AST) -> frozenset[str]:
         pairs = list(zip(positional[len(positional) - len(args.defaults) :], args.defaults))
         pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
         names |= {a.arg for a, d in pairs if isinstance(d, ast.Call) and dotted_tail(d.func) in INJECTORS}
-    for sub in ast.walk(function):
+    for sub in walked(function):
         if (
             isinstance(sub, ast.Assign)
             and _mentions_identity(sub.value)
@@ -546,7 +547,7 @@ def gated_ids(function: ast.AST) -> dict[str, int]:
 def _gated_ids(function: ast.AST) -> dict[str, int]:
     gates: dict[str, int] = {}
     results: dict[str, tuple[ast.Call, int]] = {}
-    for statement in ast.walk(function):
+    for statement in walked(function):
         if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call):
             for target in statement.targets:
                 if isinstance(target, ast.Name):
