@@ -497,17 +497,21 @@ def _default_folders(file: str, folder: str) -> list[str]:
 # --------------------------------------------------------------------------- finding loaders
 
 
-def _may_construct(module: ModuleIndex) -> bool:
-    """Can *module* call a loader constructor? Not when its text names none (empty or non-ASCII text: maybe)."""
-    source = module.source
-    return not source or not source.isascii() or any(name in source for name in _CONSTRUCTORS)
+def _may_construct(module: ModuleIndex, resolver: Resolver) -> bool:
+    """Does *module* call something named like a loader constructor (``Flask``, ``Environment``)?"""
+    calls = resolver.calls_by_last_name(module)
+    return any(name in calls for name in _CONSTRUCTORS)
 
 
 def find_loaders(index: RepoIndex, resolver: Resolver, templates: TemplateSet) -> list[Loader]:
     """Every Flask app/blueprint, Jinja2 environment, Jinja2Templates and Django TEMPLATES setting."""
     found: list[Loader] = []
     for module in index.modules.values():
-        candidates = [c for c in module.calls if c.callee.rsplit(".", 1)[-1] in _CONSTRUCTORS] if _may_construct(module) else []
+        candidates = (
+            [c for c in module.calls if c.callee.rsplit(".", 1)[-1] in _CONSTRUCTORS]
+            if _may_construct(module, resolver)
+            else []
+        )
         has_settings = "TEMPLATES" in module.definitions_by_name
         has_jinja_env = "jinja_env.autoescape" in module.source
         if not candidates and not has_settings and not has_jinja_env:

@@ -99,10 +99,6 @@ class _External:
 _Target = Union[_Module, _Def, _Instance, _External]
 
 
-_NAMED_SCANS = 8
-"""Names looked up by a text-filtered scan before one table of every call is built (see ``_calls_named``)."""
-
-
 class Resolver:
     """Resolves names against one :class:`RepoIndex`; cheap to query, memoised."""
 
@@ -113,9 +109,8 @@ class Resolver:
         self._dispatches: dict[tuple[str, str, str, tuple[str, str] | None], Dispatch | None] = {}
         self._registrations: dict[str, list[tuple[ModuleIndex, Registration]]] | None = None
         self._decorated: dict[str, list[tuple[ModuleIndex, Definition, str]]] | None = None
-        self._calls: dict[str, list[tuple[ModuleIndex, CallSite]]] | None = None
         self._calls_by_name: dict[str, list[tuple[ModuleIndex, CallSite]]] = {}  # see _calls_named
-        self._calls_in: dict[str, dict[str, list[CallSite]]] = {}  # see _module_calls
+        self._calls_in: dict[str, dict[str, list[CallSite]]] = {}  # see calls_by_last_name
         self._module_targets: dict[str, Target] = {}  # see _module_target
         self._call_nodes: dict[str, dict[int, list[ast.Call]]] = {}
         self._derived: dict[tuple[str, str], list[_Def]] | None = None
@@ -432,34 +427,19 @@ class Resolver:
         return found
 
     def _calls_named(self, name: str) -> list[tuple[ModuleIndex, CallSite]]:
-        """Calls whose callee's last name is *name*, in module and call order.
+        """Calls whose callee's last name is *name*, in module and call order (memoised per name)."""
+        if name not in self._calls_by_name:
+            self._calls_by_name[name] = [
+                (m, call) for m in self.index.modules.values() for call in self.calls_by_last_name(m).get(name, ())
+            ]
+        return self._calls_by_name[name]
 
-        The first few names asked are found by scanning only the modules whose text holds the
-        name (an empty or non-ASCII text is read in full: identifiers there are normalised);
-        past that, one table of every call by last name answers the rest.
+    def calls_by_last_name(self, module: ModuleIndex) -> dict[str, list[CallSite]]:
+        """*module*'s calls by the callee's last name (``register`` for ``hooks.register``), in call order.
+
+        Built once per module and shared: scanning every module's text for each name asked
+        cost more than sorting every call once.
         """
-        if self._calls is not None:
-            return self._calls.get(name, [])
-        if name in self._calls_by_name:
-            return self._calls_by_name[name]
-        if len(self._calls_by_name) >= _NAMED_SCANS:
-            table: dict[str, list[tuple[ModuleIndex, CallSite]]] = {}
-            for m in self.index.modules.values():
-                for call in m.calls:
-                    table.setdefault(call.callee.rsplit(".", 1)[-1], []).append((m, call))
-            self._calls = table
-            return table.get(name, [])
-        found = [
-            (m, call)
-            for m in self.index.modules.values()
-            if m.calls and (name in m.source or not m.source or not m.source.isascii())
-            for call in self._module_calls(m).get(name, ())
-        ]
-        self._calls_by_name[name] = found
-        return found
-
-    def _module_calls(self, module: ModuleIndex) -> dict[str, list[CallSite]]:
-        """*module*'s calls by the callee's last name, in call order (built once, for modules a scan reaches)."""
         table = self._calls_in.get(module.path)
         if table is None:
             table = {}

@@ -79,7 +79,7 @@ def evaluate_call(ev: Evaluator, node: ast.Call) -> Value:
     if isinstance(func, ast.Attribute):
         receiver = ev.eval(func.value)
         receiver_type = ev.type_of(func.value)
-        source = ev.source(func)
+        source = ev.source(func, receiver_type, typed=True)
     elif not isinstance(func, ast.Name):
         receiver = ev.eval(func)
     args = [ev.eval(a) for a in node.args]

@@ -52,6 +52,9 @@ if TYPE_CHECKING:
     from .engine import Engine
 
 _HTML_TAG = re.compile(r"<\s*[A-Za-z!/][^>]*>|<\s*[A-Za-z]+")
+_UNSEEN = object()
+_HANDLERS: dict[type, Callable[..., Value] | None | object] = {}
+"""Node class -> the ``Evaluator`` method for it (None: evaluate the children)."""
 
 
 class Evaluator:
@@ -71,9 +74,12 @@ class Evaluator:
 
     # dispatch ---------------------------------------------------------------------
     def eval(self, node: ast.expr) -> Value:
-        handler: Callable[[ast.expr], Value] | None = getattr(self, "_" + type(node).__name__, None)
+        kind = type(node)
+        handler = _HANDLERS.get(kind, _UNSEEN)
+        if handler is _UNSEEN:  # the method for a node class is looked up once per run of the interpreter
+            handler = _HANDLERS[kind] = getattr(Evaluator, "_" + kind.__name__, None)
         if handler is not None:
-            return handler(node)
+            return handler(self, node)  # type: ignore[operator]
         return union(CLEAN, *(self.eval(c) for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr)))
 
     def qualify(self, node: ast.expr) -> str | None:
@@ -357,9 +363,14 @@ class Evaluator:
             return self.frame.receiver
         return self._member_type(node)
 
-    def source(self, node: ast.Attribute) -> Value | None:
-        """Request data read by ``<request>.<attribute>`` (or ``self.get_argument`` in tornado)."""
-        owner = self.type_of(node.value)
+    def source(self, node: ast.Attribute, owner: ObjType | None = None, typed: bool = False) -> Value | None:
+        """Request data read by ``<request>.<attribute>`` (or ``self.get_argument`` in tornado).
+
+        *owner* is ``type_of(node.value)`` when the caller has it already (*typed*); it is
+        asked again only when asking evaluates something (see :func:`evaluates_nothing`).
+        """
+        if not (typed and evaluates_nothing(node.value)):
+            owner = self.type_of(node.value)
         if isinstance(owner, RequestObject) and node.attr in request_attributes(owner.framework):
             if node.attr in PATH_ATTRIBUTES and self.frame.fixed_path:
                 return None  # the route fixes every character of the path
@@ -367,13 +378,14 @@ class Evaluator:
         if isinstance(node.value, ast.Name) and node.value.id == "self" and not self.env.is_local("self"):
             if node.attr in SELF_SOURCES.get(self.frame.framework or "", ()):
                 return self._read(node)
-        if self._form_data(node):
+        if self._form_data(node, owner):
             return self._read(node)
         return None
 
-    def _form_data(self, node: ast.Attribute) -> bool:
+    def _form_data(self, node: ast.Attribute, owner: ObjType | None) -> bool:
         """``form.cleaned_data``, ``serializer.validated_data``, ``form.comment.data`` of a form instance."""
-        owner = self.type_of(node.value)
+        if not evaluates_nothing(node.value):
+            owner = self.type_of(node.value)  # a lookup by key: its key is evaluated again, as it always was
         if isinstance(owner, RepoClass):
             kind = self.engine.form_kind(owner)
             if kind is not None and node.attr in FORM_DATA[kind]:
@@ -462,3 +474,16 @@ class Evaluator:
                 if sub is not node and isinstance(sub, (ast.Constant, ast.Name))
             )
         return False
+
+
+def evaluates_nothing(node: ast.expr) -> bool:
+    """Does ``type_of(node)`` only read state? Not for a lookup by key, whose key it evaluates.
+
+    Where it only reads, a second ask between the same two states gives the same answer,
+    so a caller that has the answer passes it on instead of asking again.
+    """
+    while isinstance(node, ast.Await):
+        node = node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        return evaluates_nothing(node.left)
+    return not isinstance(node, ast.Subscript)

@@ -11,6 +11,7 @@ definition, which a pass over thousands of call sites cannot afford.
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import replace
 from typing import Any, Callable, TypeVar
 
@@ -334,30 +335,34 @@ class Lookup:
         return self._memo[key]  # type: ignore[no-any-return]
 
 
-_BLOCKS = ("body", "handlers", "orelse", "finalbody", "cases")  # in the order ``ast`` lists their fields
-_HOLDERS = (ast.stmt, ast.excepthandler, ast.match_case)  # the only nodes whose blocks hold statements
+_BLOCKS = ("body", "handlers", "orelse", "finalbody", "cases")  # the fields that hold statements
+_DEFINITION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+@functools.cache
+def _blocks(node_type: type[ast.AST]) -> tuple[str, ...]:
+    """The statement blocks of a node type, in the order ``ast`` lists its fields (none for a plain statement)."""
+    return tuple(f for f in node_type._fields if f in _BLOCKS)
 
 
 def _definitions(tree: ast.Module) -> dict[str, ast.AST]:
     """Every function and class of a module by qualified name ("Store.read", "create_app.index").
 
     Only statement blocks are walked (a ``def`` or ``class`` is a statement), which visits
-    the blocks in the order a walk of every child would, so a repeated name keeps the same node.
+    the blocks in the order a walk of every child would, so a repeated name keeps the same node;
+    statements without blocks (most of them) are not stacked at all.
     """
     found: dict[str, ast.AST] = {}
     stack: list[tuple[str, ast.AST]] = [("", tree)]
     while stack:
         prefix, node = stack.pop()
-        for block in _BLOCKS:
-            children = getattr(node, block, None)
-            if not isinstance(children, list):
-                continue
-            for child in children:
-                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        for block in _blocks(type(node)):
+            for child in getattr(node, block):
+                if isinstance(child, _DEFINITION_NODES):
                     qualname = f"{prefix}{child.name}"
                     found.setdefault(qualname, child)
                     stack.append((qualname + ".", child))
-                elif isinstance(child, _HOLDERS):
+                elif _blocks(type(child)):
                     stack.append((prefix, child))
     return found
 
