@@ -394,6 +394,16 @@ class TemplateSearch:
         return find_loaders(self.index, self.resolver, self.templates)
 
     @cached_property
+    def django_loaders(self) -> list[Loader]:
+        """The Django loaders of :attr:`loaders`: a Django render call needs no search for other constructors."""
+        if "loaders" in self.__dict__:
+            return [l for l in self.loaders if l.framework == "django"]
+        return find_loaders(self.index, self.resolver, self.templates, django_only=True)
+
+    def _loaders_of(self, framework: str) -> list[Loader]:
+        return self.django_loaders if framework == "django" else [l for l in self.loaders if l.framework == framework]
+
+    @cached_property
     def template_folders(self) -> list[str]:
         """Every folder named like a template folder that holds templates (Django app ``templates/``)."""
         folders: set[str] = set()
@@ -457,7 +467,7 @@ class TemplateSearch:
         return Rendering(path, name, framework, autoescapes(rule, name), loader, tuple(folders), rule)
 
     def _search_path(self, framework: str, file: str, receiver: str | None) -> tuple[Loader | None, list[str]]:
-        mine = [l for l in self.loaders if l.framework == framework]
+        mine = self._loaders_of(framework)
         if framework in ("jinja2", "starlette", "aiohttp"):
             chosen = [l for l in mine if receiver is not None and l.variable == receiver]
             chosen = chosen or [l for l in mine if l.file == file] or (mine if len(mine) == 1 else [])
@@ -479,7 +489,7 @@ class TemplateSearch:
         return "off" if "off" in rules else "flask"
 
     def _django_rule(self) -> str:
-        rules = {l.autoescape for l in self.loaders if l.framework == "django"}
+        rules = {l.autoescape for l in self.django_loaders}
         return "off" if "off" in rules else "on"
 
 
@@ -497,23 +507,26 @@ def _default_folders(file: str, folder: str) -> list[str]:
 # --------------------------------------------------------------------------- finding loaders
 
 
-def _may_construct(module: ModuleIndex, resolver: Resolver) -> bool:
-    """Does *module* call something named like a loader constructor (``Flask``, ``Environment``)?"""
-    calls = resolver.calls_by_last_name(module)
-    return any(name in calls for name in _CONSTRUCTORS)
+def _may_construct(module: ModuleIndex) -> bool:
+    """Can *module* call a loader constructor? Not when its text names none (empty or non-ASCII text: maybe)."""
+    source = module.source
+    return not source or not source.isascii() or any(name in source for name in _CONSTRUCTORS)
 
 
-def find_loaders(index: RepoIndex, resolver: Resolver, templates: TemplateSet) -> list[Loader]:
-    """Every Flask app/blueprint, Jinja2 environment, Jinja2Templates and Django TEMPLATES setting."""
+def find_loaders(
+    index: RepoIndex, resolver: Resolver, templates: TemplateSet, django_only: bool = False
+) -> list[Loader]:
+    """Every Flask app/blueprint, Jinja2 environment, Jinja2Templates and Django TEMPLATES setting.
+
+    *django_only*: the Django settings alone (the same loaders, in the same order, as the
+    full list filtered to Django), without reading every call for a loader constructor.
+    """
     found: list[Loader] = []
     for module in index.modules.values():
-        candidates = (
-            [c for c in module.calls if c.callee.rsplit(".", 1)[-1] in _CONSTRUCTORS]
-            if _may_construct(module, resolver)
-            else []
-        )
+        may_construct = not django_only and _may_construct(module)
+        candidates = [c for c in module.calls if c.callee.rsplit(".", 1)[-1] in _CONSTRUCTORS] if may_construct else []
         has_settings = "TEMPLATES" in module.definitions_by_name
-        has_jinja_env = "jinja_env.autoescape" in module.source
+        has_jinja_env = not django_only and "jinja_env.autoescape" in module.source
         if not candidates and not has_settings and not has_jinja_env:
             continue
         reader = _ModuleReader(module, resolver, templates)

@@ -110,7 +110,7 @@ class Resolver:
         self._registrations: dict[str, list[tuple[ModuleIndex, Registration]]] | None = None
         self._decorated: dict[str, list[tuple[ModuleIndex, Definition, str]]] | None = None
         self._calls_by_name: dict[str, list[tuple[ModuleIndex, CallSite]]] = {}  # see _calls_named
-        self._calls_in: dict[str, dict[str, list[CallSite]]] = {}  # see calls_by_last_name
+        self._calls_in: dict[str, dict[str, list[CallSite]]] = {}  # see _module_calls
         self._module_targets: dict[str, Target] = {}  # see _module_target
         self._call_nodes: dict[str, dict[int, list[ast.Call]]] = {}
         self._derived: dict[tuple[str, str], list[_Def]] | None = None
@@ -430,14 +430,14 @@ class Resolver:
         """Calls whose callee's last name is *name*, in module and call order (memoised per name)."""
         if name not in self._calls_by_name:
             self._calls_by_name[name] = [
-                (m, call) for m in self.index.modules.values() for call in self.calls_by_last_name(m).get(name, ())
+                (m, call) for m in self.index.modules.values() for call in self._module_calls(m).get(name, ())
             ]
         return self._calls_by_name[name]
 
-    def calls_by_last_name(self, module: ModuleIndex) -> dict[str, list[CallSite]]:
+    def _module_calls(self, module: ModuleIndex) -> dict[str, list[CallSite]]:
         """*module*'s calls by the callee's last name (``register`` for ``hooks.register``), in call order.
 
-        Built once per module and shared: scanning every module's text for each name asked
+        Built once per module: scanning every module's text again for each name asked
         cost more than sorting every call once.
         """
         table = self._calls_in.get(module.path)

@@ -37,7 +37,7 @@ from .sanitizers import (
     SANITIZERS,
     Sanitizer,
 )
-from .sinks import CLASS_METHODS, CallFacts, SinkRule, dangerous_value, imported_roots, rules_for
+from .sinks import CLASS_METHODS, CallFacts, SinkRule, dangerous_value, rules_for
 from .taint import (
     CLEAN,
     LITERAL,
@@ -116,7 +116,7 @@ def evaluate_call(ev: Evaluator, node: ast.Call) -> Value:
     result, result_type = _result(ev, node, callee, facts)
     result = union(result, called_back, _read_back(ev, node, callee))
     _remember_write(ev, node, callee, facts)
-    ev.set_call_type(node, dispatch.lookup_type(ev, node) or result_type)
+    ev.set_call_type(node, dispatch.call_type(ev, node, result_type))
     _mutate(ev, func, callee, facts)
     if not (isinstance(func, ast.Attribute) and func.attr in CHECK_KEEPING_METHODS):
         result = unchecked(result)
@@ -136,8 +136,7 @@ def _dispatched(ev: Evaluator, node: ast.Call, picked: dispatch.Picked, facts: C
     ev.set_call_type(node, None)
     return union(CLEAN, *results)
 def _imports(ev: Evaluator) -> frozenset[str]:
-    module = ev.frame.module
-    return imported_roots(module.path, module.sha256, (r.module for r in module.imports))
+    return ev.frame.imported_roots
 
 
 def _site(ev: Evaluator) -> Site:

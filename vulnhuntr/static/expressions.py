@@ -67,7 +67,7 @@ class Evaluator:
         self.line = frame.node.lineno
         self.hits: set[Hit] = set()
         self.returns: list[Value] = []
-        self._call_types: dict[int, ObjType | None] = {}
+        self._call_types: dict[int, ObjType | dispatch.PendingType | None] = {}
         self.new_fields: dict[int, dict[str, Value]] = {}  # constructor call -> fields its __init__ set
         self.local_defs: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}  # functions defined in this one
         self.inlined: list[ast.FunctionDef | ast.AsyncFunctionDef] = []  # local functions being walked now
@@ -327,7 +327,10 @@ class Evaluator:
         if isinstance(node, ast.Await):
             return self.type_of(node.value)
         if isinstance(node, ast.Call):
-            return self._call_types.get(id(node))
+            found = self._call_types.get(id(node))
+            if isinstance(found, dispatch.PendingType):
+                found = self._call_types[id(node)] = found.resolve()
+            return found
         if isinstance(node, ast.Subscript):
             return dispatch.lookup_type(self, node)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):  # ``base / name`` of a Path is a Path
@@ -410,7 +413,7 @@ class Evaluator:
         text = dotted(node) or f"{ast.unparse(node.value)}.{node.attr}"
         return from_source(Source(self.frame.file, node.lineno, text))
 
-    def set_call_type(self, node: ast.Call, obj_type: ObjType | None) -> None:
+    def set_call_type(self, node: ast.Call, obj_type: ObjType | dispatch.PendingType | None) -> None:
         self._call_types[id(node)] = obj_type
 
     def is_text(self, node: ast.expr) -> bool:

@@ -278,6 +278,17 @@ class Lookup:
         where = (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)
         return self._cached(("dispatch", file, where, receiver), lambda: self.resolver.dispatch(node, file, line, receiver))
 
+    def fills_container(self, base: str | None) -> bool:
+        """Is anything put into a container whose last name is that of *base* (``HANDLERS``, ``self.routes``)?
+
+        The resolver finds no candidate for a lookup into any other container, so the pass
+        asks it nothing for the many ``d[k]`` and ``d.get(k)`` of plain data.
+        """
+        names = self._cached(("filled",), lambda: frozenset(
+            r.container.rsplit(".", 1)[-1] for m in self.index.modules.values() for r in m.registrations
+        ))
+        return (base or "").rsplit(".", 1)[-1] in names
+
     def super_call(self, file: str, defining: str, receiver: RepoClass, attribute: str) -> Callee:
         """``super().attribute(...)`` in a method of class *defining*: the first base that has it."""
         module = self.index.modules.get(file)
