@@ -427,19 +427,22 @@ class Resolver:
         return found
 
     def _calls_named(self, name: str) -> list[tuple[ModuleIndex, CallSite]]:
-        """Calls whose callee's last name is *name*, in module and call order (memoised per name)."""
+        """Calls whose callee's last name is *name*, in module and call order (memoised per name).
+
+        Only the modules whose text holds the name are read (an empty or non-ASCII text is read
+        in full: identifiers there are normalised); a module read once keeps its calls by name.
+        """
         if name not in self._calls_by_name:
             self._calls_by_name[name] = [
-                (m, call) for m in self.index.modules.values() for call in self._module_calls(m).get(name, ())
+                (m, call)
+                for m in self.index.modules.values()
+                if m.calls and (name in m.source or not m.source or not m.source.isascii())
+                for call in self._module_calls(m).get(name, ())
             ]
         return self._calls_by_name[name]
 
     def _module_calls(self, module: ModuleIndex) -> dict[str, list[CallSite]]:
-        """*module*'s calls by the callee's last name (``register`` for ``hooks.register``), in call order.
-
-        Built once per module: scanning every module's text again for each name asked
-        cost more than sorting every call once.
-        """
+        """*module*'s calls by the callee's last name (``register`` for ``hooks.register``), in call order."""
         table = self._calls_in.get(module.path)
         if table is None:
             table = {}
