@@ -102,12 +102,12 @@ class Dispatch:
 
 def bounded(via: str, kind: ShapeKind, targets: list[Target], open_: bool, narrowed: bool) -> Dispatch:
     """The answer for *targets* (nearest first): the first :data:`MAX_CANDIDATES`, the next ones by name."""
-    rest = [t.name for t in targets[MAX_CANDIDATES:]]
+    rest = targets[MAX_CANDIDATES:]  # only the names kept are made (``import_module(name)`` may reach every module)
     return Dispatch(
         via=via,
         kind=kind,
         targets=tuple(targets[:MAX_CANDIDATES]),
-        more=tuple(rest[:MAX_NAMED]),
+        more=tuple(t.name for t in rest[:MAX_NAMED]),
         unnamed=max(0, len(rest) - MAX_NAMED),
         open=open_,
         narrowed=narrowed,

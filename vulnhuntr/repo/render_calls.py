@@ -18,6 +18,7 @@ import ast
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from .frameworks.syntax import statements_breadth_first
 from .index import ModuleIndex, RepoIndex, dotted
 from .resolve import Resolver
 
@@ -142,7 +143,7 @@ def _classes_at(module: ModuleIndex) -> dict[int, list[ast.ClassDef]]:
     if cached is not None and cached[0] is module:
         return cached[1]
     table: dict[int, list[ast.ClassDef]] = {}
-    for node in ast.walk(module.tree):
+    for node in statements_breadth_first(module.tree):  # a class is a statement: expressions need no visit
         if isinstance(node, ast.ClassDef):
             for line in dict.fromkeys([node.lineno, *(d.lineno for d in node.decorator_list)]):
                 table.setdefault(line, []).append(node)

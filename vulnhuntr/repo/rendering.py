@@ -108,6 +108,16 @@ class TemplateSearch:
         return find_loaders(self.index, self.resolver, self.templates)
 
     @cached_property
+    def django_loaders(self) -> list[Loader]:
+        """The Django loaders of :attr:`loaders`: a Django render call needs no search for other constructors."""
+        if "loaders" in self.__dict__:
+            return [l for l in self.loaders if l.framework == "django"]
+        return find_loaders(self.index, self.resolver, self.templates, django_only=True)
+
+    def _loaders_of(self, framework: str) -> list[Loader]:
+        return self.django_loaders if framework == "django" else [l for l in self.loaders if l.framework == framework]
+
+    @cached_property
     def template_folders(self) -> list[str]:
         """Every folder named like a template folder that holds templates (Django app ``templates/``)."""
         folders: set[str] = set()
@@ -171,7 +181,7 @@ class TemplateSearch:
         return Rendering(path, name, framework, autoescapes(rule, name), loader, tuple(folders), rule)
 
     def _search_path(self, framework: str, file: str, receiver: str | None) -> tuple[Loader | None, list[str]]:
-        mine = [l for l in self.loaders if l.framework == framework]
+        mine = self._loaders_of(framework)
         if framework in ("jinja2", "starlette", "aiohttp"):
             chosen = [l for l in mine if receiver is not None and l.variable == receiver]
             chosen = chosen or [l for l in mine if l.file == file] or (mine if len(mine) == 1 else [])
@@ -193,7 +203,7 @@ class TemplateSearch:
         return "off" if "off" in rules else "flask"
 
     def _django_rule(self) -> str:
-        rules = {l.autoescape for l in self.loaders if l.framework == "django"}
+        rules = {l.autoescape for l in self.django_loaders}
         return "off" if "off" in rules else "on"
 
 

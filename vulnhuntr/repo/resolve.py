@@ -99,10 +99,6 @@ class _External:
 _Target = Union[_Module, _Def, _Instance, _External]
 
 
-_NAMED_SCANS = 8
-"""Names looked up by a text-filtered scan before one table of every call is built (see ``_calls_named``)."""
-
-
 class Resolver:
     """Resolves names against one :class:`RepoIndex`; cheap to query, memoised."""
 
@@ -113,8 +109,9 @@ class Resolver:
         self._dispatches: dict[tuple[str, str, str, tuple[str, str] | None], Dispatch | None] = {}
         self._registrations: dict[str, list[tuple[ModuleIndex, Registration]]] | None = None
         self._decorated: dict[str, list[tuple[ModuleIndex, Definition, str]]] | None = None
-        self._calls: dict[str, list[tuple[ModuleIndex, CallSite]]] | None = None
         self._calls_by_name: dict[str, list[tuple[ModuleIndex, CallSite]]] = {}  # see _calls_named
+        self._calls_in: dict[str, dict[str, list[CallSite]]] = {}  # see _module_calls
+        self._module_targets: dict[str, Target] = {}  # see _module_target
         self._call_nodes: dict[str, dict[int, list[ast.Call]]] = {}
         self._derived: dict[tuple[str, str], list[_Def]] | None = None
         self._by_last_name: dict[str, list[_Def]] | None = None  # see _named
@@ -268,10 +265,17 @@ class Resolver:
                 symbol = _symbol(current)
                 targets.append((Target(symbol, bound), symbol.file, symbol.start_line))
             elif isinstance(current, _Module):
-                targets.append((Target(_module_symbol(current.module)), current.module.path, 0))
+                targets.append((self._module_target(current.module), current.module.path, 0))
             elif isinstance(current, _External) and not current.name.startswith("builtins."):
                 targets.append((Target(None, external=current.name), "~", 0))
         return targets
+
+    def _module_target(self, module: ModuleIndex) -> Target:
+        """A module as a candidate, made once (``import_module(name)`` may reach every module, lookup after lookup)."""
+        target = self._module_targets.get(module.path)
+        if target is None:
+            target = self._module_targets[module.path] = Target(_module_symbol(module))
+        return target
 
     def _is_instance(self, target: _Target) -> bool:
         return isinstance(target, _Instance) or (isinstance(target, _Def) and self._as_instance(target, 0) is not None)
@@ -423,32 +427,29 @@ class Resolver:
         return found
 
     def _calls_named(self, name: str) -> list[tuple[ModuleIndex, CallSite]]:
-        """Calls whose callee's last name is *name*, in module and call order.
+        """Calls whose callee's last name is *name*, in module and call order (memoised per name).
 
-        The first few names asked are found by scanning only the modules whose text holds the
-        name (an empty or non-ASCII text is read in full: identifiers there are normalised);
-        past that, one table of every call by last name answers the rest.
+        Only the modules whose text holds the name are read (an empty or non-ASCII text is read
+        in full: identifiers there are normalised); a module read once keeps its calls by name.
         """
-        if self._calls is not None:
-            return self._calls.get(name, [])
-        if name in self._calls_by_name:
-            return self._calls_by_name[name]
-        if len(self._calls_by_name) >= _NAMED_SCANS:
-            table: dict[str, list[tuple[ModuleIndex, CallSite]]] = {}
-            for m in self.index.modules.values():
-                for call in m.calls:
-                    table.setdefault(call.callee.rsplit(".", 1)[-1], []).append((m, call))
-            self._calls = table
-            return table.get(name, [])
-        found = [
-            (m, call)
-            for m in self.index.modules.values()
-            if m.calls and (name in m.source or not m.source or not m.source.isascii())
-            for call in m.calls
-            if call.callee.rsplit(".", 1)[-1] == name
-        ]
-        self._calls_by_name[name] = found
-        return found
+        if name not in self._calls_by_name:
+            self._calls_by_name[name] = [
+                (m, call)
+                for m in self.index.modules.values()
+                if m.calls and (name in m.source or not m.source or not m.source.isascii())
+                for call in self._module_calls(m).get(name, ())
+            ]
+        return self._calls_by_name[name]
+
+    def _module_calls(self, module: ModuleIndex) -> dict[str, list[CallSite]]:
+        """*module*'s calls by the callee's last name (``register`` for ``hooks.register``), in call order."""
+        table = self._calls_in.get(module.path)
+        if table is None:
+            table = {}
+            for call in module.calls:
+                table.setdefault(call.callee.rpartition(".")[2], []).append(call)
+            self._calls_in[module.path] = table
+        return table
 
     def _calls_at(self, module: ModuleIndex, line: int, callee: str) -> list[ast.Call]:
         """The calls of *callee* (as the index writes it) on *line* of *module*; one walk per module."""

@@ -73,13 +73,20 @@ def _may_construct(module: ModuleIndex) -> bool:
     return not source or not source.isascii() or any(name in source for name in _CONSTRUCTORS)
 
 
-def find_loaders(index: RepoIndex, resolver: Resolver, templates: TemplateSet) -> list[Loader]:
-    """Every Flask app/blueprint, Jinja2 environment, Jinja2Templates and Django TEMPLATES setting."""
+def find_loaders(
+    index: RepoIndex, resolver: Resolver, templates: TemplateSet, django_only: bool = False
+) -> list[Loader]:
+    """Every Flask app/blueprint, Jinja2 environment, Jinja2Templates and Django TEMPLATES setting.
+
+    *django_only*: the Django settings alone (the same loaders, in the same order, as the
+    full list filtered to Django), without reading every call for a loader constructor.
+    """
     found: list[Loader] = []
     for module in index.modules.values():
-        candidates = [c for c in module.calls if c.callee.rsplit(".", 1)[-1] in _CONSTRUCTORS] if _may_construct(module) else []
+        may_construct = not django_only and _may_construct(module)
+        candidates = [c for c in module.calls if c.callee.rsplit(".", 1)[-1] in _CONSTRUCTORS] if may_construct else []
         has_settings = "TEMPLATES" in module.definitions_by_name
-        has_jinja_env = "jinja_env.autoescape" in module.source
+        has_jinja_env = not django_only and "jinja_env.autoescape" in module.source
         if not candidates and not has_settings and not has_jinja_env:
             continue
         reader = _ModuleReader(module, resolver, templates)

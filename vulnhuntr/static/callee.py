@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..repo.index import ModuleIndex, dotted
 from .env import Env, External, ObjType, RepoClass
@@ -40,9 +40,11 @@ class Callee:
     namespace: bool = False  # called on a module or class (``os.path.join``), not on an object
 
 
-@dataclass(frozen=True)
-class Site:
-    """Where the call is: its module, line, the enclosing function's locals and ``self`` class."""
+class Site(NamedTuple):
+    """Where the call is: its module, line, the enclosing function's locals and ``self`` class.
+
+    A named tuple, not a frozen dataclass: one is made for every call the pass evaluates.
+    """
 
     module: ModuleIndex
     line: int

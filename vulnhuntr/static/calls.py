@@ -37,7 +37,7 @@ from .sanitizers import (
     SANITIZERS,
     Sanitizer,
 )
-from .sinks import CLASS_METHODS, CallFacts, SinkRule, dangerous_value, imported_roots, rules_for
+from .sinks import CLASS_METHODS, CallFacts, SinkRule, dangerous_value, rules_for
 from .taint import (
     CLEAN,
     LITERAL,
@@ -79,7 +79,7 @@ def evaluate_call(ev: Evaluator, node: ast.Call) -> Value:
     if isinstance(func, ast.Attribute):
         receiver = ev.eval(func.value)
         receiver_type = ev.type_of(func.value)
-        source = ev.source(func)
+        source = ev.source(func, receiver_type, typed=True)
     elif not isinstance(func, ast.Name):
         receiver = ev.eval(func)
     args = [ev.eval(a) for a in node.args]
@@ -116,7 +116,7 @@ def evaluate_call(ev: Evaluator, node: ast.Call) -> Value:
     result, result_type = _result(ev, node, callee, facts)
     result = union(result, called_back, _read_back(ev, node, callee))
     _remember_write(ev, node, callee, facts)
-    ev.set_call_type(node, dispatch.lookup_type(ev, node) or result_type)
+    ev.set_call_type(node, dispatch.call_type(ev, node, result_type))
     _mutate(ev, func, callee, facts)
     if not (isinstance(func, ast.Attribute) and func.attr in CHECK_KEEPING_METHODS):
         result = unchecked(result)
@@ -136,8 +136,7 @@ def _dispatched(ev: Evaluator, node: ast.Call, picked: dispatch.Picked, facts: C
     ev.set_call_type(node, None)
     return union(CLEAN, *results)
 def _imports(ev: Evaluator) -> frozenset[str]:
-    module = ev.frame.module
-    return imported_roots(module.path, module.sha256, (r.module for r in module.imports))
+    return ev.frame.imported_roots
 
 
 def _site(ev: Evaluator) -> Site:
@@ -192,12 +191,11 @@ def _record_fetch(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFact
     if callee.function is not None:
         return
     method = None if callee.namespace else callee.method
-    fetch = idor.fetch_by_id(
-        node, method, callee.qualified, facts, lambda e: _owned_private(ev, e), ev.engine.owned_table
-    )
+    fetch = idor.fetch_by_id(node, method, callee.qualified, facts)
     if fetch is None or not fetch.id_value or ev.frame.owner_checked or idor.behind_gate(node, ev.frame.gates):
         return
-    confidence = IDOR_OWNED_CONFIDENCE if fetch.owned else IDOR_UNKNOWN_CONFIDENCE
+    owned = fetch.owned(lambda e: _owned_private(ev, e), ev.engine.owned_table)
+    confidence = IDOR_OWNED_CONFIDENCE if owned else IDOR_UNKNOWN_CONFIDENCE
     ev.record(Sink.at(ev.frame.file, node, VulnType.IDOR, 639, fetch.label, confidence), fetch.id_value)
 
 

@@ -18,12 +18,14 @@ from ..findings import VulnType
 from ..repo.dispatch import Dispatch, Shape, Target, shape_of
 from ..repo.index import dotted, expression_text
 from .callee import Callee, FunctionRef
-from .env import Callables, RepoClass
+from .env import Callables, ObjType, RepoClass
 from .hits import Sink
 from .taint import Value
+from .walked import walked
 
 if TYPE_CHECKING:
     from .expressions import Evaluator
+    from .lookup import Lookup
 
 OPEN_DISPATCH_LABEL = "callable chosen by user input"
 OPEN_DISPATCH_CONFIDENCE = 6
@@ -57,6 +59,59 @@ def picked_by_call(ev: Evaluator, func: ast.expr) -> Picked | None:
 
 
 _LOOKUP_CALLS = frozenset({"getattr", "import_module", "__import__", "get"})
+_DEFERRED_KINDS = frozenset({"container", "import", "globals"})  # answered by the resolver alone, nothing local
+
+
+@dataclass
+class PendingType:
+    """The type of a call that may be a lookup by key, until someone asks for it (see :func:`call_type`).
+
+    Most such calls (``self._registry.get(name)``, ``import_module(path)``) are never used as
+    a callable, and the resolver's answer can need a repository-wide search. Everything the
+    answer depends on is taken when the call is evaluated; only the resolver's part waits.
+    """
+
+    engine: Lookup
+    node: ast.Call
+    file: str
+    line: int
+    receiver: tuple[str, str] | None
+    key: Value
+    on_self: bool
+    otherwise: ObjType | None  # the call's type when the resolver finds no lookup
+
+    def resolve(self) -> ObjType | None:
+        found = self.engine.dispatch(self.node, self.file, self.line, self.receiver)
+        return Callables(found, self.key, self.on_self) if found is not None else self.otherwise
+
+
+def call_type(ev: Evaluator, node: ast.Call, result_type: ObjType | None) -> ObjType | PendingType | None:
+    """``lookup_type(ev, node) or result_type``, with the resolver asked only once the type is wanted.
+
+    Deferred only when nothing of the answer depends on the walk's state: a lookup the resolver
+    answers alone (not ``getattr``, which also reads this function's locals and route tables),
+    whose key is read without side effects, so reading it now changes nothing.
+    """
+    func = node.func
+    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+    if name not in _LOOKUP_CALLS:
+        return result_type
+    shape = shape_of(node)
+    if shape is None or shape.key is None or shape.kind not in _DEFERRED_KINDS or not _plain(shape.key):
+        return lookup_type(ev, node) or result_type
+    if shape.kind == "container" and not ev.engine.fills_container(shape.base):
+        return result_type
+    root = shape.base.split(".", 1)[0] if shape.base else None
+    receiver = ev.frame.receiver
+    return PendingType(
+        ev.engine, node, ev.frame.file, ev.line, (receiver.file, receiver.qualname) if receiver else None,
+        ev.eval(shape.key), root in ("self", "cls"), result_type,
+    )
+
+
+def _plain(key: ast.expr) -> bool:
+    """A key whose evaluation only reads the state: a constant, a name, ``obj.attr``."""
+    return isinstance(key, ast.Constant) or dotted(key) is not None
 
 
 def _lookup(ev: Evaluator, node: ast.expr) -> Picked | None:
@@ -73,6 +128,8 @@ def _lookup(ev: Evaluator, node: ast.expr) -> Picked | None:
     shape = shape_of(node)
     if shape is None or shape.key is None:
         return None
+    if shape.kind == "container" and not ev.engine.fills_container(shape.base):
+        return None  # plain data (``row["id"]``, ``kwargs.get("x")``): nothing was ever registered in it
     root = shape.base.split(".", 1)[0] if shape.base else ""
     if shape.kind == "getattr" and (shape.base is None or (root not in ("self", "cls") and ev.env.is_local(root))):
         return _on_local(ev, node, shape)
@@ -107,7 +164,7 @@ def _table_names(ev: Evaluator, key: ast.expr) -> frozenset[str] | None:
 
 def _names_from_tables(ev: Evaluator, key: ast.Name) -> frozenset[str] | None:
     values: list[ast.expr] = []
-    for sub in ast.walk(ev.frame.node):
+    for sub in walked(ev.frame.node):
         if isinstance(sub, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
             targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
             if any(isinstance(t, ast.Name) and t.id == key.id for t in targets):

@@ -31,6 +31,7 @@ from .sources import (
     request_attributes,
 )
 from ..findings import PathStep
+from .walked import walked
 from .taint import (
     CLEAN,
     MARKUP_STEP,
@@ -51,6 +52,9 @@ if TYPE_CHECKING:
     from .engine import Engine
 
 _HTML_TAG = re.compile(r"<\s*[A-Za-z!/][^>]*>|<\s*[A-Za-z]+")
+_UNSEEN = object()
+_HANDLERS: dict[type, Callable[..., Value] | None | object] = {}
+"""Node class -> the ``Evaluator`` method for it (None: evaluate the children)."""
 
 
 class Evaluator:
@@ -63,16 +67,19 @@ class Evaluator:
         self.line = frame.node.lineno
         self.hits: set[Hit] = set()
         self.returns: list[Value] = []
-        self._call_types: dict[int, ObjType | None] = {}
+        self._call_types: dict[int, ObjType | dispatch.PendingType | None] = {}
         self.new_fields: dict[int, dict[str, Value]] = {}  # constructor call -> fields its __init__ set
         self.local_defs: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}  # functions defined in this one
         self.inlined: list[ast.FunctionDef | ast.AsyncFunctionDef] = []  # local functions being walked now
 
     # dispatch ---------------------------------------------------------------------
     def eval(self, node: ast.expr) -> Value:
-        handler: Callable[[ast.expr], Value] | None = getattr(self, "_" + type(node).__name__, None)
+        kind = type(node)
+        handler = _HANDLERS.get(kind, _UNSEEN)
+        if handler is _UNSEEN:  # the method for a node class is looked up once per run of the interpreter
+            handler = _HANDLERS[kind] = getattr(Evaluator, "_" + kind.__name__, None)
         if handler is not None:
-            return handler(node)
+            return handler(self, node)  # type: ignore[operator]
         return union(CLEAN, *(self.eval(c) for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr)))
 
     def qualify(self, node: ast.expr) -> str | None:
@@ -312,7 +319,7 @@ class Evaluator:
             self.env.text.add(key)
 
     def _tainted_names(self, node: ast.expr) -> list[str]:
-        return [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and self.env.get(n.id)]
+        return [n.id for n in walked(node) if isinstance(n, ast.Name) and self.env.get(n.id)]
 
     # types and sources ------------------------------------------------------------------
     def type_of(self, node: ast.expr) -> ObjType | None:
@@ -320,7 +327,10 @@ class Evaluator:
         if isinstance(node, ast.Await):
             return self.type_of(node.value)
         if isinstance(node, ast.Call):
-            return self._call_types.get(id(node))
+            found = self._call_types.get(id(node))
+            if isinstance(found, dispatch.PendingType):
+                found = self._call_types[id(node)] = found.resolve()
+            return found
         if isinstance(node, ast.Subscript):
             return dispatch.lookup_type(self, node)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):  # ``base / name`` of a Path is a Path
@@ -356,9 +366,14 @@ class Evaluator:
             return self.frame.receiver
         return self._member_type(node)
 
-    def source(self, node: ast.Attribute) -> Value | None:
-        """Request data read by ``<request>.<attribute>`` (or ``self.get_argument`` in tornado)."""
-        owner = self.type_of(node.value)
+    def source(self, node: ast.Attribute, owner: ObjType | None = None, typed: bool = False) -> Value | None:
+        """Request data read by ``<request>.<attribute>`` (or ``self.get_argument`` in tornado).
+
+        *owner* is ``type_of(node.value)`` when the caller has it already (*typed*); it is
+        asked again only when asking evaluates something (see :func:`evaluates_nothing`).
+        """
+        if not (typed and evaluates_nothing(node.value)):
+            owner = self.type_of(node.value)
         if isinstance(owner, RequestObject) and node.attr in request_attributes(owner.framework):
             if node.attr in PATH_ATTRIBUTES and self.frame.fixed_path:
                 return None  # the route fixes every character of the path
@@ -366,13 +381,14 @@ class Evaluator:
         if isinstance(node.value, ast.Name) and node.value.id == "self" and not self.env.is_local("self"):
             if node.attr in SELF_SOURCES.get(self.frame.framework or "", ()):
                 return self._read(node)
-        if self._form_data(node):
+        if self._form_data(node, owner):
             return self._read(node)
         return None
 
-    def _form_data(self, node: ast.Attribute) -> bool:
+    def _form_data(self, node: ast.Attribute, owner: ObjType | None) -> bool:
         """``form.cleaned_data``, ``serializer.validated_data``, ``form.comment.data`` of a form instance."""
-        owner = self.type_of(node.value)
+        if not evaluates_nothing(node.value):
+            owner = self.type_of(node.value)  # a lookup by key: its key is evaluated again, as it always was
         if isinstance(owner, RepoClass):
             kind = self.engine.form_kind(owner)
             if kind is not None and node.attr in FORM_DATA[kind]:
@@ -390,14 +406,14 @@ class Evaluator:
         """This function validates a form (``form.validate_on_submit()``), so choice fields hold a listed choice."""
         return any(
             isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr in FORM_VALIDATORS
-            for sub in ast.walk(self.frame.node)
+            for sub in walked(self.frame.node)
         )
 
     def _read(self, node: ast.Attribute) -> Value:
         text = dotted(node) or f"{ast.unparse(node.value)}.{node.attr}"
         return from_source(Source(self.frame.file, node.lineno, text))
 
-    def set_call_type(self, node: ast.Call, obj_type: ObjType | None) -> None:
+    def set_call_type(self, node: ast.Call, obj_type: ObjType | dispatch.PendingType | None) -> None:
         self._call_types[id(node)] = obj_type
 
     def is_text(self, node: ast.expr) -> bool:
@@ -461,3 +477,16 @@ class Evaluator:
                 if sub is not node and isinstance(sub, (ast.Constant, ast.Name))
             )
         return False
+
+
+def evaluates_nothing(node: ast.expr) -> bool:
+    """Does ``type_of(node)`` only read state? Not for a lookup by key, whose key it evaluates.
+
+    Where it only reads, a second ask between the same two states gives the same answer,
+    so a caller that has the answer passes it on instead of asking again.
+    """
+    while isinstance(node, ast.Await):
+        node = node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
+        return evaluates_nothing(node.left)
+    return not isinstance(node, ast.Subscript)

@@ -10,6 +10,7 @@ from ..repo.frameworks.syntax import FunctionNode, positional_names
 from ..repo.index import ModuleIndex
 from .env import RepoClass
 from .idor import gated_ids, ownership_checked
+from .sinks import imported_roots
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,12 @@ class Frame:
     def gates(self) -> dict[str, int]:
         """Ids a lookup checks before the function goes on (see ``idor.gated_ids``)."""
         return gated_ids(self.node)
+
+    @cached_property
+    def imported_roots(self) -> frozenset[str]:
+        """The top-level modules the file imports (``pymongo``), for sink rules known by library."""
+        module = self.module
+        return imported_roots(module.path, module.sha256, (r.module for r in module.imports))
 
     @cached_property
     def is_method(self) -> bool:

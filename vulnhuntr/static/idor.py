@@ -19,6 +19,7 @@ from ..repo.index import dotted
 from .sanitizers import OWNER
 from .sinks import CallFacts
 from .taint import CLEAN, Value, union
+from .walked import walked
 
 T = TypeVar("T")
 
@@ -85,50 +86,54 @@ def owned_tables(sources: Iterable[str]) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class Fetch:
-    """A record looked up by *id_value*; *owned* when the record is known to belong to a user."""
+    """A record looked up by *id_value*, and what tells whether it belongs to a user (see :meth:`owned`)."""
 
     id_value: Value
-    owned: bool
     label: str
+    model: ast.expr | None = None  # ORM: the model class as written
+    table: str | None = None  # SQL: the table selected from
+    names_owner: bool = False  # SQL: the query itself names an owner column
+
+    def owned(self, owned_model: OwnedModel, owned_table: OwnedTable) -> bool:
+        """Is the record known to belong to a user? Asked only of a fetch that is reported: the
+        answer may need a repository-wide look (every listing, every ``CREATE TABLE``)."""
+        if self.names_owner:
+            return True
+        if self.model is not None:
+            return owned_model(self.model)
+        return self.table is not None and owned_table(self.table)
 
 
-def fetch_by_id(
-    node: ast.Call,
-    method: str | None,
-    qualified: str | None,
-    facts: CallFacts,
-    owned_model: OwnedModel,
-    owned_table: OwnedTable = lambda table: False,
-) -> Fetch | None:
+def fetch_by_id(node: ast.Call, method: str | None, qualified: str | None, facts: CallFacts) -> Fetch | None:
     """The fetch *node* performs, if it is an unscoped lookup by id."""
     if qualified in SHORTCUTS and node.args:
-        return _keyword_fetch(node, facts, node.args[0], owned_model)
+        return _keyword_fetch(node, facts, node.args[0])
     if method in SQL_METHODS:
-        return _sql_fetch(node, facts, owned_table)
+        return _sql_fetch(node, facts)
     if method not in ORM_FETCHES or not isinstance(node.func, ast.Attribute):
         return None
     receiver = node.func.value
     if _scoped(receiver, facts):
         return None
     if node.keywords:
-        fetch = _keyword_fetch(node, facts, receiver, owned_model)
+        fetch = _keyword_fetch(node, facts, receiver)
     elif any(isinstance(a, (ast.Compare, ast.Call)) for a in node.args):
-        fetch = _expression_fetch(node, facts, owned_model)
+        fetch = _expression_fetch(node, facts)
     else:
-        fetch = _positional_fetch(node, facts, receiver, owned_model)
+        fetch = _positional_fetch(node, facts, receiver)
     if fetch is None or not fetch.id_value or _through_user(receiver) or id(node) in _scoped_later(facts.scope):
         return None
     return fetch
 
 
-def _keyword_fetch(node: ast.Call, facts: CallFacts, model: ast.expr, owned_model: OwnedModel) -> Fetch | None:
+def _keyword_fetch(node: ast.Call, facts: CallFacts, model: ast.expr) -> Fetch | None:
     keys = [k.arg for k in node.keywords if k.arg]
     if any(OWNER.search(k) and not _tainted_keyword(facts, node, k) for k in keys) or _scoped(model, facts):
         return None  # filtered by an owner the request does not choose
     ids = [facts.keywords[k] for k in keys if _ID_KEY.match(k.split("__", 1)[0]) and k in facts.keywords]
     if not ids:
         return None
-    return Fetch(union(*ids), owned_model(_model_name(model)), "record fetched by id")
+    return Fetch(union(*ids), "record fetched by id", model=_model_name(model))
 
 
 def _tainted_keyword(facts: CallFacts, call: ast.Call, key: str) -> bool:
@@ -143,15 +148,15 @@ def from_request(val: Value) -> bool:
     return any(t.source is not None for t in val)
 
 
-def _positional_fetch(node: ast.Call, facts: CallFacts, receiver: ast.expr, owned_model: OwnedModel) -> Fetch | None:
+def _positional_fetch(node: ast.Call, facts: CallFacts, receiver: ast.expr) -> Fetch | None:
     """``Model.query.get(id)``, ``session.get(Model, id)``, ``db.get_or_404(Model, id)``."""
     text = ast.unparse(receiver)
     if text.endswith(".query") and node.args:
-        return Fetch(facts.args[0], owned_model(_model_name(receiver)), "record fetched by id")
+        return Fetch(facts.args[0], "record fetched by id", model=_model_name(receiver))
     if len(node.args) == 2 and (text.endswith("session") or _names_class(node.args[0])):
-        return Fetch(facts.args[1], owned_model(node.args[0]), "record fetched by id")
+        return Fetch(facts.args[1], "record fetched by id", model=node.args[0])
     if isinstance(receiver, ast.Call) and dotted_tail(receiver.func) == "query" and receiver.args and node.args:
-        return Fetch(facts.args[0], owned_model(receiver.args[0]), "record fetched by id")
+        return Fetch(facts.args[0], "record fetched by id", model=receiver.args[0])
     return None
 
 
@@ -160,7 +165,7 @@ def _names_class(node: ast.expr) -> bool:
     return tail is not None and bool(_CLASS_NAME.match(tail))
 
 
-def _expression_fetch(node: ast.Call, facts: CallFacts, owned_model: OwnedModel) -> Fetch | None:
+def _expression_fetch(node: ast.Call, facts: CallFacts) -> Fetch | None:
     """``filter(Note.id == nid)``, ``select(Note).where(Note.id == nid)``; ``and_(...)`` is looked into."""
     ids: list[Value] = []
     model: ast.expr | None = None
@@ -175,7 +180,7 @@ def _expression_fetch(node: ast.Call, facts: CallFacts, owned_model: OwnedModel)
                     model = model or column.value
     if not ids:
         return None
-    return Fetch(union(*ids), model is not None and owned_model(_model_name(model)), "record fetched by id")
+    return Fetch(union(*ids), "record fetched by id", model=_model_name(model) if model is not None else None)
 
 
 def _compares(args: list[ast.expr]) -> list[ast.Compare]:
@@ -195,7 +200,7 @@ def _column_sides(compare: ast.Compare) -> list[tuple[ast.Attribute, ast.expr]]:
     return [(side, other) for side, other in ((left, right), (right, left)) if isinstance(side, ast.Attribute)]
 
 
-def _sql_fetch(node: ast.Call, facts: CallFacts, owned_table: OwnedTable) -> Fetch | None:
+def _sql_fetch(node: ast.Call, facts: CallFacts) -> Fetch | None:
     """``execute("SELECT ... WHERE id = ?", (id,))``: parameterised, so not SQLI, but maybe IDOR."""
     if not node.args or not isinstance(node.args[0], ast.Constant) or not isinstance(node.args[0].value, str):
         return None
@@ -207,8 +212,8 @@ def _sql_fetch(node: ast.Call, facts: CallFacts, owned_table: OwnedTable) -> Fet
         return None  # scoped to the owner in the query itself
     params = union(*facts.args[1:], *facts.keywords.values()) if len(facts.args) > 1 or facts.keywords else CLEAN
     table = _FROM.search(query)
-    owned = bool(OWNER.search(query)) or (table is not None and owned_table(table.group(1)))
-    return Fetch(params, owned, "row selected by id") if params else None
+    named = table.group(1) if table is not None else None
+    return Fetch(params, "row selected by id", table=named, names_owner=bool(OWNER.search(query))) if params else None
 
 
 def _owner_parameter_tainted(where: str, node: ast.Call, facts: CallFacts) -> bool:
@@ -258,7 +263,7 @@ def _scoped_later(scope: ast.AST | None) -> frozenset[int]:
     if cached is not None and cached[0] is scope:
         return cached[1]
     found: set[int] = set()
-    for sub in ast.walk(scope):
+    for sub in walked(scope):
         if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and _user_filter(sub):
             found |= {id(inner) for inner in ast.walk(sub.func.value) if isinstance(inner, ast.Call)}
     if len(_later) > 2048:
@@ -358,7 +363,7 @@ _gates_memo: dict[int, tuple[ast.AST, dict[str, int]]] = {}
 
 def _ownership_checked(function: ast.AST) -> bool:
     compares: list[ast.Compare] = []
-    for sub in ast.walk(function):
+    for sub in walked(function):
         if isinstance(sub, ast.Compare):
             compares.append(sub)
         elif isinstance(sub, ast.Call) and PERMISSION_CALLS.search(dotted_tail(sub.func) or ""):
@@ -378,7 +383,7 @@ def _current_user_names(function: ast.AST) -> frozenset[str]:
         pairs = list(zip(positional[len(positional) - len(args.defaults) :], args.defaults))
         pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
         names |= {a.arg for a, d in pairs if isinstance(d, ast.Call) and dotted_tail(d.func) in INJECTORS}
-    for sub in ast.walk(function):
+    for sub in walked(function):
         if (
             isinstance(sub, ast.Assign)
             and _mentions_identity(sub.value)
@@ -542,7 +547,7 @@ def gated_ids(function: ast.AST) -> dict[str, int]:
 def _gated_ids(function: ast.AST) -> dict[str, int]:
     gates: dict[str, int] = {}
     results: dict[str, tuple[ast.Call, int]] = {}
-    for statement in ast.walk(function):
+    for statement in walked(function):
         if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call):
             for target in statement.targets:
                 if isinstance(target, ast.Name):

@@ -11,6 +11,7 @@ definition, which a pass over thousands of call sites cannot afford.
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import replace
 from typing import Any, Callable, TypeVar
 
@@ -277,6 +278,17 @@ class Lookup:
         where = (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)
         return self._cached(("dispatch", file, where, receiver), lambda: self.resolver.dispatch(node, file, line, receiver))
 
+    def fills_container(self, base: str | None) -> bool:
+        """Is anything put into a container whose last name is that of *base* (``HANDLERS``, ``self.routes``)?
+
+        The resolver finds no candidate for a lookup into any other container, so the pass
+        asks it nothing for the many ``d[k]`` and ``d.get(k)`` of plain data.
+        """
+        names = self._cached(("filled",), lambda: frozenset(
+            r.container.rsplit(".", 1)[-1] for m in self.index.modules.values() for r in m.registrations
+        ))
+        return (base or "").rsplit(".", 1)[-1] in names
+
     def super_call(self, file: str, defining: str, receiver: RepoClass, attribute: str) -> Callee:
         """``super().attribute(...)`` in a method of class *defining*: the first base that has it."""
         module = self.index.modules.get(file)
@@ -334,30 +346,34 @@ class Lookup:
         return self._memo[key]
 
 
-_BLOCKS = ("body", "handlers", "orelse", "finalbody", "cases")  # in the order ``ast`` lists their fields
-_HOLDERS = (ast.stmt, ast.excepthandler, ast.match_case)  # the only nodes whose blocks hold statements
+_BLOCKS = ("body", "handlers", "orelse", "finalbody", "cases")  # the fields that hold statements
+_DEFINITION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+@functools.cache
+def _blocks(node_type: type[ast.AST]) -> tuple[str, ...]:
+    """The statement blocks of a node type, in the order ``ast`` lists its fields (none for a plain statement)."""
+    return tuple(f for f in node_type._fields if f in _BLOCKS)
 
 
 def _definitions(tree: ast.Module) -> dict[str, ast.AST]:
     """Every function and class of a module by qualified name ("Store.read", "create_app.index").
 
     Only statement blocks are walked (a ``def`` or ``class`` is a statement), which visits
-    the blocks in the order a walk of every child would, so a repeated name keeps the same node.
+    the blocks in the order a walk of every child would, so a repeated name keeps the same node;
+    statements without blocks (most of them) are not stacked at all.
     """
     found: dict[str, ast.AST] = {}
     stack: list[tuple[str, ast.AST]] = [("", tree)]
     while stack:
         prefix, node = stack.pop()
-        for block in _BLOCKS:
-            children = getattr(node, block, None)
-            if not isinstance(children, list):
-                continue
-            for child in children:
-                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        for block in _blocks(type(node)):  # type: ignore[arg-type]  # a class is hashable: mypy checks its instances' hash
+            for child in getattr(node, block):
+                if isinstance(child, _DEFINITION_NODES):
                     qualname = f"{prefix}{child.name}"
                     found.setdefault(qualname, child)
                     stack.append((qualname + ".", child))
-                elif isinstance(child, _HOLDERS):
+                elif _blocks(type(child)):  # type: ignore[arg-type]  # a class is hashable: mypy checks its instances' hash
                     stack.append((prefix, child))
     return found
 

@@ -20,6 +20,9 @@ from .sanitizers import ABORTS
 from .taint import Value, prefixed
 
 HTML_VIEWS = responses.HTML_VIEWS
+_UNSEEN = object()
+_HANDLERS: dict[type, Callable[..., bool] | None | object] = {}
+"""Statement class -> the ``Walker`` method for it (None: evaluate its expressions)."""
 
 
 class Walker:
@@ -38,9 +41,12 @@ class Walker:
 
     def statement(self, node: ast.stmt) -> bool:
         self.ev.line = node.lineno
-        handler: Callable[[ast.stmt], bool] | None = getattr(self, "_" + type(node).__name__, None)
+        kind = type(node)
+        handler = _HANDLERS.get(kind, _UNSEEN)
+        if handler is _UNSEEN:  # the method for a statement class is looked up once per run of the interpreter
+            handler = _HANDLERS[kind] = getattr(Walker, "_" + kind.__name__, None)
         if handler is not None:
-            return handler(node)
+            return handler(self, node)  # type: ignore[operator]
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.expr):
                 self.ev.eval(child)

@@ -50,6 +50,14 @@ class Taint:
     def whole(self) -> bool:
         return self.prefix == ""
 
+    def __hash__(self) -> int:
+        """The dataclass hash of the fields, computed once: values are sets of taints, hashed again and again."""
+        cached = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash((self.kinds, self.steps, self.source, self.param, self.prefix, self.encoded, self.checks))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
 
 Value = frozenset[Taint]
 CLEAN: Value = frozenset()

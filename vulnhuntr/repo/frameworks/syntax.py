@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import functools
+from collections import deque
 from dataclasses import dataclass
 from typing import Iterator, Union
 
@@ -93,6 +94,20 @@ def statements(tree: ast.AST) -> Iterator[tuple[ast.AST, Scope]]:
         if fields:
             inner = scope.enter(node) if isinstance(node, _DEFINITIONS) else scope
             stack.extend((child, inner) for field in fields for child in reversed(getattr(node, field)))
+
+
+def statements_breadth_first(tree: ast.AST) -> Iterator[ast.AST]:
+    """The statements (and ``except``/``case`` clauses) of *tree* in the order ``ast.walk`` yields them.
+
+    ``ast.walk`` is breadth first; a statement's parent is always a statement, a clause or the
+    module, so walking statement bodies only keeps their order and skips every expression.
+    """
+    queue = deque([tree])
+    while queue:
+        node = queue.popleft()
+        yield node
+        for field in reversed(_body_fields(type(node))):  # type: ignore[arg-type]  # a class is hashable: mypy checks its instances' hash
+            queue.extend(getattr(node, field))
 
 
 @functools.cache
