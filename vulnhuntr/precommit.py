@@ -11,7 +11,6 @@ suppressions and the triage file apply as in a full scan.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +21,7 @@ from rich.text import Text
 from .config import load_settings
 from .errors import VulnhuntrError
 from .logs import configure_logging
+from .report.build import only_files
 from .report.console import print_report
 from .scan import scan
 
@@ -49,11 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except VulnhuntrError as exc:
         err.print(Text(f"vulnhuntr: error: {exc}"))
         return EXIT_USAGE
-    findings = [f for f in report.findings if f.entry_file in changed or f.file in changed]
-    report = dataclasses.replace(report, findings=findings, notes=[])
-    if findings:
+    report = only_files(report, changed)
+    if report.findings:
         print_report(report, Console(highlight=False))
-    return EXIT_FINDINGS if findings else EXIT_OK
+    return EXIT_FINDINGS if report.findings else EXIT_OK
 
 
 def _relative(root: Path, name: str) -> str:

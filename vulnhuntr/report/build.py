@@ -108,6 +108,12 @@ def _only_touched(report: Report, touched: Touched) -> Report:
     return dataclasses.replace(report, findings=kept, notes=[*report.notes, note])
 
 
+def only_files(report: Report, files: Collection[str]) -> Report:
+    """The findings whose entry point or location is in *files* (a pre-commit hook's staged files), no notes."""
+    kept = [f for f in report.findings if f.entry_file in files or f.file in files]
+    return dataclasses.replace(report, findings=kept, notes=[])
+
+
 def _unreached(report: Report, targets: Targets, settings: Settings) -> None:
     """The report's record of unreached sink modules, and the note every format prints."""
     if not targets.full:
