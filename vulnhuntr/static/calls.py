@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from ..findings import PathStep, VulnType
 from ..repo.frameworks.syntax import FunctionNode, positional_names
 from ..repo.index import dotted
-from . import callbacks, containers, dispatch, idor, responses, templates
+from . import callbacks, containers, dispatch, idor, ownership, responses, templates
 from .callee import Callee, FunctionRef, Site, resolve_call
 from .env import External, ObjType, RepoClass, RequestObject
 from .hits import Sink, Summary
@@ -192,7 +192,7 @@ def _record_fetch(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFact
         return
     method = None if callee.namespace else callee.method
     fetch = idor.fetch_by_id(node, method, callee.qualified, facts)
-    if fetch is None or not fetch.id_value or ev.frame.owner_checked or idor.behind_gate(node, ev.frame.gates):
+    if fetch is None or not fetch.id_value or ev.frame.owner_checked or ownership.behind_gate(node, ev.frame.gates):
         return
     owned = fetch.owned(lambda e: _owned_private(ev, e), ev.engine.owned_table)
     confidence = IDOR_OWNED_CONFIDENCE if owned else IDOR_UNKNOWN_CONFIDENCE
@@ -308,7 +308,7 @@ def _summarised(
     dispatched = f" (dispatched by {via})" if via else ""
     step = PathStep(ev.frame.file, node.lineno, f"passed to {ref.qualname}() in {ref.file}{dispatched}")
     for hit in summary.hits:
-        if hit.sink.vuln is VulnType.IDOR and (ev.frame.owner_checked or idor.behind_gate(node, ev.frame.gates)):
+        if hit.sink.vuln is VulnType.IDOR and (ev.frame.owner_checked or ownership.behind_gate(node, ev.frame.gates)):
             continue  # the caller compares the record's owner with the user, or checked the id with a lookup
         ev.record(hit.sink, _carried(hit.taint, bindings, step))
     returned = union(CLEAN, *(frozenset(_carried(t, bindings, step)) for t in summary.returns))
