@@ -37,7 +37,8 @@ from .sanitizers import (
     SANITIZERS,
     Sanitizer,
 )
-from .sinks import CLASS_METHODS, CallFacts, SinkRule, dangerous_value, rules_for
+from .sink_rules import CLASS_METHODS, SinkRule, rules_for
+from .sinks import CallFacts, dangerous_value
 from .taint import (
     CLEAN,
     LITERAL,
