@@ -390,4 +390,3 @@ class KeyedResolver(NameResolver):
             if rest.endswith(pattern.suffix) and rest != pattern.prefix.rstrip("."):
                 found.append(m)
         return found
-

@@ -259,4 +259,3 @@ class NameResolver:
             if isinstance(callee, (_Def, _External)):
                 return _Instance(callee)
         return None
-

@@ -227,4 +227,3 @@ def _variables(ev: Evaluator, line: int, spec: RenderSpec) -> tuple[dict[str, Va
         for name, expr in entries:
             found[name] = union(found.get(name, CLEAN), ev.eval(expr))
     return found, fallback
-
