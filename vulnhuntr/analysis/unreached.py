@@ -17,7 +17,7 @@ What "reached" means, precisely: a module is **reached** when
 Importing a module does not reach it, nor does a call at module level. A module
 that is not reached **holds dangerous sinks** when, inside one of its functions
 or methods, a call matches the static pass's sink tables
-(:func:`vulnhuntr.static.sinks.rules_for`: by qualified name, or by method name
+(:func:`vulnhuntr.static.sink_rules.rules_for`: by qualified name, or by method name
 for the rules that need no receiver type) and the argument the rule names is
 not a literal. Test code (``tests/``, ``test_*.py``, ``conftest.py``) never
 counts: no request reaches it.
@@ -36,7 +36,7 @@ from ..repo.frameworks.testcode import is_test_module
 from ..repo.index import MODULE_SCOPE, ModuleIndex, RepoIndex, dotted
 from ..repo.parse import ParseFailure
 from ..repo.resolve import Resolver
-from ..static.sinks import Arg, SinkRule, rules_for
+from ..static.sink_rules import Arg, SinkRule, rules_for
 
 _CHECKS_WITHOUT_VALUES = frozenset({"read_mode", "write_mode", "path_read_mode", "path_write_mode"})
 """Rule conditions that only choose between read and write: the call is a sink either way.

@@ -12,33 +12,20 @@ import re
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from ..repo.index import dotted, expression_text
-from . import calls, containers, dispatch, guards
+from . import calls, containers, dispatch, guards, request_reads, text_kinds
 from .constants import GLOBAL, UNKNOWN, fold
 from .env import Env, External, ObjType, RepoClass, RequestObject
-from .frame import PATH_ATTRIBUTES, Frame
+from .frame import Frame
 from .hits import Hit, Sink
-from .sanitizers import PASSTHROUGH_METHODS
-from .sources import (
-    FIELD_DATA,
-    FORM_VALIDATORS,
-    FORM_DATA,
-    SELF_REQUEST,
-    SELF_SOURCES,
-    TEXT_ATTRIBUTES,
-    TEXT_FUNCTIONS,
-    TEXT_MAPPINGS,
-    TEXT_METHODS,
-    request_attributes,
-)
+from .sources import SELF_REQUEST
 from ..findings import PathStep
+from .request_reads import evaluates_nothing
 from .walked import walked
 from .taint import (
     CLEAN,
     MARKUP_STEP,
-    Source,
     Taint,
     Value,
-    from_source,
     has_markup,
     marked,
     prefixed,
@@ -367,126 +354,20 @@ class Evaluator:
         return self._member_type(node)
 
     def source(self, node: ast.Attribute, owner: ObjType | None = None, typed: bool = False) -> Value | None:
-        """Request data read by ``<request>.<attribute>`` (or ``self.get_argument`` in tornado).
-
-        *owner* is ``type_of(node.value)`` when the caller has it already (*typed*); it is
-        asked again only when asking evaluates something (see :func:`evaluates_nothing`).
-        """
-        if not (typed and evaluates_nothing(node.value)):
-            owner = self.type_of(node.value)
-        if isinstance(owner, RequestObject) and node.attr in request_attributes(owner.framework):
-            if node.attr in PATH_ATTRIBUTES and self.frame.fixed_path:
-                return None  # the route fixes every character of the path
-            return self._read(node)
-        if isinstance(node.value, ast.Name) and node.value.id == "self" and not self.env.is_local("self"):
-            if node.attr in SELF_SOURCES.get(self.frame.framework or "", ()):
-                return self._read(node)
-        if self._form_data(node, owner):
-            return self._read(node)
-        return None
-
-    def _form_data(self, node: ast.Attribute, owner: ObjType | None) -> bool:
-        """``form.cleaned_data``, ``serializer.validated_data``, ``form.comment.data`` of a form instance."""
-        if not evaluates_nothing(node.value):
-            owner = self.type_of(node.value)  # a lookup by key: its key is evaluated again, as it always was
-        if isinstance(owner, RepoClass):
-            kind = self.engine.form_kind(owner)
-            if kind is not None and node.attr in FORM_DATA[kind]:
-                return True
-        if node.attr in FIELD_DATA and isinstance(node.value, ast.Attribute):
-            form = self.type_of(node.value.value)
-            if not isinstance(form, RepoClass) or self.engine.form_kind(form) != "wtforms":
-                return False
-            if node.attr == "data" and self.engine.bounded_field(form, node.value.attr):
-                return not self._validates()
-            return True
-        return False
-
-    def _validates(self) -> bool:
-        """This function validates a form (``form.validate_on_submit()``), so choice fields hold a listed choice."""
-        return any(
-            isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr in FORM_VALIDATORS
-            for sub in walked(self.frame.node)
-        )
-
-    def _read(self, node: ast.Attribute) -> Value:
-        text = dotted(node) or f"{ast.unparse(node.value)}.{node.attr}"
-        return from_source(Source(self.frame.file, node.lineno, text))
+        """Request data read by ``<request>.<attribute>`` (see :func:`request_reads.source`)."""
+        return request_reads.source(self, node, owner, typed)
 
     def set_call_type(self, node: ast.Call, obj_type: ObjType | dispatch.PendingType | None) -> None:
         self._call_types[id(node)] = obj_type
 
+
     def is_text(self, node: ast.expr) -> bool:
-        """Is *node* known to be a str/bytes (built here, or a request parameter read)?"""
-        if isinstance(node, ast.Constant):
-            return isinstance(node.value, (str, bytes))
-        if isinstance(node, ast.JoinedStr):
-            return True
-        if isinstance(node, ast.Name):
-            return node.id in self.env.text
-        if isinstance(node, ast.BinOp):
-            if isinstance(node.op, ast.Add):
-                return self.is_text(node.left) or self.is_text(node.right)
-            return isinstance(node.op, ast.Mod) and self.is_text(node.left)
-        if isinstance(node, ast.IfExp):
-            return self.is_text(node.body) or self.is_text(node.orelse)
-        if isinstance(node, ast.BoolOp):
-            return any(self.is_text(v) for v in node.values)
-        if isinstance(node, ast.Await):
-            return self.is_text(node.value)
-        if isinstance(node, ast.Subscript):
-            return self.is_text(node.value) or self._text_container(node.value)
-        if isinstance(node, ast.Attribute):
-            return node.attr in TEXT_ATTRIBUTES and self._is_request(node.value)
-        if isinstance(node, ast.Call):
-            func = node.func
-            if isinstance(func, ast.Attribute):
-                if func.attr in TEXT_METHODS:
-                    return True
-                if func.attr in ("get", "get_argument", "get_query_argument", "get_body_argument", "get_cookie"):
-                    return self._text_container(func.value) or self._is_request(func.value)
-                if func.attr == "get_data":
-                    return self._is_request(func.value)
-            return self.qualify(func) in TEXT_FUNCTIONS
-        return False
-
-    def _text_container(self, node: ast.expr) -> bool:
-        """``request.args``, ``request.cookies``, ``request.GET``: mappings of request strings."""
-        return isinstance(node, ast.Attribute) and node.attr in TEXT_MAPPINGS and self._is_request(node.value)
-
-    def _is_request(self, node: ast.expr) -> bool:
-        if isinstance(node, ast.Name) and node.id == "self" and self.frame.framework == "tornado":
-            return True
-        return isinstance(self.type_of(node), RequestObject)
+        """Is *node* known to be a str/bytes (see :func:`text_kinds.is_text`)?"""
+        return text_kinds.is_text(self, node)
 
     def is_html(self, node: ast.expr) -> bool:
-        """Is *node* a string built with HTML markup (so a generic response renders it as HTML)?"""
-        if isinstance(node, ast.Name):
-            return node.id in self.env.html
-        if isinstance(node, ast.Constant):
-            return isinstance(node.value, str) and bool(_HTML_TAG.search(node.value))
-        builds = isinstance(node, (ast.JoinedStr, ast.BinOp)) or (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr in PASSTHROUGH_METHODS
-        )
-        if builds:
-            return any(
-                self.is_html(sub)
-                for sub in ast.walk(node)
-                if sub is not node and isinstance(sub, (ast.Constant, ast.Name))
-            )
-        return False
+        """Is *node* a string built with HTML markup (see :func:`text_kinds.is_html`)?"""
+        return text_kinds.is_html(self, node)
 
 
-def evaluates_nothing(node: ast.expr) -> bool:
-    """Does ``type_of(node)`` only read state? Not for a lookup by key, whose key it evaluates.
-
-    Where it only reads, a second ask between the same two states gives the same answer,
-    so a caller that has the answer passes it on instead of asking again.
-    """
-    while isinstance(node, ast.Await):
-        node = node.value
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):
-        return evaluates_nothing(node.left)
-    return not isinstance(node, ast.Subscript)
+__all__ = ["Evaluator", "evaluates_nothing"]  # evaluates_nothing moved to request_reads

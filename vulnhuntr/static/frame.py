@@ -9,7 +9,7 @@ from functools import cached_property
 from ..repo.frameworks.syntax import FunctionNode, positional_names
 from ..repo.index import ModuleIndex
 from .env import RepoClass
-from .idor import gated_ids, ownership_checked
+from .ownership import gated_ids, ownership_checked
 from .sinks import imported_roots
 
 
@@ -38,7 +38,7 @@ class Frame:
 
     @cached_property
     def gates(self) -> dict[str, int]:
-        """Ids a lookup checks before the function goes on (see ``idor.gated_ids``)."""
+        """Ids a lookup checks before the function goes on (see ``ownership.gated_ids``)."""
         return gated_ids(self.node)
 
     @cached_property

@@ -21,7 +21,9 @@ from ..repo.index import MODULE_SCOPE, RepoIndex, annotation_type, dotted
 from ..repo.resolve import Resolution, Resolver, Symbol, scope_at
 from .callee import Callee, FunctionRef
 from .env import External, ObjType, RepoClass, RequestObject
-from .idor import has_owner_field, owned_tables, unscoped_listings
+from .idor import owned_tables
+from .listings import unscoped_listings
+from .ownership import has_owner_field
 from .sources import BOUNDED_FIELDS, FORM_BASES, declared_request, global_request
 
 T = TypeVar("T")
@@ -172,7 +174,7 @@ class Lookup:
     def public_model(self, expr: ast.expr, file: str, entries: frozenset[tuple[str, str]]) -> bool:
         """Is *expr* a repository model that an entry point (of *entries*) lists to anyone, unfiltered?
 
-        See ``idor.unscoped_listings``; a listing in a script or a management command does not count.
+        See ``listings.unscoped_listings``; a listing in a script or a management command does not count.
         """
         name = dotted(expr)
         if name is None:

@@ -15,7 +15,7 @@ from . import containers, guards, responses
 from .constants import UNKNOWN
 from .env import Env
 from .expressions import Evaluator
-from .idor import dotted_tail
+from .ownership import dotted_tail
 from .sanitizers import ABORTS
 from .taint import Value, prefixed
 
