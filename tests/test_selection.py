@@ -144,6 +144,36 @@ def test_dry_run_says_what_is_left_out_and_a_scan_reports_it(tmp_path, capsys) -
     assert "left out" not in capsys.readouterr().out
 
 
+def test_dry_run_plans_the_files_a_prefiltered_scan_would_send(tmp_path, capsys) -> None:
+    """The plan is the scan's own choice of targets: with --prefilter, only files with a static candidate."""
+    write_tree(tmp_path / "app", {
+        "vulnerable.py": """
+            import os
+            from flask import Flask, request
+            app = Flask(__name__)
+
+            @app.route("/run")
+            def run():
+                return os.popen(request.args["cmd"]).read()
+            """,
+        "clean.py": """
+            from flask import Blueprint, request
+            bp = Blueprint("b", __name__)
+
+            @bp.route("/echo")
+            def echo():
+                return {"length": len(request.args.get("q", ""))}
+            """,
+    })
+    assert main(["-r", str(tmp_path / "app"), "--dry-run", "-l", "gpt"]) == 0
+    everything = capsys.readouterr().out
+    assert "vulnerable.py" in everything and "clean.py" in everything
+    assert main(["-r", str(tmp_path / "app"), "--dry-run", "-l", "gpt", "--prefilter"]) == 0
+    prefiltered = capsys.readouterr().out
+    assert "vulnerable.py" in prefiltered and "clean.py" not in prefiltered
+    assert "Plan: 1 entry-point files" in " ".join(prefiltered.split())
+
+
 def test_a_scan_reports_what_it_left_out_and_sends_it_nowhere(tmp_path, monkeypatch) -> None:
     from fakes import FakeLLM
     from fakes import Reply

@@ -181,10 +181,11 @@ def dry_run(settings: Settings, console: Console) -> int:
     model = model_name(settings)
     price = price_for(provider_family(settings.llm), model, settings.pricing) if model else None
     surveyed = survey(settings, plan=True)
-    only = None
     if surveyed.incremental is not None:
-        only = surveyed.incremental.plan.to_analyse
         print_reuse(surveyed.incremental.summary(), console)
-    plan = make_plan(surveyed.repository, settings, price, only=only, system_tokens=system_prompt_tokens())
+    targets = surveyed.targets
+    if targets is None:  # survey(plan=True) always chooses them
+        raise RuntimeError("the survey chose no targets")
+    plan = make_plan(targets, surveyed.repository, settings, price, system_tokens=system_prompt_tokens())
     print_plan(plan, model, console)
     return EXIT_OK

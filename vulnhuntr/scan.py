@@ -22,7 +22,7 @@ from typing import Any
 
 from .analysis.progress import Progress
 from .analysis.run import AnalysisOutcome, analyse
-from .analysis.targets import select_targets
+from .analysis.targets import Targets, select_targets
 from .config import Settings
 from .errors import ConfigError, MissingCredentials
 from .findings import CacheSummary, Report
@@ -47,10 +47,11 @@ class ScanResult:
 
 @dataclass
 class Survey:
-    """The first stages of a scan without any LLM: the map, and with ``plan=True`` the incremental plan."""
+    """The first stages of a scan without any LLM: the map, and with ``plan=True`` what it would analyse."""
 
     repository: RepositoryMap
     incremental: IncrementalRun | None = None  # None unless --incremental or --since
+    targets: Targets | None = None  # with plan=True: the files and modules a scan would send, as it chooses them
 
 
 def scan(settings: Settings, provider: Provider | None = None, *, progress: Progress | None = None) -> ScanResult:
@@ -132,16 +133,19 @@ async def _analysed_report(
 def survey(settings: Settings, *, plan: bool) -> Survey:
     """The scan's set-up stopped early, no provider created (no key needed): the map, then the plan.
 
-    ``--list-entrypoints`` stops after the map; ``--dry-run`` after the plan: with
-    ``--incremental`` or ``--since``, which files would be re-analysed. Nothing either
-    shows depends on the static pass, so it is not run.
+    ``--list-entrypoints`` stops after the map; ``--dry-run`` after the plan: the static
+    pass (its candidates keep entry points a scan would otherwise leave out, ``--prefilter``
+    keeps only files with one), with ``--incremental`` or ``--since`` which files would be
+    re-analysed, then the targets, chosen exactly as a scan chooses them.
     """
     with _opened_store(settings, index_cache=True) as store:
         repository = map_repository(settings, store)  # unchanged files and entry points come from the store
         if not plan:
             return Survey(repository)
+        static = run_static(repository, repository.resolver)
         run = _plan(repository, settings, store, model_name(settings)) if settings.incremental else None
-        return Survey(repository, run)
+        targets = select_targets(repository, settings, static, only=run.plan.to_analyse if run is not None else None)
+        return Survey(repository, run, targets)
 
 
 def _plan(repository: RepositoryMap, settings: Settings, store: Store | None, model: str | None) -> IncrementalRun:

@@ -9,7 +9,9 @@ with each round.
 
 Routes that read no request data and reach no sink get no initial pass
 (:mod:`vulnhuntr.analysis.selection`); the plan lists them with the reason.
-Files are listed in the order a scan sends them (by evidence).
+Files are listed in the order a scan sends them (by evidence): the plan prices the
+scan's own choice of targets (:func:`vulnhuntr.analysis.targets.select_targets`, after
+the static pass), so ``--prefilter`` and the static candidates count as they would.
 
 Modules with dangerous sinks that no entry point reaches (see
 :mod:`vulnhuntr.analysis.unreached`) are planned like entry-point files, after
@@ -18,18 +20,14 @@ them, up to ``analysis.unreached_modules``; the plan says how many the cap left 
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from ..config import ModelPrice, Settings
 from ..findings import Usage, VulnType
 from ..pricing import cost
-from ..repo.entrypoints import EntryPoint
 from ..repo.map import RepositoryMap
 from ..tokens import TYPICAL_OUTPUT_TOKENS, approx_tokens
-from .reach import SinkReach
-from .selection import Selection, select_entries
-from .targets import selection_context, targets_by_file, unreached_selection
+from .targets import Targets
 
 CONTEXT_TOKENS_PER_ROUND = 400  # a typical fetched definition
 TYPICAL_TYPES, TYPICAL_ROUNDS = 2, 3
@@ -54,48 +52,27 @@ class Plan:
     left_out: list[tuple[str, str, str]] = field(default_factory=list)  # (file, entry point, why): no initial pass
 
 
-def make_plan(
-    repository: RepositoryMap,
-    settings: Settings,
-    price: ModelPrice | None,
-    only: Collection[str] | None = None,
-    *,
-    system_tokens: int,
-) -> Plan:
-    """The plan for every entry-point file, or for *only* these (an incremental run's re-analysis).
+def make_plan(targets: Targets, repository: RepositoryMap, settings: Settings, price: ModelPrice | None, *,
+              system_tokens: int) -> Plan:
+    """The plan for the *targets* a scan would send (:func:`select_targets`: every file, or an incremental run's).
 
     *system_tokens* is the size of the system prompt every analysis call sends
     (:func:`vulnhuntr.analysis.prompts.system_prompt_tokens`): the prompts are the
     analysis's, so the plan is told their size rather than building them.
     """
-    targets = targets_by_file(repository)
-    if only is not None:
-        targets = {f: e for f, e in targets.items() if f in only}
-    chosen = _selection(repository, settings, targets)
-    targets = chosen.targets
-    system = system_tokens
-    files = [(f, len(e), approx_tokens(repository.index.modules[f].source)) for f, e in targets.items()]
-    selection = unreached_selection(repository, settings, only=only)
-    unreached = [(m.file, len(m.sinks), approx_tokens(repository.index.modules[m.file].source)) for m in selection.modules]
+    modules = repository.index.modules
+    files = [(f, len(e), approx_tokens(modules[f].source)) for f, e in targets.files.items()]
+    unreached = [(m.file, len(m.sinks), approx_tokens(modules[m.file].source)) for m in targets.unreached.modules]
     planned = files + unreached
     rounds = settings.analysis.max_rounds
     return Plan(
         files=files,
-        low=_estimate(planned, system, types=0, rounds=0, price=price),
-        typical=_estimate(planned, system, types=TYPICAL_TYPES, rounds=min(TYPICAL_ROUNDS, rounds), price=price),
-        high=_estimate(planned, system, types=len(VulnType), rounds=rounds, price=price),
+        low=_estimate(planned, system_tokens, types=0, rounds=0, price=price),
+        typical=_estimate(planned, system_tokens, types=TYPICAL_TYPES, rounds=min(TYPICAL_ROUNDS, rounds), price=price),
+        high=_estimate(planned, system_tokens, types=len(VulnType), rounds=rounds, price=price),
         unreached=unreached,
-        unreached_left_out=list(selection.left_out),
-        left_out=[(x.entry.file, x.entry.function, x.reason) for x in chosen.left_out],
-    )
-
-
-def _selection(repository: RepositoryMap, settings: Settings, targets: dict[str, list[EntryPoint]]) -> Selection:
-    """The entry points a scan gives an initial pass (without the static pass's candidates, which it keeps too)."""
-    context = selection_context(repository, settings)
-    reach = SinkReach(repository.index, repository.resolver, context)
-    return select_entries(
-        targets, context, reach, forced=repository.forced_files, analyse_all=settings.analysis.all_entrypoints
+        unreached_left_out=list(targets.unreached.left_out),
+        left_out=[(x.entry.file, x.entry.function, x.reason) for x in targets.left_out],
     )
 
 
