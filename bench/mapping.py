@@ -22,29 +22,18 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from realapp import run_worker, use_tree  # bench/ is the script's folder, first on sys.path
+
 HERE = Path(__file__).resolve()
 CURRENT_SRC = HERE.parent.parent
 STAGES = ("discover", "index", "templates", "entry_points")
-
-
-def use_tree(src: str) -> None:
-    """Import vulnhuntr from *src*: an editable install's finder would otherwise win over ``sys.path``."""
-    sys.meta_path[:] = [f for f in sys.meta_path if not str(getattr(f, "__module__", "")).startswith("__editable__")]
-    sys.path.insert(0, src)
-    import vulnhuntr
-
-    where = Path(vulnhuntr.__file__).resolve()
-    if not where.is_relative_to(Path(src).resolve()):
-        raise SystemExit(f"vulnhuntr imported from {where}, not from {src}")
 
 
 def worker(root: str, include: list[str], store_dir: str) -> dict[str, Any]:
@@ -76,19 +65,8 @@ def worker(root: str, include: list[str], store_dir: str) -> dict[str, Any]:
 
 def run_once(src: Path, root: Path, include: list[str], store_dir: str) -> dict[str, Any]:
     """One fresh interpreter importing vulnhuntr from *src*; adds the whole process's wall time."""
-    command = [sys.executable, str(HERE), "--worker", str(root), "--src", str(src), "--store", store_dir]
     started = time.perf_counter()
-    proc = subprocess.run(
-        [*command, *(f"--include={p}" for p in include)],
-        env={**os.environ, "PYTHONHASHSEED": "0"},
-        cwd=str(src),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise SystemExit(f"worker with {src} failed:\n{proc.stderr[-4000:]}")
-    result: dict[str, Any] = json.loads(proc.stdout.splitlines()[-1])
+    result = run_worker(HERE, src, [str(root), "--store", store_dir, *(f"--include={p}" for p in include)])
     result["process"] = time.perf_counter() - started
     return result
 

@@ -120,12 +120,11 @@ def _digest(lines: list[str]) -> str:
 
 
 # driver ------------------------------------------------------------------------------------------------------
-def run_once(src: Path, root: Path, include: list[str]) -> dict[str, Any]:
-    """One fresh interpreter importing vulnhuntr from *src*."""
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
+def run_worker(script: Path, src: Path, args: list[str]) -> dict[str, Any]:
+    """Run *script* ``--worker`` in a fresh interpreter importing vulnhuntr from *src*; its last line is JSON."""
     proc = subprocess.run(
-        [sys.executable, str(HERE), "--worker", str(root), "--src", str(src), *(f"--include={p}" for p in include)],
-        env=env,
+        [sys.executable, str(script), "--worker", "--src", str(src), *args],
+        env={**os.environ, "PYTHONHASHSEED": "0"},
         cwd=str(src),
         capture_output=True,
         text=True,
@@ -133,7 +132,13 @@ def run_once(src: Path, root: Path, include: list[str]) -> dict[str, Any]:
     )
     if proc.returncode != 0:
         raise SystemExit(f"worker with {src} failed:\n{proc.stderr[-4000:]}")
-    return json.loads(proc.stdout.splitlines()[-1])
+    result: dict[str, Any] = json.loads(proc.stdout.splitlines()[-1])
+    return result
+
+
+def run_once(src: Path, root: Path, include: list[str]) -> dict[str, Any]:
+    """One fresh interpreter importing vulnhuntr from *src*."""
+    return run_worker(HERE, src, [str(root), *(f"--include={p}" for p in include)])
 
 
 def best(runs: list[dict[str, Any]], stage: str, which: int) -> float:
