@@ -9,7 +9,7 @@ against a :class:`FakeLLM` whose *simulated model* uses only what a prompt shows
   line (for a template sink: the template line or the view's render call) is
   among the prompt's code lines, plus any type a static-pass hint in the prompt
   names; it asks for nothing;
-* type rounds (``Focus: TYPE only.``): like a diligent reviewer it asks, at most
+* chain rounds (``Focus: TYPE only.`` or ``Focus: T1, T2; ...``): like a diligent reviewer it asks, at most
   three names per answer, for project code called from the code shown whose
   definition is not in the prompt yet (``expected.yaml`` plays no part); when
   nothing is left to ask for it answers with the expected sinks it can see.
@@ -52,6 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import example_apps, run_cli  # noqa: E402
 
 from fakes import FakeLLM, FakeRequest, Reply  # noqa: E402
+from fakes.scripted_model import combined, focus_of  # noqa: E402
 
 TYPES = ("LFI", "AFO", "RCE", "SSRF", "SQLI", "XSS", "IDOR")
 MAX_REQUESTS = 3  # names asked for per answer
@@ -59,7 +60,6 @@ CAUSES = ("wrong type", "initial only", "never shown")
 
 Line = tuple[str, int]  # (file relative to the scan root, 1-based line number)
 
-_FOCUS = re.compile(r"Focus: ([A-Z]+) only\.")
 _FILE_BLOCK = re.compile(r'<file path="([^"]+)">\n(.*?)\n</file>', re.DOTALL)
 _RANGED_BLOCK = re.compile(
     r'<(\w+)\b[^>\n]*?\b(?:file|path)="([^"]+)"[^>\n]*?\blines="(\d+)-(\d+)"[^>\n]*>\n(.*?)\n</\1>', re.DOTALL
@@ -461,13 +461,13 @@ class RecallModel:
         prompt = request.prompt
         if "<readme>" in prompt:
             return Reply("<summary>A small Python web application.</summary>")
-        focus = _FOCUS.search(prompt)
+        focus = focus_of(prompt)
         shown = shown_lines(prompt, self.sources)
-        answer = self._initial(prompt, shown) if focus is None else self._round(focus.group(1), prompt, shown)
+        answer = self._initial(prompt, shown) if not focus else self._rounds(focus, prompt, shown)
         file = _FILE_BLOCK.search(prompt)
         asked = [c["name"] for c in answer.get("context_code", [])]
         self.trace.append(
-            f"{focus.group(1) if focus else 'initial':8} {file.group(1) if file else '?'}: "
+            f"{','.join(focus) if focus else 'initial':8} {file.group(1) if file else '?'}: "
             f"types {answer.get('vulnerability_types', [])} asks {asked}"
         )
         return Reply(answer)
@@ -491,6 +491,12 @@ class RecallModel:
             "vulnerability_types": ordered,
             "context_code": [],
         }
+
+    def _rounds(self, types: list[str], prompt: str, shown: set[Line]) -> dict[str, Any]:
+        """A round on one type, or on several: each judged alone, then answered together."""
+        if len(types) == 1:
+            return self._round(types[0], prompt, shown)
+        return combined([self._round(t, prompt, shown) for t in types], types)
 
     def _round(self, vuln_type: str, prompt: str, shown: set[Line]) -> dict[str, Any]:
         order = list(dict.fromkeys(f for f, _ in sorted(shown, key=lambda line: prompt.find(f'"{line[0]}"'))))
@@ -541,8 +547,9 @@ def score(app: str, vulnerabilities: Sequence[Vulnerability], requests: Iterable
         result.input_tokens += request.input_tokens
         if "<readme>" in request.prompt:
             continue
-        focus = _FOCUS.search(request.prompt)
-        by_type.setdefault(focus.group(1) if focus else None, set()).update(shown_lines(request.prompt, sources))
+        lines = shown_lines(request.prompt, sources)
+        for kind in focus_of(request.prompt) or [None]:
+            by_type.setdefault(kind, set()).update(lines)
     for v in vulnerabilities:
         result.expected[v.type] = result.expected.get(v.type, 0) + 1
         if v.sink in by_type.get(v.type, set()):

@@ -18,11 +18,12 @@ from vulnhuntr.cli import EXIT_INCOMPLETE, EXIT_USAGE, exit_code
 from vulnhuntr.findings import Report
 from vulnhuntr.report.markdown import render_markdown
 from fakes import FakeLLM, Reply
-from fakes.scripted_model import ScriptedModel
+from fakes.scripted_model import ScriptedModel, focus_of
 
 from llm_helpers import EXAMPLES, PROVIDERS, point_providers_at, run_scan
 
 FLASK = EXAMPLES / "flask_notes"
+FASTAPI = EXAMPLES / "fastapi_files"
 HTML = b"<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
 
 ALWAYS = {
@@ -72,12 +73,9 @@ def test_some_calls_failing_with_nothing_found_exits_3(tmp_path, monkeypatch) ->
     scripted = ScriptedModel([FLASK])
 
     def respond(request):
-        if "Focus: LFI only." in request.prompt:
+        if focus_of(request.prompt):  # the file's chain fails; its initial pass worked
             return Reply("upstream timeout", status=503)
-        reply = scripted(request)
-        if "Focus:" in request.prompt and isinstance(reply.content, dict):  # every other type: nothing found
-            reply.content = {"analysis": "not exploitable", "confidence_score": 0, "vulnerability_types": []}
-        return reply
+        return scripted(request)
 
     with FakeLLM(respond) as fake:
         point_providers_at(fake, monkeypatch)
@@ -85,25 +83,27 @@ def test_some_calls_failing_with_nothing_found_exits_3(tmp_path, monkeypatch) ->
     assert code == EXIT_INCOMPLETE and report["findings"] == []
     assert report["complete"] is False and report["stop_reason"] == "errors"
     assert report["summary"]["entry_points_analysed"] == report["summary"]["entry_points_total"]
-    assert [e["vuln_type"] for e in report["errors"]] == ["LFI"]
+    (error,) = report["errors"]
+    assert {"LFI", "SQLI", "XSS"} <= set(error["vuln_type"].split(","))  # one chain judged the file's types
     assert any(n.startswith("incomplete: 1 analysis step(s) failed or were not run in 1 file(s) (app.py)") for n in report["notes"])
 
 
 def test_some_calls_failing_with_findings_exits_1_and_says_incomplete(tmp_path, monkeypatch) -> None:
-    scripted = ScriptedModel([FLASK])
+    scripted = ScriptedModel([FASTAPI])
 
     def respond(request):
-        if "Focus: SQLI only." in request.prompt:
+        if focus_of(request.prompt) and '<file path="main.py">' in request.prompt:  # one file's chain fails
             return Reply(body=HTML, headers={"content-type": "text/html"})
         return scripted(request)
 
     with FakeLLM(respond) as fake:
         point_providers_at(fake, monkeypatch)
-        code, report = run_scan(FLASK, "ollama", tmp_path, "--config", config(tmp_path), "--no-cache")
-    assert code == 1 and {f["type"] for f in report["findings"]} == {"LFI", "IDOR", "XSS", "RCE"}
+        code, report = run_scan(FASTAPI, "ollama", tmp_path, "--config", config(tmp_path), "--no-cache")
+    assert code == 1 and {f["entry_file"] for f in report["findings"]} == {"api.py"}
+    assert {f["type"] for f in report["findings"]} == {"AFO", "RCE"}
     assert report["complete"] is False and report["stop_reason"] == "errors"
     (error,) = report["errors"]
-    assert error["vuln_type"] == "SQLI" and "is not a valid Ollama API response" in error["reason"]
+    assert error["file"] == "main.py" and "is not a valid Ollama API response" in error["reason"]
     markdown = render_markdown(_report_from(report))
     assert "**Incomplete run**: some analyses failed" in markdown
     assert "| Complete | **no** |" in markdown and "| Recovered faults | 0 re-asks, 0 retries" in markdown
@@ -117,8 +117,8 @@ def _report_from(data: dict) -> Report:
 
 def test_recovered_faults_are_counted_and_the_report_stays_complete(tmp_path, monkeypatch) -> None:
     with FakeLLM(ScriptedModel([FLASK])) as fake:
-        fake.on(contains="Focus: RCE only.", times=1).reply_error(429, "slow down", headers={"retry-after": "0.05"})
-        fake.on(contains="Focus: XSS only.", times=1).reply(Reply("{not json"))
+        fake.on(contains="; judge each on its own.", times=1).reply_error(429, "slow down", headers={"retry-after": "0.05"})
+        fake.on(contains="; judge each on its own.", times=1).reply(Reply("{not json"))
         point_providers_at(fake, monkeypatch)
         code, report = run_scan(FLASK, "gpt", tmp_path, "--no-cache")
     faults = report["summary"]["faults"]

@@ -17,7 +17,7 @@ def test_runs_append_json_lines_without_secrets(tmp_path, monkeypatch) -> None:
     log = tmp_path / "log.jsonl"
     log.write_text('{"earlier": "run"}\n')
     with FakeLLM(ScriptedModel([EXAMPLES / "flask_notes"])) as fake:
-        fake.on(contains="Focus: SQLI", times=1).reply_text("not json")  # one warning worth logging
+        fake.on(contains="Focus: ", times=1).reply_text("not json")  # one warning worth logging
         point_providers_at(fake, monkeypatch)
         run_scan(EXAMPLES / "flask_notes", "claude", tmp_path)
         run_scan(EXAMPLES / "flask_notes", "gpt", tmp_path)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import textwrap
 from pathlib import Path
 from typing import Callable
@@ -21,6 +20,7 @@ from vulnhuntr.repo.resolve import Resolver
 from vulnhuntr.static import Candidate, StaticResult, run_static
 from fakes import FakeLLM
 from fakes import FakeRequest, Reply
+from fakes.scripted_model import focus_of
 
 from conftest import write_tree
 from llm_helpers import point_providers_at, run_scan
@@ -248,12 +248,12 @@ def _no_sink_model(request: FakeRequest) -> Reply:
     """A model that confirms every type it is asked about but never quotes a sink or names a handler."""
     if "<readme>" in request.prompt:
         return Reply("<summary>notes</summary>")
-    focus = re.search(r"Focus: ([A-Z]+) only\.", request.prompt)
-    if focus is None:
+    focus = focus_of(request.prompt)
+    if not focus:
         return Reply({"analysis": "Handlers pass request data on.", "confidence_score": 6,
                       "vulnerability_types": ["LFI", "SQLI", "RCE"], "context_code": []})
     return Reply({"analysis": "The request data reaches a dangerous call unchanged.", "poc": "x",
-                  "confidence_score": 8, "vulnerability_types": [focus.group(1)], "context_code": []})
+                  "confidence_score": 8, "vulnerability_types": focus, "context_code": []})
 
 
 def test_llm_findings_without_a_sink_line_take_the_place_and_entry_point_of_the_static_path(tmp_path, monkeypatch) -> None:

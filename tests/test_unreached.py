@@ -16,6 +16,7 @@ from vulnhuntr.repo.index import build_index
 from vulnhuntr.repo.resolve import Resolver
 from fakes import FakeLLM
 from fakes import Reply
+from fakes.scripted_model import focus_of
 
 from conftest import write_tree
 from llm_helpers import point_providers_at, run_scan
@@ -157,11 +158,11 @@ def test_an_unreached_module_is_analysed_after_the_reached_ones_and_marked(tmp_p
     assert files.index("tasks/backup.py") > max(i for i, f in enumerate(files) if f == "app.py")
     initial = next(r.prompt for r in requests if '<file path="tasks/backup.py">' in r.prompt)
     assert "no detected entry point reaches this file" in initial and "parameters of main" in initial
-    rce = [r.prompt for r in requests if '<file path="tasks/backup.py">' in r.prompt and "Focus: RCE only." in r.prompt]
+    rce = [r.prompt for r in requests if '<file path="tasks/backup.py">' in r.prompt and "RCE" in focus_of(r.prompt)]
     assert rce and "treat the parameters of main as attacker-controlled" in rce[0]
     assert "dangerous call: subprocess.run in main at line 4" in rce[0]
     # the SQLI and LFI chains of tasks/report.py run too: its sinks opened them although the model said nothing
-    assert any('<file path="tasks/report.py">' in r.prompt and "Focus: SQLI only." in r.prompt for r in requests)
+    assert any('<file path="tasks/report.py">' in r.prompt and "SQLI" in focus_of(r.prompt) for r in requests)
 
     (finding,) = report["findings"]
     assert finding["reached"] is False and finding["entry_function"] == "main"

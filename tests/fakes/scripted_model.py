@@ -30,8 +30,16 @@ from .script import FakeRequest, Reply
 
 FILE_TAG = re.compile(r'<file path="([^"]+)">')
 """The entry-point file a prompt is about."""
-FOCUS = re.compile(r"Focus: ([A-Z]+) only\.")
-"""The vulnerability type of a type round's prompt (absent from the initial pass)."""
+FOCUS = re.compile(r"Focus: ([A-Z]+(?:, [A-Z]+)*)(?: only\.|; judge each on its own\.)")
+"""The vulnerability types of a chain's round (absent from the initial pass): one, or several."""
+
+
+def focus_of(prompt: str) -> list[str]:
+    """The types a chain's round is about (empty for the initial pass and other calls)."""
+    match = FOCUS.search(prompt)
+    return match.group(1).split(", ") if match else []
+
+
 _DEFINITION = re.compile(r'<definition name="[^"]*" file="([^"]+)" lines="(\d+)-(\d+)">')
 
 
@@ -85,7 +93,10 @@ class ScriptedModel:
         focus = FOCUS.search(request.prompt)
         if focus is None:
             return Reply(self._initial(file))
-        return Reply(self._round(file, focus.group(1), request.prompt))
+        types = focus.group(1).split(", ")
+        if len(types) == 1:
+            return Reply(self._round(file, types[0], request.prompt))
+        return Reply(combined([self._round(file, t, request.prompt) for t in types], types))
 
     def _initial(self, file: str) -> dict[str, Any]:
         expected = self.expected.get(file, [])
@@ -130,6 +141,24 @@ class ScriptedModel:
             "context_code": [],
             "sinks": [{"code_line": v.sink_code, "entry_point": v.entry_function, "cwe": v.cwe} for v in wanted],
         }
+
+
+def combined(answers: list[dict[str, Any]], types: list[str]) -> dict[str, Any]:
+    """One answer judging several types: each type's verdict, every request and every (typed) sink."""
+    requests = {c["name"]: c for a in answers for c in a.get("context_code", [])}
+    confirmed = [t for t, a in zip(types, answers) if a.get("vulnerability_types")]
+    return {
+        "scratchpad": " ".join(a.get("scratchpad", "") for a in answers).strip(),
+        "analysis": " ".join(a["analysis"] for a in answers),
+        "poc": next((a["poc"] for a in answers if a.get("poc")), ""),
+        "confidence_score": max(a["confidence_score"] for a in answers),
+        "vulnerability_types": confirmed,
+        "context_code": list(requests.values()),
+        "verdicts": [
+            {"type": t, "confidence_score": a["confidence_score"], "poc": a.get("poc", "")} for t, a in zip(types, answers)
+        ],
+        "sinks": [dict(sink, type=t) for t, a in zip(types, answers) for sink in a.get("sinks", [])],
+    }
 
 
 def _visible(vulnerability: ExpectedVulnerability, file: str, shown: list[tuple[str, int, int]]) -> bool:

@@ -1,18 +1,21 @@
-"""The analysis loop: an initial pass per entry-point file, then rounds per vulnerability type.
+"""The analysis loop: an initial pass per entry-point file, then one chain of rounds on its suspected types.
 
 Each round shows the model the entry-point file plus every definition it asked
 for so far; the names it requests next are resolved through the repository
-index (once per run, shared across rounds, types and files). A chain stops when
-the model asks for nothing new, only for what was shown or cannot be found, or
-reaches the round limit; its last answer is kept either way. A chain starts with
-the callees :mod:`.shown` picks (the others named in one line), and every round's
-prompt starts with the previous round's stable part (:mod:`.prompts`).
+index (once per run, shared across rounds and files). A chain judges every type
+the initial pass or the static pass suspects, each with its guidance and a
+verdict of its own, so the code a path needs is fetched and sent once, not once
+per type. It stops when the model asks for nothing new, only for what was shown
+or cannot be found, or reaches the round limit; its last answer is kept either
+way. A chain starts with the callees :mod:`.shown` picks for any of its types
+(the others named in one line), and every round's prompt starts with the
+previous round's stable part (:mod:`.prompts`).
 
 The initial pass also sees the definitions the entry points call directly
 (those no static path runs through), so a sink one call away can raise its
-type. A chain the static pass seeded keeps whole its traced handlers, the ones
-the initial answer pointed at, and the ones reaching a dangerous call of the
-chain's type (:mod:`.reach`); only the rest become markers.
+type. A chain keeps whole, for each of its types, the handlers the static pass
+traced, the ones the initial answer pointed at, and the ones reaching a
+dangerous call of the type (:mod:`.reach`); only the rest become markers.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from ..config import PruningSettings
 from ..errors import AnswerError, ProviderConfigError, ProviderError
 from ..findings import ErrorEntry, Finding, VulnType
-from ..llm.base import Completer, LLMRequest, Message
+from ..llm.base import Completer
 from ..repo.entrypoints import EntryPoint
 from ..repo.index import RepoIndex
 from ..repo.resolve import Resolver, Symbol
@@ -38,7 +41,8 @@ from .gate import BudgetExhausted
 from .locate import Region, locate
 from .placing import Placer
 from .reach import SinkReach
-from .response import AnalysisAnswer, ContextCode, answer_schema, parse_answer
+from .asking import Asker, LoopLimits
+from .response import AnalysisAnswer, ContextCode, answer_schema, for_type
 from .shown import callees_of, direct_of, fed_by, named_lines, path_symbols, split_callees
 from .suspicion import Pointed, pointed_at, quoted_in
 from .unreached import SinkSite, UnreachedModule
@@ -47,23 +51,31 @@ log = logging.getLogger(__name__)
 INITIAL_CALLEE_TOKENS = 1_000  # at most this many tokens of an initial prompt show the entry points' direct callees
 
 
-@dataclass(frozen=True)
-class LoopLimits:
-    max_rounds: int = 7
-    reasks: int = 2
-    max_output_tokens: int = 4096
+@dataclass
+class _Part:
+    """What one suspected type asks of its view's chain (:meth:`Analyst._part`)."""
+
+    focus: list[EntryPoint] | None = None  # the handlers this type keeps whole; None: the whole view
+    shown: list[Symbol] = field(default_factory=list)  # definitions shown from the first round, in order
+    named: list[Symbol] = field(default_factory=list)  # callees named in one line, not shown
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
 class _Chain:
-    """The state of one (file, vulnerability type) chain of rounds."""
+    """The state of one view's chain of rounds, on every type the initial pass or the static pass suspects."""
 
-    vuln_type: VulnType
+    types: tuple[VulnType, ...]
     context: dict[tuple[str, str], Symbol] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     requests_seen: set[frozenset[str]] = field(default_factory=set)
     standing: int = 0  # notes[:standing] are the chain's own (stable across rounds); later ones follow the code
     others: tuple[str, ...] = ()  # callees named in one line, not shown (the model may ask for them)
+
+    @property
+    def label(self) -> str:
+        """The chain's types as the report's errors name them: ``SQLI`` or ``SQLI,XSS``."""
+        return ",".join(t.value for t in self.types)
 
 
 class Analyst:
@@ -84,51 +96,28 @@ class Analyst:
         context: ContextBuilder | None = None,
         seeds: Mapping[str, Sequence[Candidate]] | None = None,
     ) -> None:
-        self.provider = provider
+        self.asker = Asker(provider, prompts.system_prompt(readme_summary), answer_schema(), limits)
+        self.ask = self.asker.ask
         self.index = index
         self.resolver = resolver
         self.limits = limits
-        self.system = prompts.system_prompt(readme_summary)
-        self.schema = answer_schema()
         self.context = context or ContextBuilder(index, resolver, PruningSettings(enabled=False), depth=0)
         self.seeds = seeds or {}  # static-pass candidates by entry-point file
         self.reach = SinkReach(index, resolver, self.context)  # handlers reaching a sink of a type
         self.placer = Placer(index, self.context)  # where a confirmed vulnerability is reported
-        self.reasks = 0  # answers that did not validate and were asked again, for the report's summary
         # what every prompt carries besides code: system, guidance, schema, instructions, the answer
-        self._fixed_tokens = approx_tokens(self.system) + 600 + approx_tokens(str(self.schema)) + limits.max_output_tokens
+        self._fixed_tokens = self.asker.fixed_tokens + 600 + limits.max_output_tokens
 
-    # one call, with re-asks --------------------------------------------------------
-    async def ask(self, user_text: str, breakpoints: Sequence[int] = ()) -> AnalysisAnswer:
-        """One answer that validates, re-asking with the error a bounded number of times.
-
-        *breakpoints* are where the prompt's stable parts end (the providers' prompt caches start there).
-        """
-        messages = [Message("user", user_text, breakpoints=tuple(breakpoints))]
-        reason = ""
-        for attempt in range(self.limits.reasks + 1):
-            response = await self.provider.complete(
-                LLMRequest(self.system, tuple(messages), self.schema, max_tokens=self.limits.max_output_tokens)
-            )
-            try:
-                answer, warnings = parse_answer(response.text)
-            except AnswerError as exc:
-                reason = str(exc) + (" (the answer was cut off at the output token limit)" if response.truncated else "")
-                log.warning("unusable answer: %s", reason)
-                if attempt < self.limits.reasks:  # the last bad answer is not asked again
-                    self.reasks += 1
-                messages += [Message("assistant", response.text or "(empty answer)"), Message("user", prompts.reask_request(reason))]
-                continue
-            for warning in warnings:
-                log.warning("answer repaired: %s", warning)
-            return answer
-        raise AnswerError(f"no usable answer after {self.limits.reasks + 1} attempts: {reason}")
+    @property
+    def reasks(self) -> int:
+        """Answers that did not validate and were asked again, for the report's summary."""
+        return self.asker.reasks
 
     # a file ------------------------------------------------------------------------
     async def analyse_file(
         self, file: str, entry_points: Sequence[EntryPoint], unreached: UnreachedModule | None = None
     ) -> FileResult:
-        """Initial pass, then one chain per vulnerability type; an unexpected failure stays in this file.
+        """Initial pass, then one chain on the suspected types, per view; an unexpected failure stays in this file.
 
         With *unreached*, the file is a module no entry point reaches: its sink-holding
         functions stand in for entry points and their parameters are treated as user input.
@@ -163,7 +152,7 @@ class Analyst:
     async def _analyse_view(
         self, view: FileView, result: FileResult, unreached: UnreachedModule | None = None
     ) -> bool:
-        """Initial pass over one view of the file, then one chain per suspected type, concurrently.
+        """Initial pass over one view of the file, then one chain on every suspected type.
 
         False when the initial pass failed: the view's entry points were not analysed.
         """
@@ -194,8 +183,8 @@ class Analyst:
         if unreached is not None:  # its sinks are the evidence the static seeds are for reached files
             sink_types = {s.vuln_type for s in unreached.sinks if s.function in names}
             suspected += sorted(sink_types - set(suspected), key=list(VulnType).index)
-        chains = [self._run_chain(view, vuln_type, initial, unreached) for vuln_type in suspected]
-        for findings, errors, files_shown in await asyncio.gather(*chains):
+        if suspected:  # one chain judges every suspected type: the rounds a type needs are shared by all
+            findings, errors, files_shown = await self._run_chain(view, tuple(suspected), initial, unreached)
             result.findings.extend(findings)
             result.errors.extend(errors)
             result.context_files |= files_shown
@@ -217,14 +206,38 @@ class Analyst:
         return kept, named_lines([s for s in near if s.file != view.file], exclude={(s.file, s.qualname) for s in kept})
 
     async def _run_chain(
-        self, view: FileView, vuln_type: VulnType, initial: AnalysisAnswer, unreached: UnreachedModule | None = None
+        self, view: FileView, types: tuple[VulnType, ...], initial: AnalysisAnswer, unreached: UnreachedModule | None = None
     ) -> tuple[list[Finding], list[ErrorEntry], set[str]]:
-        chain = _Chain(vuln_type)
+        """The view's chain: what each type would keep in view, shown together, judged type by type."""
+        parts = [self._part(view, vuln_type, initial, unreached) for vuln_type in types]
+        chain = _Chain(types)
+        if unreached is not None:
+            chain.notes.append(prompts.unreached_note([e.function for e in view.entry_points]))
+        if all(part.focus is not None for part in parts):  # every type keeps only some handlers whole
+            kept = {e.function for part in parts for e in part.focus or ()}
+            view = self.context.focus(view, [e for e in view.entry_points if e.function in kept])
+        for part in parts:
+            chain.notes.extend(n for n in part.notes if n not in chain.notes)
+        chain.notes.extend(n for n in self.context.dispatch_notes(view) if n not in chain.notes)  # every target named
+        for part in parts:
+            for symbol in part.shown:
+                if not view.shows(symbol):
+                    chain.context.setdefault((symbol.file, symbol.qualname), symbol)
+        if self.context.pruning.enabled:  # --no-prune: whole files, the model asks for everything itself
+            unshown = [s for part in parts for s in part.named if s.file != view.file]  # the view's markers name its own
+            chain.others = named_lines(unshown, exclude=chain.context)
+        findings, errors = await self._rounds(chain, view, initial)
+        return findings, errors, {symbol.file for symbol in chain.context.values()}
+
+    def _part(
+        self, view: FileView, vuln_type: VulnType, initial: AnalysisAnswer, unreached: UnreachedModule | None
+    ) -> _Part:
+        """What one type asks of the chain: handlers kept whole, code shown, callees named, notes."""
+        part = _Part()
         if unreached is not None:
             names = [e.function for e in view.entry_points]
-            chain.notes.append(prompts.unreached_note(names))
             sinks = [s for s in unreached.sinks if s.vuln_type == vuln_type and s.function in names]
-            chain.notes += [f"dangerous call: {_sink_text(s)}" for s in sinks]
+            part.notes += [f"dangerous call: {_sink_text(s)}" for s in sinks]
         seeds = self._seeds(view, vuln_type)
         pointed = pointed_at(initial, vuln_type, self.index.modules[view.file], view.entry_points)
         quoted = quoted_in(initial, vuln_type, self._initial_callees(view)[0], self.index.modules) if unreached is None else []
@@ -239,39 +252,30 @@ class Analyst:
             # ... and so does a handler reaching a dangerous call of the type that no taint path explains
             kept = seeded | {e.function for e in suspected}
             suspected += [e for e in self.reach.entries_reaching(view.file, view.entry_points, vuln_type) if e.function not in kept]
-            view = self.context.focus(view, [e for e in view.entry_points if e.function in seeded] + suspected)
-            chain.notes.extend(prompts.static_hint(c) for c in seeds)
+            part.focus = [e for e in view.entry_points if e.function in seeded] + suspected
+            focused = self.context.focus(view, part.focus)
+            part.notes.extend(prompts.static_hint(c) for c in seeds)
             path = path_symbols(self.context, seeds)
-            walked = callees_of(self.context, view, suspected)
-            near = direct_of(self.context, view, suspected)
-            also_called = callees_of(self.context, view, [e for e in view.entry_points if e.function in seeded])
+            walked = callees_of(self.context, focused, suspected)
+            near = direct_of(self.context, focused, suspected)
+            also_called = callees_of(self.context, focused, [e for e in view.entry_points if e.function in seeded])
         else:
             path, walked, also_called = [], self.context.callees(view), []
             near = self.context.direct(view)
-        chain.notes.extend(self.context.dispatch_notes(view))  # calls through a lookup by key: every target named
-        if self.context.pruning.enabled:  # --no-prune: whole files, the model asks for everything itself
-            fed = fed_by(self.context, self._seeds(view)) | near  # request data flows in, or the first calls the model reads
+        if self.context.pruning.enabled:
+            fed = fed_by(self.context, seeds) | near  # request data flows in, or the first calls the model reads
             if unreached is not None:  # every parameter is treated as attacker-controlled: any callee may get it
                 fed |= {(s.file, s.qualname) for s in walked}
             shown, named = split_callees(walked, fed, lambda s: self.reach.holds(s, vuln_type))
-            for symbol in path + shown:
-                if not view.shows(symbol):
-                    chain.context.setdefault((symbol.file, symbol.qualname), symbol)
-        else:
-            named = []
-        self._add_pointed(chain, view, pointed)
-        for symbol in quoted:
-            if not view.shows(symbol):
-                chain.context.setdefault((symbol.file, symbol.qualname), symbol)
-        unshown = [s for s in named + also_called if s.file != view.file]  # the view's markers name its own
-        chain.others = named_lines(unshown, exclude=chain.context) if self.context.pruning.enabled else ()
-        findings, errors = await self._rounds(chain, view, initial)
-        return findings, errors, {symbol.file for symbol in chain.context.values()}
+            part.shown += path + shown
+            part.named = named + also_called
+        part.shown += self._pointed_symbols(view, pointed) + quoted
+        return part
 
     async def _rounds(
         self, chain: _Chain, view: FileView, initial: AnalysisAnswer
     ) -> tuple[list[Finding], list[ErrorEntry]]:
-        vuln_type, file = chain.vuln_type, view.file
+        label, file = chain.label, view.file
         self._add_context(chain, view, initial.context_code)
         chain.standing = len(chain.notes)  # what the chain starts with stays in the stable part of every round
         previous = initial.analysis
@@ -283,16 +287,16 @@ class Analyst:
             except ProviderConfigError:
                 raise
             except BudgetExhausted as exc:
-                reason = f"{vuln_type.value} chain stopped before round {round_number}: {exc}"
-                error = ErrorEntry(file, "budget", reason, vuln_type=vuln_type.value)
-                return (self._findings(view, vuln_type, answer, chain) if answer else []), [error]
+                reason = f"{label} chain stopped before round {round_number}: {exc}"
+                error = ErrorEntry(file, "budget", reason, vuln_type=label)
+                return (self._findings(view, answer, chain) if answer else []), [error]
             except (ProviderError, AnswerError) as exc:
-                error = ErrorEntry(file, "llm", f"{vuln_type.value} round {round_number} failed: {exc}", vuln_type=vuln_type.value)
-                return (self._findings(view, vuln_type, answer, chain) if answer else []), [error]
+                error = ErrorEntry(file, "llm", f"{label} round {round_number} failed: {exc}", vuln_type=label)
+                return (self._findings(view, answer, chain) if answer else []), [error]
             previous = answer.analysis
             if not self._wants_more(chain, view, answer.context_code):
                 break
-        return (self._findings(view, vuln_type, answer, chain) if answer else []), []
+        return (self._findings(view, answer, chain) if answer else []), []
 
     def _type_request(self, chain: _Chain, view: FileView, previous: str, first: bool = True) -> tuple[str, tuple[int, ...]]:
         """The round's prompt with as much context as the budget allows, farthest definitions dropped first.
@@ -307,7 +311,7 @@ class Analyst:
             names = ", ".join(f"{s.qualname} ({s.file})" for s in dropped)
             notes.append(f"left out to stay within the prompt budget (ask again if needed): {names}")
         return prompts.type_request(
-            chain.vuln_type, view.file, view.code, kept, previous, notes, view.templates, chain.standing, others
+            chain.types, view.file, view.code, kept, previous, notes, view.templates, chain.standing, others
         )
 
     # seeds from the static pass -------------------------------------------------------
@@ -318,13 +322,11 @@ class Analyst:
             if c.entry_function in names and (vuln_type is None or c.vuln_type == vuln_type)
         ]
 
-    def _add_pointed(self, chain: _Chain, view: FileView, pointed: Pointed) -> None:
-        """Definitions the initial answer pointed at for the chain's type, by name or by line, when not in view."""
+    def _pointed_symbols(self, view: FileView, pointed: Pointed) -> list[Symbol]:
+        """Definitions the initial answer pointed at for a type, by name or by line."""
         symbols = [self.resolver.resolve(name, view.file).symbol for name in pointed.names]
         symbols += [self.context.definition_at(view.file, line) for line in sorted(pointed.lines)]
-        for symbol in symbols:
-            if symbol is not None and symbol.kind != "module" and not view.shows(symbol):
-                chain.context.setdefault((symbol.file, symbol.qualname), symbol)
+        return [s for s in symbols if s is not None and s.kind != "module"]
 
     # context -----------------------------------------------------------------------
     def _wants_more(self, chain: _Chain, view: FileView, requested: Sequence[ContextCode]) -> bool:
@@ -360,9 +362,17 @@ class Analyst:
             added += 1
         return added
 
-    def _findings(self, view: FileView, vuln_type: VulnType, answer: AnalysisAnswer, chain: _Chain) -> list[Finding]:
+    def _findings(self, view: FileView, answer: AnalysisAnswer, chain: _Chain) -> list[Finding]:
+        """The last answer's findings, type by type: each type's verdict, sinks and static seeds."""
         regions = self._regions(view.file, chain)
-        return self.placer.findings(view, vuln_type, answer, regions, chain.context.values(), self._seeds(view, vuln_type))
+        shown = list(chain.context.values())
+        if len(chain.types) == 1:  # the answer is about that type alone, as its prompt asked
+            vuln_type = chain.types[0]
+            return self.placer.findings(view, vuln_type, answer, regions, shown, self._seeds(view, vuln_type))
+        found: list[Finding] = []
+        for vuln_type in chain.types:
+            found += self.placer.findings(view, vuln_type, for_type(answer, vuln_type), regions, shown, self._seeds(view, vuln_type))
+        return found
 
     def _regions(self, file: str, chain: _Chain) -> list[Region]:
         module = self.index.modules[file]

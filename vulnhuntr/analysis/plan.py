@@ -1,11 +1,11 @@
 """``--dry-run``: what a scan would do and cost, without calling any LLM.
 
 The number of calls depends on what the model suspects, so the plan gives a
-range: the least (one initial pass per file), a typical run (two suspected
-types per file, three rounds each) and the most (every type up to the round
-limit). Input tokens follow from the prompts' real sizes: the system prompt
-and the file's code are sent on every call, plus fetched context that grows
-with each round.
+range: the least (one initial pass per file), a typical run (the file's one
+chain judging two suspected types in three rounds) and the most (a chain on
+every type up to the round limit). Input tokens follow from the prompts' real
+sizes: the system prompt and the file's code are sent on every call, each
+round adds its types' guidance and fetched context that grows round by round.
 
 Routes that read no request data and reach no sink get no initial pass
 (:mod:`vulnhuntr.analysis.selection`); the plan lists them with the reason.
@@ -30,6 +30,7 @@ from ..tokens import TYPICAL_OUTPUT_TOKENS, approx_tokens
 from .targets import Targets
 
 CONTEXT_TOKENS_PER_ROUND = 400  # a typical fetched definition
+GUIDANCE_TOKENS_PER_TYPE = 160  # a type's guidance in a chain's prompt
 TYPICAL_TYPES, TYPICAL_ROUNDS = 2, 3
 
 
@@ -79,10 +80,11 @@ def make_plan(targets: Targets, repository: RepositoryMap, settings: Settings, p
 def _estimate(files: list[tuple[str, int, int]], system: int, *, types: int, rounds: int, price: ModelPrice | None) -> Estimate:
     calls = 1 if files else 0  # the README summary
     input_tokens = 1000 if files else 0
+    chains = 1 if types else 0  # one chain per file judges all its suspected types
     for _file, _entries, code in files:
-        calls += 1 + types * rounds
+        calls += 1 + chains * rounds
         input_tokens += system + code
         for round_number in range(1, rounds + 1):
-            input_tokens += types * (system + code + CONTEXT_TOKENS_PER_ROUND * round_number)
+            input_tokens += chains * (system + code + types * GUIDANCE_TOKENS_PER_TYPE + CONTEXT_TOKENS_PER_ROUND * round_number)
     output_tokens = calls * TYPICAL_OUTPUT_TOKENS
     return Estimate(calls, input_tokens, output_tokens, cost(Usage(calls, input_tokens, output_tokens), price))

@@ -218,7 +218,7 @@ def unreached_note(functions: Sequence[str]) -> str:
 
 
 def type_request(
-    vuln_type: VulnType,
+    vuln_types: VulnType | Sequence[VulnType],
     file: str,
     code: str,
     context: Sequence[Symbol],
@@ -228,7 +228,7 @@ def type_request(
     standing: int | None = None,
     others: Sequence[str] = (),
 ) -> tuple[str, tuple[int, ...]]:
-    """A round of the per-type analysis, and where its stable parts end (cache breakpoints).
+    """A round of a file's chain on one or several types, and where its stable parts end (cache breakpoints).
 
     The view comes first (shared with the initial pass and the file's other chains),
     then the type's guidance and the first *standing* notes (those the chain started
@@ -236,9 +236,10 @@ def type_request(
     next round's prompt. The callees named but not shown (*others*, sent in a chain's
     first round), later notes, the previous analysis and the task follow.
     """
+    types = (vuln_types,) if isinstance(vuln_types, VulnType) else tuple(vuln_types)
     standing = len(notes) if standing is None else standing
     view = view_block(file, code, templates)
-    head = [type_guidance(vuln_type).rstrip("\n")]
+    head = [types_guidance(types).rstrip("\n")]
     if notes[:standing]:
         head.append("Notes:\n" + "\n".join(f"- {n}" for n in notes[:standing]))
     stable = view + "\n\n".join(head) + "\n\n"
@@ -249,18 +250,41 @@ def type_request(
         tail.append(("Notes:\n" if not notes[:standing] else "More notes:\n") + "\n".join(f"- {n}" for n in notes[standing:]))
     if previous_analysis:
         tail.append(f"Your previous analysis:\n<previous_analysis>\n{fenced(previous_analysis)}\n</previous_analysis>")
-    tail.append(
-        f"Task: decide whether attacker input from the entry points of {file} reaches a "
-        f"{vuln_type.value} sink. If the path continues into code you have not been shown, "
-        f"name it in `context_code`; otherwise leave `context_code` empty and give your final "
-        f"answer. Report `{vuln_type.value}` in `vulnerability_types` only if it is exploitable."
-    )
+    tail.append(_task(file, types))
     return stable + ("\n" if context else "") + "\n\n".join(tail), (len(view), len(stable))
+
+
+def _task(file: str, types: Sequence[VulnType]) -> str:
+    further = (
+        "If the path continues into code you have not been shown, name it in `context_code`; "
+        "otherwise leave `context_code` empty and give your final answer."
+    )
+    if len(types) == 1:
+        name = types[0].value
+        return (
+            f"Task: decide whether attacker input from the entry points of {file} reaches a {name} sink. "
+            f"{further} Report `{name}` in `vulnerability_types` only if it is exploitable."
+        )
+    names = ", ".join(t.value for t in types)
+    return (
+        f"Task: decide, for each of {names} on its own, whether attacker input from the entry points of "
+        f"{file} reaches a sink of that type. {further} Give one entry per type in `verdicts` (its "
+        f"`confidence_score` and, when exploitable, its `poc`), list in `vulnerability_types` only the "
+        f"exploitable ones, and give each of `sinks` its `type`."
+    )
 
 
 def type_guidance(vuln_type: VulnType) -> str:
     """The stable first part of every prompt of one vulnerability type."""
     return f"Focus: {vuln_type.value} only.\n{GUIDANCE[vuln_type]}\n\n"
+
+
+def types_guidance(types: Sequence[VulnType]) -> str:
+    """The stable first part of a chain's prompts: its one type, or each of its types with its guidance."""
+    if len(types) == 1:
+        return type_guidance(types[0])
+    names = ", ".join(t.value for t in types)
+    return f"Focus: {names}; judge each on its own.\n" + "\n\n".join(GUIDANCE[t] for t in types) + "\n\n"
 
 
 def static_hint(seed: Candidate) -> str:

@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from ..errors import AnswerError
 from ..findings import VulnType
+from .cwe import ALLOWED
 
 _THINK = re.compile(r"<think(?:ing)?>.*?</think(?:ing)?>", re.DOTALL | re.IGNORECASE)
 _FENCE = re.compile(r"```(?:json|JSON)?\s*\n(.*?)```", re.DOTALL)
@@ -54,6 +55,7 @@ class Sink(BaseModel):
     code_line: str = Field(description="The exact line of code of the dangerous call, copied from the code shown")
     entry_point: str = Field(default="", description="Name of the handler function the data comes from")
     cwe: int | None = Field(default=None, description="CWE number of this sink, e.g. 78 for a shell command")
+    type: VulnType | None = Field(default=None, description="The vulnerability type this sink is for")
 
 
 class Suspect(BaseModel):
@@ -61,6 +63,14 @@ class Suspect(BaseModel):
 
     type: VulnType
     functions: list[str] = Field(default_factory=list, description="Entry points or functions, as named in the code")
+
+
+class Verdict(BaseModel):
+    """The conclusion on one type, when a round judges several (optional: else the answer's own fields count)."""
+
+    type: VulnType
+    confidence_score: int = Field(default=0, ge=0, le=10)
+    poc: str = Field(default="", description="A proof of concept for this type, empty when it is not exploitable")
 
 
 class AnalysisAnswer(BaseModel):
@@ -72,11 +82,42 @@ class AnalysisAnswer(BaseModel):
     context_code: list[ContextCode] = Field(default_factory=list)
     sinks: list[Sink] = Field(default_factory=list)
     suspects: list[Suspect] = Field(default_factory=list)
+    verdicts: list[Verdict] = Field(default_factory=list)
 
     @field_validator("vulnerability_types")
     @classmethod
     def _unique(cls, value: list[VulnType]) -> list[VulnType]:
         return list(dict.fromkeys(value))
+
+
+def for_type(answer: AnalysisAnswer, vuln_type: VulnType) -> AnalysisAnswer:
+    """The answer as it concerns *vuln_type* alone, for a round that judged several types at once.
+
+    A verdict for the type gives its confidence and proof of concept; without one the
+    answer's own fields count for every type it lists. Sinks of another type are left out.
+    """
+    verdict = next((v for v in answer.verdicts if v.type == vuln_type), None)
+    listed = vuln_type in answer.vulnerability_types
+    if verdict is not None:
+        confidence, poc = verdict.confidence_score, verdict.poc or (answer.poc if listed else "")
+        reported = verdict.confidence_score > 0
+    else:
+        confidence, poc, reported = answer.confidence_score, answer.poc, listed
+    sinks = [s for s in answer.sinks if _sink_of(s, vuln_type)]
+    return answer.model_copy(update={
+        "confidence_score": confidence if reported else 0,
+        "poc": poc,
+        "vulnerability_types": [vuln_type] if reported else [],
+        "sinks": sinks,
+        "verdicts": [],
+    })
+
+
+def _sink_of(sink: Sink, vuln_type: VulnType) -> bool:
+    """Whether *sink* may be of *vuln_type*: its stated type, else a CWE that type can have, else any."""
+    if sink.type is not None:
+        return sink.type == vuln_type
+    return sink.cwe is None or sink.cwe in ALLOWED[vuln_type] or not any(sink.cwe in c for c in ALLOWED.values())
 
 
 def answer_schema() -> dict[str, Any]:
@@ -124,6 +165,7 @@ def _repair(data: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
     data["context_code"] = _context_items(data.get("context_code", []))
     data["sinks"] = _sinks(data.get("sinks", []))
     data["suspects"] = _suspects(data.get("suspects", []), warnings)
+    data["verdicts"] = _verdicts(data.get("verdicts", []), warnings)
     for key in ("scratchpad", "analysis", "poc"):
         if key in data and not isinstance(data[key], str):
             data[key] = json.dumps(data[key]) if data[key] is not None else ""
@@ -190,6 +232,8 @@ def _sinks(values: Any) -> list[Any]:
                 k: str(v or "") for k, v in value.items() if k in ("code_line", "entry_point")
             }
             sink["cwe"] = _cwe_number(value.get("cwe"))
+            types = _known_types([value["type"]], []) if value.get("type") else []
+            sink["type"] = types[0] if types else None
             sinks.append(sink)
     return sinks
 
@@ -211,3 +255,23 @@ def _suspects(values: Any, warnings: list[str]) -> list[dict[str, Any]]:
         if types:
             suspects.append({"type": types[0], "functions": names})
     return suspects
+
+
+def _verdicts(values: Any, warnings: list[str]) -> list[dict[str, Any]]:
+    """``[{type, confidence_score, poc}]``, also from ``{"SQLI": 8}``; unknown types dropped, scores clamped."""
+    if isinstance(values, dict):
+        values = [{"type": k, "confidence_score": v} for k, v in values.items()]
+    if not isinstance(values, list):
+        return []
+    verdicts: list[dict[str, Any]] = []
+    for value in values:
+        if not isinstance(value, dict):
+            continue
+        types = _known_types([value.get("type", "")], warnings)
+        if not types:
+            continue
+        verdict: dict[str, Any] = {"type": types[0], "poc": value.get("poc") if isinstance(value.get("poc"), str) else ""}
+        if "confidence_score" in value:
+            verdict["confidence_score"] = _clamped_confidence(value["confidence_score"], warnings)
+        verdicts.append(verdict)
+    return verdicts
