@@ -66,7 +66,7 @@ QUICK = ("examples", "generated")
 TIMED_OUT = -9  # the exit column of a run stopped at --timeout
 
 _OUR_FILE = re.compile(r'<file path="([^"]+)">')
-_OUR_TYPE = re.compile(r"Focus: ([A-Z]+) only\.")
+_OUR_TYPE = re.compile(r"Focus: ([A-Z]+(?:, [A-Z]+)*)(?: only\.|; judge)")
 _THEIR_FILE = re.compile(r"<file_path>([^<]+)</file_path>")
 _THEIR_TYPE = re.compile(r"remotely-exploitable [^.<]*?\(([A-Z]+)\) vulnerabilit")
 

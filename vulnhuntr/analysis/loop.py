@@ -40,25 +40,14 @@ from .context import ContextBuilder, FileView
 from .gate import BudgetExhausted
 from .locate import Region, locate
 from .placing import Placer
+from .opening import Opening, sink_text
 from .reach import SinkReach
 from .asking import Asker, LoopLimits
 from .response import AnalysisAnswer, ContextCode, answer_schema, for_type
-from .shown import callees_of, direct_of, fed_by, named_lines, path_symbols, split_callees
-from .suspicion import Pointed, pointed_at, quoted_in
-from .unreached import SinkSite, UnreachedModule
+from .shown import named_lines
+from .unreached import UnreachedModule
 
 log = logging.getLogger(__name__)
-INITIAL_CALLEE_TOKENS = 1_000  # at most this many tokens of an initial prompt show the entry points' direct callees
-
-
-@dataclass
-class _Part:
-    """What one suspected type asks of its view's chain (:meth:`Analyst._part`)."""
-
-    focus: list[EntryPoint] | None = None  # the handlers this type keeps whole; None: the whole view
-    shown: list[Symbol] = field(default_factory=list)  # definitions shown from the first round, in order
-    named: list[Symbol] = field(default_factory=list)  # callees named in one line, not shown
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -107,6 +96,7 @@ class Analyst:
         self.placer = Placer(index, self.context)  # where a confirmed vulnerability is reported
         # what every prompt carries besides code: system, guidance, schema, instructions, the answer
         self._fixed_tokens = self.asker.fixed_tokens + 600 + limits.max_output_tokens
+        self.opening = Opening(index, resolver, self.context, self.reach, self.seeds, self._fixed_tokens)
 
     @property
     def reasks(self) -> int:
@@ -156,33 +146,10 @@ class Analyst:
 
         False when the initial pass failed: the view's entry points were not analysed.
         """
-        names = [e.function for e in view.entry_points]
-        if unreached is None:
-            described = [e.describe() for e in view.entry_points]  # non-routes say their kind
-            callees, others = self._initial_callees(view)
-            result.context_files |= {symbol.file for symbol in callees}  # shown, so the analysis depends on them
-            request, points = prompts.initial_request(view.file, view.code, described, view.templates, callees, others)
-        else:
-            shown = [s for s in unreached.sinks if s.function in names]
-            request = prompts.unreached_request(view.file, view.code, names, [_sink_text(s) for s in shown])
-            points = (len(prompts.view_block(view.file, view.code)),)
-        try:
-            initial = await self.ask(request, points)
-        except ProviderConfigError:
-            raise
-        except BudgetExhausted as exc:
-            result.errors.append(ErrorEntry(view.file, "budget", f"not analysed: {exc}"))
-            result.unanalysed.update(names)
+        initial = await self._initial_pass(view, result, unreached)
+        if initial is None:
             return False
-        except (ProviderError, AnswerError) as exc:
-            result.errors.append(ErrorEntry(view.file, "llm", f"initial analysis failed: {exc}"))
-            result.unanalysed.update(names)
-            return False
-        suspected = list(initial.vulnerability_types) if initial.confidence_score > 0 else []
-        suspected += sorted({c.vuln_type for c in self._seeds(view)} - set(suspected), key=list(VulnType).index)
-        if unreached is not None:  # its sinks are the evidence the static seeds are for reached files
-            sink_types = {s.vuln_type for s in unreached.sinks if s.function in names}
-            suspected += sorted(sink_types - set(suspected), key=list(VulnType).index)
+        suspected = self._suspected(view, initial, unreached)
         if suspected:  # one chain judges every suspected type: the rounds a type needs are shared by all
             findings, errors, files_shown = await self._run_chain(view, tuple(suspected), initial, unreached)
             result.findings.extend(findings)
@@ -190,26 +157,46 @@ class Analyst:
             result.context_files |= files_shown
         return True
 
-    def _initial_callees(self, view: FileView) -> tuple[list[Symbol], tuple[str, ...]]:
-        """What the entry points call directly, for the initial pass to triage, and one-line names of the rest.
+    async def _initial_pass(
+        self, view: FileView, result: FileResult, unreached: UnreachedModule | None
+    ) -> AnalysisAnswer | None:
+        """The triage answer: which types deserve a chain; None (with the error recorded) when it failed."""
+        names = [e.function for e in view.entry_points]
+        if unreached is None:
+            described = [e.describe() for e in view.entry_points]  # non-routes say their kind
+            callees, others = self.opening.initial_callees(view)
+            result.context_files |= {symbol.file for symbol in callees}  # shown, so the analysis depends on them
+            request, points = prompts.initial_request(view.file, view.code, described, view.templates, callees, others)
+        else:
+            shown = [s for s in unreached.sinks if s.function in names]
+            request = prompts.unreached_request(view.file, view.code, names, [sink_text(s) for s in shown])
+            points = (len(prompts.view_block(view.file, view.code)),)
+        try:
+            return await self.ask(request, points)
+        except ProviderConfigError:
+            raise
+        except BudgetExhausted as exc:
+            result.errors.append(ErrorEntry(view.file, "budget", f"not analysed: {exc}"))
+        except (ProviderError, AnswerError) as exc:
+            result.errors.append(ErrorEntry(view.file, "llm", f"initial analysis failed: {exc}"))
+        result.unanalysed.update(names)
+        return None
 
-        A definition a static path runs through is only named: that path's type gets its
-        chain whatever the initial pass says. The rest is shown, in order, as far as a
-        small share of the prompt allows; what does not fit is named. None with ``--no-prune``.
-        """
-        if not self.context.pruning.enabled:
-            return [], ()
-        traced = {(s.file, s.qualname) for s in path_symbols(self.context, self._seeds(view))}
-        near = self.context.near_callees(view)
-        used = self._fixed_tokens + approx_tokens(view.code + view.templates)
-        kept, _dropped = self.context.fit([s for s in near if (s.file, s.qualname) not in traced], used, used + INITIAL_CALLEE_TOKENS)
-        return kept, named_lines([s for s in near if s.file != view.file], exclude={(s.file, s.qualname) for s in kept})
+    def _suspected(self, view: FileView, initial: AnalysisAnswer, unreached: UnreachedModule | None) -> list[VulnType]:
+        """The initial answer's types, then the static pass's, then (unreached modules) their sinks' types."""
+        suspected = list(initial.vulnerability_types) if initial.confidence_score > 0 else []
+        suspected += sorted({c.vuln_type for c in self.opening.seeds_of(view)} - set(suspected), key=list(VulnType).index)
+        if unreached is not None:  # its sinks are the evidence the static seeds are for reached files
+            names = {e.function for e in view.entry_points}
+            sink_types = {s.vuln_type for s in unreached.sinks if s.function in names}
+            suspected += sorted(sink_types - set(suspected), key=list(VulnType).index)
+        return suspected
 
     async def _run_chain(
         self, view: FileView, types: tuple[VulnType, ...], initial: AnalysisAnswer, unreached: UnreachedModule | None = None
     ) -> tuple[list[Finding], list[ErrorEntry], set[str]]:
-        """The view's chain: what each type would keep in view, shown together, judged type by type."""
-        parts = [self._part(view, vuln_type, initial, unreached) for vuln_type in types]
+        """The view's chain: what each type would keep in view (:mod:`.opening`), shown together, judged type by type."""
+        parts = [self.opening.part(view, vuln_type, initial, unreached) for vuln_type in types]
         chain = _Chain(types)
         if unreached is not None:
             chain.notes.append(prompts.unreached_note([e.function for e in view.entry_points]))
@@ -228,49 +215,6 @@ class Analyst:
             chain.others = named_lines(unshown, exclude=chain.context)
         findings, errors = await self._rounds(chain, view, initial)
         return findings, errors, {symbol.file for symbol in chain.context.values()}
-
-    def _part(
-        self, view: FileView, vuln_type: VulnType, initial: AnalysisAnswer, unreached: UnreachedModule | None
-    ) -> _Part:
-        """What one type asks of the chain: handlers kept whole, code shown, callees named, notes."""
-        part = _Part()
-        if unreached is not None:
-            names = [e.function for e in view.entry_points]
-            sinks = [s for s in unreached.sinks if s.vuln_type == vuln_type and s.function in names]
-            part.notes += [f"dangerous call: {_sink_text(s)}" for s in sinks]
-        seeds = self._seeds(view, vuln_type)
-        pointed = pointed_at(initial, vuln_type, self.index.modules[view.file], view.entry_points)
-        quoted = quoted_in(initial, vuln_type, self._initial_callees(view)[0], self.index.modules) if unreached is None else []
-        if quoted:  # a line it quoted from a callee it was shown: that callee, and the handlers calling it, stay
-            keys = {(s.file, s.qualname) for s in quoted}
-            callers = {e.function for e in view.entry_points if keys & {(s.file, s.qualname) for s in callees_of(self.context, view, [e])}}
-            pointed = replace(pointed, entry_functions=pointed.entry_functions | callers)
-        if seeds:  # the static pass traced this type: its entry points, its path and a note, first
-            seeded = {c.entry_function for c in seeds}
-            # ... and whatever the initial answer pointed at for this type stays whole beside them,
-            suspected = [e for e in view.entry_points if e.function in pointed.entry_functions - seeded]
-            # ... and so does a handler reaching a dangerous call of the type that no taint path explains
-            kept = seeded | {e.function for e in suspected}
-            suspected += [e for e in self.reach.entries_reaching(view.file, view.entry_points, vuln_type) if e.function not in kept]
-            part.focus = [e for e in view.entry_points if e.function in seeded] + suspected
-            focused = self.context.focus(view, part.focus)
-            part.notes.extend(prompts.static_hint(c) for c in seeds)
-            path = path_symbols(self.context, seeds)
-            walked = callees_of(self.context, focused, suspected)
-            near = direct_of(self.context, focused, suspected)
-            also_called = callees_of(self.context, focused, [e for e in view.entry_points if e.function in seeded])
-        else:
-            path, walked, also_called = [], self.context.callees(view), []
-            near = self.context.direct(view)
-        if self.context.pruning.enabled:
-            fed = fed_by(self.context, seeds) | near  # request data flows in, or the first calls the model reads
-            if unreached is not None:  # every parameter is treated as attacker-controlled: any callee may get it
-                fed |= {(s.file, s.qualname) for s in walked}
-            shown, named = split_callees(walked, fed, lambda s: self.reach.holds(s, vuln_type))
-            part.shown += path + shown
-            part.named = named + also_called
-        part.shown += self._pointed_symbols(view, pointed) + quoted
-        return part
 
     async def _rounds(
         self, chain: _Chain, view: FileView, initial: AnalysisAnswer
@@ -314,20 +258,6 @@ class Analyst:
             chain.types, view.file, view.code, kept, previous, notes, view.templates, chain.standing, others
         )
 
-    # seeds from the static pass -------------------------------------------------------
-    def _seeds(self, view: FileView, vuln_type: VulnType | None = None) -> list[Candidate]:
-        names = {e.function for e in view.entry_points}
-        return [
-            c for c in self.seeds.get(view.file, ())
-            if c.entry_function in names and (vuln_type is None or c.vuln_type == vuln_type)
-        ]
-
-    def _pointed_symbols(self, view: FileView, pointed: Pointed) -> list[Symbol]:
-        """Definitions the initial answer pointed at for a type, by name or by line."""
-        symbols = [self.resolver.resolve(name, view.file).symbol for name in pointed.names]
-        symbols += [self.context.definition_at(view.file, line) for line in sorted(pointed.lines)]
-        return [s for s in symbols if s is not None and s.kind != "module"]
-
     # context -----------------------------------------------------------------------
     def _wants_more(self, chain: _Chain, view: FileView, requested: Sequence[ContextCode]) -> bool:
         """Fetch what the model asked for; False when it asked for nothing new or repeated itself.
@@ -368,10 +298,10 @@ class Analyst:
         shown = list(chain.context.values())
         if len(chain.types) == 1:  # the answer is about that type alone, as its prompt asked
             vuln_type = chain.types[0]
-            return self.placer.findings(view, vuln_type, answer, regions, shown, self._seeds(view, vuln_type))
+            return self.placer.findings(view, vuln_type, answer, regions, shown, self.opening.seeds_of(view, vuln_type))
         found: list[Finding] = []
         for vuln_type in chain.types:
-            found += self.placer.findings(view, vuln_type, for_type(answer, vuln_type), regions, shown, self._seeds(view, vuln_type))
+            found += self.placer.findings(view, vuln_type, for_type(answer, vuln_type), regions, shown, self.opening.seeds_of(view, vuln_type))
         return found
 
     def _regions(self, file: str, chain: _Chain) -> list[Region]:
@@ -382,7 +312,3 @@ class Analyst:
             if other is not None:
                 regions.append(Region(other, symbol.start_line, symbol.end_line))
         return regions
-
-
-def _sink_text(site: SinkSite) -> str:
-    return f"{site.call} in {site.function} at line {site.line}"
