@@ -5,7 +5,7 @@ for a vulnerability type; they are incomplete (a value marked safe by a helper,
 a flow through code the pass cannot follow). A handler whose own code, or code
 it calls, holds a call from the sink tables of that type with a non-literal
 argument (:func:`.unreached.sink_sites`, the same test that picks unreached
-modules) is evidence too: a type's chain keeps such handlers in view even when
+modules) is evidence too: a chain judging the type keeps such handlers in view even when
 no taint path and no pointer of the initial answer names them.
 
 Planning uses it first (which files go first, which routes need no initial

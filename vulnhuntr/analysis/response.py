@@ -3,9 +3,11 @@
 Field names are the original tool's (scratchpad, analysis, poc,
 confidence_score, vulnerability_types, context_code) so its users' tooling
 keeps working; ``sinks`` is an optional addition that lets the model point at
-the exact line where tainted data does harm, and ``suspects`` (optional too)
+the exact line where tainted data does harm, ``suspects`` (optional too)
 lets the initial pass say which handlers or functions made it suspect each
-type, so that type's chain keeps them in view.
+type, so the chain keeps them in view for that type, and ``verdicts`` (optional)
+give a chain judging several types a confidence and proof of concept per type
+(:func:`for_type`).
 
 Models wrap JSON in markdown fences, think aloud before it, invent
 vulnerability types or score 12 out of 10. :func:`parse_answer` repairs what is
@@ -59,7 +61,7 @@ class Sink(BaseModel):
 
 
 class Suspect(BaseModel):
-    """Where the model suspects one type (optional: the type's chain keeps these functions in view)."""
+    """Where the model suspects one type (optional: the chain keeps these functions in view)."""
 
     type: VulnType
     functions: list[str] = Field(default_factory=list, description="Entry points or functions, as named in the code")

@@ -1,4 +1,4 @@
-"""What the initial pass pointed at, per vulnerability type: kept in that type's chain.
+"""What the initial pass pointed at, per vulnerability type: kept in view by the chain judging that type.
 
 A chain's focused view keeps whole the entry points the static pass traced for
 its type; the model's own suspicion is evidence too, so the handlers and
