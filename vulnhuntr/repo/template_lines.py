@@ -90,13 +90,26 @@ def _renders(
 
 
 def _function(module: ModuleIndex, qualname: str) -> ast.AST | None:
+    """The ``def`` of *qualname*: followed down the bodies its dotted name passes through, else searched by line."""
     definition = module.definitions_by_name.get(qualname)
-    if definition is None:
+    if definition is None or definition.kind not in ("function", "method"):  # a class or a variable renders nothing
         return None
-    for node in ast.walk(module.tree):
+    found: ast.AST | None = None
+    body: list[ast.stmt] = module.tree.body
+    for part in qualname.split("."):  # a walk of the whole module per lookup was most of a prompt's build time
+        found = next((n for n in body if isinstance(n, _SCOPES) and n.name == part), None)
+        if found is None:
+            break
+        body = found.body
+    if isinstance(found, (ast.FunctionDef, ast.AsyncFunctionDef)) and found.lineno == definition.line:
+        return found
+    for node in ast.walk(module.tree):  # defined inside a block (if, try, with): found by its line
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.lineno == definition.line:
             return node
     return None
+
+
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def _passed(spec: RenderSpec, function: ast.AST, line: int) -> frozenset[str] | None:
