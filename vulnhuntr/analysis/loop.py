@@ -248,7 +248,8 @@ class Analyst:
         The callees named but not shown go with the first round only: the model asks for them then or not at all.
         """
         others = chain.others if first else ()
-        used = self._fixed_tokens + approx_tokens(view.code + view.templates + previous + "".join(others))
+        guidance = prompts.types_guidance(chain.types) if len(chain.types) > 1 else ""  # one type's is in the fixed part
+        used = self._fixed_tokens + approx_tokens(view.code + view.templates + previous + "".join(others) + guidance)
         kept, dropped = self.context.fit(list(chain.context.values()), used)
         notes = list(chain.notes)
         if dropped:
