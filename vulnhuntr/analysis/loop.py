@@ -41,7 +41,7 @@ from .gate import BudgetExhausted
 from .locate import Region, locate
 from .placing import Placer
 from .opening import Opening, sink_text
-from .reach import SinkReach
+from .reach import SinkReach, SiteCache
 from .asking import Asker, LoopLimits
 from .response import AnalysisAnswer, ContextCode, answer_schema, for_type
 from .shown import named_lines
@@ -84,6 +84,7 @@ class Analyst:
         limits: LoopLimits,
         context: ContextBuilder | None = None,
         seeds: Mapping[str, Sequence[Candidate]] | None = None,
+        sink_sites: SiteCache | None = None,
     ) -> None:
         self.asker = Asker(provider, prompts.system_prompt(readme_summary), answer_schema(), limits)
         self.ask = self.asker.ask
@@ -92,7 +93,7 @@ class Analyst:
         self.limits = limits
         self.context = context or ContextBuilder(index, resolver, PruningSettings(enabled=False), depth=0)
         self.seeds = seeds or {}  # static-pass candidates by entry-point file
-        self.reach = SinkReach(index, resolver, self.context)  # handlers reaching a sink of a type
+        self.reach = SinkReach(index, resolver, self.context, sink_sites if sink_sites is not None else {})  # by type
         self.placer = Placer(index, self.context)  # where a confirmed vulnerability is reported
         # what every prompt carries besides code: system, guidance, schema, instructions, the answer
         self._fixed_tokens = self.asker.fixed_tokens + 600 + limits.max_output_tokens

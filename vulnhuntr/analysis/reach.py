@@ -32,6 +32,10 @@ class Reaches(Protocol):
     def reachable(self, file: str, entry: EntryPoint) -> list[Symbol]: ...
 
 
+SiteCache = dict[str, dict[str, tuple[SinkSite, ...]]]
+"""Sink sites by module and by function (:func:`.unreached.sink_sites`)."""
+
+
 @dataclass
 class SinkReach:
     """Which entry points reach a sink site of which type (memoised per module and per entry point)."""
@@ -39,7 +43,7 @@ class SinkReach:
     index: RepoIndex
     resolver: Resolver
     context: Reaches
-    _sites: dict[str, dict[str, tuple[SinkSite, ...]]] = field(default_factory=dict)
+    sites: SiteCache = field(default_factory=dict)  # shareable: it depends on the module and the resolver only
     _types: dict[tuple[str, str], frozenset[VulnType]] = field(default_factory=dict)
 
     def entries_reaching(self, file: str, entry_points: Sequence[EntryPoint], vuln_type: VulnType) -> list[EntryPoint]:
@@ -67,10 +71,10 @@ class SinkReach:
         return False
 
     def _by_function(self, file: str) -> dict[str, tuple[SinkSite, ...]]:
-        if file not in self._sites:
+        if file not in self.sites:
             module = self.index.modules.get(file)
             grouped: dict[str, list[SinkSite]] = {}
             for site in sink_sites(module, self.resolver) if module is not None else ():
                 grouped.setdefault(site.function, []).append(site)
-            self._sites[file] = {name: tuple(sites) for name, sites in grouped.items()}
-        return self._sites[file]
+            self.sites[file] = {name: tuple(sites) for name, sites in grouped.items()}
+        return self.sites[file]

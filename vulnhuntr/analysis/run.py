@@ -81,6 +81,7 @@ async def analyse(
             limits=_limits(settings),
             context=context,
             seeds=static.candidates if static is not None else None,
+            sink_sites=targets.sink_sites,  # found while choosing the targets
         )
         progress.start(len(targets.files) + len(modules))
         await _run_files(analyst, targets.files, outcome.results, progress)

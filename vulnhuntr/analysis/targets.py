@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..config import Settings
 from ..repo.callgraph import Callees
 from ..repo.entrypoints import EntryPoint
 from ..repo.map import RepositoryMap
 from ..static import StaticResult
-from .reach import SinkReach
+from .reach import SinkReach, SiteCache
 from .selection import EntryContext, LeftOut, select_entries
 from .unreached import UnreachedSelection, select_unreached
 
@@ -32,6 +32,7 @@ class Targets:
     deferred: int = 0  # unreached modules an incremental run leaves to the next full scan
     left_out: tuple[LeftOut, ...] = ()  # entry points given no initial pass (they read no request data)
     note: str | None = None  # the report's note on what was left out
+    sink_sites: SiteCache = field(default_factory=dict, compare=False, repr=False)  # per module, for the analysis
 
     @property
     def planned(self) -> list[str]:
@@ -53,8 +54,9 @@ def select_targets(
     if settings.analysis.prefilter and static is not None:
         files = {f: e for f, e in files.items() if static.candidates.get(f)}
     context = selection_context(repository, settings)
+    reach = SinkReach(repository.index, repository.resolver, context)
     chosen = select_entries(
-        files, context, SinkReach(repository.index, repository.resolver, context),
+        files, context, reach,
         forced=repository.forced_files, candidates=static.candidates if static is not None else None,
         analyse_all=settings.analysis.all_entrypoints,
     )
@@ -65,12 +67,13 @@ def select_targets(
     if settings.analysis.prefilter and selection.modules:
         selection = UnreachedSelection((), tuple(m.file for m in selection.modules) + selection.left_out, selection.cap)
     if only is None:
-        return Targets(every, files, selection, left_out=chosen.left_out, note=chosen.note())
+        return Targets(every, files, selection, left_out=chosen.left_out, note=chosen.note(), sink_sites=reach.sites)
     deferred = len(selection.modules)
     if deferred:
         selection = UnreachedSelection(cap=selection.cap)
     return Targets(
-        every, files, selection, full=False, deferred=deferred, left_out=chosen.left_out, note=chosen.note()
+        every, files, selection, full=False, deferred=deferred, left_out=chosen.left_out, note=chosen.note(),
+        sink_sites=reach.sites,
     )
 
 
