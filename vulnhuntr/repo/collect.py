@@ -105,6 +105,7 @@ class Collector(ast.NodeVisitor):
         self.attributes: list[AttributeAssignment] = []
         self.registrations: list[Registration] = []
         self.lookups: list[CallSite] = []
+        self.long_callees: list[str] = []  # the attribute of each callee whose text was shortened
         self._annotations: list[dict[str, str]] = []  # per function: parameter -> annotation
         self._current_name: str | None = None  # _current(), until the scope changes
 
@@ -143,6 +144,7 @@ class Collector(ast.NodeVisitor):
                 end_line=node.end_lineno or node.lineno,
                 decorators=tuple(expression_text(d) for d in node.decorator_list),
                 is_async=isinstance(node, ast.AsyncFunctionDef),
+                parameters=tuple(a.arg for a in (*node.args.posonlyargs, *node.args.args)),
             )
         )
         for decorator in node.decorator_list:
@@ -260,8 +262,11 @@ class Collector(ast.NodeVisitor):
             )
 
     def visit_Call(self, node: ast.Call) -> None:
-        self.calls.append(CallSite(expression_text(node.func), node.lineno, self._current()))
         func = node.func
+        callee = expression_text(func)
+        self.calls.append(CallSite(callee, node.lineno, self._current()))
+        if isinstance(func, ast.Attribute) and callee.endswith("..."):
+            self.long_callees.append(func.attr)
         if isinstance(func, ast.Attribute) and func.attr in _FILLERS:
             container = dotted(func.value)
             if container is not None:

@@ -26,6 +26,7 @@ class Definition:
     decorators: tuple[str, ...] = ()  # as written, without "@"
     value: str | None = None  # variables: the callee when assigned from a call ("Flask"), else None
     is_async: bool = False
+    parameters: tuple[str, ...] = ()  # functions and methods: positional parameter names, in order
 
     @property
     def name(self) -> str:
