@@ -17,6 +17,11 @@ from .records import MODULE_SCOPE, AttributeAssignment, CallSite, Definition, Im
 
 def dotted(node: ast.AST) -> str | None:
     """``a.b.c`` for a chain of names and attributes, else None."""
+    kind = type(node)
+    if kind is ast.Name:  # the common cases first: the index asks this of every callee and target
+        return node.id  # type: ignore[attr-defined]
+    if kind is not ast.Attribute:
+        return None
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -66,6 +71,15 @@ def _node_classes(cls: type) -> Iterator[type]:
 _ENTERED = frozenset(c for c in _node_classes(ast.AST) if not issubclass(c, _LEAVES))
 """Every node class the collector walks into: one set lookup per child instead of two isinstance checks."""
 
+_PLAIN = frozenset({"id", "attr", "name", "arg", "module", "level", "ctx", "op", "kind", "conversion", "is_async",
+                    "type_comment", "simple"})
+"""Fields that hold a string, a number or a leaf in every node class that has them: never walked."""
+
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {
+    c: tuple(f for f in getattr(c, "_fields", ()) if f not in _PLAIN) for c in _node_classes(ast.AST)
+}
+"""Node class → the fields that may hold nodes to walk."""
+
 
 class Collector(ast.NodeVisitor):
     """Walks a module once, tracking the enclosing scope by qualified name.
@@ -86,7 +100,7 @@ class Collector(ast.NodeVisitor):
 
     def generic_visit(self, node: ast.AST) -> None:
         visit = self.visit
-        for name in node._fields:
+        for name in _CHILD_FIELDS[type(node)]:
             value = getattr(node, name, None)
             if type(value) is list:
                 for item in value:
