@@ -17,6 +17,11 @@ from .records import MODULE_SCOPE, AttributeAssignment, CallSite, Definition, Im
 
 def dotted(node: ast.AST) -> str | None:
     """``a.b.c`` for a chain of names and attributes, else None."""
+    kind = type(node)
+    if kind is ast.Name:  # the common cases first: the index asks this of every callee and target
+        return node.id  # type: ignore[attr-defined]
+    if kind is not ast.Attribute:
+        return None
     parts: list[str] = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -66,6 +71,15 @@ def _node_classes(cls: type) -> Iterator[type]:
 _ENTERED = frozenset(c for c in _node_classes(ast.AST) if not issubclass(c, _LEAVES))
 """Every node class the collector walks into: one set lookup per child instead of two isinstance checks."""
 
+_PLAIN = frozenset({"id", "attr", "name", "arg", "module", "level", "ctx", "op", "kind", "conversion", "is_async",
+                    "type_comment", "simple"})
+"""Fields that hold a string, a number or a leaf in every node class that has them: never walked."""
+
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {
+    c: tuple(f for f in getattr(c, "_fields", ()) if f not in _PLAIN) for c in _node_classes(ast.AST)
+}
+"""Node class → the fields that may hold nodes to walk."""
+
 
 class Collector(ast.NodeVisitor):
     """Walks a module once, tracking the enclosing scope by qualified name.
@@ -86,7 +100,7 @@ class Collector(ast.NodeVisitor):
 
     def generic_visit(self, node: ast.AST) -> None:
         visit = self.visit
-        for name in node._fields:
+        for name in _CHILD_FIELDS[type(node)]:
             value = getattr(node, name, None)
             if type(value) is list:
                 for item in value:
@@ -105,6 +119,7 @@ class Collector(ast.NodeVisitor):
         self.attributes: list[AttributeAssignment] = []
         self.registrations: list[Registration] = []
         self.lookups: list[CallSite] = []
+        self.long_callees: list[str] = []  # the attribute of each callee whose text was shortened
         self._annotations: list[dict[str, str]] = []  # per function: parameter -> annotation
         self._current_name: str | None = None  # _current(), until the scope changes
 
@@ -143,6 +158,7 @@ class Collector(ast.NodeVisitor):
                 end_line=node.end_lineno or node.lineno,
                 decorators=tuple(expression_text(d) for d in node.decorator_list),
                 is_async=isinstance(node, ast.AsyncFunctionDef),
+                parameters=tuple(a.arg for a in (*node.args.posonlyargs, *node.args.args)),
             )
         )
         for decorator in node.decorator_list:
@@ -260,8 +276,11 @@ class Collector(ast.NodeVisitor):
             )
 
     def visit_Call(self, node: ast.Call) -> None:
-        self.calls.append(CallSite(expression_text(node.func), node.lineno, self._current()))
         func = node.func
+        callee = expression_text(func)
+        self.calls.append(CallSite(callee, node.lineno, self._current()))
+        if isinstance(func, ast.Attribute) and callee.endswith("..."):
+            self.long_callees.append(func.attr)
         if isinstance(func, ast.Attribute) and func.attr in _FILLERS:
             container = dotted(func.value)
             if container is not None:

@@ -9,14 +9,16 @@ when the file has not changed.
 from __future__ import annotations
 
 import ast
+import gc
 import hashlib
 import io
 import operator
 import tokenize
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol
+from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from ..heap import settle
 from .collect import Collector, annotation_type, dotted, expression_text, resolve_relative
@@ -38,7 +40,7 @@ __all__ = [  # the records and helpers moved to .records and .collect stay impor
     "dotted", "expression_text", "index_file", "module_name", "read_source", "resolve_relative",
 ]
 
-INDEX_VERSION = 4  # bump when what index_file records changes: cached entries of older versions stop matching
+INDEX_VERSION = 5  # bump when what index_file records changes: cached entries of older versions stop matching
 
 
 @dataclass
@@ -56,6 +58,7 @@ class ModuleIndex:
     attributes: tuple[AttributeAssignment, ...] = ()
     registrations: tuple[Registration, ...] = ()
     lookups: tuple[CallSite, ...] = ()  # ``fn = TABLE[name]``, ``getattr(obj, name)``: dynamic lookups bound to a name
+    long_callees: tuple[str, ...] = ()  # the attribute called where a callee's text was shortened (``f(...).get``)
     source: str = field(default="", repr=False, compare=False)
 
     @property
@@ -64,8 +67,24 @@ class ModuleIndex:
 
     @cached_property
     def tree(self) -> ast.Module:
-        """The syntax tree, parsed again on demand (it is not stored in the cache)."""
-        return parse_source(self.source, self.path).tree
+        """The syntax tree, parsed again from the source the first time a stage needs it.
+
+        Indexing drops each file's tree once its records are taken (a thousand trees held
+        at once are most of a scan's memory), and the cache never stores one: only the
+        files detectors and the static pass look into are parsed again, once per run.
+        """
+        tree = parse_source(self.source, self.path).tree
+        settle()  # kept for the rest of the run: later collections need not walk it
+        return tree
+
+    @cached_property
+    def called_names(self) -> frozenset[str]:
+        """The last name of every callee (``add_url_rule`` for ``bp.add_url_rule(...)``), shortened texts included.
+
+        A callee whose text was shortened is not a dotted name, so only its attribute can matter.
+        """
+        names = {call.callee.rsplit(".", 1)[-1] for call in self.calls if not call.callee.endswith("...")}
+        return frozenset(names.union(self.long_callees))
 
     @cached_property
     def lines(self) -> list[str]:
@@ -104,6 +123,7 @@ class ModuleIndex:
         decodes and rebuilds a hundred thousand of them, and rows are half the work.
         """
         data: dict[str, Any] = {name: getattr(self, name) for name in _SCALARS}
+        data["long_callees"] = list(self.long_callees)
         for name, record in _RECORDS.items():
             row = _ROW[record]
             data[name] = [row(r) for r in getattr(self, name)]
@@ -119,6 +139,7 @@ class ModuleIndex:
             attributes=tuple(AttributeAssignment(*row) for row in data["attributes"]),
             registrations=tuple(Registration(*row) for row in data["registrations"]),
             lookups=tuple(CallSite(*row) for row in data["lookups"]),
+            long_callees=tuple(data["long_callees"]),
             source=source,
         )
 
@@ -140,9 +161,11 @@ _ROW: dict[type, Callable[[Any], tuple[Any, ...]]] = {
 
 def _definition(
     qualname: str, kind: DefinitionKind, line: int, start_line: int, end_line: int,
-    bases: list[str], decorators: list[str], value: str | None, is_async: bool,
+    bases: list[str], decorators: list[str], value: str | None, is_async: bool, parameters: list[str],
 ) -> Definition:
-    return Definition(qualname, kind, line, start_line, end_line, tuple(bases), tuple(decorators), value, is_async)
+    return Definition(
+        qualname, kind, line, start_line, end_line, tuple(bases), tuple(decorators), value, is_async, tuple(parameters)
+    )
 
 
 def module_name(relpath: str) -> str:
@@ -192,10 +215,17 @@ class IndexCache(Protocol):
         """Write what :meth:`put` kept (``build_index`` calls it once, after the last file)."""
 
 
+KeepTree = Callable[["ModuleIndex"], bool]
+"""Whether to keep a freshly indexed file's syntax tree: later stages will likely walk it."""
+
+
 def index_file(
-    root: Path, relpath: str, max_bytes: int = 2_000_000, cache: IndexCache | None = None
+    root: Path, relpath: str, max_bytes: int = 2_000_000, cache: IndexCache | None = None, keep: KeepTree | None = None
 ) -> ModuleIndex | SkippedFile:
-    """Parse one file once and record its definitions, imports and calls (or take them from *cache*)."""
+    """Parse one file once and record its definitions, imports and calls (or take them from *cache*).
+
+    The tree is dropped unless *keep* says a later stage will walk it (:attr:`ModuleIndex.tree` parses again).
+    """
     loaded = read_source(root / relpath, max_bytes)
     if isinstance(loaded, str):
         return SkippedFile(relpath, loaded)
@@ -208,6 +238,8 @@ def index_file(
         except (TypeError, KeyError, ValueError):  # a damaged entry is a miss: index the file again
             pass
     result = _index_text(relpath, sha256, text)
+    if isinstance(result, ModuleIndex) and (keep is None or not keep(result)):
+        del result.__dict__["tree"]  # parsed again if a later stage asks for it after all
     if cache is not None and isinstance(result, ModuleIndex):
         cache.put(sha256, relpath, result.to_dict())
     return result
@@ -238,6 +270,7 @@ def _index_text(relpath: str, sha256: str, text: str) -> ModuleIndex | SkippedFi
         attributes=tuple(collector.attributes),
         registrations=tuple(collector.registrations),
         lookups=tuple(collector.lookups),
+        long_callees=tuple(collector.long_callees),
         source=text,
     )
     index.__dict__["tree"] = parsed.tree  # already parsed: prime the cached property
@@ -302,17 +335,38 @@ def _shared_prefix(a: str, b: str) -> int:
 
 
 def build_index(
-    root: Path, files: Iterable[str], max_bytes: int = 2_000_000, cache: IndexCache | None = None
+    root: Path,
+    files: Iterable[str],
+    max_bytes: int = 2_000_000,
+    cache: IndexCache | None = None,
+    keep: KeepTree | None = None,
 ) -> RepoIndex:
-    """Index every file once; problems become :class:`SkippedFile` entries, never exceptions."""
+    """Index every file once; problems become :class:`SkippedFile` entries, never exceptions.
+
+    Only the trees *keep* asks for are held (a repository's trees at once are most of its map's memory).
+    """
     index = RepoIndex(root=root, modules={})
-    for relpath in files:
-        result = index_file(root, relpath, max_bytes, cache)
-        if isinstance(result, SkippedFile):
-            index.skipped.append(result)
-        else:
-            index.modules[relpath] = result
-            settle()  # the tree lives as long as the scan: later collections need not walk it
+    with _no_collections():
+        for relpath in files:
+            result = index_file(root, relpath, max_bytes, cache, keep)
+            if isinstance(result, SkippedFile):
+                index.skipped.append(result)
+            else:
+                index.modules[relpath] = result
+                settle()  # the records (and a kept tree) live as long as the scan: later collections need not walk them
     if cache is not None:
         cache.flush()
     return index
+
+
+@contextmanager
+def _no_collections() -> Iterator[None]:
+    """No garbage collection while files are indexed: trees and records hold no reference cycles (a dropped
+    tree is freed at once), yet every collection would walk the file being indexed again and again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -19,6 +19,7 @@ from ..store import Store, digest
 from .discover import discover
 from . import entrycache
 from .entrypoints import EntryPoint, detect_entry_points
+from .frameworks.walks import may_walk
 from .index import INDEX_VERSION, RepoIndex, build_index
 from .rendering import TemplateSearch
 from .resolve import Resolver
@@ -114,7 +115,8 @@ def _map_repository(settings: Settings, store: Store | None) -> RepositoryMap:
     log.info("discovered %d Python files under %s", len(files), found.root)
 
     started = time.perf_counter()
-    index = build_index(found.root, files, settings.max_file_bytes, StoreIndexCache(store) if store else None)
+    cache = StoreIndexCache(store) if store else None
+    index = build_index(found.root, files, settings.max_file_bytes, cache, keep=may_walk)
     timings["index"] = time.perf_counter() - started
     log.info("indexed %d files, skipped %d", len(index.modules), len(index.skipped))
 

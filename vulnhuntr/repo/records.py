@@ -13,7 +13,7 @@ MODULE_SCOPE = "<module>"
 DefinitionKind = Literal["function", "class", "method", "variable"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Definition:
     """A named thing a module defines, with its span (decorators included in ``start_line``)."""
 
@@ -26,13 +26,14 @@ class Definition:
     decorators: tuple[str, ...] = ()  # as written, without "@"
     value: str | None = None  # variables: the callee when assigned from a call ("Flask"), else None
     is_async: bool = False
+    parameters: tuple[str, ...] = ()  # functions and methods: positional parameter names, in order
 
     @property
     def name(self) -> str:
         return self.qualname.rsplit(".", 1)[-1]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImportRecord:
     """One name bound by an import statement."""
 
@@ -51,7 +52,7 @@ class ImportRecord:
         return f"{self.module}.{self.name}" if self.module else self.name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CallSite:
     """A call as written in the source ("helpers.load", "self.store.read", "get_db().execute")."""
 
@@ -60,7 +61,7 @@ class CallSite:
     scope: str  # qualname of the enclosing function or class, or "<module>"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AttributeAssignment:
     """``self.<attribute> = <value>`` inside a class: how the resolver types instance attributes."""
 
@@ -70,7 +71,7 @@ class AttributeAssignment:
     line: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Registration:
     """A name put into a container, so a lookup in the container can reach it.
 

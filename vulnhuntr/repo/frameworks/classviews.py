@@ -9,9 +9,10 @@ routing detectors reuse :func:`class_entry_points` to attach routes.
 from __future__ import annotations
 
 import ast
+import keyword
 from typing import Iterator
 
-from ..index import ModuleIndex, dotted
+from ..index import ModuleIndex
 from .classrules import RULES, ClassRule, Methods
 from .context import Context, Target
 from .entry import EntryPoint
@@ -23,7 +24,12 @@ def rule_for(ctx: Context, target: Target) -> ClassRule | None:
     """The rule of the first framework base the class derives from."""
     if not target.is_class:
         return None
-    return ctx.memo(f"classviews.rule:{target.module.path}:{target.qualname}", lambda: _first_rule(ctx.bases(target)))
+    return _indexed_rule(ctx, target.module, target.qualname)
+
+
+def _indexed_rule(ctx: Context, module: ModuleIndex, qualname: str) -> ClassRule | None:
+    """:func:`rule_for` from the index's bases (whatever the name's syntax node turns out to be)."""
+    return ctx.memo(f"classviews.rule:{module.path}:{qualname}", lambda: _first_rule(ctx.class_bases(module, qualname)))
 
 
 def _first_rule(bases: list[str]) -> ClassRule | None:
@@ -66,16 +72,27 @@ def detect(ctx: Context) -> Iterator[EntryPoint]:
     if not any(ctx.repo_imports(package) for package in packages):
         return  # resolving base classes is the costly part: skip it when no framework is imported
     for module in ctx.modules():
-        for node, scope in ctx.definitions(module):
-            if isinstance(node, ast.ClassDef) and _may_derive(ctx, module, node, packages):
-                target = ctx.target(module, scope.qualname(node.name))
-                if target is not None:
-                    yield from class_entry_points(ctx, target)
+        for definition in module.definitions:  # every class statement, in the order a walk of the tree meets them
+            if definition.kind != "class" or not _may_derive(ctx, module, _roots(definition.bases), packages):
+                continue
+            if _indexed_rule(ctx, module, definition.qualname) is None:
+                continue  # the bases alone say it is no handler class: its syntax tree is not needed
+            target = ctx.target(module, definition.qualname)
+            if target is not None:
+                yield from class_entry_points(ctx, target)
 
 
-def _may_derive(ctx: Context, module: ModuleIndex, node: ast.ClassDef, packages: frozenset[str]) -> bool:
+def _roots(bases: tuple[str, ...]) -> set[str]:
+    """The first names of the dotted bases, from the index's texts (one that is not a dotted name has none)."""
+    return {
+        text.split(".", 1)[0]
+        for text in bases
+        if all(part.isidentifier() and not keyword.iskeyword(part) for part in text.split("."))
+    }
+
+
+def _may_derive(ctx: Context, module: ModuleIndex, roots: set[str], packages: frozenset[str]) -> bool:
     """A cheap pre-check before resolving bases: some base is local, from the repo or from a framework."""
-    roots = {(dotted(base) or "").split(".", 1)[0] for base in node.bases} - {""}
     if not roots:
         return False
     if roots & module.definitions_by_name.keys() or any(r.name == "*" for r in module.imports):

@@ -64,7 +64,6 @@ class Context:
         self._bases: dict[tuple[str, str], list[str]] = {}
         self._memo: dict[str, Any] = {}
         self._imported: dict[str, frozenset[str]] = {}
-        self._callees: dict[str, frozenset[str] | None] = {}  # None: some callee could be anything
         self._definitions: dict[str, list[tuple[DefinitionNode, Scope]]] = {}
         self._calls: dict[str, list[tuple[ast.Call, Scope]]] = {}
         self.skipped: list[SkippedFile] = []  # files a detector read and could not use (API specs)
@@ -98,18 +97,13 @@ class Context:
         """Does any module of the repository import *root*?"""
         return self.memo(f"imports:{root}", lambda: any(self.imports(m, root) for m in self.modules()))
 
-    def may_call(self, module: ModuleIndex, names: Collection[str]) -> bool:
-        """Can *module* call something named one of *names* (``x.add_url_rule(...)``)? The index says, without a walk.
+    def may_name(self, root: str) -> bool:
+        """Can a name qualified in this repository lie under *root*? Only through an import of it, or a repo module."""
+        return self.repo_imports(root) or self.is_repo_name(root)
 
-        Call names are the last part of the callee as the index wrote it; a callee it
-        shortened (``...``) might be anything.
-        """
-        if module.path not in self._callees:
-            callees = [call.callee for call in module.calls]
-            shortened = any(callee.endswith("...") for callee in callees)
-            self._callees[module.path] = None if shortened else frozenset(c.rsplit(".", 1)[-1] for c in callees)
-        called = self._callees[module.path]
-        return called is None or not called.isdisjoint(names)
+    def may_call(self, module: ModuleIndex, names: Collection[str]) -> bool:
+        """Can *module* call something named one of *names* (``x.add_url_rule(...)``)? The index says, without a walk."""
+        return not module.called_names.isdisjoint(names)
 
     @cached_property
     def _repo_roots(self) -> frozenset[str]:
@@ -161,10 +155,14 @@ class Context:
 
     def bases(self, target: Target) -> list[str]:
         """Qualified base classes of a class target, transitively."""
-        key = (target.module.path, target.qualname)
+        return self.class_bases(target.module, target.qualname)
+
+    def class_bases(self, module: ModuleIndex, qualname: str) -> list[str]:
+        """:meth:`bases` from the index alone: no syntax tree is needed to tell what a class derives from."""
+        key = (module.path, qualname)
         if key not in self._bases:
-            definition = target.module.definitions_by_name.get(target.qualname)
-            self._bases[key] = self.resolver.class_bases(target.module, definition) if definition else []
+            definition = module.definitions_by_name.get(qualname)
+            self._bases[key] = self.resolver.class_bases(module, definition) if definition else []
         return self._bases[key]
 
     # names --------------------------------------------------------------------------

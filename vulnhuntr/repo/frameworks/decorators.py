@@ -13,6 +13,7 @@ app-like name, by the repository).
 from __future__ import annotations
 
 import ast
+import re
 from typing import Iterator
 
 from ..index import ModuleIndex, dotted
@@ -47,18 +48,28 @@ _BOTTLE_FUNCTIONS = {f"bottle.{name}": name for name in DECORATORS["bottle"]}
 def detect(ctx: Context) -> Iterator[EntryPoint]:
     if not any(ctx.repo_imports(package) for package in ROUTER_PACKAGES):
         return
+    bottle = ctx.may_name("bottle")
     for module in ctx.modules():
-        if not _has_decorator_calls(module):
-            continue
+        if not route_decorated(module, bottle):
+            continue  # the index says no decorator here is a call that can register a route: no walk
         for node, scope in ctx.definitions(module):
             for decorator in node.decorator_list:
                 if isinstance(decorator, ast.Call):
                     yield from _decorated(ctx, module, node, scope, decorator)
 
 
-def _has_decorator_calls(module: ModuleIndex) -> bool:
-    """From the index: is any definition decorated with a call (``@x(...)``; a shortened text might be one)?"""
-    return any("(" in text or text.endswith("...") for d in module.definitions for text in d.decorators)
+_REGISTERING = sorted({attr for table in DECORATORS.values() for attr in table})
+_ROUTE_CALL = re.compile(r"\.(?:%s)\(|_trigger\(|\.\.\.$" % "|".join(_REGISTERING))
+"""A decorator's text (``app.route('/x')``) that may be a call :func:`_registers` accepts: ``.<attr>(``
+written after the receiver, an Azure ``*_trigger(``, or a text the index shortened (``...``)."""
+_ANY_CALL = re.compile(r"\(|\.\.\.$")
+"""With bottle nameable, any call: ``@route('/x')`` needs no receiver."""
+
+
+def route_decorated(module: ModuleIndex, bottle: bool) -> bool:
+    """From the index: may a decorator of *module* register a route (*bottle*: may a name be bottle's)?"""
+    written = _ANY_CALL if bottle else _ROUTE_CALL
+    return any(written.search(text) for d in module.definitions for text in d.decorators)
 
 
 def _decorated(

@@ -13,6 +13,7 @@ receiver is identified by import origin, as for routes (:mod:`.decorators`).
 from __future__ import annotations
 
 import ast
+import re
 from typing import Iterator
 
 from ..index import ModuleIndex
@@ -55,6 +56,7 @@ HOOKS: dict[str, dict[str, str]] = {
 """Per framework: the app/blueprint methods that register a hook, and the entry-point kind of the hook."""
 
 _NAMES = frozenset(name for hooks in HOOKS.values() for name in hooks)
+HOOK_CALLS = _NAMES  # what registers a hook, decorated or called
 _FUNCTION_AT: dict[str, tuple[int, str]] = {  # where the call form passes the function (position, keyword)
     "register_error_handler": (1, "f"),
     "add_exception_handler": (1, "handler"),
@@ -70,7 +72,7 @@ def detect(ctx: Context) -> Iterator[EntryPoint]:
         return
     names = _NAMES
     for module in ctx.modules():
-        for node, scope in ctx.definitions(module):
+        for node, scope in ctx.definitions(module) if hook_decorated(module) else ():
             for decorator in node.decorator_list:
                 yield from _decorated(ctx, module, node, scope, decorator)
         if ctx.imports(module, "starlette") or ctx.imports(module, "fastapi"):
@@ -82,6 +84,16 @@ def detect(ctx: Context) -> Iterator[EntryPoint]:
                 yield from _registered(ctx, module, call, scope)
             elif isinstance(call.func, ast.Call):
                 yield from _curried(ctx, module, call, scope)
+
+
+_HOOK_TEXT = re.compile(r"\.(?:%s)(?:\(|$)|\.\.\.$" % "|".join(sorted(_NAMES - _CALL_ONLY)))
+"""A decorator's text that may be a hook :func:`_decorated` accepts: ``<receiver>.<hook>`` or ``.<hook>(``
+(or a text the index shortened)."""
+
+
+def hook_decorated(module: ModuleIndex) -> bool:
+    """From the index: may a decorator of *module* register a hook? Only then is its tree walked for them."""
+    return any(_HOOK_TEXT.search(text) for d in module.definitions for text in d.decorators)
 
 
 def _decorated(

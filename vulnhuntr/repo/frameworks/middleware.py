@@ -56,7 +56,7 @@ def _django(ctx: Context) -> Iterator[EntryPoint]:
         listed.add((target.module.path, target.qualname))
         yield from _django_entries(ctx, target)
     for module in ctx.modules():
-        if not _has_callable_class(module):
+        if not has_callable_class(module):
             continue  # the index says no class here has both __init__ and __call__: no walk
         django_module = ctx.imports(module, "django")
         for node, scope in ctx.definitions(module):
@@ -93,7 +93,7 @@ def _setting_values(node: ast.AST) -> list[ast.expr]:
     return []
 
 
-def _has_callable_class(module: ModuleIndex) -> bool:
+def has_callable_class(module: ModuleIndex) -> bool:
     """Does some class of *module* define both ``__init__`` and ``__call__`` (the shape :func:`_django_shape` needs)?"""
     methods = {d.qualname for d in module.definitions if d.kind == "method"}
     return any(q.endswith(".__call__") and q[: -len("__call__")] + "__init__" in methods for q in methods)

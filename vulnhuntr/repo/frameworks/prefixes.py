@@ -38,6 +38,7 @@ _MOUNT_CALLS: dict[str, tuple[int, str, int | None, str, bool]] = {
     "mount": (1, "app", 0, "path", False),
     "add_subapp": (1, "subapp", 0, "prefix", False),
 }
+MOUNT_CALLS = frozenset(_MOUNT_CALLS)
 
 
 def prefix_of(ctx: Context, module: ModuleIndex, expr: ast.AST, scope: Scope) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
-from ..index import ModuleIndex, annotation_type
+from ..index import Definition, ModuleIndex, annotation_type
 from .context import Context
 from .entry import EntryPoint
 from .objects import split
@@ -24,8 +24,9 @@ _GCP_DECORATORS = frozenset({"http", "cloud_event", "typed"})
 
 
 def detect(ctx: Context) -> Iterator[EntryPoint]:
+    decorated = ctx.may_name("functions_framework")
     for module in ctx.modules():
-        if is_test_module(module):
+        if is_test_module(module) or not _may_serve(ctx, module, decorated):
             continue
         for node, scope in ctx.definitions(module):
             if isinstance(node, ast.ClassDef) or not scope.at_module_level:
@@ -35,11 +36,33 @@ def detect(ctx: Context) -> Iterator[EntryPoint]:
                 yield EntryPoint(module.path, node.name, node.lineno, framework)
 
 
+def _may_serve(ctx: Context, module: ModuleIndex, decorated: bool) -> bool:
+    """From the index: could a module-level function here pass :func:`_framework`? Only then is the tree walked.
+
+    A decorator can name ``functions_framework`` only when something in the repository does (*decorated*).
+    """
+    functions = [d for d in module.definitions if d.kind == "function" and "." not in d.qualname]
+    if not functions:
+        return False
+    if ctx.imports(module, "azure.functions") or module.path.rsplit("/", 1)[-1] == "main.py":
+        return True
+    return any(_lambda_shape(list(d.parameters)) or (decorated and d.decorators) for d in functions)
+
+
+def _lambda_shape(params: list[str]) -> bool:
+    return len(params) == 2 and params[0] in _EVENT_NAMES and params[1] in _CONTEXT_NAMES
+
+
+def lambda_shaped(definition: Definition) -> bool:
+    """From the index: a module-level function of ``(event, context)``."""
+    return definition.kind == "function" and "." not in definition.qualname and _lambda_shape(list(definition.parameters))
+
+
 def _framework(ctx: Context, module: ModuleIndex, node: FunctionNode) -> str | None:
     if _gcp_decorated(ctx, module, node):
         return "gcp-functions"
     params = positional_names(node)
-    if len(params) == 2 and params[0] in _EVENT_NAMES and params[1] in _CONTEXT_NAMES:
+    if _lambda_shape(params):
         return "aws-lambda"
     if ctx.imports(module, "azure.functions") and _azure_request(ctx, module, node):
         return "azure-functions"

@@ -22,6 +22,7 @@ from .syntax import Scope, call_arg, children, join_path, looks_like_path, metho
 _ROUTE_CLASSES = {"Route": False, "WebSocketRoute": True, "APIRoute": False, "APIWebSocketRoute": True}
 _ADD_CALLS = {"add_route": False, "add_api_route": False, "add_websocket_route": True, "add_api_websocket_route": True}
 _FRAMEWORKS = ("starlette", "fastapi")
+ADD_CALLS = frozenset(_ADD_CALLS)
 
 
 def detect(ctx: Context) -> Iterator[EntryPoint]:
