@@ -90,7 +90,14 @@ class Lookup:
         return self.declared_type(node.returns, file, node.lineno) if node.returns is not None else None
 
     def declared_type(self, annotation: ast.expr, file: str, line: int) -> ObjType | None:
-        """The class an annotation names, in the repository or outside (builtins are not useful)."""
+        """The class an annotation names, in the repository or outside (builtins are not useful).
+
+        Memoised by the annotation's node: a function summarised for several callers has its
+        parameters' annotations read again each time, and rendering one (``dict[str, Any]``) costs.
+        """
+        return self._cached(("declared", annotation, file, line), lambda: self._declared_type(annotation, file, line))
+
+    def _declared_type(self, annotation: ast.expr, file: str, line: int) -> ObjType | None:
         qualified = self.qualify(annotation_type(annotation), file, line)
         if qualified is None or qualified.startswith(("builtins.", "typing.")):
             return None
