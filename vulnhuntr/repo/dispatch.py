@@ -10,12 +10,15 @@ key has fixed text around it (``"do_" + verb``) can only reach names that match 
 from __future__ import annotations
 
 import ast
+import heapq
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from .index import dotted
 
 if TYPE_CHECKING:
+    from .index import ModuleIndex
     from .resolve import Symbol
 
 MAX_CANDIDATES = 12  # definitions one lookup resolves to; the rest are named only
@@ -100,18 +103,55 @@ class Dispatch:
         return f"{via} dispatches to one of: {', '.join(names)}{others}"
 
 
-def bounded(via: str, kind: ShapeKind, targets: list[Target], open_: bool, narrowed: bool) -> Dispatch:
-    """The answer for *targets* (nearest first): the first :data:`MAX_CANDIDATES`, the next ones by name."""
+def bounded(
+    via: str, kind: ShapeKind, targets: list[Target], open_: bool, narrowed: bool, total: int | None = None
+) -> Dispatch:
+    """The answer for *targets* (nearest first): the first :data:`MAX_CANDIDATES`, the next ones by name.
+
+    *total* counts every candidate when *targets* holds only the first of them (those that are kept).
+    """
     rest = targets[MAX_CANDIDATES:]  # only the names kept are made (``import_module(name)`` may reach every module)
+    past = (total if total is not None else len(targets)) - MAX_CANDIDATES
     return Dispatch(
         via=via,
         kind=kind,
         targets=tuple(targets[:MAX_CANDIDATES]),
         more=tuple(t.name for t in rest[:MAX_NAMED]),
-        unnamed=max(0, len(rest) - MAX_NAMED),
+        unnamed=max(0, past - MAX_NAMED),
         open=open_,
         narrowed=narrowed,
     )
+
+
+def modules_matching(modules: Iterable[ModuleIndex], pattern: KeyPattern) -> list[ModuleIndex]:
+    """``import_module("plugins." + name)``: the modules whose dotted name fits the key's fixed text."""
+    found = []
+    for m in modules:
+        dotted_name = "." + m.module
+        start = dotted_name.find("." + pattern.exact if pattern.exact is not None else "." + pattern.prefix)
+        if start < 0:
+            continue
+        rest = dotted_name[start + 1 :]
+        if pattern.exact is not None and rest != pattern.exact:
+            continue
+        if rest.endswith(pattern.suffix) and rest != pattern.prefix.rstrip("."):
+            found.append(m)
+    return found
+
+
+def modules_reached(
+    via: str, matched: list[ModuleIndex], own: str, target_of: Callable[[ModuleIndex], Target], pattern: KeyPattern
+) -> Dispatch:
+    """An import by key reaching *matched*: the importing module (path *own*) first, then by path.
+
+    The key may fit every module of the repository; only those the answer keeps are made
+    into targets, the others are counted.
+    """
+    kept = MAX_CANDIDATES + MAX_NAMED
+    first = [m for m in matched if m.path == own]
+    rest = heapq.nsmallest(kept, (m for m in matched if m.path != own), key=lambda m: m.path)
+    targets = [target_of(m) for m in [*first, *rest][:kept]]
+    return bounded(via, "import", targets, True, pattern.narrowed, total=len(matched))
 
 
 def shape_of(expr: ast.expr) -> Shape | None:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import ast
 
-from .dispatch import Dispatch, KeyPattern, Shape, Target, bounded, parse_lookup, shape_of
+from .dispatch import Dispatch, KeyPattern, Shape, Target, bounded, modules_matching, modules_reached, parse_lookup
+from .dispatch import shape_of
 from .index import MODULE_SCOPE, CallSite, Definition, ModuleIndex, Registration, RepoIndex, dotted, expression_text
 from .names import NameResolver
 from .symbols import _Def, _External, _function_node, _Instance, _Module, _module_symbol, _short, _symbol, _Target
@@ -28,6 +29,8 @@ class KeyedResolver(NameResolver):
         self._module_targets: dict[str, Target] = {}  # see _module_target
         self._call_nodes: dict[str, dict[int, list[ast.Call]]] = {}
         self._derived: dict[tuple[str, str], list[_Def]] | None = None
+        self._matching: dict[KeyPattern, list[ModuleIndex]] = {}  # see _modules_matching
+        self._filled: dict[tuple[str, str, str, int], set[tuple[str, ...]]] = {}  # see _filled_keys
 
     def dispatch(
         self, lookup: str | ast.expr, file: str, line: int | None, receiver: tuple[str, str] | None = None
@@ -73,6 +76,8 @@ class KeyedResolver(NameResolver):
             found = self._namespace_targets(module, scope, line, shape.base, receiver, pattern)
         elif shape.kind == "globals":
             found = [(t, False) for t in self._globals(module) if pattern.matches(_short(t))]
+        elif not shape.attributes:  # ``import_module(name)`` itself: the modules, which may be every one
+            return modules_reached(text, self._modules_matching(pattern), module.path, self._module_target, pattern)
         else:
             found = [(_Module(m), False) for m in self._modules_matching(pattern)]
         targets = self._members_of(found, shape.attributes)
@@ -150,7 +155,7 @@ class KeyedResolver(NameResolver):
         entries = [
             (m, r)
             for m, r in self._registrations_named(base.rsplit(".", 1)[-1])
-            if pattern.matches(r.key) and set(self._container_keys(m, r.scope, r.container, r.line)) & keys
+            if pattern.matches(r.key) and self._filled_keys(m, r) & keys
         ]
         if not entries:
             return None
@@ -181,6 +186,13 @@ class KeyedResolver(NameResolver):
             return False
         owner = self._chain(parts[:-1], module, registration.scope, registration.line)
         return owner is not None and self._is_instance(owner)
+
+    def _filled_keys(self, module: ModuleIndex, registration: Registration) -> set[tuple[str, ...]]:
+        """What the container a registration fills names (memoised: every lookup into a container of that name asks)."""
+        key = (module.path, registration.scope, registration.container, registration.line)
+        if key not in self._filled:
+            self._filled[key] = self._container_keys(module, registration.scope, registration.container, registration.line)
+        return self._filled[key]
 
     def _container_keys(
         self, module: ModuleIndex, scope: str, text: str, line: int | None, query: bool = False
@@ -377,16 +389,7 @@ class KeyedResolver(NameResolver):
         return found
 
     def _modules_matching(self, pattern: KeyPattern) -> list[ModuleIndex]:
-        """``import_module("plugins." + name)``: repository modules whose name fits the fixed text."""
-        found = []
-        for m in self.index.modules.values():
-            dotted_name = "." + m.module
-            start = dotted_name.find("." + pattern.exact if pattern.exact is not None else "." + pattern.prefix)
-            if start < 0:
-                continue
-            rest = dotted_name[start + 1 :]
-            if pattern.exact is not None and rest != pattern.exact:
-                continue
-            if rest.endswith(pattern.suffix) and rest != pattern.prefix.rstrip("."):
-                found.append(m)
-        return found
+        """``import_module("plugins." + name)``: repository modules whose name fits the fixed text (memoised)."""
+        if pattern not in self._matching:
+            self._matching[pattern] = modules_matching(self.index.modules.values(), pattern)
+        return self._matching[pattern]

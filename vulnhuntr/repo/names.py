@@ -38,6 +38,8 @@ class NameResolver:
         self._qualified: dict[tuple[str, str, str], str | None] = {}
         self._by_last_name: dict[str, list[_Def]] | None = None  # see _named
         self._searched: dict[str, Resolution] = {}
+        self._targets: dict[tuple[str, str, str], _Target | None] = {}  # see _target
+        self._symbols: dict[tuple[str, Definition], Symbol] = {}  # see _def_symbol
 
     def qualify(self, name: str, file: str, line: int | None = None) -> str | None:
         """The fully qualified name *name* stands for in *file* ("flask.Flask", "pkg.views.app"), memoised."""
@@ -46,16 +48,27 @@ class NameResolver:
             return None
         key = (name, file, where[1])
         if key not in self._qualified:
-            target = self._chain(_clean(name).split("."), *where, line)
+            target = self._target(_clean(name), *where, line)
             self._qualified[key] = _qualified(target) if target is not None else None
         return self._qualified[key]
 
     def instance_type(self, name: str, file: str, line: int | None = None) -> str | None:
         """For a variable assigned from a call (``app = Flask(...)``), the qualified callee."""
         where = self._where(file, line)
-        target = self._chain(_clean(name).split("."), *where, line) if where is not None else None
+        target = self._target(_clean(name), *where, line) if where is not None else None
         instance = self._as_instance(target, 0) if target is not None else None
         return _qualified(instance.cls) if instance is not None else None
+
+    def _target(self, name: str, module: ModuleIndex, scope: str, line: int | None) -> _Target | None:
+        """What the dotted *name* (already cleaned) stands for in *scope* of *module*, memoised.
+
+        The scope fixes the answer: lines in one innermost scope have the same enclosing class
+        (what ``self`` means). Asked by ``qualify`` and then ``resolve`` for the same call sites.
+        """
+        key = (name, module.path, scope)
+        if key not in self._targets:
+            self._targets[key] = self._chain(name.split("."), module, scope, line)
+        return self._targets[key]
 
     def _where(self, file: str, line: int | None) -> tuple[ModuleIndex, str] | None:
         """The module of *file* and the scope at *line* (the module scope without a line)."""
@@ -81,7 +94,7 @@ class NameResolver:
     def _resolve(self, name: str, module: ModuleIndex | None, scope: str, line: int | None) -> Resolution:
         parts = name.split(".")
         if module is not None:
-            target = self._chain(parts, module, scope, line)
+            target = self._target(name, module, scope, line)
             if target is not None:
                 return self._answer(name, target)
         target = self._from_module_path(parts, module.module if module is not None else None)
@@ -163,12 +176,19 @@ class NameResolver:
 
     def _answer(self, name: str, target: _Target) -> Resolution:
         if isinstance(target, _Def):
-            return Resolution(name, symbol=_symbol(target))
+            return Resolution(name, symbol=self._def_symbol(target))
         if isinstance(target, _Module):
             return Resolution(name, symbol=_module_symbol(target.module))
         if isinstance(target, _Instance):
             return self._answer(name, target.cls)
         return Resolution(name, external=target.name)
+
+    def _def_symbol(self, target: _Def) -> Symbol:
+        """The symbol of a definition, made once: it carries the definition's source text."""
+        key = (target.module.path, target.definition)
+        if key not in self._symbols:
+            self._symbols[key] = _symbol(target)
+        return self._symbols[key]
 
     def _lookup(self, module: ModuleIndex, name: str, scope: str, depth: int) -> _Target | None:
         """What a bare *name* means inside *scope* of *module* (local, import, star, builtin)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 from dataclasses import dataclass
 from typing import Union
 
@@ -120,6 +121,7 @@ def _has_star(module: ModuleIndex) -> bool:
     return any(r.name == "*" for r in module.imports)
 
 
+@functools.lru_cache(maxsize=8192)  # the static pass cleans the same few thousand names again and again
 def _clean(name: str) -> str:
     """Accept what an LLM writes: ``store.read()``, ``module:func``, backticks, spaces."""
     name = name.strip().strip("`'\" ")

@@ -44,6 +44,11 @@ _HANDLERS: dict[type, Callable[..., Value] | None | object] = {}
 """Node class -> the ``Evaluator`` method for it (None: evaluate the children)."""
 
 
+def name_text(node: ast.AST) -> str | None:
+    """``dotted(node)``, with a bare name (the usual case, asked again and again) answered at once."""
+    return node.id if type(node) is ast.Name else dotted(node)
+
+
 class Evaluator:
     """Evaluates the expressions of one function against its current :class:`Env`."""
 
@@ -71,7 +76,7 @@ class Evaluator:
 
     def qualify(self, node: ast.expr) -> str | None:
         """The qualified name of a dotted expression not shadowed by a local."""
-        text = dotted(node)
+        text = name_text(node)
         if text is None or self.env.is_local(text.split(".", 1)[0]):
             return None
         return self.engine.qualify(text, self.frame.file, self.line)
@@ -279,7 +284,7 @@ class Evaluator:
             if root is not None and not containers.store(self, target, val) and val:
                 self.env.add(root, val)
         elif isinstance(target, (ast.Name, ast.Attribute)):
-            key = dotted(target)
+            key = name_text(target)
             if key is not None:
                 self._bind_name(key, val, obj_type, source)
 
@@ -322,7 +327,7 @@ class Evaluator:
             return dispatch.lookup_type(self, node)
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div):  # ``base / name`` of a Path is a Path
             return self._path_type(node.left)
-        key = dotted(node)
+        key = name_text(node)
         if key is None:
             return None
         if key in self.env.types:
@@ -370,4 +375,4 @@ class Evaluator:
         return text_kinds.is_html(self, node)
 
 
-__all__ = ["Evaluator", "evaluates_nothing"]  # evaluates_nothing moved to request_reads
+__all__ = ["Evaluator", "evaluates_nothing", "name_text"]  # evaluates_nothing moved to request_reads

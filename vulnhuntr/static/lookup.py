@@ -27,6 +27,7 @@ from .ownership import has_owner_field
 from .sources import BOUNDED_FIELDS, FORM_BASES, declared_request, global_request
 
 T = TypeVar("T")
+_MISSING = object()  # not memoised yet (None is an answer)
 
 
 class Lookup:
@@ -55,7 +56,10 @@ class Lookup:
     def qualify(self, name: str, file: str, line: int | None) -> str | None:
         module = self.index.modules.get(file)
         scope = scope_at(module, line) if module is not None and line is not None else MODULE_SCOPE
-        return self._cached(("qualify", name, file, scope), lambda: self.resolver.qualify(name, file, line))
+        found = self._memo.get(key := ("qualify", name, file, scope), _MISSING)  # asked most: no closure
+        if found is _MISSING:
+            found = self._memo[key] = self.resolver.qualify(name, file, line)
+        return found
 
     def global_type(self, name: str, file: str, line: int) -> ObjType | None:
         """Module-level request proxies (``flask.request``) by what the name is imported from."""
@@ -90,7 +94,14 @@ class Lookup:
         return self.declared_type(node.returns, file, node.lineno) if node.returns is not None else None
 
     def declared_type(self, annotation: ast.expr, file: str, line: int) -> ObjType | None:
-        """The class an annotation names, in the repository or outside (builtins are not useful)."""
+        """The class an annotation names, in the repository or outside (builtins are not useful).
+
+        Memoised by the annotation's node: a function summarised for several callers has its
+        parameters' annotations read again each time, and rendering one (``dict[str, Any]``) costs.
+        """
+        return self._cached(("declared", annotation, file, line), lambda: self._declared_type(annotation, file, line))
+
+    def _declared_type(self, annotation: ast.expr, file: str, line: int) -> ObjType | None:
         qualified = self.qualify(annotation_type(annotation), file, line)
         if qualified is None or qualified.startswith(("builtins.", "typing.")):
             return None
@@ -230,7 +241,10 @@ class Lookup:
     # callees ------------------------------------------------------------------------
     def callee_by_name(self, name: str, file: str, line: int, scope: str, receiver: str | None = None) -> Callee:
         """The callee of a dotted name as written in *file* (``store.read``, ``subprocess.run``)."""
-        return self._cached(("callee", name, file, scope), lambda: self._callee(name, file, line, receiver))
+        found = self._memo.get(key := ("callee", name, file, scope), _MISSING)
+        if found is _MISSING:
+            found = self._memo[key] = self._callee(name, file, line, receiver)
+        return found
 
     def _callee(self, name: str, file: str, line: int, receiver: str | None) -> Callee:
         resolution = self._resolve(name, file, line)
@@ -343,9 +357,10 @@ class Lookup:
         return resolution.symbol if resolution.symbol is not None and not resolution.approximate else None
 
     def _cached(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
+        found = self._memo.get(key, _MISSING)
+        if found is _MISSING:
+            found = self._memo[key] = compute()
+        return found
 
 
 _BLOCKS = ("body", "handlers", "orelse", "finalbody", "cases")  # the fields that hold statements

@@ -65,7 +65,12 @@ CLEAN: Value = frozenset()
 
 def value(taints: Iterable[Taint]) -> Value:
     """A value with at most :data:`MAX_TAINTS` records, chosen deterministically (shortest paths first)."""
-    unique = {t for t in taints if t.kinds or t.encoded}
+    return _bounded({t for t in taints if t.kinds or t.encoded})
+
+
+def _bounded(unique: set[Taint]) -> Value:
+    if not unique:
+        return CLEAN
     if len(unique) <= MAX_TAINTS:
         return frozenset(unique)
     ranked = sorted(unique, key=_rank)
@@ -80,7 +85,7 @@ def _rank(taint: Taint) -> tuple[object, ...]:
 def union(*values: Value) -> Value:
     if len(values) == 1:
         return values[0]
-    return value(t for v in values for t in v)
+    return _bounded({t for v in values for t in v if t.kinds or t.encoded})  # what ``value`` makes of them, inlined
 
 
 def without(v: Value, kinds: frozenset[VulnType]) -> Value:
