@@ -263,38 +263,36 @@ def _sinks(values: Any) -> list[Any]:
 
 def _suspects(values: Any, warnings: list[str]) -> list[dict[str, Any]]:
     """``[{type, functions}]``, also from ``{"SQLI": ["search"]}`` or one name as a string; unknown types dropped."""
-    if isinstance(values, dict):
-        values = [{"type": k, "functions": v} for k, v in values.items()]
-    if not isinstance(values, list):
-        return []
     suspects: list[dict[str, Any]] = []
-    for value in values:
-        if not isinstance(value, dict):
-            continue
-        types = _known_types([value.get("type", "")], warnings)
+    for vuln_type, value in _typed(values, "functions", warnings):
         functions = value.get("functions", [])
         functions = [functions] if isinstance(functions, str) else functions if isinstance(functions, list) else []
         names = [str(f).strip() for f in functions if isinstance(f, (str, int)) and str(f).strip()]
-        if types:
-            suspects.append({"type": types[0], "functions": names})
+        suspects.append({"type": vuln_type, "functions": names})
     return suspects
 
 
 def _verdicts(values: Any, warnings: list[str]) -> list[dict[str, Any]]:
     """``[{type, confidence_score, poc}]``, also from ``{"SQLI": 8}``; unknown types dropped, scores clamped."""
-    if isinstance(values, dict):
-        values = [{"type": k, "confidence_score": v} for k, v in values.items()]
-    if not isinstance(values, list):
-        return []
     verdicts: list[dict[str, Any]] = []
-    for value in values:
-        if not isinstance(value, dict):
-            continue
-        types = _known_types([value.get("type", "")], warnings)
-        if not types:
-            continue
-        verdict: dict[str, Any] = {"type": types[0], "poc": value.get("poc") if isinstance(value.get("poc"), str) else ""}
+    for vuln_type, value in _typed(values, "confidence_score", warnings):
+        verdict: dict[str, Any] = {"type": vuln_type, "poc": value.get("poc") if isinstance(value.get("poc"), str) else ""}
         if "confidence_score" in value:
             verdict["confidence_score"] = _clamped_confidence(value["confidence_score"], warnings)
         verdicts.append(verdict)
     return verdicts
+
+
+def _typed(values: Any, field: str, warnings: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    """The items of a per-type list as (known type, item); a mapping of type to *field*'s value reads as such a list."""
+    if isinstance(values, dict):
+        values = [{"type": k, field: v} for k, v in values.items()]
+    if not isinstance(values, list):
+        return []
+    typed = []
+    for value in values:
+        if isinstance(value, dict):
+            types = _known_types([value.get("type", "")], warnings)
+            if types:
+                typed.append((types[0], value))
+    return typed
