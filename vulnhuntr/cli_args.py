@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--min-confidence", type=int, metavar="N", help="report findings with confidence >= N (0-10, default 7)"
     )
-    parser.add_argument("--max-rounds", type=int, metavar="N", help="context rounds per vulnerability type (default 7)")
+    parser.add_argument("--max-rounds", type=int, metavar="N", help="context rounds of an entry-point file's chain, which judges all its suspected types (default 7)")
     parser.add_argument(
         "--workers", type=int, metavar="N", help="LLM calls in flight at once (default 8; 1 = one at a time)"
     )
