@@ -39,3 +39,16 @@ def settle() -> None:
     with _lock:
         if _depth:
             gc.freeze()
+
+
+@contextmanager
+def no_collections() -> Iterator[None]:
+    """No garbage collection within the block, for building what holds no reference cycles (a file's
+    tree and records: a dropped tree is freed at once), which every collection would walk again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()

@@ -197,7 +197,8 @@ class Analyst:
         self, view: FileView, types: tuple[VulnType, ...], initial: AnalysisAnswer, unreached: UnreachedModule | None = None
     ) -> tuple[list[Finding], list[ErrorEntry], set[str]]:
         """The view's chain: what each type would keep in view (:mod:`.opening`), shown together, judged type by type."""
-        parts = [self.opening.part(view, vuln_type, initial, unreached) for vuln_type in types]
+        shown_initially = self.opening.initial_callees(view)[0] if unreached is None else []  # once, for every type
+        parts = [self.opening.part(view, vuln_type, initial, unreached, shown_initially) for vuln_type in types]
         chain = _Chain(types)
         if unreached is not None:
             chain.notes.append(prompts.unreached_note([e.function for e in view.entry_points]))

@@ -80,9 +80,14 @@ class Opening:
         return kept, named_lines([s for s in near if s.file != view.file], exclude={(s.file, s.qualname) for s in kept})
 
     def part(
-        self, view: FileView, vuln_type: VulnType, initial: AnalysisAnswer, unreached: UnreachedModule | None
+        self, view: FileView, vuln_type: VulnType, initial: AnalysisAnswer, unreached: UnreachedModule | None,
+        initially_shown: Sequence[Symbol] = (),
     ) -> Part:
-        """What one type asks of the chain: handlers kept whole, code shown, callees named, notes."""
+        """What one type asks of the chain: handlers kept whole, code shown, callees named, notes.
+
+        *initially_shown* are the callees the initial pass was shown (:meth:`initial_callees`), where a line it
+        quoted may come from.
+        """
         part = Part()
         if unreached is not None:
             names = [e.function for e in view.entry_points]
@@ -90,7 +95,7 @@ class Opening:
             part.notes += [f"dangerous call: {sink_text(s)}" for s in sinks]
         seeds = self.seeds_of(view, vuln_type)
         pointed = pointed_at(initial, vuln_type, self.index.modules[view.file], view.entry_points)
-        quoted = quoted_in(initial, vuln_type, self.initial_callees(view)[0], self.index.modules) if unreached is None else []
+        quoted = quoted_in(initial, vuln_type, initially_shown, self.index.modules) if unreached is None else []
         if quoted:  # a line it quoted from a callee it was shown: that callee, and the handlers calling it, stay
             keys = {(s.file, s.qualname) for s in quoted}
             callers = {e.function for e in view.entry_points if keys & {(s.file, s.qualname) for s in callees_of(self.context, view, [e])}}

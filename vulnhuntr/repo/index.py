@@ -9,18 +9,16 @@ when the file has not changed.
 from __future__ import annotations
 
 import ast
-import gc
 import hashlib
 import io
 import operator
 import tokenize
-from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Protocol
+from typing import Any, Callable, Iterable, Protocol
 
-from ..heap import settle
+from ..heap import no_collections, settle
 from .collect import Collector, annotation_type, dotted, expression_text, resolve_relative
 from .parse import ParseFailure, parse_source
 from .records import (
@@ -346,7 +344,7 @@ def build_index(
     Only the trees *keep* asks for are held (a repository's trees at once are most of its map's memory).
     """
     index = RepoIndex(root=root, modules={})
-    with _no_collections():
+    with no_collections():
         for relpath in files:
             result = index_file(root, relpath, max_bytes, cache, keep)
             if isinstance(result, SkippedFile):
@@ -357,16 +355,3 @@ def build_index(
     if cache is not None:
         cache.flush()
     return index
-
-
-@contextmanager
-def _no_collections() -> Iterator[None]:
-    """No garbage collection while files are indexed: trees and records hold no reference cycles (a dropped
-    tree is freed at once), yet every collection would walk the file being indexed again and again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
