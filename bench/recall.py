@@ -54,6 +54,8 @@ from harness import example_apps, run_cli  # noqa: E402
 from fakes import FakeLLM, FakeRequest, Reply  # noqa: E402
 from fakes.scripted_model import combined, focus_of  # noqa: E402
 
+from vulnhuntr.analysis.prompts import FIRST_LOOK  # noqa: E402  (the task sentence of a round that also triages)
+
 TYPES = ("LFI", "AFO", "RCE", "SSRF", "SQLI", "XSS", "IDOR")
 MAX_REQUESTS = 3  # names asked for per answer
 CAUSES = ("wrong type", "initial only", "never shown")
@@ -493,10 +495,18 @@ class RecallModel:
         }
 
     def _rounds(self, types: list[str], prompt: str, shown: set[Line]) -> dict[str, Any]:
-        """A round on one type, or on several: each judged alone, then answered together."""
-        if len(types) == 1:
-            return self._round(types[0], prompt, shown)
-        return combined([self._round(t, prompt, shown) for t in types], types)
+        """A round on one type, or on several: each judged alone, then answered together.
+
+        A chain's first round that stands in for the triage (its task says so) also lists
+        the other types whose sinks it can see, as the initial pass would.
+        """
+        answer = self._round(types[0], prompt, shown) if len(types) == 1 else combined([self._round(t, prompt, shown) for t in types], types)
+        if FIRST_LOOK in prompt:
+            others = [t for t in TYPES if t not in types and t in {v.type for v in self.visible(shown)}]
+            if others:
+                answer = {**answer, "vulnerability_types": [*answer.get("vulnerability_types", []), *others],
+                          "confidence_score": max(int(answer.get("confidence_score", 0)), 6)}
+        return answer
 
     def _round(self, vuln_type: str, prompt: str, shown: set[Line]) -> dict[str, Any]:
         order = list(dict.fromkeys(f for f, _ in sorted(shown, key=lambda line: prompt.find(f'"{line[0]}"'))))

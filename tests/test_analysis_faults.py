@@ -14,11 +14,12 @@ from fakes.scripted_model import ScriptedModel
 from llm_helpers import EXAMPLES, point_providers_at, run_scan
 
 DJANGO = EXAMPLES / "django_shop"
-API_INITIAL = '<file path="shop/api.py">'  # the initial prompt of one of the two entry-point files
+API = '<file path="shop/api.py">'  # every prompt about one of the two entry-point files
 
 
-def is_initial(marker: str):
-    return lambda r: marker in r.prompt and "Focus:" not in r.prompt
+def about(marker: str):
+    """Calls about one file: the first is its opening round (its static paths leave it no initial pass)."""
+    return lambda r: marker in r.prompt
 
 
 def config(tmp_path: Path, **analysis: object) -> str:
@@ -42,7 +43,7 @@ ALL_DJANGO = {
 @pytest.mark.parametrize("provider", ["claude", "gpt", "ollama"])
 def test_rate_limit_with_retry_after_is_retried(provider, tmp_path, monkeypatch) -> None:
     with FakeLLM(ScriptedModel([DJANGO])) as fake:
-        rule = fake.on(when=is_initial(API_INITIAL), times=2).reply_error(429, "slow down", headers={"retry-after": "0.1"})
+        rule = fake.on(when=about(API), times=2).reply_error(429, "slow down", headers={"retry-after": "0.1"})
         point_providers_at(fake, monkeypatch)
         code, report = run_scan(DJANGO, provider, tmp_path)
     assert rule.hits == 2
@@ -52,7 +53,7 @@ def test_rate_limit_with_retry_after_is_retried(provider, tmp_path, monkeypatch)
 
 def test_persistent_server_error_fails_only_that_file(tmp_path, monkeypatch) -> None:
     with FakeLLM(ScriptedModel([DJANGO])) as fake:
-        rule = fake.on(when=is_initial(API_INITIAL)).reply_error(500, "boom")
+        rule = fake.on(when=about(API)).reply_error(500, "boom")
         point_providers_at(fake, monkeypatch)
         code, report = run_scan(DJANGO, "gpt", tmp_path, "--config", config(tmp_path, retries=1))
     assert rule.hits == 2  # the first try and one retry
@@ -64,7 +65,7 @@ def test_persistent_server_error_fails_only_that_file(tmp_path, monkeypatch) -> 
 
 def test_timeout_becomes_an_error_entry(tmp_path, monkeypatch) -> None:
     with FakeLLM(ScriptedModel([DJANGO])) as fake:
-        fake.on(when=is_initial(API_INITIAL)).reply(Reply({"analysis": "late"}, delay=3))
+        fake.on(when=about(API)).reply(Reply({"analysis": "late"}, delay=3))
         point_providers_at(fake, monkeypatch)
         code, report = run_scan(DJANGO, "claude", tmp_path, "--config", config(tmp_path, retries=0, timeout_seconds=0.5))
     assert code == 1
@@ -83,7 +84,7 @@ def test_timeout_becomes_an_error_entry(tmp_path, monkeypatch) -> None:
 )
 def test_bad_answer_is_asked_again(bad_answer, tmp_path, monkeypatch) -> None:
     with FakeLLM(ScriptedModel([DJANGO])) as fake:
-        rule = fake.on(when=is_initial(API_INITIAL), times=1).reply(bad_answer)
+        rule = fake.on(when=about(API), times=1).reply(bad_answer)
         point_providers_at(fake, monkeypatch)
         code, report = run_scan(DJANGO, "gpt", tmp_path)
         reasks = [r for r in fake.requests if "could not be used" in r.prompt]
@@ -93,7 +94,7 @@ def test_bad_answer_is_asked_again(bad_answer, tmp_path, monkeypatch) -> None:
 
 def test_answer_that_stays_bad_is_an_error_for_that_file(tmp_path, monkeypatch) -> None:
     with FakeLLM(ScriptedModel([DJANGO])) as fake:
-        rule = fake.on(when=is_initial(API_INITIAL)).reply(Reply("```json\n{\"confidence_score\": \"high\"}\n```"))
+        rule = fake.on(when=about(API)).reply(Reply("```json\n{\"confidence_score\": \"high\"}\n```"))
         point_providers_at(fake, monkeypatch)
         code, report = run_scan(DJANGO, "ollama", tmp_path, "--config", config(tmp_path, reasks=1))
     assert rule.hits == 2

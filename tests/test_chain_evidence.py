@@ -139,10 +139,16 @@ def test_the_initial_pass_sees_what_the_entry_points_call(tmp_path, monkeypatch)
     assert [(f["type"], f["file"], f["start_line"]) for f in report["findings"]] == [("XSS", "pages.py", 4)]
 
 
-def test_the_initial_pass_is_not_shown_what_a_static_path_already_runs_through(tmp_path, monkeypatch) -> None:
+def _first(prompts: list[str]) -> str:
+    """The first prompt about the app: its opening round when a static path leaves it no initial pass."""
+    return next(p for p in prompts if "<readme>" not in p)
+
+
+def test_the_first_round_is_shown_each_direct_callee_once(tmp_path, monkeypatch) -> None:
     prompts, _report = _prompts(tmp_path, monkeypatch, BOARD, _untargeted_xss)
-    initial = next(p for p in prompts if "Focus:" not in p and "<readme>" not in p)
-    assert MOTD_SINK in initial and "def read_motd():" in initial  # no static path runs through them
+    first = _first(prompts)
+    assert "Focus:" in first  # the static XSS path in search: the chain opens at once
+    assert first.count(MOTD_SINK) == 1 and first.count("def read_motd():") == 1  # as a triage would see them
 
     traced = {
         "app.py": """
@@ -166,18 +172,18 @@ def test_the_initial_pass_is_not_shown_what_a_static_path_already_runs_through(t
             """,
     }
     prompts, _report = _prompts(tmp_path / "traced", monkeypatch, traced, _untargeted_xss)
-    initial = next(p for p in prompts if "Focus:" not in p and "<readme>" not in p)
-    assert "Project code the entry points call:" not in initial  # find is on the static SQLI path
-    assert any("SQLI" in focus_of(p) and "def find(term):" in p for p in prompts)
+    first = _first(prompts)
+    assert "SQLI" in focus_of(first) and first.count("def find(term):") == 1  # on the static SQLI path, shown once
+    assert "Project code the entry points call:" not in first  # an initial pass's heading: there was none
 
 
-def test_without_pruning_the_initial_pass_gets_no_callees(tmp_path, monkeypatch) -> None:
+def test_without_pruning_the_first_round_gets_no_callees(tmp_path, monkeypatch) -> None:
     write_tree(tmp_path / "app", BOARD)
     with FakeLLM(_untargeted_xss) as fake:
         point_providers_at(fake, monkeypatch)
         run_scan(tmp_path / "app", "gpt", tmp_path, "--no-cache", "--no-prune")
-        initial = next(r.prompt for r in fake.requests if "Focus:" not in r.prompt and "<readme>" not in r.prompt)
-    assert "Project code the entry points call:" not in initial
+        first = _first([r.prompt for r in fake.requests])
+    assert "def read_motd():" not in first and "<definition " not in first  # whole files: the model asks
 
 
 ERRORS = {

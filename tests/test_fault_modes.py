@@ -52,7 +52,7 @@ def test_a_scan_where_every_call_fails_is_not_clean(provider, fault, tmp_path, m
     assert report["complete"] is False and report["stop_reason"] == "errors"
     assert report["summary"]["entry_points_analysed"] == 0 and report["summary"]["analyses_failed"] == 1
     (error,) = [e for e in report["errors"] if e["stage"] == "llm"]
-    assert error["file"] == "app.py" and "initial analysis failed" in error["reason"]
+    assert error["file"] == "app.py" and "analysis failed" in error["reason"]  # its first round: nothing answered
     if fault == "html200":
         assert "is not a valid" in error["reason"] and "502 Bad Gateway" in error["reason"]
         assert len(error["reason"]) < 400  # the page's start, not the whole page
@@ -71,11 +71,15 @@ def test_a_500_on_every_call_is_retried_and_counted(tmp_path, monkeypatch) -> No
 
 def test_some_calls_failing_with_nothing_found_exits_3(tmp_path, monkeypatch) -> None:
     scripted = ScriptedModel([FLASK])
+    first = {"analysis": "The note storage decides the path.", "confidence_score": 0,
+             "context_code": [{"name": "NoteStore", "reason": "where the path is built", "code_line": ""}]}
 
     def respond(request):
-        if focus_of(request.prompt):  # the file's chain fails; its initial pass worked
+        if not focus_of(request.prompt):
+            return scripted(request)
+        if "<previous_analysis>" in request.prompt:  # the file's chain fails after its first round was answered
             return Reply("upstream timeout", status=503)
-        return scripted(request)
+        return Reply(first)  # nothing found yet, more code wanted
 
     with FakeLLM(respond) as fake:
         point_providers_at(fake, monkeypatch)
@@ -169,7 +173,7 @@ def fake_calls(fake: FakeLLM) -> int:
     return len(fake.requests)
 
 
-class _OneInFive:
+class _OneInFour:
     """The scripted model, but every fifth call meets a fault, in turn: 500, garbage, cut JSON, 429, a hang."""
 
     def __init__(self, hang_seconds: float) -> None:
@@ -188,20 +192,20 @@ class _OneInFive:
         with self.lock:
             self.calls += 1
             number = self.calls
-        if number % 5 == 0:
-            return self.faults[(number // 5 - 1) % len(self.faults)]
+        if number % 4 == 0:
+            return self.faults[(number // 4 - 1) % len(self.faults)]
         return self.model(request)
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-def test_one_call_in_five_failing_in_every_way_never_gives_a_clean_lie(provider, tmp_path, monkeypatch, capsys) -> None:
+def test_one_call_in_four_failing_in_every_way_never_gives_a_clean_lie(provider, tmp_path, monkeypatch, capsys) -> None:
     """Faults of every kind, a hang beyond the timeout included: no traceback, and complete only if it is."""
-    with FakeLLM(_OneInFive(hang_seconds=3.0)) as fake:
+    with FakeLLM(_OneInFour(hang_seconds=3.0)) as fake:
         point_providers_at(fake, monkeypatch)
         settings = config(tmp_path, retries=1, reasks=1, timeout_seconds=1)
         code, report = run_scan(EXAMPLES, provider, tmp_path, "--config", settings, "--no-cache", "--workers", "4")
     err = capsys.readouterr().err
-    assert fake_calls(fake) >= 25  # every kind of fault was met at least once
+    assert fake_calls(fake) >= 20  # every kind of fault was met at least once
     assert "Traceback" not in err
     failed = [e for e in report["errors"] if e["stage"] in ("llm", "analysis")]
     assert report["complete"] is (not failed)

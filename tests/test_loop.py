@@ -189,12 +189,24 @@ def test_a_callee_no_data_reaches_is_named_not_shown(make_index) -> None:
 
             def prepare(text):
                 audit.note()
+                audit.tick()
                 return text.strip()
             ''',
         "audit.py": '''
             def note():
                 counter = 1
+                for step in range(10):
+                    counter += step * 2
+                    if counter > 40:
+                        counter -= 7
+                    elif counter % 3 == 0:
+                        counter += 5
+                    else:
+                        counter += 3
                 return counter + 1
+
+            def tick():
+                return 1
             ''',
     })
 
@@ -214,6 +226,7 @@ def test_a_callee_no_data_reaches_is_named_not_shown(make_index) -> None:
     [round_one] = [p for p in provider.prompts if focus(p) == "SQLI"]
     assert '<definition name="prepare"' in round_one  # called by the handler: the first thing a reader needs
     assert "def note():" not in round_one and "- note (audit.py:1)" in round_one  # no data, no sink: one line
+    assert "def tick():" in round_one  # a few lines: cheaper shown than asked for
 
 
 def test_a_request_for_what_was_shown_or_cannot_be_found_ends_the_chain(make_index) -> None:

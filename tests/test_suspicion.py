@@ -144,11 +144,18 @@ def _model(initial: dict):
     return respond
 
 
+def _triage_always(tmp_path) -> list[str]:
+    """The options that give the shop its initial pass (its static path would open the chain at once)."""
+    path = tmp_path / "triage.yaml"
+    path.write_text("analysis:\n  always_initial_pass: true\n")
+    return ["--no-cache", "--config", str(path)]
+
+
 def _sqli_prompts(tmp_path, monkeypatch, initial: dict) -> tuple[list[str], dict]:
     write_tree(tmp_path / "shop", SHOP)
     with FakeLLM(_model(initial)) as fake:
         point_providers_at(fake, monkeypatch)
-        _code, report = run_scan(tmp_path / "shop", "gpt", tmp_path, "--no-cache")
+        _code, report = run_scan(tmp_path / "shop", "gpt", tmp_path, *_triage_always(tmp_path))
         return [r.prompt for r in fake.requests if "Focus: SQLI only." in r.prompt], report
 
 
@@ -196,7 +203,7 @@ def test_the_scripted_model_names_its_suspects_and_they_stay_in_view(tmp_path, m
         """})
     with FakeLLM(ScriptedModel([tmp_path / "shop"])) as fake:
         point_providers_at(fake, monkeypatch)
-        code, report = run_scan(tmp_path / "shop", "claude", tmp_path, "--no-cache")
+        code, report = run_scan(tmp_path / "shop", "claude", tmp_path, *_triage_always(tmp_path))
         initial = next(r for r in fake.requests if "Focus:" not in r.prompt and "<readme>" not in r.prompt)
         prompts = [r.prompt for r in fake.requests if "Focus: SQLI only." in r.prompt]
     assert "name in `suspects` the entry points or functions behind each" in initial.prompt
@@ -223,3 +230,15 @@ def test_a_common_word_names_a_handler_only_when_written_as_code(tmp_path) -> No
 
     assert pointed("The query string is used as an index into a list.") == frozenset()
     assert pointed("`index` echoes q.") == pointed("index() echoes q.") == {"index"}
+
+
+def test_without_a_triage_the_first_round_shows_every_handler_and_names_them(tmp_path, monkeypatch) -> None:
+    """The static path in search opens the chain at once: nothing pointed yet, so no handler is a marker."""
+    write_tree(tmp_path / "shop", SHOP)
+    with FakeLLM(_model({})) as fake:
+        point_providers_at(fake, monkeypatch)
+        code, report = run_scan(tmp_path / "shop", "gpt", tmp_path, "--no-cache")
+        first = next(r.prompt for r in fake.requests if "<readme>" not in r.prompt)
+    assert "Focus: SQLI only." in first and SEARCH_SINK in first and REPORT_SINK in first
+    assert "its entry points are: report, search" in first and "This is the first look at the file" in first
+    assert code == 1 and {f["entry_function"] for f in report["findings"]} == {"search", "report"}

@@ -135,6 +135,7 @@ class AnalysisSettings(BaseModel):
     prefilter: StrictBool = False  # send to the LLM only entry-point files where the static pass found a candidate
     unreached_modules: int = Field(default=10, ge=0)  # sink modules no entry point reaches that get a chain; 0: none
     all_entrypoints: StrictBool = False  # also routes that read no request data and reach no sink (see analysis.selection)
+    always_initial_pass: StrictBool = False  # a triage call for every file, even where static evidence opens its chain
 
 
 class RateLimit(BaseModel):

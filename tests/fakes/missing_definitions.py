@@ -45,8 +45,9 @@ _CODE_START = re.compile(
     r"import |from \S+ import |raise\b|yield\b|await |assert |del |global |nonlocal |pass\b|break\b|continue\b|@|#)"
 )
 _TARGET = r"[A-Za-z_][\w.\[\]'\"]*"
+_ANNOTATION = r"[A-Za-z_][\w.]*(?:\[[\w.\[\], |]*\])?(?:\s*\|\s*[A-Za-z_][\w.]*)*"  # int, dict[str, int], str | None
 _STATEMENT = re.compile(
-    rf"^\s*{_TARGET}(?:\s*,\s*{_TARGET})*\s*(?:[-+*/|&%]?=(?!=)|:\s*[A-Za-z_][\w.\[\], ]*\s*=)|^\s*{_TARGET}\("
+    rf"^\s*{_TARGET}(?:\s*,\s*{_TARGET})*\s*(?:[-+*/|&%]?=(?!=)|:\s*{_ANNOTATION}\s*=)|^\s*{_TARGET}\("
 )
 _CONTINUATION = re.compile(r"^\s+\S")  # an indented line inside a block of code
 _PROSE = re.compile(r"^\s*(?:\d+\.|[-*] |[A-Z][a-z]+(?: [a-z]+){3,})")

@@ -1,5 +1,10 @@
 """The analysis loop: an initial pass per entry-point file, then one chain of rounds on its suspected types.
 
+Where the static pass already traced a path (or an unreached module's sinks say which
+types), the triage is skipped when the chain's first round costs little more than it
+would: the chain opens at once on the evidence's types, its first round shows what a
+triage would have seen and may name further types, which join from the next round on.
+
 Each round shows the model the entry-point file plus every definition it asked
 for so far; the names it requests next are resolved through the repository
 index (once per run, shared across rounds and files). A chain judges every type
@@ -40,7 +45,7 @@ from .context import ContextBuilder, FileView
 from .gate import BudgetExhausted
 from .locate import Region, locate
 from .placing import Placer
-from .opening import Opening, sink_text
+from .opening import Opening, Part, sink_text
 from .reach import SinkReach, SiteCache
 from .asking import Asker, LoopLimits
 from .response import AnalysisAnswer, ContextCode, answer_schema, for_type
@@ -60,6 +65,8 @@ class _Chain:
     requests_seen: set[frozenset[str]] = field(default_factory=set)
     standing: int = 0  # notes[:standing] are the chain's own (stable across rounds); later ones follow the code
     others: tuple[str, ...] = ()  # callees named in one line, not shown (the model may ask for them)
+    opened: bool = False  # no initial pass came first: the first round also triages (it may add types)
+    answers: int = 0  # rounds answered
 
     @property
     def label(self) -> str:
@@ -85,6 +92,7 @@ class Analyst:
         context: ContextBuilder | None = None,
         seeds: Mapping[str, Sequence[Candidate]] | None = None,
         sink_sites: SiteCache | None = None,
+        always_initial_pass: bool = False,
     ) -> None:
         self.asker = Asker(provider, prompts.system_prompt(readme_summary), answer_schema(), limits)
         self.ask = self.asker.ask
@@ -93,6 +101,7 @@ class Analyst:
         self.limits = limits
         self.context = context or ContextBuilder(index, resolver, PruningSettings(enabled=False), depth=0)
         self.seeds = seeds or {}  # static-pass candidates by entry-point file
+        self.always_initial_pass = always_initial_pass  # no chain opens without a triage
         self.reach = SinkReach(index, resolver, self.context, sink_sites if sink_sites is not None else {})  # by type
         self.placer = Placer(index, self.context)  # where a confirmed vulnerability is reported
         # what every prompt carries besides code: system, guidance, schema, instructions, the answer
@@ -145,17 +154,26 @@ class Analyst:
     ) -> bool:
         """Initial pass over one view of the file, then one chain on every suspected type.
 
-        False when the initial pass failed: the view's entry points were not analysed.
+        A view with evidence (a static taint path, or an unreached module's sinks) needs no
+        triage: its chain opens at once and its first round may add the types it suspects.
+        False when nothing was answered: the view's entry points were not analysed.
         """
-        initial = await self._initial_pass(view, result, unreached)
-        if initial is None:
-            return False
+        initial: AnalysisAnswer | None = None
+        if not self._opens(view, unreached):
+            initial = await self._initial_pass(view, result, unreached)
+            if initial is None:
+                return False
         suspected = self._suspected(view, initial, unreached)
-        if suspected:  # one chain judges every suspected type: the rounds a type needs are shared by all
-            findings, errors, files_shown = await self._run_chain(view, tuple(suspected), initial, unreached)
-            result.findings.extend(findings)
-            result.errors.extend(errors)
-            result.context_files |= files_shown
+        if not suspected:
+            return True
+        # one chain judges every suspected type: the rounds a type needs are shared by all
+        chain, findings, errors = await self._run_chain(view, tuple(suspected), initial, unreached)
+        result.findings.extend(findings)
+        result.errors.extend(errors)
+        result.context_files |= {symbol.file for symbol in chain.context.values()}
+        if chain.opened and not chain.answers:
+            result.unanalysed.update(e.function for e in view.entry_points)
+            return False
         return True
 
     async def _initial_pass(
@@ -183,48 +201,96 @@ class Analyst:
         result.unanalysed.update(names)
         return None
 
-    def _suspected(self, view: FileView, initial: AnalysisAnswer, unreached: UnreachedModule | None) -> list[VulnType]:
-        """The initial answer's types, then the static pass's, then (unreached modules) their sinks' types."""
-        suspected = list(initial.vulnerability_types) if initial.confidence_score > 0 else []
-        suspected += sorted({c.vuln_type for c in self.opening.seeds_of(view)} - set(suspected), key=list(VulnType).index)
+    def _opens(self, view: FileView, unreached: UnreachedModule | None) -> bool:
+        """Whether the view's chain opens at once, its first round standing in for the initial pass.
+
+        It does when there is evidence of which types to judge and that round costs at most
+        :data:`OPENING_SIZE_RATIO` times what a triage would. A large view's round (the callees
+        of every type shown) can cost several triages, and a type the first look adds costs
+        another whole round: there the triage is worth its call.
+        """
+        if self.always_initial_pass or not self._evidence(view, unreached):
+            return False
+        if unreached is not None:  # its triage is the module alone, its chain little more
+            return True
+        types = self._suspected(view, None, unreached)
+        callees = self.opening.initial_callees(view)[0]
+        parts = [self.opening.part(view, t, _NOTHING, None, callees) for t in types]
+        shown = {(s.file, s.qualname): s for s in [*callees, *(s for part in parts for s in part.shown)] if not view.shows(s)}
+        base = self.asker.fixed_tokens + approx_tokens(view.code + view.templates)
+        triage = base + sum(approx_tokens(s.source) for s in callees)
+        opening = base + approx_tokens(prompts.types_guidance(types)) + sum(approx_tokens(s.source) for s in shown.values())
+        return opening <= OPENING_SIZE_RATIO * triage
+
+    def _evidence(self, view: FileView, unreached: UnreachedModule | None) -> list[VulnType]:
+        """The types the static pass traced in the view, then (unreached modules) their sinks' types."""
+        found = _ordered({c.vuln_type for c in self.opening.seeds_of(view)})
         if unreached is not None:  # its sinks are the evidence the static seeds are for reached files
             names = {e.function for e in view.entry_points}
-            sink_types = {s.vuln_type for s in unreached.sinks if s.function in names}
-            suspected += sorted(sink_types - set(suspected), key=list(VulnType).index)
+            found += _ordered({s.vuln_type for s in unreached.sinks if s.function in names} - set(found))
+        return found
+
+    def _suspected(self, view: FileView, initial: AnalysisAnswer | None, unreached: UnreachedModule | None) -> list[VulnType]:
+        """The initial answer's types, then the evidence's; without an initial pass, also the sink tables' types.
+
+        A chain opened on evidence is judged on every type a handler of the view reaches a
+        dangerous call of (:mod:`.reach`): what a triage would have looked at first.
+        """
+        suspected = list(initial.vulnerability_types) if initial is not None and initial.confidence_score > 0 else []
+        suspected += [t for t in self._evidence(view, unreached) if t not in suspected]
+        if initial is None and unreached is None:
+            reached = set().union(*(self.reach.types(view.file, e) for e in view.entry_points))
+            suspected += _ordered(reached - set(suspected))
         return suspected
 
     async def _run_chain(
-        self, view: FileView, types: tuple[VulnType, ...], initial: AnalysisAnswer, unreached: UnreachedModule | None = None
-    ) -> tuple[list[Finding], list[ErrorEntry], set[str]]:
-        """The view's chain: what each type would keep in view (:mod:`.opening`), shown together, judged type by type."""
+        self, view: FileView, types: tuple[VulnType, ...], initial: AnalysisAnswer | None,
+        unreached: UnreachedModule | None = None,
+    ) -> tuple[_Chain, list[Finding], list[ErrorEntry]]:
+        """The view's chain: what each type would keep in view (:mod:`.opening`), shown together, judged type by type.
+
+        Without an *initial* answer the chain opens on evidence: the whole view stays in
+        view and the entry points' direct callees are shown, as a triage would have seen them.
+        """
         shown_initially = self.opening.initial_callees(view)[0] if unreached is None else []  # once, for every type
-        parts = [self.opening.part(view, vuln_type, initial, unreached, shown_initially) for vuln_type in types]
-        chain = _Chain(types)
+        chain = _Chain(types, opened=initial is None)
         if unreached is not None:
             chain.notes.append(prompts.unreached_note([e.function for e in view.entry_points]))
-        if all(part.focus is not None for part in parts):  # every type keeps only some handlers whole
+        elif chain.opened:  # what an initial pass would have said: which functions take remote input, of what kind
+            chain.notes.append(prompts.entry_points_note([e.describe() for e in view.entry_points]))
+        parts = [self.opening.part(view, t, initial or _NOTHING, unreached, shown_initially) for t in types]
+        if initial is not None and all(part.focus is not None for part in parts):  # every type keeps only some handlers
             kept = {e.function for part in parts for e in part.focus or ()}
             view = self.context.focus(view, [e for e in view.entry_points if e.function in kept])
-        for part in parts:
-            chain.notes.extend(n for n in part.notes if n not in chain.notes)
+        self._add_parts(chain, view, parts)
         chain.notes.extend(n for n in self.context.dispatch_notes(view) if n not in chain.notes)  # every target named
-        for part in parts:
-            for symbol in part.shown:
+        if chain.opened:
+            for symbol in shown_initially:
                 if not view.shows(symbol):
                     chain.context.setdefault((symbol.file, symbol.qualname), symbol)
         if self.context.pruning.enabled:  # --no-prune: whole files, the model asks for everything itself
             unshown = [s for part in parts for s in part.named if s.file != view.file]  # the view's markers name its own
             chain.others = named_lines(unshown, exclude=chain.context)
-        findings, errors = await self._rounds(chain, view, initial)
-        return findings, errors, {symbol.file for symbol in chain.context.values()}
+        findings, errors = await self._rounds(chain, view, initial, unreached)
+        return chain, findings, errors
+
+    def _add_parts(self, chain: _Chain, view: FileView, parts: Sequence[Part]) -> None:
+        """The notes and definitions the types' parts bring, each once, after what the chain already has."""
+        for part in parts:
+            chain.notes.extend(n for n in part.notes if n not in chain.notes)
+        for part in parts:
+            for symbol in part.shown:
+                if not view.shows(symbol):
+                    chain.context.setdefault((symbol.file, symbol.qualname), symbol)
 
     async def _rounds(
-        self, chain: _Chain, view: FileView, initial: AnalysisAnswer
+        self, chain: _Chain, view: FileView, initial: AnalysisAnswer | None, unreached: UnreachedModule | None
     ) -> tuple[list[Finding], list[ErrorEntry]]:
-        label, file = chain.label, view.file
-        self._add_context(chain, view, initial.context_code)
+        file = view.file
+        if initial is not None:
+            self._add_context(chain, view, initial.context_code)
         chain.standing = len(chain.notes)  # what the chain starts with stays in the stable part of every round
-        previous = initial.analysis
+        previous = initial.analysis if initial is not None else ""
         answer: AnalysisAnswer | None = None
         for round_number in range(1, self.limits.max_rounds + 1):
             text, stable = self._type_request(chain, view, previous, first=round_number == 1)
@@ -233,16 +299,48 @@ class Analyst:
             except ProviderConfigError:
                 raise
             except BudgetExhausted as exc:
-                reason = f"{label} chain stopped before round {round_number}: {exc}"
-                error = ErrorEntry(file, "budget", reason, vuln_type=label)
+                reason = f"{chain.label} chain stopped before round {round_number}: {exc}"
+                error = ErrorEntry(file, "budget", reason, vuln_type=chain.label)
                 return (self._findings(view, answer, chain) if answer else []), [error]
             except (ProviderError, AnswerError) as exc:
-                error = ErrorEntry(file, "llm", f"{label} round {round_number} failed: {exc}", vuln_type=label)
-                return (self._findings(view, answer, chain) if answer else []), [error]
+                return (self._findings(view, answer, chain) if answer else []), [self._failure(chain, file, round_number, exc)]
+            chain.answers += 1
             previous = answer.analysis
-            if not self._wants_more(chain, view, answer.context_code):
+            wants_more = self._wants_more(chain, view, answer.context_code)
+            added = chain.opened and round_number == 1 and self._after_opening(chain, view, answer, unreached)
+            if not (wants_more or added):
                 break
         return (self._findings(view, answer, chain) if answer else []), []
+
+    @staticmethod
+    def _failure(chain: _Chain, file: str, round_number: int, exc: Exception) -> ErrorEntry:
+        """A failed round; a chain opened without an initial pass that got no answer at all left the view unanalysed."""
+        if chain.opened and not chain.answers:
+            reason = f"analysis failed in its first round ({chain.label}): {exc}"
+        else:
+            reason = f"{chain.label} round {round_number} failed: {exc}"
+        return ErrorEntry(file, "llm", reason, vuln_type=chain.label)
+
+    def _after_opening(
+        self, chain: _Chain, view: FileView, answer: AnalysisAnswer, unreached: UnreachedModule | None
+    ) -> bool:
+        """What an opening round's answer does to the rest of its chain, as an initial answer would have.
+
+        The types it suspects beyond the chain's are judged from the next round on, with
+        their guidance, and what it pointed at is shown. The view stays whole: narrowing it
+        now would change the start every later prompt shares (the providers' cached prefix).
+        True when types were added: they need a round even if no code was asked for.
+        """
+        new = tuple(t for t in answer.vulnerability_types if t not in chain.types) if answer.confidence_score > 0 else ()
+        chain.types += new
+        shown = self.opening.initial_callees(view)[0] if unreached is None else []
+        parts = [self.opening.part(view, t, answer, unreached, shown) for t in chain.types]
+        before = len(chain.notes)
+        self._add_parts(chain, view, parts)
+        added, later = chain.notes[before:], chain.notes[chain.standing:before]  # the round's own notes stay last
+        chain.notes[chain.standing:] = added + later
+        chain.standing += len(added)
+        return bool(new)
 
     def _type_request(self, chain: _Chain, view: FileView, previous: str, first: bool = True) -> tuple[str, tuple[int, ...]]:
         """The round's prompt with as much context as the budget allows, farthest definitions dropped first.
@@ -250,6 +348,7 @@ class Analyst:
         The callees named but not shown go with the first round only: the model asks for them then or not at all.
         """
         others = chain.others if first else ()
+        triage = first and chain.opened
         guidance = prompts.types_guidance(chain.types) if len(chain.types) > 1 else ""  # one type's is in the fixed part
         used = self._fixed_tokens + approx_tokens(view.code + view.templates + previous + "".join(others) + guidance)
         kept, dropped = self.context.fit(list(chain.context.values()), used)
@@ -258,7 +357,7 @@ class Analyst:
             names = ", ".join(f"{s.qualname} ({s.file})" for s in dropped)
             notes.append(f"left out to stay within the prompt budget (ask again if needed): {names}")
         return prompts.type_request(
-            chain.types, view.file, view.code, kept, previous, notes, view.templates, chain.standing, others
+            chain.types, view.file, view.code, kept, previous, notes, view.templates, chain.standing, others, triage
         )
 
     # context -----------------------------------------------------------------------
@@ -299,7 +398,7 @@ class Analyst:
         """The last answer's findings, type by type: each type's verdict, sinks and static seeds."""
         regions = self._regions(view.file, chain)
         shown = list(chain.context.values())
-        if len(chain.types) == 1:  # the answer is about that type alone, as its prompt asked
+        if len(chain.types) == 1 and set(answer.vulnerability_types) <= set(chain.types):  # that type alone, as asked
             vuln_type = chain.types[0]
             return self.placer.findings(view, vuln_type, answer, regions, shown, self.opening.seeds_of(view, vuln_type))
         found: list[Finding] = []
@@ -315,3 +414,15 @@ class Analyst:
             if other is not None:
                 regions.append(Region(other, symbol.start_line, symbol.end_line))
         return regions
+
+
+OPENING_SIZE_RATIO = 1.5
+"""A chain opens without an initial pass when its first round is at most this many times a triage's size."""
+
+_NOTHING = AnalysisAnswer()
+"""The initial answer of a chain opened on evidence: it points at nothing."""
+
+
+def _ordered(types: set[VulnType]) -> list[VulnType]:
+    """*types* in the report's order of types."""
+    return sorted(types, key=list(VulnType).index)

@@ -22,7 +22,7 @@ from . import prompts
 from .context import ContextBuilder, FileView
 from .reach import SinkReach
 from .response import AnalysisAnswer
-from .shown import callees_of, direct_of, fed_by, named_lines, path_symbols, split_callees
+from .shown import callees_of, direct_of, fed_by, named_lines, path_symbols, small, split_callees
 from .suspicion import Pointed, pointed_at, quoted_in
 from .unreached import SinkSite, UnreachedModule
 
@@ -122,8 +122,8 @@ class Opening:
             if unreached is not None:  # every parameter is treated as attacker-controlled: any callee may get it
                 fed |= {(s.file, s.qualname) for s in walked}
             shown, named = split_callees(walked, fed, lambda s: self.reach.holds(s, vuln_type))
-            part.shown += path + shown
-            part.named = named + also_called
+            part.shown += path + shown + [s for s in also_called if small(s)]
+            part.named = named + [s for s in also_called if not small(s)]
         part.shown += self.pointed_symbols(view, pointed) + quoted
         return part
 

@@ -1,7 +1,7 @@
 """``--dry-run``: what a scan would do and cost, without calling any LLM.
 
 The number of calls depends on what the model suspects, so the plan gives a
-range: the least (one initial pass per file), a typical run (the file's one
+range: the least (one call per file), a typical run (the file's one
 chain judging two suspected types in three rounds) and the most (a chain on
 every type up to the round limit). Input tokens follow from the prompts' real
 sizes: the system prompt and the file's code are sent on every call, each

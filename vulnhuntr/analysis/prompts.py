@@ -209,6 +209,11 @@ def unreached_request(file: str, code: str, functions: Sequence[str], sinks: Seq
     )
 
 
+def entry_points_note(described: Sequence[str]) -> str:
+    """A chain with no initial pass before it names the view's entry points (and the kind of each non-route)."""
+    return f"this file handles remote input; its entry points are: {', '.join(described) or '(none detected)'}"
+
+
 def unreached_note(functions: Sequence[str]) -> str:
     """What every round of an unreached module's chain is told about where the input comes from."""
     return (
@@ -227,6 +232,7 @@ def type_request(
     templates: str = "",
     standing: int | None = None,
     others: Sequence[str] = (),
+    triage: bool = False,
 ) -> tuple[str, tuple[int, ...]]:
     """A round of a file's chain on one or several types, and where its stable parts end (cache breakpoints).
 
@@ -234,7 +240,9 @@ def type_request(
     then the type's guidance and the first *standing* notes (those the chain started
     with), then the fetched definitions in fetch order: all of that is a prefix of the
     next round's prompt. The callees named but not shown (*others*, sent in a chain's
-    first round), later notes, the previous analysis and the task follow.
+    first round), later notes, the previous analysis and the task follow. With
+    *triage* (a chain's first round when no initial pass came before it) the task
+    also asks for the other types the code suggests.
     """
     types = (vuln_types,) if isinstance(vuln_types, VulnType) else tuple(vuln_types)
     standing = len(notes) if standing is None else standing
@@ -250,28 +258,40 @@ def type_request(
         tail.append(("Notes:\n" if not notes[:standing] else "More notes:\n") + "\n".join(f"- {n}" for n in notes[standing:]))
     if previous_analysis:
         tail.append(f"Your previous analysis:\n<previous_analysis>\n{fenced(previous_analysis)}\n</previous_analysis>")
-    tail.append(_task(file, types))
+    tail.append(_task(file, types, triage))
     return stable + ("\n" if context else "") + "\n\n".join(tail), (len(view), len(stable))
 
 
-def _task(file: str, types: Sequence[VulnType]) -> str:
+def _task(file: str, types: Sequence[VulnType], triage: bool = False) -> str:
     further = (
         "If the path continues into code you have not been shown, name it in `context_code`; "
         "otherwise leave `context_code` empty and give your final answer."
     )
     if len(types) == 1:
         name = types[0].value
-        return (
+        task = (
             f"Task: decide whether attacker input from the entry points of {file} reaches a {name} sink. "
             f"{further} Report `{name}` in `vulnerability_types` only if it is exploitable."
         )
-    names = ", ".join(t.value for t in types)
-    return (
-        f"Task: decide, for each of {names} on its own, whether attacker input from the entry points of "
-        f"{file} reaches a sink of that type. {further} Give one entry per type in `verdicts` (its "
-        f"`confidence_score` and, when exploitable, its `poc`), list in `vulnerability_types` only the "
-        f"exploitable ones, and give each of `sinks` its `type`."
-    )
+    else:
+        names = ", ".join(t.value for t in types)
+        task = (
+            f"Task: decide, for each of {names} on its own, whether attacker input from the entry points of "
+            f"{file} reaches a sink of that type. {further} Give one entry per type in `verdicts` (its "
+            f"`confidence_score` and, when exploitable, its `poc`), list in `vulnerability_types` only the "
+            f"exploitable ones, and give each of `sinks` its `type`."
+        )
+    rest = [t.value for t in VulnType if t not in types]
+    if triage and rest:
+        task += (
+            f" {FIRST_LOOK}: if any of {', '.join(rest)} has a plausible path too, add it to "
+            f"`vulnerability_types` and name in `suspects` the functions behind it."
+        )
+    return task
+
+
+FIRST_LOOK = "This is the first look at the file"
+"""How a chain's first round that stands in for the triage says so (no initial pass came before it)."""
 
 
 def type_guidance(vuln_type: VulnType) -> str:
@@ -288,9 +308,19 @@ def types_guidance(types: Sequence[VulnType]) -> str:
 
 
 def static_hint(seed: Candidate) -> str:
-    """A static path as a hint for the model: a lead to verify, never a verdict."""
-    steps = " -> ".join(f"{step.description} ({step.file}:{step.line})" for step in seed.path)
-    return f"a static pass (unconfirmed, verify it) traced {seed.source} in {seed.entry_function}: {steps}"
+    """A static path as a hint for the model: a lead to verify, never a verdict.
+
+    A step in the same file as the one before it gives only its line, and the step where
+    the source enters only its place: the paths of a file would otherwise repeat the
+    file's name and the source at every step, in every round of its chain.
+    """
+    steps: list[str] = []
+    file = ""
+    for step in seed.path:
+        description = "enters" if not steps and step.description == f"request data enters: {seed.source}" else step.description
+        steps.append(f"{description} ({step.file}:{step.line})" if step.file != file else f"{description} (line {step.line})")
+        file = step.file
+    return f"a static pass (unconfirmed, verify it) traced {seed.source} in {seed.entry_function}: {' -> '.join(steps)}"
 
 
 def reask_request(error: str) -> str:

@@ -82,6 +82,7 @@ async def analyse(
             context=context,
             seeds=static.candidates if static is not None else None,
             sink_sites=targets.sink_sites,  # found while choosing the targets
+            always_initial_pass=settings.analysis.always_initial_pass,
         )
         progress.start(len(targets.files) + len(modules))
         await _run_files(analyst, targets.files, outcome.results, progress)

@@ -10,6 +10,9 @@ the chain needs it:
   it holds a dangerous call of the chain's type (for the initial pass: of any
   type), which is where a suspicion of that type points.
 
+* it is small: a definition of a few lines costs less than the round the model
+  would spend asking for it.
+
 Every other callee is named in one line (``name (file:line)``) so the model
 can still ask for it; what it asks for is fetched as before.
 """
@@ -21,6 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from ..repo.entrypoints import EntryPoint
 from ..repo.resolve import Symbol
 from ..static import Candidate
+from ..tokens import approx_tokens
 from .context import ContextBuilder, FileView
 
 Key = tuple[str, str]  # (file, qualname)
@@ -29,13 +33,22 @@ Key = tuple[str, str]  # (file, qualname)
 def split_callees(
     callees: Sequence[Symbol], fed: Iterable[Key], holds_sink: Callable[[Symbol], bool]
 ) -> tuple[list[Symbol], list[Symbol]]:
-    """(shown, named): the callees request data flows into or that hold a sink, in order; then the rest."""
+    """(shown, named): the callees request data flows into, that hold a sink or are small, in order; then the rest."""
     wanted = set(fed)
     shown: list[Symbol] = []
     named: list[Symbol] = []
     for symbol in callees:
-        (shown if (symbol.file, symbol.qualname) in wanted or holds_sink(symbol) else named).append(symbol)
+        needed = (symbol.file, symbol.qualname) in wanted or holds_sink(symbol) or small(symbol)
+        (shown if needed else named).append(symbol)
     return shown, named
+
+
+SMALL_DEFINITION_TOKENS = 60  # about five lines: shown whole rather than named
+
+
+def small(symbol: Symbol) -> bool:
+    """A function or method short enough that showing it is cheaper than a round asking for it."""
+    return symbol.kind != "class" and symbol.kind != "module" and approx_tokens(symbol.source) <= SMALL_DEFINITION_TOKENS
 
 
 def one_line(symbol: Symbol) -> str:

@@ -147,6 +147,7 @@ def fingerprint(settings: Settings, model: str | None) -> dict[str, Any]:
         "llm": provider_family(settings.llm),
         "model": model,
         "max_rounds": settings.analysis.max_rounds,
+        "always_initial_pass": settings.analysis.always_initial_pass,
     }
 
 
