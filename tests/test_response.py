@@ -81,3 +81,4 @@ def test_schema_is_deterministic_and_names_the_original_fields() -> None:
     assert {"scratchpad", "analysis", "poc", "confidence_score", "vulnerability_types", "context_code"} <= set(
         schema["properties"]
     )
+    assert '"description"' not in json.dumps(schema)  # the system prompt says what each field means, once

@@ -416,8 +416,12 @@ class Analyst:
         return regions
 
 
-OPENING_SIZE_RATIO = 1.5
-"""A chain opens without an initial pass when its first round is at most this many times a triage's size."""
+OPENING_SIZE_RATIO = 2.0
+"""A chain opens without an initial pass when its first round is at most this many times a triage's size.
+
+Opening saves the triage call and costs one more round when the first look adds a type:
+it pays while that happens in fewer than one chain in this many (about every other one
+for the simulated model of ``bench/versus.py``, which names every type whose sink call it sees)."""
 
 _NOTHING = AnalysisAnswer()
 """The initial answer of a chain opened on evidence: it points at nothing."""

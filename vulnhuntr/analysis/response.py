@@ -125,18 +125,17 @@ def _sink_of(sink: Sink, vuln_type: VulnType) -> bool:
 def answer_schema() -> dict[str, Any]:
     """The JSON schema sent to providers for structured output (deterministic: cache keys depend on it).
 
-    It goes with every call, so it carries only what guides the model: the fields'
-    descriptions, no titles (they repeat the field names), no defaults (the required
-    lists say what may be left out) and no class docstrings.
+    It goes with every call, so it carries the answer's shape only: no titles (they
+    repeat the field names), no defaults (the required lists say what may be left
+    out) and no descriptions. What each field means is said once, in the system
+    prompt and the task (:mod:`.prompts`); the descriptions here are for this
+    code's readers.
     """
-    schema = _lean(AnalysisAnswer.model_json_schema())
-    for definition in schema.get("$defs", {}).values():  # the classes' docstrings are written for this code's readers
-        definition.pop("description", None)
-    return dict(schema)
+    return dict(_lean(AnalysisAnswer.model_json_schema()))
 
 
 def _lean(node: Any) -> Any:
-    """*node* without the ``title`` and ``default`` keywords, at every level (a property so named stays)."""
+    """*node* without the ``title``, ``default`` and ``description`` keywords, at every level (a property so named stays)."""
     if isinstance(node, list):
         return [_lean(item) for item in node]
     if not isinstance(node, dict):
@@ -144,7 +143,7 @@ def _lean(node: Any) -> Any:
     return {
         key: (_lean(value) if key != "properties" else {name: _lean(v) for name, v in value.items()})
         for key, value in node.items()
-        if key not in ("title", "default")
+        if key not in ("title", "default", "description")
     }
 
 
