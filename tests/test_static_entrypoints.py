@@ -225,7 +225,7 @@ def test_the_initial_prompt_says_what_kind_of_entry_point_a_hook_is(tmp_path, mo
         prompts = [r.prompt for r in fake.requests if "its entry points are" in r.prompt]
     assert len(prompts) == 1  # the static path in the hook opens the chain at once: its first round names them
     assert "its entry points are: check (hook: runs on every request" in prompts[0]
-    assert ", index\n" in prompts[0]
+    assert "; index\n" in prompts[0]
 
 
 def test_django_error_view_reads_the_request(scan: Scan) -> None:

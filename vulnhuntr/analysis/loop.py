@@ -257,7 +257,7 @@ class Analyst:
         if unreached is not None:
             chain.notes.append(prompts.unreached_note([e.function for e in view.entry_points]))
         elif chain.opened:  # what an initial pass would have said: which functions take remote input, of what kind
-            chain.notes.append(prompts.entry_points_note([e.describe() for e in view.entry_points]))
+            chain.notes.append(prompts.entry_points_note(view.entry_points))
         parts = [self.opening.part(view, t, initial or _NOTHING, unreached, shown_initially) for t in types]
         if initial is not None and all(part.focus is not None for part in parts):  # every type keeps only some handlers
             kept = {e.function for part in parts for e in part.focus or ()}

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..findings import VulnType
+from ..repo.frameworks.entry import KINDS, EntryPoint
 from ..repo.resolve import Symbol
 from ..tokens import approx_tokens
 
@@ -209,9 +210,24 @@ def unreached_request(file: str, code: str, functions: Sequence[str], sinks: Seq
     )
 
 
-def entry_points_note(described: Sequence[str]) -> str:
-    """A chain with no initial pass before it names the view's entry points (and the kind of each non-route)."""
-    return f"this file handles remote input; its entry points are: {', '.join(described) or '(none detected)'}"
+def entry_points_note(entry_points: Sequence[EntryPoint]) -> str:
+    """A chain with no initial pass before it names the view's entry points, those of one kind together.
+
+    A kind's meaning is said once, however many entry points share it (four hooks would
+    otherwise repeat the same sentence four times in every round).
+    """
+    groups: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for entry in sorted(entry_points, key=lambda e: e.function):
+        groups.setdefault((entry.kind, entry.methods), []).append(entry.function)
+    parts = []
+    for (kind, methods), names in groups.items():
+        if kind == "route":
+            parts.append(", ".join(names))
+            continue
+        note = KINDS.get(kind)
+        label = f"{kind}{' ' + '/'.join(methods) if methods else ''}{': ' + note if note else ''}"
+        parts.append(f"{', '.join(names)} ({label})")
+    return f"this file handles remote input; its entry points are: {'; '.join(parts) or '(none detected)'}"
 
 
 def unreached_note(functions: Sequence[str]) -> str:
