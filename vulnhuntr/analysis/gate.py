@@ -12,6 +12,9 @@ already in flight finish.
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from ..config import ModelPrice
@@ -54,6 +57,44 @@ class Budget:
             self.spent += cost(usage, self.price) or 0.0
 
 
+CALL_RANK: ContextVar[int] = ContextVar("vulnhuntr_call_rank", default=0)
+"""The rank of the calls a task makes: a free slot goes to the lowest rank waiting (reached files 0, unreached modules 1)."""
+
+
+class RankedSlots:
+    """A bounded number of slots, handed out lowest rank first and, within a rank, in arrival order.
+
+    It lets the unreached modules fill the slots the reached files leave idle without
+    ever taking one a reached file's call is waiting for.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._free = max(1, size)
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    async def acquire(self, rank: int) -> None:
+        if self._free > 0 and not self._waiting:
+            self._free -= 1
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (rank, next(self._order), future))
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():  # handed a slot, cancelled before taking it: pass it on
+                self.release()
+            raise
+
+    def release(self) -> None:
+        while self._waiting:
+            _rank, _order, future = heapq.heappop(self._waiting)
+            if not future.done():  # a cancelled waiter is skipped
+                future.set_result(None)
+                return
+        self._free += 1
+
+
 @dataclass
 class CallGate:
     """Bounded, budgeted, counted access to one provider."""
@@ -67,19 +108,20 @@ class CallGate:
     max_in_flight: int = 0
 
     def __post_init__(self) -> None:
-        self._slots = asyncio.Semaphore(max(1, self.workers))
+        self._slots = RankedSlots(self.workers)
 
     async def complete(self, request: LLMRequest) -> LLMResponse:
         reserved = self.budget.reserve(request)
         response: LLMResponse | None = None
         try:
-            async with self._slots:
-                self.in_flight += 1
-                self.max_in_flight = max(self.max_in_flight, self.in_flight)
-                try:
-                    response = await self.provider.complete(request)
-                finally:
-                    self.in_flight -= 1
+            await self._slots.acquire(CALL_RANK.get())
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            try:
+                response = await self.provider.complete(request)
+            finally:
+                self.in_flight -= 1
+                self._slots.release()
         finally:
             self.budget.settle(reserved, response.usage if response is not None else None)
         self.usage.add(response.usage)

@@ -23,7 +23,7 @@ from ..repo.map import RepositoryMap
 from ..results import FileResult
 from ..static import StaticResult
 from .context import ContextBuilder
-from .gate import Budget, CallGate
+from .gate import CALL_RANK, Budget, CallGate
 from .loop import Analyst, LoopLimits
 from .progress import NullProgress, Progress
 from .readme import summarise_readme
@@ -85,8 +85,12 @@ async def analyse(
             always_initial_pass=settings.analysis.always_initial_pass,
         )
         progress.start(len(targets.files) + len(modules))
-        await _run_files(analyst, targets.files, outcome.results, progress)
-        await _run_unreached(analyst, modules, outcome.unreached, progress)  # ranked after the reached
+        files = _file_jobs(analyst, targets.files, outcome.results, progress)
+        if settings.run.budget_usd is None:  # the unreached modules fill the slots the reached files leave idle
+            await _all_or_none([*files, *_unreached_jobs(analyst, modules, outcome.unreached, progress)])
+        else:  # a budget goes to the reached files first
+            await _all_or_none(files)
+            await _all_or_none(_unreached_jobs(analyst, modules, outcome.unreached, progress))
     except asyncio.CancelledError:
         outcome.stop_reason = "interrupted"
         outcome.errors += [
@@ -108,20 +112,34 @@ async def analyse(
     return outcome
 
 
-async def _run_files(
+def _file_jobs(
     analyst: Analyst, targets: dict[str, list[EntryPoint]], results: dict[str, FileResult], progress: Progress
-) -> None:
-    """All files at once (the gate bounds the calls); on cancellation, wait until every task has stopped."""
+) -> list[Coroutine[Any, Any, None]]:
+    """One job per entry-point file, in the order given; the gate bounds the calls."""
 
     async def one(file: str, entries: list[EntryPoint]) -> None:
         results[file] = await analyst.analyse_file(file, entries)
         progress.file_done()
 
-    await _all_or_none([one(file, entries) for file, entries in targets.items()])  # started in the order given
+    return [one(file, entries) for file, entries in targets.items()]
+
+
+def _unreached_jobs(
+    analyst: Analyst, modules: Sequence[UnreachedModule], results: dict[str, FileResult], progress: Progress
+) -> list[Coroutine[Any, Any, None]]:
+    """One job per unreached sink module; its calls rank after every reached file's (:data:`.gate.CALL_RANK`)."""
+
+    async def one(module: UnreachedModule) -> None:
+        CALL_RANK.set(1)  # in this job's own task context only
+        results[module.file] = await analyst.analyse_unreached(module)
+        progress.file_done()
+
+    return [one(module) for module in modules]
 
 
 async def _all_or_none(jobs: Sequence[Coroutine[Any, Any, None]]) -> None:
-    """Run *jobs* concurrently; when one fails or the scan is cancelled, the others are cancelled and awaited."""
+    """Run *jobs* concurrently, started in the order given; when one fails or the scan is cancelled, the others
+    are cancelled and awaited."""
     tasks = [asyncio.create_task(job) for job in jobs]
     try:
         await asyncio.gather(*tasks)
@@ -129,18 +147,6 @@ async def _all_or_none(jobs: Sequence[Coroutine[Any, Any, None]]) -> None:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def _run_unreached(
-    analyst: Analyst, modules: Sequence[UnreachedModule], results: dict[str, FileResult], progress: Progress
-) -> None:
-    """The unreached sink modules, once every reached file is done, concurrently among themselves."""
-
-    async def one(module: UnreachedModule) -> None:
-        results[module.file] = await analyst.analyse_unreached(module)
-        progress.file_done()
-
-    await _all_or_none([one(module) for module in modules])
 
 
 def _context_builder(repository: RepositoryMap, settings: Settings, model: str) -> ContextBuilder:
