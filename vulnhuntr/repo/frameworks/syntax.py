@@ -57,15 +57,47 @@ NO_CALLS = (ast.Name, ast.Constant, ast.expr_context, ast.operator, ast.boolop, 
 
 
 def walk_calls(tree: ast.AST) -> list[tuple[ast.Call, Scope]]:
-    """Every call under *tree* with its scope: what :func:`walk` yields that is a call, same order and scopes."""
+    """Every call under *tree* with its scope: what :func:`walk` yields that is a call, same order and scopes.
+
+    One loop over the nodes that may hold a call, their fields looked up once per node class:
+    detectors ask this of every module that makes a call they look for.
+    """
     found: list[tuple[ast.Call, Scope]] = []
     stack: list[tuple[ast.AST, Scope]] = [(tree, Scope())]
+    pop, push, entered = stack.pop, stack.append, _MAY_CALL
     while stack:
-        node, scope = stack.pop()
-        if isinstance(node, ast.Call):
-            found.append((node, scope))
-        stack.extend(reversed([(c, s) for c, s in children(node, scope) if not isinstance(c, NO_CALLS)]))
+        node, scope = pop()
+        kind = type(node)
+        if kind is ast.Call:
+            found.append((node, scope))  # type: ignore[arg-type]  # an ast.Call
+        inner = scope.enter(node) if kind in _DEFINITION_TYPES else scope  # type: ignore[arg-type]
+        for name in _FIELDS_LAST_FIRST[kind]:
+            value = getattr(node, name, None)
+            where = inner if name == "body" else scope  # a definition's body is inside it, the rest outside
+            if type(value) is list:
+                for item in reversed(value):
+                    if type(item) in entered:
+                        push((item, where))
+            elif type(value) in entered:
+                push((value, where))  # type: ignore[arg-type]  # an AST node: its class is entered
     return found
+
+
+def _node_classes(cls: type) -> Iterator[type]:
+    sub: type
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _node_classes(sub)
+
+
+_DEFINITION_TYPES = frozenset(_DEFINITIONS)
+_MAY_CALL = frozenset(c for c in _node_classes(ast.AST) if not issubclass(c, NO_CALLS))
+"""The node classes :func:`walk_calls` enters (a set lookup per child instead of an isinstance check)."""
+
+_FIELDS_LAST_FIRST: dict[type, tuple[str, ...]] = {
+    c: tuple(reversed(getattr(c, "_fields", ()))) for c in _node_classes(ast.AST)
+}
+"""Node class → its fields, last first: stacked so that the first comes off first."""
 
 
 def _child_nodes(node: ast.AST) -> list[ast.AST]:
