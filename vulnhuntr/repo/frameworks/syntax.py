@@ -45,10 +45,13 @@ def walk(tree: ast.AST) -> Iterator[tuple[ast.AST, Scope]]:
 
 def children(node: ast.AST, scope: Scope) -> list[tuple[ast.AST, Scope]]:
     """The direct children of *node* with their scopes (one step of :func:`walk`), for walks that carry state."""
-    if isinstance(node, _DEFINITIONS):
-        inner = scope.enter(node)
-        body = {id(statement) for statement in node.body}
-        return [(c, inner if id(c) in body else scope) for c in _child_nodes(node)]
+    if type(node) in _DEFINITION_TYPES:
+        inner = scope.enter(node)  # type: ignore[arg-type]  # a def or class
+        found: list[tuple[ast.AST, Scope]] = []
+        for name in _FIELDS[type(node)]:
+            where = inner if name == "body" else scope  # decorators, bases and defaults belong to the outer scope
+            found.extend((child, where) for child in _field_nodes(getattr(node, name, None)))
+        return found
     return [(c, scope) for c in _child_nodes(node)]
 
 
@@ -94,22 +97,27 @@ _DEFINITION_TYPES = frozenset(_DEFINITIONS)
 _MAY_CALL = frozenset(c for c in _node_classes(ast.AST) if not issubclass(c, NO_CALLS))
 """The node classes :func:`walk_calls` enters (a set lookup per child instead of an isinstance check)."""
 
-_FIELDS_LAST_FIRST: dict[type, tuple[str, ...]] = {
-    c: tuple(reversed(getattr(c, "_fields", ()))) for c in _node_classes(ast.AST)
-}
+_FIELDS: dict[type, tuple[str, ...]] = {c: tuple(getattr(c, "_fields", ())) for c in _node_classes(ast.AST)}
+_FIELDS_LAST_FIRST = {c: names[::-1] for c, names in _FIELDS.items()}
 """Node class → its fields, last first: stacked so that the first comes off first."""
 
 
 def _child_nodes(node: ast.AST) -> list[ast.AST]:
     """``ast.iter_child_nodes`` as a list, without its generators."""
     found: list[ast.AST] = []
-    for name in node._fields:
+    for name in _FIELDS[type(node)]:
         value = getattr(node, name, None)
-        if isinstance(value, list):
+        if type(value) is list:
             found.extend(item for item in value if isinstance(item, ast.AST))
         elif isinstance(value, ast.AST):
             found.append(value)
     return found
+
+
+def _field_nodes(value: object) -> list[ast.AST]:
+    if type(value) is list:
+        return [item for item in value if isinstance(item, ast.AST)]
+    return [value] if isinstance(value, ast.AST) else []
 
 
 def statements(tree: ast.AST) -> Iterator[tuple[ast.AST, Scope]]:
