@@ -23,25 +23,88 @@ def dotted(node: ast.AST) -> str | None:
     if kind is not ast.Attribute:
         return None
     parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
+    while kind is ast.Attribute:
+        parts.append(node.attr)  # type: ignore[attr-defined]
+        node = node.value  # type: ignore[attr-defined]
+        kind = type(node)
+    if kind is ast.Name:
+        parts.append(node.id)  # type: ignore[attr-defined]
+        parts.reverse()
+        return ".".join(parts)
     return None
 
 
 def expression_text(node: ast.AST, limit: int = 200) -> str:
     """A short, readable rendering of an expression (dotted when possible)."""
     name = dotted(node)
-    if name is not None:
-        return name
-    try:
-        text = ast.unparse(node)
-    except Exception:  # noqa: BLE001 - unparse of odd trees must never stop indexing
-        text = type(node).__name__
+    return name if name is not None else _rendered(node, limit)
+
+
+def _rendered(node: ast.AST, limit: int = 200) -> str:
+    """:func:`expression_text` of an expression that is not a dotted name."""
+    text = _plain_text(node)
+    if text is None:
+        try:
+            text = ast.unparse(node)
+        except Exception:  # noqa: BLE001 - unparse of odd trees must never stop indexing
+            text = type(node).__name__
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_LITERALS = (str, bytes, int, bool, type(None))
+"""Constants whose ``repr`` is what ``ast.unparse`` writes (floats and complex numbers are not)."""
+
+
+def _plain_text(node: ast.AST) -> str | None:
+    """``ast.unparse(node)`` for names, attributes, calls, subscripts and simple constants, else None.
+
+    Most texts the index records are such (``request.GET.get('q')``, ``reverse('home')``) and
+    unparse's general machinery costs several times this. None of these needs parentheses
+    around another, so the text is the parts joined; anything else is left to unparse.
+    """
+    kind = type(node)
+    if kind is ast.Name:
+        return node.id  # type: ignore[attr-defined]
+    if kind is ast.Attribute:
+        value = node.value  # type: ignore[attr-defined]
+        if type(value) is ast.Constant and type(value.value) not in (str, bytes):  # ``1 .real``
+            return None
+        base = _plain_text(value)
+        return None if base is None else f"{base}.{node.attr}"  # type: ignore[attr-defined]
+    if kind is ast.Call:
+        return _plain_call(node)  # type: ignore[arg-type]
+    if kind is ast.Constant:
+        value = node.value  # type: ignore[attr-defined]
+        if node.kind is None and type(value) in _LITERALS:  # type: ignore[attr-defined]
+            return repr(value)
+        return "..." if value is ... else None
+    if kind is ast.Subscript:
+        if type(node.slice) is ast.Tuple:  # type: ignore[attr-defined]  # ``a[1, 2]``: unparse drops the parentheses
+            return None
+        base, key = _plain_text(node.value), _plain_text(node.slice)  # type: ignore[attr-defined]
+        return None if base is None or key is None else f"{base}[{key}]"
+    if kind is ast.Starred:
+        value = _plain_text(node.value)  # type: ignore[attr-defined]
+        return None if value is None else "*" + value
+    return None
+
+
+def _plain_call(node: ast.Call) -> str | None:
+    func = _plain_text(node.func)
+    if func is None:
+        return None
+    parts: list[str] = []
+    for arg in node.args:
+        text = _plain_text(arg)
+        if text is None:
+            return None
+        parts.append(text)
+    for keyword in node.keywords:
+        text = _plain_text(keyword.value)
+        if text is None:
+            return None
+        parts.append(f"**{text}" if keyword.arg is None else f"{keyword.arg}={text}")
+    return f"{func}({', '.join(parts)})"
 
 
 def resolve_relative(module: str, is_package: bool, level: int, target: str | None) -> str:
@@ -85,29 +148,32 @@ class Collector(ast.NodeVisitor):
     """Walks a module once, tracking the enclosing scope by qualified name.
 
     ``visit`` and ``generic_visit`` are the stdlib's, made cheaper: the method for each
-    node class is looked up once, and leaves (names, constants, operators) are not entered.
+    node class is looked up once, leaves (names, constants, operators) are not entered,
+    and the commonest nodes (calls, attribute chains, expression statements) go straight
+    to the children that can hold a call.
     """
 
-    _methods: dict[type, Callable[[Collector, ast.AST], None]] = {}
+    _methods: dict[type, Callable[[Collector, ast.AST], None]]  # entered node class → its visit method
 
     def visit(self, node: ast.AST) -> None:
-        kind = type(node)
-        method = self._methods.get(kind)
-        if method is None:
-            method = getattr(type(self), "visit_" + kind.__name__, Collector.generic_visit)
-            self._methods[kind] = method
-        method(self, node)
+        method = self._methods.get(type(node))
+        if method is not None:  # else a leaf: nothing in it to record
+            method(self, node)
 
     def generic_visit(self, node: ast.AST) -> None:
-        visit = self.visit
+        """Visit the children worth entering, each with its class's method (no :meth:`visit` in between)."""
+        methods = self._methods
         for name in _CHILD_FIELDS[type(node)]:
             value = getattr(node, name, None)
             if type(value) is list:
                 for item in value:
-                    if type(item) in _ENTERED:
-                        visit(item)
-            elif type(value) in _ENTERED:
-                visit(value)  # type: ignore[arg-type]  # an AST node: its type is in _ENTERED
+                    method = methods.get(type(item))
+                    if method is not None:
+                        method(self, item)
+            else:
+                method = methods.get(type(value))
+                if method is not None:
+                    method(self, value)  # type: ignore[arg-type]  # an AST node: its class is entered
 
     def __init__(self, module: str, is_package: bool) -> None:
         self.module = module
@@ -275,9 +341,22 @@ class Collector(ast.NodeVisitor):
                 ImportRecord(module, alias.name, alias.asname or alias.name, node.lineno, self._current(), node.level)
             )
 
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        """Down an attribute chain (``a.b.c``) in one loop: only where it starts can a call be."""
+        value = node.value
+        while type(value) is ast.Attribute:
+            value = value.value
+        method = self._methods.get(type(value))
+        if method is not None:
+            method(self, value)
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        self.visit(node.value)
+
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
-        callee = expression_text(func)
+        name = dotted(func)  # a name chain holds no call: not walked
+        callee = name if name is not None else _rendered(func)
         self.calls.append(CallSite(callee, node.lineno, self._current()))
         if isinstance(func, ast.Attribute) and callee.endswith("..."):
             self.long_callees.append(func.attr)
@@ -286,8 +365,16 @@ class Collector(ast.NodeVisitor):
             if container is not None:
                 for key, element in _filled(func.attr, node):
                     self._register(container, element, node.lineno, key)
-        self.generic_visit(node)
+        visit = self.visit
+        if name is None:
+            visit(func)  # ``get_db().execute(...)``: the call inside the callee
+        for arg in node.args:
+            visit(arg)
+        for keyword in node.keywords:
+            visit(keyword.value)
 
+
+Collector._methods = {c: getattr(Collector, "visit_" + c.__name__, Collector.generic_visit) for c in _ENTERED}
 
 _FILLERS = frozenset({"append", "add", "insert", "setdefault", "update", "extend", "register"})
 

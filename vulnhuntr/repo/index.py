@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable, Protocol
 
 from ..heap import no_collections, settle
 from .collect import Collector, annotation_type, dotted, expression_text, resolve_relative
+from .keep import TreeKeeper
 from .parse import ParseFailure, parse_source
 from .records import (
     MODULE_SCOPE,
@@ -67,9 +68,9 @@ class ModuleIndex:
     def tree(self) -> ast.Module:
         """The syntax tree, parsed again from the source the first time a stage needs it.
 
-        Indexing drops each file's tree once its records are taken (a thousand trees held
-        at once are most of a scan's memory), and the cache never stores one: only the
-        files detectors and the static pass look into are parsed again, once per run.
+        Indexing holds only the trees later stages will likely walk (:mod:`vulnhuntr.repo.keep`;
+        a thousand trees held at once are most of a scan's memory), and the cache never stores
+        one: a file whose tree was dropped is parsed again here, once per run, if asked for.
         """
         tree = parse_source(self.source, self.path).tree
         settle()  # kept for the rest of the run: later collections need not walk it
@@ -83,6 +84,23 @@ class ModuleIndex:
         """
         names = {call.callee.rsplit(".", 1)[-1] for call in self.calls if not call.callee.endswith("...")}
         return frozenset(names.union(self.long_callees))
+
+    @cached_property
+    def imported_prefixes(self) -> frozenset[str]:
+        """Every dotted prefix of what the module imports (``flask``, ``flask.views`` for ``from flask.views import V``).
+
+        Whether a module imports a framework is asked of every module by the tree keeping and
+        by several detectors: answered from one set per module.
+        """
+        found: set[str] = set()
+        for record in self.imports:
+            for name in (record.module, record.target):
+                end = name.find(".")
+                while end != -1:
+                    found.add(name[:end])
+                    end = name.find(".", end + 1)
+                found.add(name)
+        return frozenset(found)
 
     @cached_property
     def lines(self) -> list[str]:
@@ -341,17 +359,35 @@ def build_index(
 ) -> RepoIndex:
     """Index every file once; problems become :class:`SkippedFile` entries, never exceptions.
 
-    Only the trees *keep* asks for are held (a repository's trees at once are most of its map's memory).
+    Only the trees of the files *keep* names, and of those they import (:mod:`vulnhuntr.repo.keep`),
+    are held: a repository's trees at once are most of its map's memory. The files are
+    indexed in an order that lets that be known in time; the index lists them in *files*' order.
     """
-    index = RepoIndex(root=root, modules={})
+    files = list(files)
+    keeper = TreeKeeper(files, keep, module_name) if keep is not None else None
+    results: dict[str, ModuleIndex | SkippedFile] = {}
     with no_collections():
-        for relpath in files:
-            result = index_file(root, relpath, max_bytes, cache, keep)
-            if isinstance(result, SkippedFile):
-                index.skipped.append(result)
-            else:
-                index.modules[relpath] = result
+        for relpath in keeper.order() if keeper is not None else files:
+            result = index_file(root, relpath, max_bytes, cache, _hold if keeper is not None else None)
+            results[relpath] = result
+            if isinstance(result, ModuleIndex):
+                if keeper is not None:
+                    keeper.indexed(result)
                 settle()  # the records (and a kept tree) live as long as the scan: later collections need not walk them
+        if keeper is not None:
+            keeper.finish()
     if cache is not None:
         cache.flush()
+    index = RepoIndex(root=root, modules={})
+    for relpath in files:
+        result = results[relpath]
+        if isinstance(result, SkippedFile):
+            index.skipped.append(result)
+        else:
+            index.modules[relpath] = result
     return index
+
+
+def _hold(module: ModuleIndex) -> bool:
+    """Every fresh tree is handed to the :class:`TreeKeeper`, which drops those it need not keep."""
+    return True

@@ -63,7 +63,6 @@ class Context:
         self._locals: dict[int, dict[str, Binding]] = {}
         self._bases: dict[tuple[str, str], list[str]] = {}
         self._memo: dict[str, Any] = {}
-        self._imported: dict[str, frozenset[str]] = {}
         self._definitions: dict[str, list[tuple[DefinitionNode, Scope]]] = {}
         self._calls: dict[str, list[tuple[ast.Call, Scope]]] = {}
         self.skipped: list[SkippedFile] = []  # files a detector read and could not use (API specs)
@@ -87,11 +86,7 @@ class Context:
 
     def imports(self, module: ModuleIndex, root: str) -> bool:
         """Does *module* import *root* (``"flask"``, ``"azure.functions"``) or anything under it?"""
-        if module.path not in self._imported:
-            self._imported[module.path] = frozenset(
-                prefix for r in module.imports for name in (r.module, r.target) for prefix in _prefixes(name)
-            )
-        return root in self._imported[module.path]
+        return root in module.imported_prefixes
 
     def repo_imports(self, root: str) -> bool:
         """Does any module of the repository import *root*?"""
@@ -340,12 +335,6 @@ class Context:
         if dotted(expr) is None:
             return False
         return self.object_type(module, expr, scope) is None
-
-
-def _prefixes(name: str) -> list[str]:
-    """``"a.b.c"`` → ``["a", "a.b", "a.b.c"]``: every root a name is under."""
-    parts = name.split(".")
-    return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
 
 
 def _assigned_values(tree: ast.Module) -> dict[str, ast.expr]:

@@ -45,10 +45,13 @@ def walk(tree: ast.AST) -> Iterator[tuple[ast.AST, Scope]]:
 
 def children(node: ast.AST, scope: Scope) -> list[tuple[ast.AST, Scope]]:
     """The direct children of *node* with their scopes (one step of :func:`walk`), for walks that carry state."""
-    if isinstance(node, _DEFINITIONS):
-        inner = scope.enter(node)
-        body = {id(statement) for statement in node.body}
-        return [(c, inner if id(c) in body else scope) for c in _child_nodes(node)]
+    if type(node) in _DEFINITION_TYPES:
+        inner = scope.enter(node)  # type: ignore[arg-type]  # a def or class
+        found: list[tuple[ast.AST, Scope]] = []
+        for name in _FIELDS[type(node)]:
+            where = inner if name == "body" else scope  # decorators, bases and defaults belong to the outer scope
+            found.extend((child, where) for child in _field_nodes(getattr(node, name, None)))
+        return found
     return [(c, scope) for c in _child_nodes(node)]
 
 
@@ -57,27 +60,64 @@ NO_CALLS = (ast.Name, ast.Constant, ast.expr_context, ast.operator, ast.boolop, 
 
 
 def walk_calls(tree: ast.AST) -> list[tuple[ast.Call, Scope]]:
-    """Every call under *tree* with its scope: what :func:`walk` yields that is a call, same order and scopes."""
+    """Every call under *tree* with its scope: what :func:`walk` yields that is a call, same order and scopes.
+
+    One loop over the nodes that may hold a call, their fields looked up once per node class:
+    detectors ask this of every module that makes a call they look for.
+    """
     found: list[tuple[ast.Call, Scope]] = []
     stack: list[tuple[ast.AST, Scope]] = [(tree, Scope())]
+    pop, push, entered = stack.pop, stack.append, _MAY_CALL
     while stack:
-        node, scope = stack.pop()
-        if isinstance(node, ast.Call):
-            found.append((node, scope))
-        stack.extend(reversed([(c, s) for c, s in children(node, scope) if not isinstance(c, NO_CALLS)]))
+        node, scope = pop()
+        kind = type(node)
+        if kind is ast.Call:
+            found.append((node, scope))  # type: ignore[arg-type]  # an ast.Call
+        inner = scope.enter(node) if kind in _DEFINITION_TYPES else scope  # type: ignore[arg-type]
+        for name in _FIELDS_LAST_FIRST[kind]:
+            value = getattr(node, name, None)
+            where = inner if name == "body" else scope  # a definition's body is inside it, the rest outside
+            if type(value) is list:
+                for item in reversed(value):
+                    if type(item) in entered:
+                        push((item, where))
+            elif type(value) in entered:
+                push((value, where))  # type: ignore[arg-type]  # an AST node: its class is entered
     return found
+
+
+def _node_classes(cls: type) -> Iterator[type]:
+    sub: type
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _node_classes(sub)
+
+
+_DEFINITION_TYPES = frozenset(_DEFINITIONS)
+_MAY_CALL = frozenset(c for c in _node_classes(ast.AST) if not issubclass(c, NO_CALLS))
+"""The node classes :func:`walk_calls` enters (a set lookup per child instead of an isinstance check)."""
+
+_FIELDS: dict[type, tuple[str, ...]] = {c: tuple(getattr(c, "_fields", ())) for c in _node_classes(ast.AST)}
+_FIELDS_LAST_FIRST = {c: names[::-1] for c, names in _FIELDS.items()}
+"""Node class → its fields, last first: stacked so that the first comes off first."""
 
 
 def _child_nodes(node: ast.AST) -> list[ast.AST]:
     """``ast.iter_child_nodes`` as a list, without its generators."""
     found: list[ast.AST] = []
-    for name in node._fields:
+    for name in _FIELDS[type(node)]:
         value = getattr(node, name, None)
-        if isinstance(value, list):
+        if type(value) is list:
             found.extend(item for item in value if isinstance(item, ast.AST))
         elif isinstance(value, ast.AST):
             found.append(value)
     return found
+
+
+def _field_nodes(value: object) -> list[ast.AST]:
+    if type(value) is list:
+        return [item for item in value if isinstance(item, ast.AST)]
+    return [value] if isinstance(value, ast.AST) else []
 
 
 def statements(tree: ast.AST) -> Iterator[tuple[ast.AST, Scope]]:

@@ -2,11 +2,11 @@
 
 Indexing drops each file's tree once its records are taken (all trees held at once are
 most of a mapping's memory) but keeps the trees this module says a detector may walk,
-so such a file is parsed once, not twice. The answer costs or saves time and memory,
-never a finding: a tree not kept is parsed again the first time it is asked for. It
-reads one file's index, so where a detector's walk depends on the rest of the repository
-(a framework imported elsewhere) it leans to yes; handler classes found through their
-bases, and the code the static pass follows, are parsed again when asked for.
+and those of the modules they import (:mod:`vulnhuntr.repo.keep`), so such a file is
+parsed once, not twice. The answer costs or saves time and memory, never a finding: a
+tree not kept is parsed again the first time it is asked for. It reads one file's index,
+so where a detector's walk depends on the rest of the repository (a framework imported
+elsewhere) it leans to yes.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ WALKED_CALLS = frozenset({
 
 def may_walk(module: ModuleIndex) -> bool:
     """Might a detector walk *module*'s tree, whatever the rest of the repository holds?"""
-    imported = {prefix for r in module.imports for name in (r.module, r.target) for prefix in _prefixes(name)}
+    imported = module.imported_prefixes
     if not imported.isdisjoint(WALKED_UNDER):
         return True
     called = module.called_names
@@ -49,7 +49,3 @@ def may_walk(module: ModuleIndex) -> bool:
         return True
     return hook_decorated(module) or any(lambda_shaped(d) for d in module.definitions)
 
-
-def _prefixes(name: str) -> list[str]:
-    parts = name.split(".")
-    return [".".join(parts[:i]) for i in range(1, len(parts) + 1)]
