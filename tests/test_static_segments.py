@@ -91,3 +91,39 @@ def test_lookup_parses_only_the_definitions_asked_for_when_the_tree_was_dropped(
 @pytest.mark.parametrize("text", ["x = 1\r\ndef f():\r    return 1\n", "from __future__ import barry_as_FLUFL\n"])
 def test_sources_whose_lines_may_not_split_alike_are_not_segmented(text: str) -> None:
     assert not segments.segmentable(_module(text))
+
+
+MODEL = '''class Base:
+    pass
+
+class Note(Base):
+    """A note."""
+    owner = ForeignKey(User)
+    title: str = "t"
+
+    def save(self):
+        return 1
+
+    if DEBUG:
+        def debug(self):
+            pass
+        label = "x"
+
+    class Meta:
+        ordering = ["title"]
+'''
+
+
+def test_a_class_for_the_field_rules_is_parsed_without_its_members() -> None:
+    module = _dropped(MODEL)
+    lookup = Lookup(RepoIndex(root=None, modules={"m.py": module}), Resolver(RepoIndex(root=None, modules={})))  # type: ignore[arg-type]
+    fields = lookup.class_fields("m.py", "Note")
+    whole = _definitions(_module(MODEL).tree)["Note"]
+    assert isinstance(fields, ast.ClassDef) and isinstance(whole, ast.ClassDef)
+    kept = (ast.Assign, ast.AnnAssign, ast.Expr)
+    assert [ast.dump(s, include_attributes=True) for s in fields.body if isinstance(s, kept)] == [
+        ast.dump(s, include_attributes=True) for s in whole.body if isinstance(s, kept)
+    ]
+    assert ast.dump(fields.bases[0], include_attributes=True) == ast.dump(whole.bases[0], include_attributes=True)
+    assert not any(isinstance(s, (ast.FunctionDef, ast.ClassDef)) for s in fields.body)
+    assert lookup.function_node("m.py", "Note") is not fields  # other rules get the whole class

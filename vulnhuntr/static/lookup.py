@@ -81,6 +81,31 @@ class Lookup:
             self._named[module.path] = segments.definitions_by_name(module)
         return self._named[module.path].get(qualname, [])
 
+    def class_fields(self, file: str, qualname: str) -> ast.AST | None:
+        """``function_node`` for rules that read only a class's header and its field statements.
+
+        When the module's tree was dropped, the class is parsed without its methods' lines
+        (most of a model or view class); its other statements are the same nodes.
+        """
+        return self._cached(("class-fields", file, qualname), lambda: self._class_fields(file, qualname))
+
+    def _class_fields(self, file: str, qualname: str) -> ast.AST | None:
+        module = self.index.modules.get(file)
+        if module is None or (file, qualname) in self._definition_nodes or file in self._nodes:
+            return self.function_node(file, qualname)  # parsed already: nothing to save
+        if segments.tree_held(module) or not segments.segmentable(module):
+            return self.function_node(file, qualname)
+        named = self._definitions_named(module, qualname)
+        if len(named) != 1 or named[0].kind != "class":
+            return self.function_node(file, qualname)
+        prefix = qualname + "."
+        members = [
+            d for d in module.definitions
+            if d.kind != "variable" and d.qualname.startswith(prefix) and "." not in d.qualname[len(prefix) :]
+        ]
+        found = segments.parse_fields(module, self._source_lines(module), named[0], members)
+        return found if found is not None else self.function_node(file, qualname)
+
     def function_def(self, file: str, qualname: str) -> FunctionNode | None:
         """The ``def`` of *qualname* in *file*; None for a class or when there is none."""
         node = self.function_node(file, qualname)
@@ -167,7 +192,7 @@ class Lookup:
         """
 
         def find() -> bool:
-            node = self.function_node(cls.file, cls.qualname)
+            node = self.class_fields(cls.file, cls.qualname)
             if not isinstance(node, ast.ClassDef):
                 return False
             for statement in node.body:
@@ -190,7 +215,7 @@ class Lookup:
         """Fields a class declares with annotations, in order (dataclasses, pydantic models, NamedTuples)."""
 
         def find() -> tuple[str, ...]:
-            node = self.function_node(cls.file, cls.qualname)
+            node = self.class_fields(cls.file, cls.qualname)
             if not isinstance(node, ast.ClassDef):
                 return ()
             return tuple(
@@ -211,7 +236,7 @@ class Lookup:
 
         def find() -> bool:
             symbol = self._symbol(self._resolve(name, file))
-            node = self.function_node(symbol.file, symbol.qualname) if symbol is not None else None
+            node = self.class_fields(symbol.file, symbol.qualname) if symbol is not None else None
             return isinstance(node, ast.ClassDef) and has_owner_field(node)
 
         return self._cached(("owned", name, file), find)

@@ -66,3 +66,18 @@ def parse_definition(module: ModuleIndex, lines: list[str], definition: Definiti
     if not isinstance(node, _DEFINITION_NODES) or node.lineno != definition.line:
         return None
     return node if node.name == definition.name else None
+
+
+def parse_fields(
+    module: ModuleIndex, lines: list[str], definition: Definition, members: list[Definition]
+) -> ast.ClassDef | None:
+    """The ``class`` of *definition* parsed with each of its *members* (its own ``def`` and ``class``
+    statements) written as ``pass``: its header and the statements that declare its fields, field for
+    field as the whole parse has them, for the rules that read nothing else of a class."""
+    blanked = list(lines)
+    for member in members:
+        first = lines[member.start_line - 1]
+        indent = first[: len(first) - len(first.lstrip(" \t"))]
+        blanked[member.start_line - 1 : member.end_line] = [indent + "pass"] + [""] * (member.end_line - member.start_line)
+    node = parse_definition(module, blanked, definition)
+    return node if isinstance(node, ast.ClassDef) else None
