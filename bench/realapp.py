@@ -5,7 +5,9 @@ import-time cache of a previous run hides work) with no store (every file is
 parsed and indexed). Per stage it records CPU time (``time.process_time``, the
 primary figure on a shared machine) and wall time, and keeps the best of N
 runs. ``static_parse`` is the part of the static stage spent parsing again the
-syntax trees mapping dropped to save memory (zero for a tree that keeps them). With ``--baseline-src`` the same measurement runs with that vulnhuntr
+syntax trees mapping dropped to save memory (whole modules, or single definitions
+from their own lines; zero for a tree that keeps them). With ``--baseline-src``
+the same measurement runs with that vulnhuntr
 source tree, alternating baseline and current runs, and the ratio is printed.
 
     python bench/realapp.py /tmp/realapp/wagtail-8.0.1
@@ -16,6 +18,10 @@ source tree, alternating baseline and current runs, and the ratio is printed.
 points and the same findings (type, CWE, place, entry points, sink), for checking
 an optimisation against the tree it started from; every run of one tree must
 agree with its other runs in any case.
+
+``--callgrind`` counts instead the instructions of the static stage alone (one run per tree
+under ``valgrind --tool=callgrind``, collection switched on only around the static pass):
+steadier than CPU time on a shared machine, about a minute per tree.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -63,7 +70,12 @@ def use_tree(src: str) -> None:
         raise SystemExit(f"vulnhuntr imported from {where}, not from {src}")
 
 
-def worker(root: str, include: list[str]) -> dict[str, Any]:
+def _count_instructions(on: bool) -> None:
+    """Switch callgrind's collection for this process (it runs under ``valgrind --instr-atstart=no``)."""
+    subprocess.run(["callgrind_control", "-i", "on" if on else "off", str(os.getpid())], check=True, capture_output=True)
+
+
+def worker(root: str, include: list[str], callgrind: bool = False) -> dict[str, Any]:
     """Map *root* and run the static pass once; stage times and a digest of what was found."""
     from vulnhuntr.config import load_settings
     from vulnhuntr.repo import map as repo_map
@@ -87,7 +99,12 @@ def worker(root: str, include: list[str]) -> dict[str, Any]:
 
     if hasattr(repo_index, "parse_source"):
         repo_index.parse_source = _timed(times, "static_parse", repo_index.parse_source)  # type: ignore[attr-defined]
+    _time_segments(times)
+    if callgrind:
+        _count_instructions(True)
     result = run_static(repository)
+    if callgrind:
+        _count_instructions(False)
     cpu2, wall2 = time.process_time(), time.perf_counter()
     times["mapping"] = [cpu1 - cpu0, wall1 - wall0]
     times["static"] = [cpu2 - cpu1, wall2 - wall1]
@@ -110,6 +127,15 @@ def worker(root: str, include: list[str]) -> dict[str, Any]:
     }
 
 
+def _time_segments(times: dict[str, list[float]]) -> None:
+    """Count in ``static_parse`` the definitions the static pass parses from their own lines (newer trees)."""
+    try:
+        from vulnhuntr.static import segments
+    except ImportError:  # an older tree parses whole modules only
+        return
+    segments.parse_definition = _timed(times, "static_parse", segments.parse_definition)  # type: ignore[method-assign]
+
+
 DESCRIPTIVE = ("analysis", "path", "poc", "context")
 """Text and code flow that describe a finding: which of several tainted sources they name may differ
 from one interpreter to the next (at 32ca20d as well), so they are left out of a finding's identity."""
@@ -125,10 +151,13 @@ def _digest(lines: list[str]) -> str:
 
 
 # driver ------------------------------------------------------------------------------------------------------
-def run_worker(script: Path, src: Path, args: list[str]) -> dict[str, Any]:
-    """Run *script* ``--worker`` in a fresh interpreter importing vulnhuntr from *src*; its last line is JSON."""
+def run_worker(script: Path, src: Path, args: list[str], wrapper: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Run *script* ``--worker`` in a fresh interpreter importing vulnhuntr from *src*; its last line is JSON.
+
+    *wrapper* is a command the interpreter runs under (valgrind).
+    """
     proc = subprocess.run(
-        [sys.executable, str(script), "--worker", "--src", str(src), *args],
+        [*wrapper, sys.executable, str(script), "--worker", "--src", str(src), *args],
         env={**os.environ, "PYTHONHASHSEED": "0"},
         cwd=str(src),
         capture_output=True,
@@ -144,6 +173,23 @@ def run_worker(script: Path, src: Path, args: list[str]) -> dict[str, Any]:
 def run_once(src: Path, root: Path, include: list[str]) -> dict[str, Any]:
     """One fresh interpreter importing vulnhuntr from *src*."""
     return run_worker(HERE, src, [str(root), *(f"--include={p}" for p in include)])
+
+
+def count_static(src: Path, root: Path, include: list[str]) -> tuple[int, dict[str, Any]]:
+    """Instructions of *src*'s static stage on *root* (callgrind, collection on around the pass only)."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "callgrind.out"
+        wrapper = ("valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}")
+        run = run_worker(HERE, src, [str(root), "--callgrind", *(f"--include={p}" for p in include)], wrapper)
+        totals = [line for line in out.read_text().splitlines() if line.startswith(("summary:", "totals:"))]
+    return int(totals[-1].split()[1]), run
+
+
+def callgrind_table(counts: list[tuple[str, int]]) -> str:
+    lines = [f"{label}: {count / 1e9:.3f} G instructions in the static stage" for label, count in counts]
+    if len(counts) == 2:
+        lines.append(f"ratio new/base: {counts[1][1] / counts[0][1]:.2f}")
+    return "\n".join(lines)
 
 
 def best(runs: list[dict[str, Any]], stage: str, which: int) -> float:
@@ -193,16 +239,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--include", action="append", default=[], help="gitignore-style pattern kept although excluded by default"
     )
+    parser.add_argument("--callgrind", action="store_true", help="count the static stage's instructions instead")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         use_tree(str(args.src))
-        print(json.dumps(worker(str(args.root), args.include)))
+        print(json.dumps(worker(str(args.root), args.include, args.callgrind)))
         return 0
     root = args.root.resolve()
     trees: list[tuple[str, Path]] = [("new", args.src.resolve())]
     if args.baseline_src is not None:
         trees.insert(0, ("base", args.baseline_src.resolve()))
+    if args.callgrind:
+        return _callgrind_main(trees, root, args.include)
     results: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in trees}
     for i in range(args.runs):  # alternate the trees so load on the shared machine hits both alike
         for label, src in trees:
@@ -231,6 +280,16 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         same_text = base["detail_digest"] == new["detail_digest"]
         print("same entry points and findings in both trees" + ("" if same_text else " (descriptions differ)"))
+    return 0
+
+
+def _callgrind_main(trees: list[tuple[str, Path]], root: Path, include: list[str]) -> int:
+    counts: list[tuple[str, int]] = []
+    for label, src in trees:
+        count, run = count_static(src, root, include)
+        counts.append((label, count))
+        print(describe(label, run))
+    print(callgrind_table(counts))
     return 0
 
 

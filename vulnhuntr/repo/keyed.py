@@ -25,7 +25,6 @@ class KeyedResolver(NameResolver):
         self._registrations: dict[str, list[tuple[ModuleIndex, Registration]]] | None = None
         self._decorated: dict[str, list[tuple[ModuleIndex, Definition, str]]] | None = None
         self._calls_by_name: dict[str, list[tuple[ModuleIndex, CallSite]]] = {}  # see _calls_named
-        self._calls_in: dict[str, dict[str, list[CallSite]]] = {}  # see _module_calls
         self._module_targets: dict[str, Target] = {}  # see _module_target
         self._call_nodes: dict[str, dict[int, list[ast.Call]]] = {}
         self._derived: dict[tuple[str, str], list[_Def]] | None = None
@@ -299,27 +298,19 @@ class KeyedResolver(NameResolver):
     def _calls_named(self, name: str) -> list[tuple[ModuleIndex, CallSite]]:
         """Calls whose callee's last name is *name*, in module and call order (memoised per name).
 
-        Only the modules whose text holds the name are read (an empty or non-ASCII text is read
-        in full: identifiers there are normalised); a module read once keeps its calls by name.
+        Only the modules that call something of that name are read: ``called_names`` is a set
+        each module has already (the detectors ask it), where searching every source for the
+        name read the whole repository's text once per name.
         """
         if name not in self._calls_by_name:
             self._calls_by_name[name] = [
                 (m, call)
                 for m in self.index.modules.values()
-                if m.calls and (name in m.source or not m.source or not m.source.isascii())
-                for call in self._module_calls(m).get(name, ())
+                if name in m.called_names
+                for call in m.calls
+                if call.callee.rpartition(".")[2] == name
             ]
         return self._calls_by_name[name]
-
-    def _module_calls(self, module: ModuleIndex) -> dict[str, list[CallSite]]:
-        """*module*'s calls by the callee's last name (``register`` for ``hooks.register``), in call order."""
-        table = self._calls_in.get(module.path)
-        if table is None:
-            table = {}
-            for call in module.calls:
-                table.setdefault(call.callee.rpartition(".")[2], []).append(call)
-            self._calls_in[module.path] = table
-        return table
 
     def _calls_at(self, module: ModuleIndex, line: int, callee: str) -> list[ast.Call]:
         """The calls of *callee* (as the index writes it) on *line* of *module*; one walk per module."""

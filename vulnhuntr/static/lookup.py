@@ -17,8 +17,10 @@ from typing import Any, Callable, TypeVar
 
 from ..repo.frameworks.syntax import FunctionNode
 from ..repo.dispatch import Dispatch
-from ..repo.index import MODULE_SCOPE, RepoIndex, annotation_type, dotted
+from ..repo.index import MODULE_SCOPE, ModuleIndex, RepoIndex, annotation_type, dotted
+from ..repo.records import Definition
 from ..repo.resolve import Resolution, Resolver, Symbol, scope_at
+from . import segments
 from .callee import Callee, FunctionRef
 from .env import External, ObjType, RepoClass, RequestObject
 from .idor import owned_tables
@@ -36,16 +38,73 @@ class Lookup:
     def __init__(self, index: RepoIndex, resolver: Resolver) -> None:
         self.index = index
         self.resolver = resolver
-        self._nodes: dict[str, dict[str, ast.AST]] = {}
+        self._nodes: dict[str, dict[str, ast.AST]] = {}  # a module's definitions, from its whole tree
+        self._lines: dict[str, list[str]] = {}  # see _source_lines
+        self._named: dict[str, dict[str, list[Definition]]] = {}  # see _definitions_named
+        self._definition_nodes: dict[tuple[str, str], ast.AST | None] = {}
         self._memo: dict[tuple[Any, ...], Any] = {}
 
     # syntax -------------------------------------------------------------------------
     def function_node(self, file: str, qualname: str) -> ast.AST | None:
-        """The ``def``/``class`` node of *qualname* in *file*."""
-        if file not in self._nodes:
-            module = self.index.modules.get(file)
-            self._nodes[file] = _definitions(module.tree) if module is not None else {}
+        """The ``def``/``class`` node of *qualname* in *file*, the same node every time it is asked for."""
+        key = (file, qualname)
+        found = self._definition_nodes.get(key, _MISSING)
+        if found is _MISSING:
+            found = self._definition_nodes[key] = self._find_node(file, qualname)
+        return found  # type: ignore[return-value]  # an AST node or None, never _MISSING
+
+    def _find_node(self, file: str, qualname: str) -> ast.AST | None:
+        module = self.index.modules.get(file)
+        if module is None:
+            return None
+        if file not in self._nodes and not segments.tree_held(module) and segments.segmentable(module):
+            named = self._definitions_named(module, qualname)
+            if not named:
+                return None  # the index records every ``def`` and ``class``: there is none of that name
+            if len(named) == 1:  # parsed from its own lines, cheaper than the whole module (see .segments)
+                node = segments.parse_definition(module, self._source_lines(module), named[0])
+                if node is not None:
+                    return node
+        if file not in self._nodes:  # a repeated name, or lines that do not parse back to it: the whole tree
+            self._nodes[file] = _definitions(module.tree)
         return self._nodes[file].get(qualname)
+
+    def _source_lines(self, module: ModuleIndex) -> list[str]:
+        """The module's source split at ``\\n`` (the parser's line ends, unlike ``str.splitlines``)."""
+        if module.path not in self._lines:
+            self._lines[module.path] = module.source.split("\n")
+        return self._lines[module.path]
+
+    def _definitions_named(self, module: ModuleIndex, qualname: str) -> list[Definition]:
+        """The index's ``def``/``class`` records of *qualname* in *module* (several when it is defined again)."""
+        if module.path not in self._named:
+            self._named[module.path] = segments.definitions_by_name(module)
+        return self._named[module.path].get(qualname, [])
+
+    def class_fields(self, file: str, qualname: str) -> ast.AST | None:
+        """``function_node`` for rules that read only a class's header and its field statements.
+
+        When the module's tree was dropped, the class is parsed without its methods' lines
+        (most of a model or view class); its other statements are the same nodes.
+        """
+        return self._cached(("class-fields", file, qualname), lambda: self._class_fields(file, qualname))
+
+    def _class_fields(self, file: str, qualname: str) -> ast.AST | None:
+        module = self.index.modules.get(file)
+        if module is None or (file, qualname) in self._definition_nodes or file in self._nodes:
+            return self.function_node(file, qualname)  # parsed already: nothing to save
+        if segments.tree_held(module) or not segments.segmentable(module):
+            return self.function_node(file, qualname)
+        named = self._definitions_named(module, qualname)
+        if len(named) != 1 or named[0].kind != "class":
+            return self.function_node(file, qualname)
+        prefix = qualname + "."
+        members = [
+            d for d in module.definitions
+            if d.kind != "variable" and d.qualname.startswith(prefix) and "." not in d.qualname[len(prefix) :]
+        ]
+        found = segments.parse_fields(module, self._source_lines(module), named[0], members)
+        return found if found is not None else self.function_node(file, qualname)
 
     def function_def(self, file: str, qualname: str) -> FunctionNode | None:
         """The ``def`` of *qualname* in *file*; None for a class or when there is none."""
@@ -133,7 +192,7 @@ class Lookup:
         """
 
         def find() -> bool:
-            node = self.function_node(cls.file, cls.qualname)
+            node = self.class_fields(cls.file, cls.qualname)
             if not isinstance(node, ast.ClassDef):
                 return False
             for statement in node.body:
@@ -156,7 +215,7 @@ class Lookup:
         """Fields a class declares with annotations, in order (dataclasses, pydantic models, NamedTuples)."""
 
         def find() -> tuple[str, ...]:
-            node = self.function_node(cls.file, cls.qualname)
+            node = self.class_fields(cls.file, cls.qualname)
             if not isinstance(node, ast.ClassDef):
                 return ()
             return tuple(
@@ -177,7 +236,7 @@ class Lookup:
 
         def find() -> bool:
             symbol = self._symbol(self._resolve(name, file))
-            node = self.function_node(symbol.file, symbol.qualname) if symbol is not None else None
+            node = self.class_fields(symbol.file, symbol.qualname) if symbol is not None else None
             return isinstance(node, ast.ClassDef) and has_owner_field(node)
 
         return self._cached(("owned", name, file), find)
@@ -319,12 +378,21 @@ class Lookup:
         return Callee(method=attribute)
 
     def _method_kind(self, symbol: Symbol) -> str:
-        node = self.function_node(symbol.file, symbol.qualname)
-        decorators = {dotted(d) for d in getattr(node, "decorator_list", [])}
+        decorators = self._decorators(symbol.file, symbol.qualname)
         for kind in ("staticmethod", "classmethod"):
             if kind in decorators:
                 return kind
         return "method"
+
+    def _decorators(self, file: str, qualname: str) -> set[str | None]:
+        """A definition's decorators as dotted names: from the index when it is defined once (no parse),
+        whose texts are the dotted names where there are any (``Definition.decorators``)."""
+        module = self.index.modules.get(file)
+        named = self._definitions_named(module, qualname) if module is not None else []
+        if len(named) == 1:
+            return set(named[0].decorators)
+        node = self.function_node(file, qualname)
+        return {dotted(d) for d in getattr(node, "decorator_list", [])}
 
     def _is_namespace(self, receiver: str, file: str, line: int) -> bool:
         """``os.path``, ``yaml``, ``Path``, a repo module or class: not an object like ``g.db`` or ``Model.objects``."""
