@@ -59,6 +59,19 @@ def test_dry_run_calls_nothing_and_needs_no_key(tmp_path, monkeypatch, capsys) -
     assert "typical:" in out and "$" in out
 
 
+def test_dry_run_plans_no_triage_for_files_a_static_path_opens(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+
+    def typical_calls(*extra: str) -> int:
+        assert main(["-r", str(FASTAPI), "--dry-run", "--log-file", str(tmp_path / "log"), *extra]) == 0
+        line = next(x for x in capsys.readouterr().out.splitlines() if "typical:" in x)
+        return int(line.split("typical:")[1].split("calls")[0].replace(",", ""))
+
+    config = tmp_path / "triage.yaml"
+    config.write_text("analysis:\n  always_initial_pass: true\n")
+    assert typical_calls("--config", str(config)) - typical_calls() == 2  # both files have static paths
+
+
 def test_progress_lines_when_not_a_terminal_and_quiet(tmp_path, monkeypatch, capsys) -> None:
     with FakeLLM(ScriptedModel([FASTAPI])) as fake:
         point_providers_at(fake, monkeypatch)

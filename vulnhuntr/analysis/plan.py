@@ -7,6 +7,10 @@ every type up to the round limit). Input tokens follow from the prompts' real
 sizes: the system prompt and the file's code are sent on every call, each
 round adds its types' guidance and fetched context that grows round by round.
 
+A file with a static path, and an unreached sink module, is planned without an initial
+pass: its chain usually opens at once (:mod:`vulnhuntr.analysis.loop`; a large view still
+gets one, ``analysis.always_initial_pass`` gives every file one).
+
 Routes that read no request data and reach no sink get no initial pass
 (:mod:`vulnhuntr.analysis.selection`); the plan lists them with the reason.
 Files are listed in the order a scan sends them (by evidence): the plan prices the
@@ -66,24 +70,34 @@ def make_plan(targets: Targets, repository: RepositoryMap, settings: Settings, p
     unreached = [(m.file, len(m.sinks), approx_tokens(modules[m.file].source)) for m in targets.unreached.modules]
     planned = files + unreached
     rounds = settings.analysis.max_rounds
+    opened = set() if settings.analysis.always_initial_pass else set(targets.traced) | {m[0] for m in unreached}
     return Plan(
         files=files,
         low=_estimate(planned, system_tokens, types=0, rounds=0, price=price),
-        typical=_estimate(planned, system_tokens, types=TYPICAL_TYPES, rounds=min(TYPICAL_ROUNDS, rounds), price=price),
-        high=_estimate(planned, system_tokens, types=len(VulnType), rounds=rounds, price=price),
+        typical=_estimate(planned, system_tokens, types=TYPICAL_TYPES, rounds=min(TYPICAL_ROUNDS, rounds), price=price,
+                          opened=opened),
+        high=_estimate(planned, system_tokens, types=len(VulnType), rounds=rounds, price=price, opened=opened),
         unreached=unreached,
         unreached_left_out=list(targets.unreached.left_out),
         left_out=[(x.entry.file, x.entry.function, x.reason) for x in targets.left_out],
     )
 
 
-def _estimate(files: list[tuple[str, int, int]], system: int, *, types: int, rounds: int, price: ModelPrice | None) -> Estimate:
+def _estimate(
+    files: list[tuple[str, int, int]], system: int, *, types: int, rounds: int, price: ModelPrice | None,
+    opened: set[str] | frozenset[str] = frozenset(),
+) -> Estimate:
+    """Calls and tokens when every file's chain judges *types* for *rounds* (none: the triage alone).
+
+    A file in *opened* has no triage before its chain; with no chain planned it still gets one call.
+    """
     calls = 1 if files else 0  # the README summary
     input_tokens = 1000 if files else 0
     chains = 1 if types else 0  # one chain per file judges all its suspected types
-    for _file, _entries, code in files:
-        calls += 1 + chains * rounds
-        input_tokens += system + code
+    for file, _entries, code in files:
+        triage = 0 if chains and file in opened else 1
+        calls += triage + chains * rounds
+        input_tokens += triage * (system + code)
         for round_number in range(1, rounds + 1):
             input_tokens += chains * (system + code + types * GUIDANCE_TOKENS_PER_TYPE + CONTEXT_TOKENS_PER_ROUND * round_number)
     output_tokens = calls * TYPICAL_OUTPUT_TOKENS

@@ -33,6 +33,7 @@ class Targets:
     left_out: tuple[LeftOut, ...] = ()  # entry points given no initial pass (they read no request data)
     note: str | None = None  # the report's note on what was left out
     sink_sites: SiteCache = field(default_factory=dict, compare=False, repr=False)  # per module, for the analysis
+    traced: frozenset[str] = frozenset()  # files with a static path: their chains usually open without a triage
 
     @property
     def planned(self) -> list[str]:
@@ -66,14 +67,16 @@ def select_targets(
     selection = unreached_selection(repository, settings)
     if settings.analysis.prefilter and selection.modules:
         selection = UnreachedSelection((), tuple(m.file for m in selection.modules) + selection.left_out, selection.cap)
+    traced = frozenset(f for f in files if static is not None and static.candidates.get(f))
     if only is None:
-        return Targets(every, files, selection, left_out=chosen.left_out, note=chosen.note(), sink_sites=reach.sites)
+        return Targets(every, files, selection, left_out=chosen.left_out, note=chosen.note(), sink_sites=reach.sites,
+                       traced=traced)
     deferred = len(selection.modules)
     if deferred:
         selection = UnreachedSelection(cap=selection.cap)
     return Targets(
         every, files, selection, full=False, deferred=deferred, left_out=chosen.left_out, note=chosen.note(),
-        sink_sites=reach.sites,
+        sink_sites=reach.sites, traced=traced,
     )
 
 
