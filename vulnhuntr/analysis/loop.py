@@ -67,6 +67,7 @@ class _Chain:
     others: tuple[str, ...] = ()  # callees named in one line, not shown (the model may ask for them)
     opened: bool = False  # no initial pass came first: the first round also triages (it may add types)
     answers: int = 0  # rounds answered
+    callees: list[Symbol] = field(default_factory=list)  # the entry points' direct callees a triage is shown
 
     @property
     def label(self) -> str:
@@ -253,7 +254,7 @@ class Analyst:
         view and the entry points' direct callees are shown, as a triage would have seen them.
         """
         shown_initially = self.opening.initial_callees(view)[0] if unreached is None else []  # once, for every type
-        chain = _Chain(types, opened=initial is None)
+        chain = _Chain(types, opened=initial is None, callees=shown_initially)
         if unreached is not None:
             chain.notes.append(prompts.unreached_note([e.function for e in view.entry_points]))
         elif chain.opened:  # what an initial pass would have said: which functions take remote input, of what kind
@@ -333,8 +334,7 @@ class Analyst:
         """
         new = tuple(t for t in answer.vulnerability_types if t not in chain.types) if answer.confidence_score > 0 else ()
         chain.types += new
-        shown = self.opening.initial_callees(view)[0] if unreached is None else []
-        parts = [self.opening.part(view, t, answer, unreached, shown) for t in chain.types]
+        parts = [self.opening.part(view, t, answer, unreached, chain.callees) for t in chain.types]
         before = len(chain.notes)
         self._add_parts(chain, view, parts)
         added, later = chain.notes[before:], chain.notes[chain.standing:before]  # the round's own notes stay last
