@@ -12,7 +12,9 @@ against a :class:`FakeLLM` whose *simulated model* uses only what a prompt shows
 * chain rounds (``Focus: TYPE only.`` or ``Focus: T1, T2; ...``): like a diligent reviewer it asks, at most
   three names per answer, for project code called from the code shown whose
   definition is not in the prompt yet (``expected.yaml`` plays no part); when
-  nothing is left to ask for it answers with the expected sinks it can see.
+  nothing is left to ask for it answers with the expected sinks it can see. A chain's
+  first round that stands in for the triage (its task says it is the first look) also
+  lists, as the initial pass would, the other types whose sinks it can see.
 
 A line counts as shown only by file and line number: the entry-point file block
 is mapped back to the file through its ``# ... N lines omitted`` markers, a
