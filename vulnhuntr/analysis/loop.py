@@ -160,7 +160,8 @@ class Analyst:
         False when nothing was answered: the view's entry points were not analysed.
         """
         initial: AnalysisAnswer | None = None
-        if not self._opens(view, unreached):
+        parts = self._opening_parts(view, unreached)
+        if parts is None:
             initial = await self._initial_pass(view, result, unreached)
             if initial is None:
                 return False
@@ -168,7 +169,7 @@ class Analyst:
         if not suspected:
             return True
         # one chain judges every suspected type: the rounds a type needs are shared by all
-        chain, findings, errors = await self._run_chain(view, tuple(suspected), initial, unreached)
+        chain, findings, errors = await self._run_chain(view, tuple(suspected), initial, unreached, parts)
         result.findings.extend(findings)
         result.errors.extend(errors)
         result.context_files |= {symbol.file for symbol in chain.context.values()}
@@ -202,26 +203,27 @@ class Analyst:
         result.unanalysed.update(names)
         return None
 
-    def _opens(self, view: FileView, unreached: UnreachedModule | None) -> bool:
-        """Whether the view's chain opens at once, its first round standing in for the initial pass.
+    def _opening_parts(self, view: FileView, unreached: UnreachedModule | None) -> list[Part] | None:
+        """The parts of a chain that opens at once, its first round standing in for the initial pass; None: triage first.
 
-        It does when there is evidence of which types to judge and that round costs at most
-        :data:`OPENING_SIZE_RATIO` times what a triage would. A large view's round (the callees
-        of every type shown) can cost several triages, and a type the first look adds costs
-        another whole round: there the triage is worth its call.
+        It opens when there is evidence of which types to judge and that round costs at most
+        :data:`OPENING_SIZE_RATIO` times what a triage would (an unreached module's triage is
+        the module alone, its chain little more). A large view's round (the callees of every
+        type shown) can cost several triages, and a type the first look adds costs another
+        whole round: there the triage is worth its call.
         """
         if self.always_initial_pass or not self._evidence(view, unreached):
-            return False
-        if unreached is not None:  # its triage is the module alone, its chain little more
-            return True
+            return None
         types = self._suspected(view, None, unreached)
-        callees = self.opening.initial_callees(view)[0]
-        parts = [self.opening.part(view, t, _NOTHING, None, callees) for t in types]
+        callees = self.opening.initial_callees(view)[0] if unreached is None else []
+        parts = [self.opening.part(view, t, _NOTHING, unreached, callees) for t in types]
+        if unreached is not None:
+            return parts
         shown = {(s.file, s.qualname): s for s in [*callees, *(s for part in parts for s in part.shown)] if not view.shows(s)}
         base = self.asker.fixed_tokens + approx_tokens(view.code + view.templates)
         triage = base + sum(approx_tokens(s.source) for s in callees)
         opening = base + approx_tokens(prompts.types_guidance(types)) + sum(approx_tokens(s.source) for s in shown.values())
-        return opening <= OPENING_SIZE_RATIO * triage
+        return parts if opening <= OPENING_SIZE_RATIO * triage else None
 
     def _evidence(self, view: FileView, unreached: UnreachedModule | None) -> list[VulnType]:
         """The types the static pass traced in the view, then (unreached modules) their sinks' types."""
@@ -246,12 +248,13 @@ class Analyst:
 
     async def _run_chain(
         self, view: FileView, types: tuple[VulnType, ...], initial: AnalysisAnswer | None,
-        unreached: UnreachedModule | None = None,
+        unreached: UnreachedModule | None = None, parts: list[Part] | None = None,
     ) -> tuple[_Chain, list[Finding], list[ErrorEntry]]:
         """The view's chain: what each type would keep in view (:mod:`.opening`), shown together, judged type by type.
 
         Without an *initial* answer the chain opens on evidence: the whole view stays in
-        view and the entry points' direct callees are shown, as a triage would have seen them.
+        view and the entry points' direct callees are shown, as a triage would have seen them;
+        its *parts* were found when deciding that (:meth:`_opening_parts`).
         """
         shown_initially = self.opening.initial_callees(view)[0] if unreached is None else []  # once, for every type
         chain = _Chain(types, opened=initial is None, callees=shown_initially)
@@ -259,7 +262,8 @@ class Analyst:
             chain.notes.append(prompts.unreached_note([e.function for e in view.entry_points]))
         elif chain.opened:  # what an initial pass would have said: which functions take remote input, of what kind
             chain.notes.append(prompts.entry_points_note(view.entry_points))
-        parts = [self.opening.part(view, t, initial or _NOTHING, unreached, shown_initially) for t in types]
+        if parts is None:
+            parts = [self.opening.part(view, t, initial or _NOTHING, unreached, shown_initially) for t in types]
         if initial is not None and all(part.focus is not None for part in parts):  # every type keeps only some handlers
             kept = {e.function for part in parts for e in part.focus or ()}
             view = self.context.focus(view, [e for e in view.entry_points if e.function in kept])
