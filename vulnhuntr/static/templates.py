@@ -123,8 +123,16 @@ class TemplateTracker:
 
 
 def _write_order(hit: Hit) -> tuple[object, ...]:
+    """The order stores are kept in: first by place, then by everything that tells two apart.
+
+    Two sources stored on one line (``form.subject.data`` and ``form.body.data``) must not be
+    ordered by the set they came in, whose order changes from run to run with string hashing.
+    """
     source = hit.taint.source
-    return (hit.sink.file, hit.sink.line, len(hit.taint.steps), source.line if source else 0, hit.sink.label)
+    return (
+        hit.sink.file, hit.sink.line, len(hit.taint.steps), source.line if source else 0, hit.sink.label,
+        source.description if source else "", tuple((s.file, s.line, s.description) for s in hit.taint.steps),
+    )
 
 
 def on_call(ev: Evaluator, node: ast.Call, callee: Callee, facts: CallFacts) -> None:
