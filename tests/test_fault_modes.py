@@ -71,8 +71,8 @@ def test_a_500_on_every_call_is_retried_and_counted(tmp_path, monkeypatch) -> No
 
 def test_some_calls_failing_with_nothing_found_exits_3(tmp_path, monkeypatch) -> None:
     scripted = ScriptedModel([FLASK])
-    first = {"analysis": "The note storage decides the path.", "confidence_score": 0,
-             "context_code": [{"name": "NoteStore", "reason": "where the path is built", "code_line": ""}]}
+    first = {"analysis": "The connection handling decides it.", "confidence_score": 0,
+             "context_code": [{"name": "close_db", "reason": "where the connection ends", "code_line": ""}]}
 
     def respond(request):
         if not focus_of(request.prompt):

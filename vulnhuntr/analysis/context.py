@@ -29,6 +29,7 @@ from ..repo.resolve import Resolver, Symbol
 from ..repo.template_lines import excerpts
 from ..tokens import approx_tokens
 from . import prompts
+from .companions import Companions
 from .locate import Region
 from .pruning import FileView, prune, windows
 
@@ -49,6 +50,7 @@ class ContextBuilder:
 
     def __post_init__(self) -> None:
         self._calls = Callees(self.index, self.resolver)  # the callee step the planning follows too
+        self.companions = Companions(self.index, self.resolver)  # what comes with a definition shown
 
     # the entry-point file -------------------------------------------------------------
     def views(self, file: str, entry_points: Sequence[EntryPoint], reserved_tokens: int) -> list[FileView]:

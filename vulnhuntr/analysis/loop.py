@@ -262,6 +262,7 @@ class Analyst:
             chain.notes.append(prompts.unreached_note([e.function for e in view.entry_points]))
         elif chain.opened:  # what an initial pass would have said: which functions take remote input, of what kind
             chain.notes.append(prompts.entry_points_note(view.entry_points))
+        self._show(chain, view, self.context.companions.decorating(view.file, view.entry_points))
         if parts is None:
             parts = [self.opening.part(view, t, initial or _NOTHING, unreached, shown_initially) for t in types]
         if initial is not None and all(part.focus is not None for part in parts):  # every type keeps only some handlers
@@ -270,9 +271,7 @@ class Analyst:
         self._add_parts(chain, view, parts)
         chain.notes.extend(n for n in self.context.dispatch_notes(view) if n not in chain.notes)  # every target named
         if chain.opened:
-            for symbol in shown_initially:
-                if not view.shows(symbol):
-                    chain.context.setdefault((symbol.file, symbol.qualname), symbol)
+            self._show(chain, view, shown_initially)
         if self.context.pruning.enabled:  # --no-prune: whole files, the model asks for everything itself
             unshown = [s for part in parts for s in part.named if s.file != view.file]  # the view's markers name its own
             chain.others = named_lines(unshown, exclude=chain.context)
@@ -284,9 +283,17 @@ class Analyst:
         for part in parts:
             chain.notes.extend(n for n in part.notes if n not in chain.notes)
         for part in parts:
-            for symbol in part.shown:
-                if not view.shows(symbol):
-                    chain.context.setdefault((symbol.file, symbol.qualname), symbol)
+            self._show(chain, view, part.shown)
+
+    def _show(self, chain: _Chain, view: FileView, symbols: Sequence[Symbol]) -> int:
+        """Add *symbols*, each after its companions (class head, small decorators), unless shown already; how many."""
+        added = 0
+        for symbol in self.context.companions.with_companions(symbols):
+            key = (symbol.file, symbol.qualname)
+            if not view.shows(symbol) and key not in chain.context:
+                chain.context[key] = symbol
+                added += 1
+        return added
 
     async def _rounds(
         self, chain: _Chain, view: FileView, initial: AnalysisAnswer | None, unreached: UnreachedModule | None
@@ -394,7 +401,7 @@ class Analyst:
             key = (symbol.file, symbol.qualname)
             if view.shows(symbol) or key in chain.context:
                 continue  # already visible in the file being analysed, or already fetched
-            chain.context[key] = symbol
+            self._show(chain, view, [symbol])
             added += 1
         return added
 

@@ -74,7 +74,7 @@ class Opening:
         if not self.context.pruning.enabled:
             return [], ()
         traced = {(s.file, s.qualname) for s in path_symbols(self.context, self.seeds_of(view))}
-        near = self.context.near_callees(view)
+        near = self.context.companions.with_companions(self.context.near_callees(view))
         used = self.fixed_tokens + approx_tokens(view.code + view.templates)
         kept, _dropped = self.context.fit([s for s in near if (s.file, s.qualname) not in traced], used, used + INITIAL_CALLEE_TOKENS)
         return kept, named_lines([s for s in near if s.file != view.file], exclude={(s.file, s.qualname) for s in kept})

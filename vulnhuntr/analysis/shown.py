@@ -20,12 +20,16 @@ can still ask for it; what it asks for is fetched as before.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from ..repo.entrypoints import EntryPoint
 from ..repo.resolve import Symbol
 from ..static import Candidate
 from ..tokens import approx_tokens
-from .context import ContextBuilder, FileView
+from .pruning import FileView
+
+if TYPE_CHECKING:
+    from .context import ContextBuilder
 
 Key = tuple[str, str]  # (file, qualname)
 
@@ -44,11 +48,20 @@ def split_callees(
 
 
 SMALL_DEFINITION_TOKENS = 60  # about five lines: shown whole rather than named
+SMALL_CLASS_TOKENS = 150  # a class of declared fields (a form, a model) of about a dozen lines
 
 
 def small(symbol: Symbol) -> bool:
-    """A function or method short enough that showing it is cheaper than a round asking for it."""
-    return symbol.kind != "class" and symbol.kind != "module" and approx_tokens(symbol.source) <= SMALL_DEFINITION_TOKENS
+    """A definition short enough that showing it is cheaper than a round asking for it.
+
+    A class is a callee only when a call builds it from the fields it declares (see
+    :meth:`vulnhuntr.repo.callgraph.Callees.constructor`): those fields (a form's
+    validators, a model's types) are what request data becomes, so a larger one is shown.
+    """
+    if symbol.kind == "module":
+        return False
+    limit = SMALL_CLASS_TOKENS if symbol.kind == "class" else SMALL_DEFINITION_TOKENS
+    return approx_tokens(symbol.source) <= limit
 
 
 def one_line(symbol: Symbol) -> str:

@@ -174,9 +174,20 @@ class Callees:
         return [s for s in symbols if s is not None]
 
     def constructor(self, cls: Symbol) -> Symbol | None:
-        """A call of a class runs its ``__init__``: show that, not the whole class."""
+        """A call of a class runs its ``__init__``: show that, not the whole class.
+
+        A class defining no method at all (a form, a dataclass, a pydantic model) is made
+        of the fields it declares: the class itself is what the call builds.
+        """
         resolution = self.resolver.resolve(f"{cls.qualname}.__init__", cls.file, None)
-        return resolution.symbol if resolution.symbol and resolution.symbol.file == cls.file else None
+        if resolution.symbol and resolution.symbol.file == cls.file:
+            return resolution.symbol
+        return cls if not self._has_methods(cls) else None
+
+    def _has_methods(self, cls: Symbol) -> bool:
+        module = self.index.modules.get(cls.file)
+        prefix = cls.qualname + "."
+        return module is None or any(d.kind in ("method", "function") and d.qualname.startswith(prefix) for d in module.definitions)
 
     def _dispatched(self, found: Dispatch, file: str, call: CallSite, notes: list[str] | None) -> list[Symbol]:
         """The nearest candidates of a lookup (constructors for classes), and a note naming every candidate."""
