@@ -5,8 +5,9 @@ other half is the line ``{{ name|safe }}``. For every render call in the view's
 entry points this picks the lines of the resolved template (and of what it
 extends or includes) that print a passed variable, plus the ``{% autoescape %}``
 / ``{% filter safe %}`` lines that open the blocks around them, each annotated
-with how it is printed. A note says when the environment does not escape the
-template at all. The section is small and bounded (a token budget, a line cap
+with how it is printed unless it is simply escaped in an autoescaping template
+(the excerpt's tag says that once). A note says when the environment does not
+escape the template at all. The section is small and bounded (a token budget, a line cap
 per template); whatever is cut is counted in the section.
 """
 
@@ -144,7 +145,8 @@ def _for_rendering(
 def _lines(facts: TemplateFacts, outputs: list[Output], escapes: bool) -> tuple[tuple[tuple[int, str, str], ...], int]:
     notes: dict[int, list[str]] = {}
     for output in outputs:
-        notes.setdefault(output.line, []).append(_annotation(output, escapes))
+        note = _annotation(output, escapes)
+        notes.setdefault(output.line, []).extend([note] if note else [])
         if output.block_line is not None:
             notes.setdefault(output.block_line, [])
     numbers = sorted(notes)
@@ -156,10 +158,11 @@ def _lines(facts: TemplateFacts, outputs: list[Output], escapes: bool) -> tuple[
 
 
 def _annotation(output: Output, escapes: bool) -> str:
+    """How an output is printed; nothing for an escaped one in an autoescaping template, which its tag already says."""
     shown = "{{ " + output.expression + " }}"
     if output.raw_under(escapes):
         how = output.why_raw or "environment does not autoescape"
         return f"RAW {shown}: {how}, {output.context} context"
     if output.context not in ("html", "attribute"):
         return f"escaped {shown}, {output.context} context"
-    return f"escaped {shown}"
+    return "" if escapes else f"escaped {shown}"
