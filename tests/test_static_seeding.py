@@ -52,7 +52,7 @@ def test_candidates_seed_types_and_the_first_prompt(tmp_path, monkeypatch) -> No
     # the model's initial pass suspected nothing; the static candidates still opened every chain
     assert code == 1 and {f["type"] for f in report["findings"]} == {"LFI", "SQLI", "IDOR", "XSS", "RCE"}
     first = prompts[0]
-    assert "a static pass (unconfirmed, verify it) traced request.args in download_note" in first
+    assert "static pass traced request.args in download_note" in first
     assert 'with open(path, encoding="utf-8") as fh:' in first  # the sink's definition is already there
     # the file's one chain keeps whole the handlers some type's path runs through; the others are markers
     assert "def download_note():" in first and "def search():" in first and "def index():" not in first

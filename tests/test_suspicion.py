@@ -164,7 +164,7 @@ def test_a_handler_the_initial_pass_suspects_stays_in_its_type_chain(tmp_path, m
         tmp_path, monkeypatch, {"suspects": [{"type": "SQLI", "functions": ["search", "report"]}]}
     )
     assert prompts and all(REPORT_SINK in p and SEARCH_SINK in p for p in prompts)
-    assert "a static pass (unconfirmed, verify it) traced request.args in search" in prompts[0]
+    assert "static pass traced request.args in search" in prompts[0]
     assert "def health():" not in prompts[0]  # pointed at by neither: still pruned to a marker
     assert "def summary(rows):" in prompts[0]  # what the suspected handler calls is fetched with it
     assert {(f["entry_function"], f["start_line"]) for f in report["findings"]} == {("search", 18), ("report", 27)}

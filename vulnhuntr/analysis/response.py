@@ -135,16 +135,32 @@ def answer_schema() -> dict[str, Any]:
 
 
 def _lean(node: Any) -> Any:
-    """*node* without the ``title``, ``default`` and ``description`` keywords, at every level (a property so named stays)."""
+    """*node* without the ``title``, ``default`` and ``description`` keywords, at every level (a property so named stays).
+
+    An optional property's ``anyOf [X, null]`` becomes X: leaving it out says what a
+    null would (the answer's model still accepts one).
+    """
     if isinstance(node, list):
         return [_lean(item) for item in node]
     if not isinstance(node, dict):
         return node
+    required = set(node.get("required", ()))
     return {
-        key: (_lean(value) if key != "properties" else {name: _lean(v) for name, v in value.items()})
+        key: (_lean(value) if key != "properties" else {
+            name: _lean(v if name in required else _not_null(v)) for name, v in value.items()
+        })
         for key, value in node.items()
         if key not in ("title", "default", "description")
     }
+
+
+def _not_null(node: Any) -> Any:
+    """``{"anyOf": [X, {"type": "null"}]}`` as X; any other schema as it is."""
+    options = node.get("anyOf") if isinstance(node, dict) else None
+    if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
+        rest = [o for o in options if o != {"type": "null"}][0]
+        return {**{k: v for k, v in node.items() if k != "anyOf"}, **rest}
+    return node
 
 
 def parse_answer(text: str) -> tuple[AnalysisAnswer, list[str]]:
