@@ -322,14 +322,19 @@ def types_guidance(types: Sequence[VulnType]) -> str:
 def static_hint(seed: Candidate) -> str:
     """A static path as a hint for the model: a lead to verify, never a verdict.
 
-    A step in the same file as the one before it gives only its line, and the step where
-    the source enters only its place: the paths of a file would otherwise repeat the
-    file's name and the source at every step, in every round of its chain.
+    A step in the same file as the one before it gives only its line, the step where the
+    source enters only its place, and a call into a file leaves its name to the place of
+    that step or the next: the paths of a file would otherwise repeat the file's name and the
+    source at every step, in every round of its chain.
     """
     steps: list[str] = []
     file = ""
-    for step in seed.path:
+    path = seed.path
+    for number, step in enumerate(path):
         description = "enters" if not steps and step.description == f"request data enters: {seed.source}" else step.description
+        following = path[number + 1].file if number + 1 < len(path) else step.file
+        for named in dict.fromkeys((following, step.file)):  # a call into a file a place beside it names
+            description = description.removesuffix(f" in {named}")
         steps.append(f"{description} ({step.file}:{step.line})" if step.file != file else f"{description} (line {step.line})")
         file = step.file
     return f"static pass traced {seed.source} in {seed.entry_function}: {' -> '.join(steps)}"
