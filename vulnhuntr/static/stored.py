@@ -2,7 +2,8 @@
 
 See :mod:`.templates` for the bounded rule. A write is a marker hit (:data:`STORE_LABEL`) carried by
 summaries like any sink; a read is a template output printing a field of a record fetched from a
-database; :class:`~.templates.TemplateTracker` pairs them by field name (and SQL table, when known).
+database; :class:`~.templates.TemplateTracker` pairs them by field name (and SQL table, when known),
+within one application (:mod:`vulnhuntr.repo.applications`).
 """
 
 from __future__ import annotations

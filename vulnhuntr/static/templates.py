@@ -26,17 +26,22 @@ the helper's summary like any other sink; the marker hits are taken out before
 findings are made. A read and a write of the same field name make a stored-XSS
 hit for the *writing* entry point (where the attacker sends the payload), whose
 path runs from its source through the store to the reading render call and the
-template line. Field names are matched by name only (no model or table identity),
-and a read inside a shared helper is seen once (summaries are memoised).
+template line. Field names are matched by name (and SQL table when both sides know
+it), within one application only: the store call's module and the render call's
+module must be connected by the project's imports (:mod:`vulnhuntr.repo.applications`),
+so a repository holding several apps never pairs a write in one with a read in
+another. A read inside a shared helper is seen once (summaries are memoised).
 """
 
 from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from ..findings import PathStep, VulnType
+from ..repo.applications import Applications
 from ..repo.index import dotted
 from ..repo.rendering import (
     RenderSpec,
@@ -73,14 +78,19 @@ class TemplateTracker:
     """Per-run state of the template rules; the engine holds one when templates were found."""
 
     search: TemplateSearch
-    writes: dict[str, list[Write]] = field(default_factory=dict)
+    writes: dict[tuple[str, str], list[Write]] = field(default_factory=dict)  # by field and application
     reads: list[Read] = field(default_factory=list)
+
+    @cached_property
+    def applications(self) -> Applications:
+        """Which modules make one application: a write pairs only with reads rendered in its own."""
+        return Applications(self.search.index)
 
     def claim(self, engine: Engine, entry: EntryPoint, hits: set[Hit]) -> set[Hit]:
         """*entry*'s hits without the write markers (kept as its writes), plus a class-based view's context."""
         found = {hit for hit in hits if not hit.sink.label.startswith(STORE_LABEL)}
         for hit in sorted(hits - found, key=_write_order):  # the first store of a value is the one reported
-            kept = self.writes.setdefault(hit.sink.text, [])
+            kept = self.writes.setdefault((hit.sink.text, self.applications.of(hit.sink.file)), [])
             source = hit.taint.source
             if source is None or len(kept) >= 6:
                 continue
@@ -91,10 +101,11 @@ class TemplateTracker:
         return found
 
     def stored_hits(self) -> dict[EntryPoint, set[Hit]]:
-        """Stored XSS, for the entry point that writes: every read of a field it stores from request data."""
+        """Stored XSS, for the entry point that writes: every read, in its application, of a field it stores."""
         found: dict[EntryPoint, set[Hit]] = {}
         for read in self.reads:
-            for write in [w for w in self.writes.get(read.field, []) if same_table(w, read)][:3]:
+            written = self.writes.get((read.field, self.applications.of(read.step.file)), [])
+            for write in [w for w in written if same_table(w, read)][:3]:
                 taint, store = write.hit.taint, write.hit.sink
                 step = PathStep(store.file, store.line, f"stored as '{read.field}' by {store.label.split(': ', 1)[-1]}")
                 steps = (*taint.steps, step, read.step)
