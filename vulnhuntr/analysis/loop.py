@@ -285,15 +285,12 @@ class Analyst:
         for part in parts:
             self._show(chain, view, part.shown)
 
-    def _show(self, chain: _Chain, view: FileView, symbols: Sequence[Symbol]) -> int:
-        """Add *symbols*, each after its companions (class head, small decorators), unless shown already; how many."""
-        added = 0
+    def _show(self, chain: _Chain, view: FileView, symbols: Sequence[Symbol]) -> None:
+        """Add *symbols* to the chain's context, each after its companions (class head, small decorators), each once."""
         for symbol in self.context.companions.with_companions(symbols):
             key = (symbol.file, symbol.qualname)
             if not view.shows(symbol) and key not in chain.context:
                 chain.context[key] = symbol
-                added += 1
-        return added
 
     async def _rounds(
         self, chain: _Chain, view: FileView, initial: AnalysisAnswer | None, unreached: UnreachedModule | None
