@@ -94,6 +94,20 @@ def test_bad_files_are_listed_and_the_scan_finishes(tmp_path: Path, capsys, monk
     assert any("loop" in path and "symlink loop" in reason for path, reason in reasons.items())
 
 
+def test_the_command_exits_with_mains_code_and_every_report_written(tmp_path: Path) -> None:
+    # the command freezes the heap before exiting (vulnhuntr.cli.entry): the code and the files must not suffer
+    report = tmp_path / "report.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "vulnhuntr", "-r", str(EXAMPLES / "flask_notes"), "-l", "none", "--format", "json",
+         "-o", str(report), "--log-file", str(tmp_path / "log.jsonl")],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 1, result.stderr  # findings
+    assert len(json.loads(report.read_text())["findings"]) >= 5
+    assert "report written to" in result.stderr.replace("\n", " ")
+    assert (tmp_path / "log.jsonl").read_text().strip().splitlines()[-1].startswith("{")
+
+
 def test_python_dash_m_and_help(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "vulnhuntr", "--help"], capture_output=True, text=True, check=False

@@ -1,5 +1,5 @@
 """``python -m vulnhuntr`` runs the command-line tool."""
 
-from .cli import main
+from .cli import entry
 
-raise SystemExit(main())
+entry()

@@ -7,11 +7,12 @@ Scanned code is untrusted, so nothing it contains is ever rendered as rich marku
 
 from __future__ import annotations
 
+import gc
 import json
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, Sequence
 
 from rich.console import Console
 from rich.text import Text
@@ -51,6 +52,20 @@ def _interrupt_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, interrupt)
     except ValueError:  # not the main thread (the CLI called from a library): leave signals alone
         pass
+
+
+def entry() -> NoReturn:
+    """The ``vulnhuntr`` command: :func:`main`, then an exit that skips walking the heap.
+
+    The reports are written and the streams flushed by then; what is left is the
+    interpreter's last collections, which walk every object of the scan (the index,
+    the SDK's types) only to free memory the OS takes back at exit anyway: 0.3-0.4 s
+    of a scan of the example apps. Frozen objects are left out of those collections;
+    exit handlers and the streams' flushing run as usual.
+    """
+    code = main()
+    gc.freeze()
+    sys.exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
