@@ -146,3 +146,14 @@ def test_a_form_class_a_handler_builds_is_one_of_its_callees(make_index) -> None
     callees = context.callees(view)
     assert [(s.qualname, s.kind) for s in callees] == [("CommentForm", "class")]
     assert "Length(max=500)" in callees[0].source
+
+
+def test_a_frameworks_decorator_is_not_taken_for_a_project_function_of_its_name(make_index) -> None:
+    index = make_index({
+        "app.py": 'from flask import Blueprint\n\nbp = Blueprint("x", __name__)\n\n\n@bp.route("/a")\ndef a():\n    return "a"\n',
+        "tools.py": "def route(path):\n    return path\n",
+    })
+    resolver = Resolver(index)
+    context = ContextBuilder(index, resolver, PruningSettings())
+    entries = [e for e in find_entry_points(index, resolver) if e.file == "app.py"]
+    assert entries and context.companions.decorating("app.py", entries) == []
