@@ -142,3 +142,13 @@ def test_dry_run_with_incremental_plans_only_what_would_be_reanalysed(tmp_path, 
     out = capsys.readouterr().out
     assert "Plan: 1 entry-point files" in out and "re-analyse main.py" in out
     assert "1 entry-point files would be reused" in out
+
+
+def test_the_dry_runs_guidance_size_is_the_prompts_own() -> None:
+    # --dry-run prices a chain's types by this constant: it must follow the guidance the prompts really send
+    from vulnhuntr.analysis.plan import GUIDANCE_TOKENS_PER_TYPE
+    from vulnhuntr.analysis.prompts import GUIDANCE
+    from vulnhuntr.tokens import approx_tokens
+
+    mean = sum(approx_tokens(text) for text in GUIDANCE.values()) / len(GUIDANCE)
+    assert abs(GUIDANCE_TOKENS_PER_TYPE - mean) <= 15

@@ -34,7 +34,7 @@ from ..tokens import TYPICAL_OUTPUT_TOKENS, approx_tokens
 from .targets import Targets
 
 CONTEXT_TOKENS_PER_ROUND = 400  # a typical fetched definition
-GUIDANCE_TOKENS_PER_TYPE = 160  # a type's guidance in a chain's prompt
+GUIDANCE_TOKENS_PER_TYPE = 140  # a type's guidance in a chain's prompt (prompts.GUIDANCE: 976 tokens for the seven)
 TYPICAL_TYPES, TYPICAL_ROUNDS = 2, 3
 
 
