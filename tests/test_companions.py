@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from vulnhuntr.analysis.context import ContextBuilder
 from vulnhuntr.config import PruningSettings
-from vulnhuntr.repo.class_head import MAX_HEAD_LINES, class_head
+from vulnhuntr.analysis.companions import MAX_HEAD_TOKENS
+from vulnhuntr.repo.class_head import class_head
 from vulnhuntr.repo.entrypoints import find_entry_points
 from vulnhuntr.repo.resolve import Resolver
 
@@ -101,25 +102,28 @@ def test_the_head_of_a_class_runs_from_its_class_line_through_a_leading_init(mak
     context, _entries = builder(make_index)
     module = context.index.modules["storage.py"]
     head = class_head(module, symbol(context, "storage.py", "NoteStore"))
-    assert head is not None and head.qualname == "NoteStore"
+    assert head.qualname == "NoteStore"
     assert head.source.splitlines()[0] == "class NoteStore:"
     assert head.source.rstrip().endswith("self.root = root")  # through __init__, not into read()
     assert "def read" not in head.source and 'kind = "disk"' in head.source
     assert module.lines[head.start_line - 1] == "class NoteStore:"  # real line numbers
 
 
-def test_a_class_without_a_leading_init_has_its_declarations_as_head_and_a_long_one_none(make_index) -> None:
+def test_a_class_without_a_leading_init_has_its_declarations_as_head_and_a_long_head_stays_behind(make_index) -> None:
     index = make_index({
         "models.py": (
             "class Later:\n    kind = 1\n\n    def run(self):\n        return 1\n\n    def __init__(self):\n        self.x = 1\n"
-            "\n\nclass Huge:\n" + "".join(f"    f{i} = {i}\n" for i in range(MAX_HEAD_LINES + 5)) + "\n    def m(self):\n        pass\n"
+            "\n\nclass Huge:\n" + "".join(f"    field_{i} = Column(String({i}))\n" for i in range(MAX_HEAD_TOKENS // 5))
+            + "\n    def m(self):\n        pass\n"
         ),
     })
     resolver = Resolver(index)
+    context = ContextBuilder(index, resolver, PruningSettings())
     module = index.modules["models.py"]
     later = class_head(module, resolver.resolve("Later", "models.py").symbol)
-    assert later is not None and later.source == "class Later:\n    kind = 1"
-    assert class_head(module, resolver.resolve("Huge", "models.py").symbol) is None
+    assert later.source == "class Later:\n    kind = 1"
+    run, m = resolver.resolve("Later.run", "models.py").symbol, resolver.resolve("Huge.m", "models.py").symbol
+    assert [s.qualname for s in context.companions.with_companions([run, m])] == ["Later", "Later.run", "Huge.m"]
 
 
 def test_a_shown_method_brings_its_class_head_and_a_small_decorator_comes_along(make_index) -> None:

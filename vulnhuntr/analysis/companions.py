@@ -85,7 +85,7 @@ class Companions:
             module.snippet(definition.start_line, definition.end_line),
         )
         head = class_head(module, cls)
-        return [head] if head is not None and approx_tokens(head.source) <= MAX_HEAD_TOKENS else []
+        return [head] if approx_tokens(head.source) <= MAX_HEAD_TOKENS else []
 
 
 def _inside(symbol: Symbol, shown: Iterable[Symbol]) -> bool:

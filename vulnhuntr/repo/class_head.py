@@ -13,14 +13,8 @@ from __future__ import annotations
 from .index import ModuleIndex
 from .symbols import Symbol
 
-MAX_HEAD_LINES = 40  # a longer head is no summary: the model can ask for the class
-
-
-def class_head(module: ModuleIndex, cls: Symbol) -> Symbol | None:
-    """From the ``class`` line through ``__init__`` if it is the first method, else up to the first method.
-
-    None when the head is longer than :data:`MAX_HEAD_LINES` lines.
-    """
+def class_head(module: ModuleIndex, cls: Symbol) -> Symbol:
+    """From the ``class`` line through ``__init__`` if it is the first method, else up to the first method."""
     prefix = cls.qualname + "."
     methods = sorted(
         (d for d in module.definitions
@@ -33,8 +27,6 @@ def class_head(module: ModuleIndex, cls: Symbol) -> Symbol | None:
         end = first.end_line if first.name == "__init__" else first.start_line - 1
     while end > cls.start_line and not module.lines[end - 1].strip():
         end -= 1
-    if end - cls.start_line + 1 > MAX_HEAD_LINES:
-        return None
     if end == cls.end_line:
         return cls
     return Symbol(cls.file, cls.module, cls.qualname, cls.kind, cls.start_line, end, module.snippet(cls.start_line, end))
