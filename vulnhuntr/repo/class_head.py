@@ -13,6 +13,7 @@ from __future__ import annotations
 from .index import ModuleIndex
 from .symbols import Symbol
 
+
 def class_head(module: ModuleIndex, cls: Symbol) -> Symbol:
     """From the ``class`` line through ``__init__`` if it is the first method, else up to the first method."""
     prefix = cls.qualname + "."
@@ -31,7 +32,3 @@ def class_head(module: ModuleIndex, cls: Symbol) -> Symbol:
         return cls
     return Symbol(cls.file, cls.module, cls.qualname, cls.kind, cls.start_line, end, module.snippet(cls.start_line, end))
 
-
-def is_head(symbol: Symbol, cls: Symbol) -> bool:
-    """Whether *symbol* is *cls* or its head (the same class, starting on its first line)."""
-    return symbol.file == cls.file and symbol.qualname == cls.qualname and symbol.start_line == cls.start_line
