@@ -31,4 +31,3 @@ def class_head(module: ModuleIndex, cls: Symbol) -> Symbol:
     if end == cls.end_line:
         return cls
     return Symbol(cls.file, cls.module, cls.qualname, cls.kind, cls.start_line, end, module.snippet(cls.start_line, end))
-
