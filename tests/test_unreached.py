@@ -153,10 +153,13 @@ def _scan(tmp_path, monkeypatch, *extra):
 
 def test_under_a_budget_an_unreached_module_is_analysed_after_the_reached_ones_and_marked(tmp_path, monkeypatch) -> None:
     # without a budget it runs beside them at a lower rank (tests/test_ranked_slots.py): the order is not fixed
-    code, report, requests = _scan(tmp_path, monkeypatch, "--format", "sarif", "--format", "markdown", "--budget", "100")
+    code, report, requests = _scan(
+        tmp_path, monkeypatch, "--format", "sarif", "--format", "markdown", "--budget", "100", "--workers", "1"
+    )
     assert code == 1
     files = [m.group(1) for r in requests if (m := re.search(r'<file path="([^"]+)">', r.prompt))]
     assert files.index("tasks/backup.py") > max(i for i, f in enumerate(files) if f == "app.py")
+    assert files.index("tasks/backup.py") < files.index("tasks/report.py")  # the longer module starts first
     initial = next(r.prompt for r in requests if '<file path="tasks/backup.py">' in r.prompt)
     assert "no detected entry point reaches this file" in initial and "parameters of main" in initial
     rce = [r.prompt for r in requests if '<file path="tasks/backup.py">' in r.prompt and "RCE" in focus_of(r.prompt)]

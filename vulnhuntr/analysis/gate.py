@@ -60,25 +60,41 @@ class Budget:
 CALL_RANK: ContextVar[int] = ContextVar("vulnhuntr_call_rank", default=0)
 """The rank of the calls a task makes: a free slot goes to the lowest rank waiting (reached files 0, unreached modules 1)."""
 
+_ANSWERED: ContextVar[bool] = ContextVar("vulnhuntr_answered", default=False)
+"""Whether the task has had a call answered: its next ones continue work already begun."""
+
+
+def start_job(rank: int = 0) -> None:
+    """Mark the running task as one job of the scan: its calls have *rank*, and its first call starts its work.
+
+    A task inherits the context of the one that created it (the README summary's answer
+    included), so each job says where it starts.
+    """
+    CALL_RANK.set(rank)
+    _ANSWERED.set(False)
+
 
 class RankedSlots:
-    """A bounded number of slots, handed out lowest rank first and, within a rank, in arrival order.
+    """A bounded number of slots, handed out lowest rank first; within a rank, calls that continue a
+    task's work before first calls; then in arrival order.
 
     It lets the unreached modules fill the slots the reached files leave idle without
-    ever taking one a reached file's call is waiting for.
+    ever taking one a reached file's call is waiting for. A chain already under way goes on
+    before a new one starts, so no chain begun early is left to finish alone at the end.
     """
 
     def __init__(self, size: int) -> None:
         self._free = max(1, size)
-        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._waiting: list[tuple[int, bool, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
 
-    async def acquire(self, rank: int) -> None:
+    async def acquire(self, rank: int, first: bool = False) -> None:
+        """A slot; *first*: the call starts a task's work (it waits behind those continuing theirs)."""
         if self._free > 0 and not self._waiting:
             self._free -= 1
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiting, (rank, next(self._order), future))
+        heapq.heappush(self._waiting, (rank, first, next(self._order), future))
         try:
             await future
         except asyncio.CancelledError:
@@ -88,7 +104,7 @@ class RankedSlots:
 
     def release(self) -> None:
         while self._waiting:
-            _rank, _order, future = heapq.heappop(self._waiting)
+            *_key, future = heapq.heappop(self._waiting)
             if not future.done():  # a cancelled waiter is skipped
                 future.set_result(None)
                 return
@@ -114,7 +130,7 @@ class CallGate:
         reserved = self.budget.reserve(request)
         response: LLMResponse | None = None
         try:
-            await self._slots.acquire(CALL_RANK.get())
+            await self._slots.acquire(CALL_RANK.get(), first=not _ANSWERED.get())
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             try:
@@ -124,6 +140,7 @@ class CallGate:
                 self._slots.release()
         finally:
             self.budget.settle(reserved, response.usage if response is not None else None)
+        _ANSWERED.set(True)  # in the calling task's context: its later calls continue what it began
         self.usage.add(response.usage)
         self.progress.call_done(self.usage, self.budget.spent)
         return response

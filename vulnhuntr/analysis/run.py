@@ -23,7 +23,7 @@ from ..repo.map import RepositoryMap
 from ..results import FileResult
 from ..static import StaticResult
 from .context import ContextBuilder
-from .gate import CALL_RANK, Budget, CallGate
+from .gate import Budget, CallGate, start_job
 from .loop import Analyst, LoopLimits
 from .progress import NullProgress, Progress
 from .readme import summarise_readme
@@ -118,6 +118,7 @@ def _file_jobs(
     """One job per entry-point file, in the order given; the gate bounds the calls."""
 
     async def one(file: str, entries: list[EntryPoint]) -> None:
+        start_job()
         results[file] = await analyst.analyse_file(file, entries)
         progress.file_done()
 
@@ -127,14 +128,20 @@ def _file_jobs(
 def _unreached_jobs(
     analyst: Analyst, modules: Sequence[UnreachedModule], results: dict[str, FileResult], progress: Progress
 ) -> list[Coroutine[Any, Any, None]]:
-    """One job per unreached sink module; its calls rank after every reached file's (:data:`.gate.CALL_RANK`)."""
+    """One job per unreached sink module, the longest first; its calls rank after every reached file's
+    (:data:`.gate.CALL_RANK`).
+
+    A longer module tends to need more rounds: started first, its chain is not the one still
+    running alone at the end of the scan while every other slot is idle.
+    """
 
     async def one(module: UnreachedModule) -> None:
-        CALL_RANK.set(1)  # in this job's own task context only
+        start_job(rank=1)  # in this job's own task context only
         results[module.file] = await analyst.analyse_unreached(module)
         progress.file_done()
 
-    return [one(module) for module in modules]
+    longest_first = sorted(modules, key=lambda m: -analyst.index.modules[m.file].line_count)  # stable: ties keep their order
+    return [one(module) for module in longest_first]
 
 
 async def _all_or_none(jobs: Sequence[Coroutine[Any, Any, None]]) -> None:
