@@ -100,6 +100,26 @@ def test_django_dirs_from_settings_then_app_folders(tmp_path: Path) -> None:
     assert c == a and d == a
 
 
+def test_two_django_projects_each_find_their_own_settings_dirs_first(tmp_path: Path) -> None:
+    def project(name: str) -> dict[str, str]:
+        return {
+            f"{name}/config/settings.py": (
+                "import os\nBASE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))\n"
+                "TEMPLATES = [{'BACKEND': 'django.template.backends.django.DjangoTemplates',\n"
+                "              'DIRS': [os.path.join(BASE_DIR, 'templates')]}]\n"
+            ),
+            f"{name}/board/views.py": (
+                "from django.shortcuts import render\n"
+                "def thread(request):\n    return render(request, 'board/thread.html', {})\n"
+            ),
+            f"{name}/templates/board/thread.html": "{{ x }}",
+        }
+
+    repo = mapped(tmp_path, {**project("alpha"), **project("beta")})
+    assert only(repo, "alpha/board/views.py").path == "alpha/templates/board/thread.html"
+    assert only(repo, "beta/board/views.py").path == "beta/templates/board/thread.html"
+
+
 def test_django_autoescape_option_off(tmp_path: Path) -> None:
     repo = mapped(
         tmp_path,

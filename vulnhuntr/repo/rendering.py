@@ -192,8 +192,9 @@ class TemplateSearch:
             ranked = sorted(mine, key=lambda l: (-shared_dirs(l.file, file), l.framework, l.file, l.line))
             folders = [f for l in ranked for f in l.folders] or _default_folders(file, "templates")
             return None, _unique(folders)
-        if framework == "django":
-            dirs = [f for l in mine for f in l.folders]
+        if framework == "django":  # the settings nearest the view first: a repository may hold several projects
+            ranked = sorted(mine, key=lambda l: (-shared_dirs(l.file, file), l.file, l.line))
+            dirs = [f for l in ranked for f in l.folders]
             apps = sorted(self.template_folders, key=lambda f: (-shared_dirs(f + "/x", file), f))
             return None, _unique(dirs + apps)
         return None, []
